@@ -1,0 +1,1097 @@
+/* conf.c - the daemon's configuration: a libconfig file -> struct conf. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* strdup, fileno, O_CLOEXEC under -std=c11 */
+#endif
+
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Long enough for any path built from known names and an index. */
+#define PATHSZ 128
+
+struct loader {
+	const char *path;
+	conf_error_fn *fn;
+	void *arg;
+	int nerrors;
+	int oom;
+	struct conf *c;
+	int listen_seen;
+	const config_setting_t *tls_listener; /* first one, for its line */
+};
+
+enum kind { K_GROUP, K_BOOL, K_INT, K_UINT, K_FN };
+
+struct option;
+typedef void option_fn(struct loader *, const config_setting_t *,
+    const char *, const struct option *, void *);
+
+/*
+ * One known setting. The value lands at base + off, where base is the
+ * struct conf, or the conf_listen / conf_route of the entry being read.
+ */
+struct option {
+	const char *name;
+	enum kind kind;
+	long long min, max;
+	size_t off;
+	option_fn *fn;
+	const struct option *sub;
+};
+
+static option_fn opt_target, opt_level, opt_facility, opt_listen,
+    opt_own_names, opt_tls_file, opt_tls_key, opt_default_next_hop,
+    opt_rules, opt_transport, opt_address, opt_domain, opt_methods,
+    opt_sources, opt_next_hop;
+
+#define CONF_OFF(f)	offsetof(struct conf, f)
+#define O_BOOL(n, f)	{ n, K_BOOL, 0, 0, CONF_OFF(f), NULL, NULL }
+#define O_INT(n, lo, hi, o) { n, K_INT, lo, hi, o, NULL, NULL }
+#define O_UINT(n, lo, hi, f) { n, K_UINT, lo, hi, CONF_OFF(f), NULL, NULL }
+#define O_FN(n, fn)	{ n, K_FN, 0, 0, 0, fn, NULL }
+#define O_FNAT(n, fn, f) { n, K_FN, 0, 0, CONF_OFF(f), fn, NULL }
+#define O_GROUP(n, sub)	{ n, K_GROUP, 0, 0, 0, NULL, sub }
+#define O_END		{ NULL, K_FN, 0, 0, 0, NULL, NULL }
+
+static const struct option log_opts[] = {
+	O_FN("target", opt_target),
+	O_FN("level", opt_level),
+	O_FN("facility", opt_facility),
+	O_BOOL("sip_trace", sip_trace),
+	O_END
+};
+
+static const struct option sip_opts[] = {
+	O_FN("listen", opt_listen),
+	O_FN("own_names", opt_own_names),
+	O_BOOL("record_route", record_route),
+	O_INT("max_forwards", 1, 255, CONF_OFF(max_forwards)),
+	O_UINT("transaction_timeout", 1000, 300000, transaction_timeout_ms),
+	O_UINT("udp_mtu", 500, 65535, udp_mtu),
+	O_UINT("udp_buffer", 65536, 67108864, udp_buffer),
+	O_UINT("max_message_size", 4096, 1048576, max_message_size),
+	O_END
+};
+
+static const struct option tls_opts[] = {
+	O_FNAT("certificate", opt_tls_file, tls_certificate),
+	O_FNAT("key", opt_tls_key, tls_key),
+	O_FNAT("ca_file", opt_tls_file, tls_ca_file),
+	O_BOOL("verify_server", tls_verify_server),
+	O_BOOL("verify_client", tls_verify_client),
+	O_END
+};
+
+static const struct option routing_opts[] = {
+	O_FN("default_next_hop", opt_default_next_hop),
+	O_FN("rules", opt_rules),
+	O_END
+};
+
+static const struct option top_opts[] = {
+	O_GROUP("log", log_opts),
+	O_GROUP("sip", sip_opts),
+	O_GROUP("tls", tls_opts),
+	O_GROUP("routing", routing_opts),
+	O_END
+};
+
+/* Entries of sip.listen; base is a struct conf_listen. */
+static const struct option listen_opts[] = {
+	O_FN("transport", opt_transport),
+	O_FN("address", opt_address),
+	O_INT("port", 1, 65535, offsetof(struct conf_listen, port)),
+	O_END
+};
+
+/* Entries of routing.rules; base is a struct conf_route. */
+static const struct option rule_opts[] = {
+	O_FN("domain", opt_domain),
+	O_FN("methods", opt_methods),
+	O_FN("sources", opt_sources),
+	O_FN("next_hop", opt_next_hop),
+	O_END
+};
+
+static const char *const transport_names[] = {
+	[CONF_TP_UDP] = "udp", [CONF_TP_TCP] = "tcp", [CONF_TP_TLS] = "tls",
+};
+
+const char *
+conf_transport_name(enum conf_transport t)
+{
+	if ((size_t)t >= sizeof(transport_names) / sizeof(transport_names[0]))
+		return "?";
+	return transport_names[t];
+}
+
+/* Control characters from quoted values must not split the one-line msg. */
+static void
+deliver(struct loader *l, char *msg)
+{
+	char *p;
+
+	for (p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	l->fn(l->arg, msg);
+	l->nerrors++;
+}
+
+static void
+verr(struct loader *l, const char *file, unsigned line, const char *fmt,
+    va_list ap)
+{
+	char small[512], *big;
+	va_list ap2;
+	int head, len;
+
+	va_copy(ap2, ap);
+	head = snprintf(small, sizeof(small), "%s:%u: ", file, line);
+	if (head < 0 || (size_t)head >= sizeof(small))
+		head = 0;
+	len = vsnprintf(small + head, sizeof(small) - (size_t)head, fmt, ap);
+	if (len >= 0 && (size_t)(head + len) >= sizeof(small) &&
+	    (big = malloc((size_t)head + (size_t)len + 1)) != NULL) {
+		memcpy(big, small, (size_t)head);
+		vsnprintf(big + head, (size_t)len + 1, fmt, ap2);
+		deliver(l, big);
+		free(big);
+	} else
+		deliver(l, small);
+	va_end(ap2);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+err_at(struct loader *l, const char *file, unsigned line, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(l, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Report at s's file and line; s == NULL means the file as a whole. */
+static void __attribute__((format(printf, 3, 4)))
+err(struct loader *l, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = l->path;
+	unsigned line = 0;
+	va_list ap;
+
+	if (s != NULL) {
+		if (config_setting_source_file(s) != NULL)
+			file = config_setting_source_file(s);
+		line = config_setting_source_line(s);
+	}
+	va_start(ap, fmt);
+	verr(l, file, line, fmt, ap);
+	va_end(ap);
+}
+
+static void *
+xcalloc(struct loader *l, size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		l->oom = 1;
+	return p;
+}
+
+static char *
+xstrdup(struct loader *l, const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		l->oom = 1;
+	return p;
+}
+
+static char *
+lower(char *s)
+{
+	char *p;
+
+	for (p = s; p != NULL && *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+static char *
+upper(char *s)
+{
+	char *p;
+
+	for (p = s; p != NULL && *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return s;
+}
+
+static int
+is_string(struct loader *l, const config_setting_t *s, const char *path)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return 1;
+	err(l, s, "%s: expected a string", path);
+	return 0;
+}
+
+/*
+ * Returns the element count, or -1 after reporting. Lists of strings are
+ * taken too: in libconfig ( ) and [ ] look alike to most people.
+ */
+static int
+strings(struct loader *l, const config_setting_t *s, const char *path)
+{
+	int i, n;
+
+	if (config_setting_is_array(s) || config_setting_is_list(s)) {
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++)
+			if (config_setting_type(config_setting_get_elem(s,
+			    (unsigned)i)) != CONFIG_TYPE_STRING)
+				break;
+		if (i == n)
+			return n;
+	}
+	err(l, s, "%s: expected an array of strings", path);
+	return -1;
+}
+
+/*
+ * An explicit empty array is more likely a mistake than a wish to match
+ * everything, which is what leaving the setting out means.
+ */
+static int
+nonempty_strings(struct loader *l, const config_setting_t *s,
+    const char *path, const char *what)
+{
+	int n = strings(l, s, path);
+
+	if (n == 0)
+		err(l, s, "%s: must not be empty; leave it out to match any %s",
+		    path, what);
+	return n;
+}
+
+static int
+is_host(const char *s, size_t len)
+{
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	if (s[0] == '[') {
+		if (len < 3 || s[len - 1] != ']' || len - 2 >= sizeof(buf))
+			return 0;
+		memcpy(buf, s + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1;
+	}
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("-._", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* RFC 3261 token, which is what a method is. */
+static int
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("-.!%*_+`'~", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * "sip:" or "sips:", optional user@, a host, an optional :port, then only
+ * ;params or ?headers. The SIP stack parses it for real; this catches
+ * typos at start-up instead of on the first request.
+ */
+static int
+is_sip_uri(const char *s)
+{
+	const char *h, *e, *at;
+	char *end;
+	long port;
+
+	if (strncasecmp(s, "sip:", 4) == 0)
+		h = s + 4;
+	else if (strncasecmp(s, "sips:", 5) == 0)
+		h = s + 5;
+	else
+		return 0;
+	for (e = s; *e != '\0'; e++)
+		if (isspace((unsigned char)*e) || iscntrl((unsigned char)*e))
+			return 0;
+	at = strchr(h, '@');
+	if (at != NULL && at < h + strcspn(h, ";?"))
+		h = at + 1;
+	if (*h == '[' && (e = strchr(h, ']')) != NULL)
+		e++;
+	else
+		e = h + strcspn(h, ":;?");
+	if (!is_host(h, (size_t)(e - h)))
+		return 0;
+	if (*e == ':') {
+		if (!isdigit((unsigned char)e[1]))
+			return 0;
+		errno = 0;
+		port = strtol(e + 1, &end, 10);
+		if (errno != 0 || port < 1 || port > 65535)
+			return 0;
+		e = end;
+	}
+	return *e == '\0' || *e == ';' || *e == '?';
+}
+
+static void load_group(struct loader *, const config_setting_t *,
+    const char *, const struct option *, void *);
+
+static int
+get_integer(const config_setting_t *s, long long *v)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		*v = config_setting_get_int(s);
+		return 1;
+	case CONFIG_TYPE_INT64:
+		*v = config_setting_get_int64(s);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+load_option(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	char *at = (char *)base + o->off;
+	long long v;
+
+	switch (o->kind) {
+	case K_GROUP:
+		if (!config_setting_is_group(s))
+			err(l, s, "%s: expected a group", path);
+		else
+			load_group(l, s, path, o->sub, base);
+		break;
+	case K_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			err(l, s, "%s: expected a boolean", path);
+		else
+			*(int *)(void *)at = config_setting_get_bool(s);
+		break;
+	case K_INT:
+	case K_UINT:
+		if (!get_integer(s, &v))
+			err(l, s, "%s: expected an integer", path);
+		else if (v < o->min || v > o->max)
+			err(l, s, "%s: %lld is out of range [%lld..%lld]", path,
+			    v, o->min, o->max);
+		else if (o->kind == K_INT)
+			*(int *)(void *)at = (int)v;
+		else
+			*(unsigned *)(void *)at = (unsigned)v;
+		break;
+	case K_FN:
+		o->fn(l, s, path, o, base);
+		break;
+	}
+}
+
+/* Every member of g must be one of opts; path "" is the top level. */
+static void
+load_group(struct loader *l, const config_setting_t *g, const char *path,
+    const struct option *opts, void *base)
+{
+	const config_setting_t *s;
+	const struct option *o;
+	char sub[PATHSZ];
+	int i;
+
+	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
+	    i++) {
+		for (o = opts; o->name != NULL; o++)
+			if (strcmp(o->name, config_setting_name(s)) == 0)
+				break;
+		if (o->name == NULL) {
+			err(l, s, "unknown setting \"%s%s%s\"", path,
+			    *path != '\0' ? "." : "", config_setting_name(s));
+			continue;
+		}
+		snprintf(sub, sizeof(sub), "%s%s%s", path,
+		    *path != '\0' ? "." : "", o->name);
+		load_option(l, s, sub, o, base);
+	}
+}
+
+static void
+opt_target(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const char *v;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	if (strcmp(v, "stderr") == 0)
+		c->log_target = LOG_TO_STDERR;
+	else if (strcmp(v, "syslog") == 0)
+		c->log_target = LOG_TO_SYSLOG;
+	else
+		err(l, s, "%s: unknown target \"%s\"", path, v);
+}
+
+static void
+opt_level(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const char *v;
+	int level;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	level = log_level_from_name(v);
+	/* emerg..crit exist in syslog but would hide real errors. */
+	if (level < LOG_ERR)
+		err(l, s, "%s: unknown level \"%s\"", path, v);
+	else
+		c->log_level = level;
+}
+
+static void
+opt_facility(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const char *v;
+	int facility;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	facility = log_facility_from_name(v);
+	if (facility < 0)
+		err(l, s, "%s: unknown facility \"%s\"", path, v);
+	else
+		c->log_facility = facility;
+}
+
+static void
+opt_transport(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_listen *ls = base;
+	const char *v;
+	size_t i;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	for (i = 0; i < sizeof(transport_names) / sizeof(transport_names[0]);
+	    i++) {
+		if (strcmp(v, transport_names[i]) == 0) {
+			ls->transport = (enum conf_transport)i;
+			return;
+		}
+	}
+	err(l, s, "%s: unknown transport \"%s\"", path, v);
+}
+
+static int
+parse_ip(const char *s, unsigned char out[16])
+{
+	memset(out, 0, 16);
+	return inet_pton(AF_INET, s, out) == 1 ||
+	    inet_pton(AF_INET6, s, out) == 1;
+}
+
+static void
+opt_address(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_listen *ls = base;
+	unsigned char ip[16];
+	const char *v;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	if (!parse_ip(v, ip))
+		err(l, s, "%s: \"%s\" is not a numeric IPv4 or IPv6 address",
+		    path, v);
+	else
+		ls->address = xstrdup(l, v);
+}
+
+/*
+ * Same transport, address and port is a plain duplicate; TCP and TLS on
+ * the same address and port would fight over one TCP socket.
+ */
+static void
+check_clash(struct loader *l, const config_setting_t *e, const char *path,
+    const struct conf_listen *ls, size_t n)
+{
+	const struct conf_listen *o;
+	unsigned char a[16], b[16];
+	size_t i;
+
+	parse_ip(ls->address, a);
+	for (i = 0; i < n; i++) {
+		o = &l->c->listen[i];
+		parse_ip(o->address, b);
+		if (o->port != ls->port || memcmp(a, b, sizeof(a)) != 0 ||
+		    (o->transport == CONF_TP_UDP) !=
+		    (ls->transport == CONF_TP_UDP))
+			continue;
+		if (o->transport == ls->transport)
+			err(l, e, "%s: duplicate listener %s %s port %d", path,
+			    conf_transport_name(ls->transport), ls->address,
+			    ls->port);
+		else
+			err(l, e, "%s: %s %s port %d clashes with %s on the "
+			    "same port", path,
+			    conf_transport_name(ls->transport), ls->address,
+			    ls->port, conf_transport_name(o->transport));
+		return;
+	}
+}
+
+static void
+load_listener(struct loader *l, const config_setting_t *e, const char *path)
+{
+	struct conf *c = l->c;
+	struct conf_listen ls = { CONF_TP_UDP, NULL, 0 };
+	int before = l->nerrors;
+
+	if (!config_setting_is_group(e)) {
+		err(l, e, "%s: expected a group", path);
+		return;
+	}
+	load_group(l, e, path, listen_opts, &ls);
+	if (config_setting_get_member(e, "transport") == NULL)
+		err(l, e, "%s: missing \"transport\"", path);
+	if (config_setting_get_member(e, "address") == NULL)
+		err(l, e, "%s: missing \"address\"", path);
+	if (l->nerrors != before || ls.address == NULL) {
+		free(ls.address);
+		return;
+	}
+	if (ls.port == 0)
+		ls.port = ls.transport == CONF_TP_TLS ? 5061 : 5060;
+	if (ls.transport == CONF_TP_TLS && l->tls_listener == NULL)
+		l->tls_listener = e;
+	check_clash(l, e, path, &ls, c->nlisten);
+	c->listen[c->nlisten++] = ls;
+}
+
+static void
+opt_listen(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	char sub[PATHSZ];
+	int i, n;
+
+	(void)o;
+	l->listen_seen = 1;
+	if (!config_setting_is_list(s)) {
+		err(l, s, "%s: expected a list of groups", path);
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		err(l, s, "%s: must not be empty", path);
+		return;
+	}
+	if ((c->listen = xcalloc(l, (size_t)n, sizeof(*c->listen))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		load_listener(l, config_setting_get_elem(s, (unsigned)i), sub);
+	}
+}
+
+static void
+opt_own_names(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const config_setting_t *e;
+	unsigned char ip[16];
+	const char *v;
+	int i, n;
+
+	(void)o;
+	if ((n = strings(l, s, path)) <= 0)
+		return;
+	if ((c->own_names = xcalloc(l, (size_t)n, sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (!is_host(v, strlen(v)) && !parse_ip(v, ip))
+			err(l, e, "%s: \"%s\" is not a host name or IP address",
+			    path, v);
+		else if ((c->own_names[c->nown_names] = lower(xstrdup(l, v)))
+		    != NULL)
+			c->nown_names++;
+	}
+}
+
+/* Checked even without a TLS listener: a wrong path is still a mistake. */
+static int
+check_readable(struct loader *l, const config_setting_t *s, const char *path,
+    const char *file, struct stat *st)
+{
+	int fd;
+
+	fd = open(file, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err(l, s, "%s: cannot read \"%s\": %s", path, file,
+		    strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, st) < 0) {
+		err(l, s, "%s: cannot read \"%s\": %s", path, file,
+		    strerror(errno));
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (!S_ISREG(st->st_mode)) {
+		err(l, s, "%s: \"%s\" is not a regular file", path, file);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The files are read after daemon() has moved to "/", so a relative name
+ * is anchored to the directory the daemon was started from.
+ */
+static char *
+absolute(struct loader *l, const char *file)
+{
+	char cwd[4096], *p;
+	size_t len;
+
+	if (file[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(l, file);
+	len = strlen(cwd) + 1 + strlen(file) + 1;
+	if ((p = malloc(len)) == NULL) {
+		l->oom = 1;
+		return NULL;
+	}
+	snprintf(p, len, "%s/%s", cwd, file);
+	return p;
+}
+
+/* Empty means "not set" and is stored as NULL. */
+static const char *
+tls_file(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base, struct stat *st)
+{
+	const char *v;
+
+	if (!is_string(l, s, path))
+		return NULL;
+	v = config_setting_get_string(s);
+	if (*v == '\0')
+		return NULL;
+	*(char **)(void *)((char *)base + o->off) = absolute(l, v);
+	return check_readable(l, s, path, v, st) ? v : NULL;
+}
+
+static void
+opt_tls_file(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct stat st;
+
+	tls_file(l, s, path, o, base, &st);
+}
+
+static void
+opt_tls_key(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct stat st;
+	const char *v;
+
+	if ((v = tls_file(l, s, path, o, base, &st)) == NULL)
+		return;
+	if ((st.st_mode & 077) != 0)
+		err(l, s, "%s: \"%s\" is accessible by other users "
+		    "(mode %04o); chmod 600 it", path, v,
+		    (unsigned)(st.st_mode & 07777));
+}
+
+static void
+store_uri(struct loader *l, const config_setting_t *s, const char *path,
+    const char *v, char **to)
+{
+	if (!is_sip_uri(v))
+		err(l, s, "%s: \"%s\" is not a sip: or sips: URI", path, v);
+	else
+		*to = xstrdup(l, v);
+}
+
+static void
+opt_next_hop(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_route *r = base;
+
+	(void)o;
+	if (is_string(l, s, path))
+		store_uri(l, s, path, config_setting_get_string(s),
+		    &r->next_hop);
+}
+
+/* Empty is how the shipped file says "none": the key is always present. */
+static void
+opt_default_next_hop(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const char *v;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	if (*v != '\0')
+		store_uri(l, s, path, v, &c->default_next_hop);
+}
+
+static void
+opt_domain(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_route *r = base;
+	const char *v, *h;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	h = strncmp(v, "*.", 2) == 0 ? v + 2 : v;
+	if (!is_host(h, strlen(h)))
+		err(l, s, "%s: \"%s\" is not a domain name or \"*.domain\"",
+		    path, v);
+	else
+		r->domain = lower(xstrdup(l, v));
+}
+
+static void
+opt_methods(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_route *r = base;
+	const config_setting_t *e;
+	const char *v;
+	int i, n;
+
+	(void)o;
+	if ((n = nonempty_strings(l, s, path, "method")) <= 0)
+		return;
+	if ((r->methods = xcalloc(l, (size_t)n, sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (!is_token(v))
+			err(l, e, "%s: \"%s\" is not a SIP method name", path,
+			    v);
+		else if ((r->methods[r->nmethods] = upper(xstrdup(l, v))) !=
+		    NULL)
+			r->nmethods++;
+	}
+}
+
+static void
+opt_sources(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_route *r = base;
+	const config_setting_t *e;
+	const char *v;
+	int i, n;
+
+	(void)o;
+	if ((n = nonempty_strings(l, s, path, "source")) <= 0)
+		return;
+	if ((r->sources = xcalloc(l, (size_t)n, sizeof(*r->sources))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (netaddr_parse(&r->sources[r->nsources], v) < 0)
+			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
+			    path, v);
+		else
+			r->nsources++;
+	}
+}
+
+static void
+free_route(struct conf_route *r)
+{
+	size_t i;
+
+	free(r->domain);
+	for (i = 0; i < r->nmethods; i++)
+		free(r->methods[i]);
+	free(r->methods);
+	free(r->sources);
+	free(r->next_hop);
+}
+
+static void
+load_rule(struct loader *l, const config_setting_t *e, const char *path)
+{
+	struct conf *c = l->c;
+	struct conf_route r;
+
+	if (!config_setting_is_group(e)) {
+		err(l, e, "%s: expected a group", path);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.line = (int)config_setting_source_line(e);
+	load_group(l, e, path, rule_opts, &r);
+	if (config_setting_get_member(e, "next_hop") == NULL)
+		err(l, e, "%s: missing \"next_hop\"", path);
+	/* Kept even when broken, so that conf_free() has one owner. */
+	c->routes[c->nroutes++] = r;
+}
+
+static void
+opt_rules(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	char sub[PATHSZ];
+	int i, n;
+
+	(void)o;
+	if (!config_setting_is_list(s)) {
+		err(l, s, "%s: expected a list of groups", path);
+		return;
+	}
+	if ((n = config_setting_length(s)) == 0)
+		return;
+	if ((c->routes = xcalloc(l, (size_t)n, sizeof(*c->routes))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		load_rule(l, config_setting_get_elem(s, (unsigned)i), sub);
+	}
+}
+
+static void
+default_listeners(struct loader *l)
+{
+	static const enum conf_transport tp[] = { CONF_TP_UDP, CONF_TP_TCP };
+	struct conf *c = l->c;
+	size_t i;
+
+	if ((c->listen = xcalloc(l, 2, sizeof(*c->listen))) == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		c->listen[i].transport = tp[i];
+		c->listen[i].port = 5060;
+		if ((c->listen[i].address = xstrdup(l, "127.0.0.1")) == NULL)
+			return;
+		c->nlisten++;
+	}
+}
+
+/*
+ * A TLS listener needs all three files. Point at the empty setting, else
+ * at the tls group, else at the listener that wants them.
+ */
+static void
+check_tls(struct loader *l, const config_t *cfg)
+{
+	const struct {
+		const char *path;
+		const char *value;
+	} need[] = {
+		{ "tls.certificate", l->c->tls_certificate },
+		{ "tls.key", l->c->tls_key },
+		{ "tls.ca_file", l->c->tls_ca_file },
+	};
+	const config_setting_t *at, *tls = config_lookup(cfg, "tls");
+	size_t i;
+
+	if (l->tls_listener == NULL)
+		return;
+	/* A tls that is not a group was reported; its members are unknown. */
+	if (tls != NULL && !config_setting_is_group(tls))
+		return;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (need[i].value != NULL)
+			continue;
+		at = config_lookup(cfg, need[i].path);
+		if (at != NULL && config_setting_type(at) != CONFIG_TYPE_STRING)
+			continue; /* already reported as the wrong type */
+		if (at == NULL && (at = tls) == NULL)
+			at = l->tls_listener;
+		err(l, at, "%s: must be set when there is a tls listener",
+		    need[i].path);
+	}
+}
+
+static void
+set_defaults(struct conf *c)
+{
+	c->log_target = LOG_TO_STDERR;
+	c->log_level = LOG_INFO;
+	c->log_facility = LOG_DAEMON;
+	c->sip_trace = 0;
+	c->record_route = 1;
+	c->max_forwards = 70;
+	c->transaction_timeout_ms = 32000;
+	c->udp_mtu = 1300;
+	c->udp_buffer = 4194304;
+	c->max_message_size = 65536;
+	c->tls_verify_server = 1;
+	c->tls_verify_client = 0;
+}
+
+/* libconfig's own file errors say only "file I/O error"; errno says more. */
+static FILE *
+open_config(struct loader *l)
+{
+	struct stat st;
+	FILE *fp;
+
+	if ((fp = fopen(l->path, "r")) == NULL) {
+		err(l, NULL, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) < 0) {
+		err(l, NULL, "cannot open: %s", strerror(errno));
+		fclose(fp);
+		return NULL;
+	}
+	/* fopen() happily opens a directory; reading it fails obscurely. */
+	if (S_ISDIR(st.st_mode)) {
+		err(l, NULL, "cannot open: %s", strerror(EISDIR));
+		fclose(fp);
+		return NULL;
+	}
+	return fp;
+}
+
+static void
+syntax_error(struct loader *l, const config_t *cfg)
+{
+	const char *file = config_error_file(cfg);
+
+	err_at(l, file != NULL ? file : l->path,
+	    (unsigned)config_error_line(cfg), "%s", config_error_text(cfg));
+}
+
+struct conf *
+conf_load(const char *path, conf_error_fn *fn, void *arg)
+{
+	struct loader l;
+	struct conf *c;
+	config_t cfg;
+	FILE *fp;
+
+	memset(&l, 0, sizeof(l));
+	l.path = path;
+	l.fn = fn;
+	l.arg = arg;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(path)) == NULL) {
+		free(c);
+		err(&l, NULL, "out of memory");
+		return NULL;
+	}
+	l.c = c;
+	set_defaults(c);
+	if ((fp = open_config(&l)) == NULL) {
+		conf_free(c);
+		return NULL;
+	}
+	config_init(&cfg);
+	if (!config_read(&cfg, fp)) {
+		syntax_error(&l, &cfg);
+	} else {
+		load_group(&l, config_root_setting(&cfg), "", top_opts, c);
+		if (!l.listen_seen)
+			default_listeners(&l);
+		check_tls(&l, &cfg);
+	}
+	config_destroy(&cfg);
+	fclose(fp);
+	if (l.oom)
+		err(&l, NULL, "out of memory");
+	if (l.nerrors > 0) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nlisten; i++)
+		free(c->listen[i].address);
+	free(c->listen);
+	for (i = 0; i < c->nown_names; i++)
+		free(c->own_names[i]);
+	free(c->own_names);
+	free(c->tls_certificate);
+	free(c->tls_key);
+	free(c->tls_ca_file);
+	free(c->default_next_hop);
+	for (i = 0; i < c->nroutes; i++)
+		free_route(&c->routes[i]);
+	free(c->routes);
+	free(c->path);
+	free(c);
+}

@@ -1,0 +1,71 @@
+/* conf.h - the daemon's configuration: a libconfig file -> struct conf. */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+
+#include "log.h"
+#include "netaddr.h"
+
+enum conf_transport { CONF_TP_UDP, CONF_TP_TCP, CONF_TP_TLS };
+
+struct conf_listen {
+	enum conf_transport transport;
+	char *address; /* numeric IPv4/IPv6 literal */
+	int port;
+};
+
+/* One routing rule; a rule matches when every criterion it sets matches. */
+struct conf_route {
+	int line;          /* line in the file, for log messages */
+	char *domain;      /* NULL: any; "example.com" exact; "*.example.com" subdomains */
+	char **methods;    /* upper-case method names; NULL when nmethods == 0 (any) */
+	size_t nmethods;
+	struct netaddr *sources; /* source networks; any when nsources == 0 */
+	size_t nsources;
+	char *next_hop;    /* "sip:host[:port][;params]" or "sips:..." */
+};
+
+struct conf {
+	char *path;
+
+	enum log_target log_target;
+	int log_level;     /* syslog level */
+	int log_facility;  /* syslog facility */
+	int sip_trace;     /* log whole messages, bodies included */
+
+	struct conf_listen *listen;
+	size_t nlisten;
+	char **own_names;  /* extra host names that mean "this proxy" */
+	size_t nown_names;
+	int record_route;
+	int max_forwards;            /* set on requests that carry none */
+	unsigned transaction_timeout_ms; /* 64*T1: Timer B/F */
+	unsigned udp_mtu;            /* larger requests go over TCP */
+	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF for UDP sockets */
+	unsigned max_message_size;   /* larger messages are refused */
+
+	char *tls_certificate;
+	char *tls_key;
+	char *tls_ca_file;
+	int tls_verify_server;       /* outgoing: verify chain and host name */
+	int tls_verify_client;       /* incoming: demand a client certificate */
+
+	char *default_next_hop;      /* NULL: resolve the request-URI (RFC 3263) */
+	struct conf_route *routes;
+	size_t nroutes;
+};
+
+/* Receives one "file:line: message" (no newline) per error. */
+typedef void conf_error_fn(void *arg, const char *msg);
+
+/*
+ * Parse and validate path. Every error is reported through fn, all of them
+ * in one pass; returns NULL when there was at least one. Owned by the caller.
+ */
+struct conf *conf_load(const char *path, conf_error_fn *fn, void *arg);
+void conf_free(struct conf *c); /* NULL is fine */
+
+const char *conf_transport_name(enum conf_transport t);
+
+#endif /* CONF_H */

@@ -1,0 +1,621 @@
+/*
+ * proxy.c - per-request proxy transactions on Sofia nta.
+ *
+ * A request passes short stages (check, loop, route) and is then forwarded
+ * as one client transaction; the server transaction (irq) and the client
+ * transaction (orq) are tied by a struct ptx. Responses go upstream with
+ * our Via removed. Everything runs on the loop thread.
+ */
+#define NTA_LEG_MAGIC_T struct proxy
+#define NTA_INCOMING_MAGIC_T struct ptx
+#define NTA_OUTGOING_MAGIC_T struct ptx
+#define NTA_AGENT_MAGIC_T struct proxy
+
+#include "proxy.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "agent.h"
+#include "log.h"
+#include "route.h"
+
+/* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
+#define BRANCH_MAGIC "z9hG4bKe2m"
+#define HEXHASH_LEN 16
+
+struct proxy {
+	const struct conf *conf;
+	struct loop *loop;
+	struct agent *agent;
+	nta_leg_t *leg;
+	unsigned long long next_id;
+};
+
+struct ptx {
+	struct proxy *px;
+	unsigned long long id;
+	nta_incoming_t *irq;
+	nta_outgoing_t *orq;
+	msg_t *req;          /* our reference to the received request */
+	sip_t *sip;          /* parsed req */
+	msg_t *fwd;          /* request being built; owned until sent */
+	const char *route_url; /* next hop chosen by rules; borrowed */
+	int rule_line;
+	int canceled;
+	char loophash[HEXHASH_LEN + 1];
+	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
+};
+
+/* NEXT: go on (after forward: in flight); DONE: answered locally. */
+enum step { STEP_NEXT, STEP_DONE };
+
+/* FNV-1a: a loop check needs stability, not secrecy. */
+static uint64_t
+fnv1a(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+	h = fnv1a(h, s ? s : "", s ? strlen(s) : 0);
+	return fnv1a(h, "\0", 1); /* field separator */
+}
+
+static uint64_t
+fnv_url(uint64_t h, const url_t *u)
+{
+	char buf[1024];
+
+	if (u == NULL || url_e(buf, sizeof(buf), u) < 0)
+		buf[0] = '\0';
+	buf[sizeof(buf) - 1] = '\0';
+	return fnv_str(h, buf);
+}
+
+/* The request fields that stay the same when a request loops back. */
+static uint64_t
+loop_hash(const sip_t *sip)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const sip_route_t *r;
+	char cseq[32];
+	size_t i;
+
+	h = fnv_url(h, sip->sip_request->rq_url);
+	h = fnv_str(h, sip->sip_from ? sip->sip_from->a_tag : NULL);
+	h = fnv_str(h, sip->sip_to ? sip->sip_to->a_tag : NULL);
+	h = fnv_str(h, sip->sip_call_id ? sip->sip_call_id->i_id : NULL);
+	snprintf(cseq, sizeof(cseq), "%u",
+	    sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
+	h = fnv_str(h, cseq);
+	for (r = sip->sip_route; r != NULL; r = r->r_next)
+		h = fnv_url(h, r->r_url);
+	if (sip->sip_proxy_require != NULL &&
+	    sip->sip_proxy_require->k_items != NULL)
+		for (i = 0; sip->sip_proxy_require->k_items[i]; i++)
+			h = fnv_str(h, sip->sip_proxy_require->k_items[i]);
+	return h;
+}
+
+static void
+make_branch(struct ptx *t)
+{
+	const sip_t *sip = t->sip;
+	uint64_t loop = loop_hash(sip), uniq;
+
+	uniq = fnv_str(loop, sip->sip_via->v_branch);
+	uniq = fnv_str(uniq, sip->sip_via->v_host);
+	uniq = fnv_str(uniq, sip->sip_via->v_port);
+	snprintf(t->loophash, sizeof(t->loophash), "%016llx",
+	    (unsigned long long)loop);
+	snprintf(t->branch, sizeof(t->branch), BRANCH_MAGIC "%016llx.%s",
+	    (unsigned long long)uniq, t->loophash);
+}
+
+static int
+via_is_me(const struct proxy *px, const sip_via_t *v)
+{
+	url_t u[1];
+
+	url_init(u, strcasecmp(v->v_protocol, sip_transport_tls) == 0 ?
+	    url_sips : url_sip);
+	u->url_host = v->v_host;
+	u->url_port = v->v_port;
+	return agent_is_me(px->agent, u);
+}
+
+static const char *
+method_name(const sip_t *sip)
+{
+	return sip->sip_request->rq_method_name;
+}
+
+static void
+log_request(const struct ptx *t, const char *what)
+{
+	char ruri[256], cid[128];
+	const sip_t *sip = t->sip;
+
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	url_e(ruri, sizeof(ruri), sip->sip_request->rq_url);
+	ruri[sizeof(ruri) - 1] = '\0';
+	log_safe(cid, sizeof(cid), sip->sip_call_id->i_id,
+	    strlen(sip->sip_call_id->i_id));
+	log_debug("tx %llu: %s %s %s call-id %s", t->id, what,
+	    method_name(sip), ruri, cid);
+}
+
+/* Answer locally; the ptx is finished afterwards. */
+static enum step
+reply(struct ptx *t, int status, const char *phrase)
+{
+	log_info("tx %llu: %s answered %d %s", t->id, method_name(t->sip),
+	    status, phrase);
+	nta_incoming_treply(t->irq, status, phrase, TAG_END());
+	return STEP_DONE;
+}
+
+/*
+ * Sofia keeps headers it cannot parse aside and goes on. That is right for
+ * headers we only pass along, but one we act on must be well-formed.
+ */
+static int
+has_bad_header_we_use(const sip_t *sip)
+{
+	static const char *const used[] = {
+		"Max-Forwards", "Route", "Proxy-Require", "Record-Route",
+		"Content-Length",
+	};
+	const sip_error_t *er;
+	size_t i;
+
+	for (er = sip->sip_error; er != NULL; er = er->er_next) {
+		if (er->er_name == NULL)
+			continue;
+		for (i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+			if (strcasecmp(er->er_name, used[i]) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static enum step
+stage_check(struct ptx *t)
+{
+	const sip_t *sip = t->sip;
+
+	if (has_bad_header_we_use(sip))
+		return reply(t, 400, "Malformed Header");
+	if (sip->sip_max_forwards != NULL &&
+	    sip->sip_max_forwards->mf_count == 0)
+		return reply(t, SIP_483_TOO_MANY_HOPS);
+	if (sip->sip_proxy_require != NULL) {
+		/* We support no extensions; list what was asked (16.3.5). */
+		char *unsupp = sip_header_as_string(msg_home(t->req),
+		    (sip_header_t const *)sip->sip_proxy_require);
+
+		log_info("tx %llu: unsupported Proxy-Require", t->id);
+		nta_incoming_treply(t->irq, SIP_420_BAD_EXTENSION,
+		    SIPTAG_UNSUPPORTED_STR(unsupp), TAG_END());
+		return STEP_DONE;
+	}
+	return STEP_NEXT;
+}
+
+/* RFC 3261 16.3.4: our Via with the same loop hash means a loop, not a
+ * spiral (a spiral changed the request-URI or the Route set). */
+static enum step
+stage_loop(struct ptx *t)
+{
+	const sip_via_t *v;
+	const char *dot;
+
+	for (v = t->sip->sip_via; v != NULL; v = v->v_next) {
+		if (v->v_branch == NULL ||
+		    strncmp(v->v_branch, BRANCH_MAGIC, strlen(BRANCH_MAGIC)))
+			continue;
+		dot = strrchr(v->v_branch, '.');
+		if (dot != NULL && strcmp(dot + 1, t->loophash) == 0 &&
+		    via_is_me(t->px, v))
+			return reply(t, SIP_482_LOOP_DETECTED);
+	}
+	return STEP_NEXT;
+}
+
+static void
+set_max_forwards(struct ptx *t, sip_t *fsip)
+{
+	char val[16];
+	unsigned n = (unsigned)t->px->conf->max_forwards;
+
+	if (fsip->sip_max_forwards != NULL) {
+		n = (unsigned)fsip->sip_max_forwards->mf_count - 1;
+		sip_header_remove(t->fwd, fsip,
+		    (sip_header_t *)fsip->sip_max_forwards);
+	}
+	snprintf(val, sizeof(val), "%u", n);
+	sip_add_make(t->fwd, fsip, sip_max_forwards_class, val);
+}
+
+/* RFC 3261 16.4: strict-routing previous hop, then our own Routes. */
+static void
+fix_route(struct ptx *t, sip_t *fsip)
+{
+	struct proxy *px = t->px;
+	sip_route_t *r, *last;
+
+	if (fsip->sip_route != NULL &&
+	    agent_is_me(px->agent, fsip->sip_request->rq_url) &&
+	    fsip->sip_request->rq_url->url_user == NULL) {
+		for (last = fsip->sip_route; last->r_next; last = last->r_next)
+			;
+		fsip->sip_request->rq_url[0] = last->r_url[0];
+		msg_fragment_clear(fsip->sip_request->rq_common);
+		sip_header_remove(t->fwd, fsip, (sip_header_t *)last);
+	}
+	while ((r = fsip->sip_route) != NULL && agent_is_me(px->agent, r->r_url))
+		sip_route_remove(t->fwd, fsip);
+}
+
+static int
+url_is_tls(const url_t *u)
+{
+	char tp[16];
+
+	if (u == NULL)
+		return 0;
+	if (u->url_type == url_sips)
+		return 1;
+	return url_param(u->url_params, "transport", tp, sizeof(tp)) > 0 &&
+	    strcasecmp(tp, "tls") == 0;
+}
+
+/* Where the copy will really go: top Route, rule next hop, else R-URI. */
+static int
+outbound_is_tls(const struct ptx *t, const sip_t *fsip)
+{
+	if (fsip->sip_route != NULL)
+		return url_is_tls(fsip->sip_route->r_url);
+	if (t->route_url != NULL)
+		return url_is_tls(url_make(msg_home(t->fwd), t->route_url));
+	return url_is_tls(fsip->sip_request->rq_url);
+}
+
+static int
+inbound_is_tls(const struct ptx *t)
+{
+	return strcasecmp(t->sip->sip_via->v_protocol, sip_transport_tls) == 0;
+}
+
+static void
+insert_rr(struct ptx *t, sip_t *fsip, const url_t *u)
+{
+	sip_record_route_t *rr;
+
+	if (u == NULL)
+		return;
+	rr = sip_record_route_create(msg_home(t->fwd), u, NULL);
+	if (rr != NULL)
+		msg_header_insert(t->fwd, (msg_pub_t *)fsip,
+		    (msg_header_t *)rr);
+}
+
+/* Stay on the path of the dialog this request may create (in-dialog
+ * requests cannot change the route set). When the two sides differ in
+ * TLS, put one entry for each side (RFC 5658), the outbound one on top. */
+static void
+record_route(struct ptx *t, sip_t *fsip)
+{
+	int in, out;
+	sip_method_t m = fsip->sip_request->rq_method;
+
+	if (!t->px->conf->record_route || m == sip_method_register ||
+	    m == sip_method_ack || m == sip_method_cancel ||
+	    (fsip->sip_to != NULL && fsip->sip_to->a_tag != NULL))
+		return;
+	in = inbound_is_tls(t);
+	out = outbound_is_tls(t, fsip);
+	insert_rr(t, fsip, agent_rr_url(t->px->agent, in));
+	if (in != out)
+		insert_rr(t, fsip, agent_rr_url(t->px->agent, out));
+}
+
+static void
+choose_next_hop(struct ptx *t, const sip_t *fsip)
+{
+	struct route_facts f;
+	struct route_choice rc;
+	su_addrinfo_t *ai = msg_addrinfo(t->req);
+
+	t->route_url = NULL;
+	t->rule_line = 0;
+	if (fsip->sip_route != NULL)
+		return; /* loose routing: the Route set decides */
+	f.method = method_name(fsip);
+	f.domain = fsip->sip_request->rq_url->url_host;
+	f.source = ai != NULL ? ai->ai_addr : NULL;
+	rc = route_select(t->px->conf, &f);
+	t->route_url = rc.next_hop;
+	t->rule_line = rc.rule_line;
+}
+
+/* The request is for us and no rule claims it: nobody to forward it to
+ * (the default next hop is for other domains' traffic). */
+static int
+targets_me(const struct ptx *t, const sip_t *fsip)
+{
+	return fsip->sip_route == NULL && t->rule_line == 0 &&
+	    agent_is_me(t->px->agent, fsip->sip_request->rq_url);
+}
+
+static enum step
+answer_local(struct ptx *t)
+{
+	if (t->sip->sip_request->rq_method == sip_method_options)
+		return reply(t, SIP_200_OK);
+	return reply(t, SIP_404_NOT_FOUND);
+}
+
+static int on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip);
+static int on_ack_cancel(struct ptx *t, nta_incoming_t *irq,
+    const sip_t *sip);
+static void ptx_free(struct ptx *t);
+
+static enum step
+forward(struct ptx *t)
+{
+	struct proxy *px = t->px;
+	sip_t *fsip;
+	url_string_t const *route;
+
+	if ((t->fwd = msg_copy(t->req)) == NULL)
+		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
+	fsip = sip_object(t->fwd);
+	set_max_forwards(t, fsip);
+	fix_route(t, fsip);
+	choose_next_hop(t, fsip);
+	if (targets_me(t, fsip))
+		return answer_local(t);
+	record_route(t, fsip);
+	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
+	t->orq = nta_outgoing_mcreate(agent_nta(px->agent), on_response, t,
+	    route, t->fwd, NTATAG_BRANCH_KEY(t->branch), TAG_END());
+	if (t->orq == NULL) {
+		log_info("tx %llu: cannot forward %s", t->id,
+		    method_name(t->sip));
+		return reply(t, SIP_503_SERVICE_UNAVAILABLE);
+	}
+	t->fwd = NULL; /* the client transaction owns it now */
+	if (t->rule_line)
+		log_debug("tx %llu: routed by rule at line %d to %s", t->id,
+		    t->rule_line, t->route_url);
+	log_request(t, "forwarded");
+	nta_incoming_bind(t->irq, on_ack_cancel, t);
+	return STEP_NEXT;
+}
+
+/* ACK to a 2xx is its own transaction: forward it and keep no state. */
+static void
+forward_ack(struct proxy *px, nta_incoming_t *irq)
+{
+	msg_t *req = nta_incoming_getrequest(irq), *fwd;
+	struct ptx t = { .px = px, .irq = irq, .req = req };
+	sip_t *fsip;
+	nta_outgoing_t *orq;
+
+	t.sip = sip_object(req);
+	if ((fwd = msg_copy(req)) == NULL)
+		goto done;
+	t.fwd = fwd;
+	fsip = sip_object(fwd);
+	set_max_forwards(&t, fsip);
+	fix_route(&t, fsip);
+	choose_next_hop(&t, fsip);
+	if (targets_me(&t, fsip) || (t.sip->sip_max_forwards != NULL &&
+	    t.sip->sip_max_forwards->mf_count == 0)) {
+		msg_destroy(fwd);
+		goto done;
+	}
+	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,
+	    t.route_url ? URL_STRING_MAKE(t.route_url) : NULL, fwd,
+	    NTATAG_STATELESS(1), TAG_END());
+	if (orq == NULL)
+		msg_destroy(fwd);
+	else if (orq != (nta_outgoing_t *)-1)
+		nta_outgoing_destroy(orq);
+done:
+	msg_destroy(req);
+	nta_incoming_destroy(irq);
+}
+
+static enum step (*const stages[])(struct ptx *) = {
+	stage_check,
+	stage_loop,
+	forward,
+};
+
+static int
+on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
+    const sip_t *sip)
+{
+	struct ptx *t;
+	size_t i;
+
+	(void)leg;
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		forward_ack(px, irq);
+		return 0;
+	}
+	if (sip->sip_request->rq_method == sip_method_cancel)
+		return 481; /* nta matched no transaction for it */
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return 500;
+	t->px = px;
+	t->id = ++px->next_id;
+	t->irq = irq;
+	t->req = nta_incoming_getrequest(irq);
+	t->sip = sip_object(t->req);
+	if (sip->sip_request->rq_method == sip_method_invite)
+		nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+	make_branch(t);
+	log_request(t, "received");
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		if (stages[i](t) == STEP_DONE) {
+			ptx_free(t);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The irq stays in nta (retransmissions, ACK); we only let go of it. */
+static void
+ptx_free(struct ptx *t)
+{
+	if (t->orq != NULL)
+		nta_outgoing_destroy(t->orq);
+	if (t->irq != NULL)
+		nta_incoming_destroy(t->irq);
+	if (t->fwd != NULL)
+		msg_destroy(t->fwd);
+	if (t->req != NULL)
+		msg_destroy(t->req);
+	free(t);
+}
+
+/* nta made this final response itself: timeout (408) or transport
+ * error (503). A canceled call still ends as canceled. */
+static void
+relay_local_failure(struct ptx *t, int status)
+{
+	if (t->canceled)
+		status = 487;
+	else if (status < 300)
+		status = 503;
+	log_info("tx %llu: %s got no answer downstream, answering %d", t->id,
+	    method_name(t->sip), status);
+	nta_incoming_treply(t->irq, status, NULL, TAG_END());
+}
+
+static int
+on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip)
+{
+	msg_t *resp;
+	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+
+	if (nta_sip_is_internal(sip)) {
+		if (status >= 200) {
+			relay_local_failure(t, status);
+			ptx_free(t);
+		}
+		return 0;
+	}
+	if (status < 101)
+		return 0;
+	resp = nta_outgoing_getresponse(orq);
+	sip_via_remove(resp, sip_object(resp));
+	/* mreply consumes resp; it fails on a response left without Via. */
+	if (nta_incoming_mreply(t->irq, resp) != 0)
+		log_info("tx %llu: cannot relay %d for %s upstream", t->id,
+		    status, method_name(t->sip));
+	if (status >= 200) {
+		log_debug("tx %llu: %s relayed %d", t->id, method_name(t->sip),
+		    status);
+		/* Later 2xx retransmissions arrive stray and go stateless. */
+		ptx_free(t);
+	}
+	return 0;
+}
+
+static int
+on_ack_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
+{
+	(void)irq;
+	if (sip == NULL || sip->sip_request->rq_method != sip_method_cancel)
+		return 0;
+	log_debug("tx %llu: CANCEL received", t->id);
+	if (t->orq != NULL && !t->canceled) {
+		t->canceled = 1;
+		/* The CANCEL's own transaction needs nothing from us. */
+		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
+		    TAG_END()));
+	}
+	return 200;
+}
+
+/* Stray responses: only 2xx to INVITE whose transaction we let go, and
+ * only when the top Via is really ours (no reflection for strangers). */
+static int
+on_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
+{
+	if (sip != NULL && sip->sip_status != NULL &&
+	    sip->sip_status->st_status >= 200 &&
+	    sip->sip_status->st_status < 300 && sip->sip_cseq != NULL &&
+	    sip->sip_cseq->cs_method == sip_method_invite &&
+	    sip->sip_via != NULL && sip->sip_via->v_next != NULL &&
+	    sip->sip_via->v_branch != NULL &&
+	    strncmp(sip->sip_via->v_branch, BRANCH_MAGIC,
+	    strlen(BRANCH_MAGIC)) == 0 && via_is_me(px, sip->sip_via)) {
+		nta_msg_tsend(nta, msg, NULL, TAG_END());
+		return 0;
+	}
+	msg_destroy(msg);
+	return 0;
+}
+
+struct proxy *
+proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
+{
+	struct proxy *px;
+
+	if ((px = calloc(1, sizeof(*px))) == NULL)
+		return NULL;
+	px->conf = c;
+	px->loop = l;
+	agent_redirect_sofia_logs(sofia_debug);
+	if ((px->agent = agent_new(l, c, on_stray, px)) == NULL)
+		goto fail;
+	px->leg = nta_leg_tcreate(agent_nta(px->agent), on_request, px,
+	    NTATAG_NO_DIALOG(1), TAG_END());
+	if (px->leg == NULL) {
+		log_error("cannot create the default SIP leg");
+		goto fail;
+	}
+	return px;
+fail:
+	proxy_free(px);
+	return NULL;
+}
+
+void
+proxy_free(struct proxy *px)
+{
+	if (px == NULL)
+		return;
+	if (px->leg != NULL)
+		nta_leg_destroy(px->leg);
+	agent_free(px->agent);
+	free(px);
+}

@@ -1,0 +1,98 @@
+#!/bin/sh
+# run.sh - "e2mproxyd -c" on every sample configuration; TAP on stdout.
+#
+# good/*.conf and the shipped conf/e2mproxyd.conf must pass: exit 0 and
+# "configuration OK" on stdout. bad/NAME.conf must fail: exit 1 and stderr
+# exactly bad/NAME.expect, where @FILE@ stands for the path given to -f.
+
+here=$(cd "$(dirname "$0")" && pwd) || exit 1
+top=$(cd "${TOP_SRCDIR:-$here/../..}" && pwd) || exit 1
+
+if [ -z "$E2MPROXYD" ] || [ ! -x "$E2MPROXYD" ]; then
+	echo "Bail out! E2MPROXYD must name the e2mproxyd binary"
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/conf-run.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+n=0
+failed=0
+
+pass() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+}
+
+# Indent a file as TAP diagnostics.
+diag() {
+	sed 's/^/#   /' "$1"
+}
+
+# @FILE@ -> the path, literally: sed would read "&", "|" or "\" in it.
+expand_expect() {
+	FILE=$2 awk '{
+		out = ""
+		while ((i = index($0, "@FILE@")) > 0) {
+			out = out substr($0, 1, i - 1) ENVIRON["FILE"]
+			$0 = substr($0, i + 6)
+		}
+		print out $0
+	}' "$1"
+}
+
+check_good() {
+	f=$1
+	"$E2MPROXYD" -c -f "$f" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 0 ] && grep -q "configuration OK" "$tmp/out"; then
+		pass "accepted: $f"
+		return
+	fi
+	fail "accepted: $f"
+	echo "#   exit status $rc, stdout:"
+	diag "$tmp/out"
+	echo "#   stderr:"
+	diag "$tmp/err"
+}
+
+check_bad() {
+	f=$1
+	expect=${f%.conf}.expect
+	if [ ! -s "$expect" ]; then
+		fail "refused: $f"
+		echo "#   $expect is missing or empty"
+		return
+	fi
+	expand_expect "$expect" "$f" >"$tmp/want"
+	"$E2MPROXYD" -c -f "$f" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 1 ] && cmp -s "$tmp/want" "$tmp/err"; then
+		pass "refused: $f"
+		return
+	fi
+	fail "refused: $f"
+	[ "$rc" -eq 1 ] || echo "#   exit status $rc, want 1"
+	if ! cmp -s "$tmp/want" "$tmp/err"; then
+		echo "#   stderr differs (-want +got):"
+		diff -u "$tmp/want" "$tmp/err" | sed 's/^/#   /'
+	fi
+}
+
+check_good "$top/conf/e2mproxyd.conf"
+for f in "$here"/good/*.conf; do
+	check_good "$f"
+done
+for f in "$here"/bad/*.conf; do
+	check_bad "$f"
+done
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

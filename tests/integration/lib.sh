@@ -1,0 +1,165 @@
+# lib.sh - shared helpers for the integration tests (sourced, bash).
+# Each test prints TAP: "ok N - name" / "not ok N - name", then "1..N".
+# Tests talk real SIP over 127.0.0.1 to SIPp, sipsak and e2mproxyd.
+
+set -u
+: "${E2MPROXYD:?E2MPROXYD must name the daemon binary}"
+: "${TOP_SRCDIR:?TOP_SRCDIR must name the source tree}"
+SIPP=${SIPP:-sipp}
+[ -n "$SIPP" ] || SIPP=sipp
+SCEN="$TOP_SRCDIR/tests/integration/scenarios"
+T_N=0
+T_FAILED=0
+PIDS=""
+
+t_init() {
+	# $1: test name, $2: first port of this test's private range (20 ports)
+	T_NAME=$1
+	BASE=$2
+	PX_PORT=$BASE
+	PX_TLS_PORT=$((BASE + 1))
+	UAS_PORT=$((BASE + 10))
+	UAC_PORT=$((BASE + 11))
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-$T_NAME.XXXXXX")
+	trap t_cleanup EXIT
+}
+
+t_cleanup() {
+	local p
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$T_FAILED" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then
+		echo "# work directory kept: $WORK"
+		for f in "$WORK"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# --- $f (last 40 lines)"
+			tail -n 40 "$f" | sed 's/^/#   /'
+		done
+	else
+		rm -rf "$WORK"
+	fi
+}
+
+ok() {
+	# ok STATUS NAME: STATUS 0 passes
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		T_FAILED=$((T_FAILED + 1))
+		echo "not ok $T_N - $2"
+	fi
+}
+
+t_done() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+# write_conf FILE [SIP_EXTRA [OTHER_GROUPS]]: a proxy listening on UDP and
+# TCP PX_PORT; SIP_EXTRA goes inside sip { }, OTHER_GROUPS at top level.
+write_conf() {
+	cat > "$1" <<CONF
+log: { level = "debug"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
+             { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; } );
+  ${2:-}
+};
+${3:-}
+CONF
+}
+
+# start_proxy CONF LOGNAME: run e2mproxyd in the foreground (background job)
+start_proxy() {
+	local log="$WORK/$2.log" i
+	"$E2MPROXYD" -D ${PROXY_DEBUG:--d} -f "$1" > "$log" 2>&1 &
+	PX_PID=$!
+	PIDS="$PIDS $PX_PID"
+	for i in $(seq 1 100); do
+		grep -q "started" "$log" 2>/dev/null && return 0
+		kill -0 "$PX_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# e2mproxyd did not start:"
+	sed 's/^/#   /' "$log"
+	return 1
+}
+
+# sipp_bg NAME ARGS...: a SIPp instance in the background (a UAS, usually)
+sipp_bg() {
+	local name=$1
+	shift
+	"$SIPP" "$@" -nostdin -trace_err -error_file "$WORK/$name.err.log" \
+		-trace_msg -message_file "$WORK/$name.msg.log" \
+		> "$WORK/$name.out.log" 2>&1 &
+	LAST_PID=$!
+	PIDS="$PIDS $LAST_PID"
+}
+
+# sipp_run NAME ARGS...: a SIPp instance in the foreground; returns its code
+sipp_run() {
+	local name=$1
+	shift
+	timeout 60 "$SIPP" "$@" -nostdin -trace_err \
+		-error_file "$WORK/$name.err.log" \
+		-trace_msg -message_file "$WORK/$name.msg.log" \
+		> "$WORK/$name.out.log" 2>&1
+}
+
+# wait_pid PID SECONDS: wait for a background job; its exit code, 124 on timeout
+wait_pid() {
+	local pid=$1 limit=$(($2 * 20)) i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $limit ]; then
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 0.05
+	done
+	wait "$pid"
+}
+
+# uac_expect NAME METHOD MF STATUS RURIHOST [BODY]: fill the template
+uac_expect() {
+	local ack=""
+	if [ "$2" = INVITE ] && [ "$4" -ge 300 ]; then
+		ack='<send><![CDATA[
+      ACK sip:[service]@'"$5"' SIP/2.0
+      [last_Via:]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>'
+	fi
+	sed -e "s|@METHOD@|$2|g" -e "s|@MF@|$3|g" -e "s|@STATUS@|$4|g" \
+	    -e "s|@RURIHOST@|$5|g" -e "s|@BODY@|${6:-hello}|" \
+	    "$SCEN/uac_expect.xml.in" > "$WORK/$1.xml"
+	# sed cannot carry the multi-line ACK block; splice it with awk.
+	awk -v ack="$ack" '{ if ($0 ~ /@ACK@/) print ack; else print }' \
+	    "$WORK/$1.xml" > "$WORK/$1.xml.tmp" && mv "$WORK/$1.xml.tmp" "$WORK/$1.xml"
+}
+
+# sip_raw PROTO PORT FILE: send raw bytes, print the first status line received
+sip_raw() {
+	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$1" 127.0.0.1 "$2" "$3"
+}
+
+# proxy_answers: the proxy is alive and answers OPTIONS to itself with 200
+proxy_answers() {
+	local f="$WORK/options.$$.$RANDOM.sip"
+	printf 'OPTIONS sip:127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-alive-%s\r\nFrom: <sip:t@127.0.0.1>;tag=a%s\r\nTo: <sip:127.0.0.1:%s>\r\nCall-ID: alive-%s@test\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
+		"$PX_PORT" "$UAC_PORT" "$RANDOM$RANDOM" "$RANDOM" "$PX_PORT" "$RANDOM$RANDOM" > "$f"
+	sip_raw udp "$PX_PORT" "$f" | grep -q '^SIP/2.0 200 '
+}

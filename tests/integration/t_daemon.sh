@@ -1,0 +1,77 @@
+#!/bin/bash
+# The daemon as a program: options, start-up failures, background mode,
+# signals, an idle daemon sleeping, and bodies logged only in trace mode.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+t_init daemon 21220
+
+"$E2MPROXYD" -V | grep -q '^e2mproxyd [0-9]'
+ok $? "-V prints the version"
+"$E2MPROXYD" -x > /dev/null 2>&1
+[ $? -eq 2 ]
+ok $? "an unknown option exits 2 with usage"
+
+"$E2MPROXYD" -D -f "$WORK/missing.conf" > "$WORK/missing.out" 2>&1
+[ $? -ne 0 ] && grep -q "missing.conf:0: cannot open" "$WORK/missing.out"
+ok $? "a missing config file: non-zero exit and the reason"
+
+printf 'sip: { max_forwards = 0; record_route = "yes"; };\nlgo: { };\n' > "$WORK/bad.conf"
+"$E2MPROXYD" -D -f "$WORK/bad.conf" > "$WORK/bad.out" 2>&1
+[ $? -ne 0 ] && [ "$(grep -c "^$WORK/bad.conf:[0-9]*: " "$WORK/bad.out")" -eq 3 ]
+ok $? "an invalid config: non-zero exit and all three errors as file:line"
+
+write_conf "$WORK/busy.conf"
+start_proxy "$WORK/busy.conf" first
+"$E2MPROXYD" -D -f "$WORK/busy.conf" > "$WORK/second.out" 2>&1
+[ $? -ne 0 ] && grep -q 'cannot listen on sip:127.0.0.1:'"$PX_PORT" "$WORK/second.out"
+ok $? "a port already in use: non-zero exit naming the listener"
+kill "$PX_PID"; wait "$PX_PID" 2>/dev/null
+
+# Idle: no polling timer, so no CPU while nothing happens.
+start_proxy "$WORK/busy.conf" idle
+proxy_answers
+sleep 0.5
+t0=$(awk '{ print $14 + $15 }' "/proc/$PX_PID/stat")
+sleep 3
+t1=$(awk '{ print $14 + $15 }' "/proc/$PX_PID/stat")
+[ $((t1 - t0)) -le 1 ]
+ok $? "idle for 3 s the daemon used $((t1 - t0)) clock ticks of CPU (<= 1)"
+kill -HUP "$PX_PID"
+sleep 0.2
+kill -0 "$PX_PID" && grep -q 'SIGHUP: configuration reload is not supported' "$WORK/idle.log"
+ok $? "SIGHUP is logged as unsupported and the daemon keeps running"
+kill -TERM "$PX_PID"
+wait_pid "$PX_PID" 5
+ok $? "SIGTERM stops it with exit 0"
+
+# Background mode: detaches, keeps serving, stops on SIGTERM.
+sed -i 's/level = "debug"/level = "info"; target = "syslog"/' "$WORK/busy.conf"
+"$E2MPROXYD" -f "$WORK/busy.conf"
+ok $? "without -D it detaches and the parent exits 0"
+sleep 0.3
+BG=$(pgrep -f "e2mproxyd -f $WORK/busy.conf" | head -1)
+PIDS="$PIDS $BG"
+[ -n "$BG" ] && proxy_answers
+ok $? "the detached daemon answers"
+kill -TERM "$BG"
+for i in $(seq 1 40); do kill -0 "$BG" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$BG" 2>/dev/null; then r=1; else r=0; fi
+ok $r "the detached daemon stops on SIGTERM"
+
+# Bodies appear in the log only in SIP trace mode, even at debug level.
+body_logged() { # SIPTRACE LOGNAME
+	write_conf "$WORK/$2.conf" "" "log: { sip_trace = $1; };"
+	sed -i '1d' "$WORK/$2.conf" # drop the default log group
+	sed -i 's/log: { sip_trace/log: { level = "debug"; sip_trace/' "$WORK/$2.conf"
+	start_proxy "$WORK/$2.conf" "$2" || return 2
+	printf 'MESSAGE sip:x@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s\r\nFrom: <sip:t@127.0.0.1>;tag=b\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: body-%s@test\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\nconfidential-text' \
+		"$((BASE + 19))" "$UAC_PORT" "$2$RANDOM" "$2" > "$WORK/$2.sip"
+	sip_raw udp "$PX_PORT" "$WORK/$2.sip" > /dev/null
+	kill "$PX_PID"; wait "$PX_PID" 2>/dev/null
+	grep -q confidential-text "$WORK/$2.log"
+}
+body_logged false notrace
+[ $? -eq 1 ]
+ok $? "without sip_trace the body is not logged (debug level)"
+body_logged true trace
+ok $? "with sip_trace the whole message, body included, is logged"
+t_done

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Downstream silent -> 408 upstream after the transaction timeout;
+# downstream port closed -> 503 upstream at once (ICMP unreachable).
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+t_init timeout 21100
+write_conf "$WORK/px.conf" "transaction_timeout = 2000;"
+start_proxy "$WORK/px.conf" proxy
+ok $? "proxy starts"
+sipp_bg uas -sf "$SCEN/uas_silent.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
+sleep 0.3
+uac_expect uac MESSAGE 70 408 "127.0.0.1:$UAS_PORT"
+start=$(date +%s)
+sipp_run uac -sf "$WORK/uac.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
+	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s dave
+ok $? "UAC gets 408 from the proxy for a silent UAS"
+took=$(( $(date +%s) - start ))
+[ "$took" -le 6 ]
+ok $? "the 408 came after the configured 2 s timeout, not the default 32 s (took ${took}s)"
+grep -q 'got no answer downstream, answering 408' "$WORK/proxy.log"
+ok $? "proxy logs the downstream timeout"
+
+uac_expect uac2 MESSAGE 70 503 "127.0.0.1:$((BASE + 19))"
+sipp_run uac2 -sf "$WORK/uac2.xml" 127.0.0.1:$((BASE + 19)) -rsa 127.0.0.1:"$PX_PORT" \
+	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s erin
+ok $? "UAC gets 503 when the next hop's port is closed"
+t_done

@@ -1,0 +1,909 @@
+/* test_conf.c - configuration loading: values, defaults, every error kind. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, strdup under -std=c11 */
+#endif
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "t.h"
+
+#define MAXERR 64
+#define MAXFILES 32
+
+static char tmpdir[1024];
+static char *files[MAXFILES];
+static size_t nfiles;
+static char *errs[MAXERR];
+static size_t nerrs;
+
+static void
+collect(void *arg, const char *msg)
+{
+	(void)arg;
+	if (nerrs < MAXERR)
+		errs[nerrs++] = strdup(msg);
+}
+
+static void
+clear_errors(void)
+{
+	while (nerrs > 0)
+		free(errs[--nerrs]);
+}
+
+/* printf into one of a few rotating buffers: enough for one check. */
+static const char *
+fmt(const char *f, ...)
+{
+	static char buf[8][2048];
+	static int next;
+	char *b = buf[next++ % 8];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(b, sizeof(buf[0]), f, ap);
+	va_end(ap);
+	return b;
+}
+
+/* Writes tmpdir/name, remembered for removal; returns its path. */
+static const char *
+put_file(const char *name, mode_t mode, const char *text)
+{
+	char path[2048];
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) != 0) {
+		printf("Bail out! cannot write %s: %s\n", path,
+		    strerror(errno));
+		exit(1);
+	}
+	chmod(path, mode);
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i], path) == 0)
+			return files[i];
+	if (nfiles == MAXFILES || (files[nfiles] = strdup(path)) == NULL) {
+		printf("Bail out! too many test files\n");
+		exit(1);
+	}
+	return files[nfiles++];
+}
+
+static const char *
+put_conf(const char *text)
+{
+	return put_file("t.conf", 0644, text);
+}
+
+static struct conf *
+load(const char *text)
+{
+	clear_errors();
+	return conf_load(put_conf(text), collect, NULL);
+}
+
+static void
+show_errors(void)
+{
+	size_t i;
+
+	for (i = 0; i < nerrs; i++)
+		printf("# error: %s\n", errs[i]);
+}
+
+/* A good file: loads, and reports nothing. */
+static struct conf *
+load_ok(const char *name, const char *text)
+{
+	struct conf *c = load(text);
+
+	T_OK(c != NULL && nerrs == 0, fmt("%s: loads", name));
+	show_errors();
+	return c;
+}
+
+/*
+ * A bad file: fails, reporting exactly want[] (NULL-terminated), each
+ * "LINE: message" after the path of the file.
+ */
+static void
+check_errors(const char *name, const char *path, const char *const *want)
+{
+	char line[4096], title[256];
+	size_t i, n;
+
+	for (n = 0; want[n] != NULL; n++)
+		;
+	snprintf(title, sizeof(title), "%s: %zu error(s)", name, n);
+	T_EQ_INT(nerrs, n, title);
+	for (i = 0; i < n && i < nerrs; i++) {
+		snprintf(line, sizeof(line), "%s:%s", path, want[i]);
+		snprintf(title, sizeof(title), "%s: error %zu", name, i + 1);
+		T_EQ_STR(errs[i], line, title);
+	}
+	if (nerrs != n)
+		show_errors();
+}
+
+/* name, text and want may come from fmt(): nothing here may call it. */
+static void
+expect_fail(const char *name, const char *text, const char *const *want)
+{
+	char path[2048], title[256];
+	struct conf *c = load(text);
+
+	snprintf(title, sizeof(title), "%s: refused", name);
+	T_OK(c == NULL, title);
+	conf_free(c);
+	snprintf(path, sizeof(path), "%s/t.conf", tmpdir);
+	check_errors(name, path, want);
+}
+
+#define EXPECT(name, text, ...) \
+	expect_fail(name, text, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+check_defaults(const char *name, const struct conf *c)
+{
+	T_EQ_INT(c->log_target, LOG_TO_STDERR, fmt("%s: log.target", name));
+	T_EQ_INT(c->log_level, LOG_INFO, fmt("%s: log.level", name));
+	T_EQ_INT(c->log_facility, LOG_DAEMON, fmt("%s: log.facility", name));
+	T_EQ_INT(c->sip_trace, 0, fmt("%s: log.sip_trace", name));
+	T_EQ_INT(c->nlisten, 2, fmt("%s: two listeners", name));
+	if (c->nlisten == 2) {
+		T_EQ_INT(c->listen[0].transport, CONF_TP_UDP,
+		    fmt("%s: listen[0] udp", name));
+		T_EQ_STR(c->listen[0].address, "127.0.0.1",
+		    fmt("%s: listen[0] address", name));
+		T_EQ_INT(c->listen[0].port, 5060, fmt("%s: listen[0] port",
+		    name));
+		T_EQ_INT(c->listen[1].transport, CONF_TP_TCP,
+		    fmt("%s: listen[1] tcp", name));
+		T_EQ_STR(c->listen[1].address, "127.0.0.1",
+		    fmt("%s: listen[1] address", name));
+		T_EQ_INT(c->listen[1].port, 5060, fmt("%s: listen[1] port",
+		    name));
+	}
+	T_EQ_INT(c->nown_names, 0, fmt("%s: no own_names", name));
+	T_EQ_INT(c->record_route, 1, fmt("%s: record_route", name));
+	T_EQ_INT(c->max_forwards, 70, fmt("%s: max_forwards", name));
+	T_EQ_INT(c->transaction_timeout_ms, 32000,
+	    fmt("%s: transaction_timeout", name));
+	T_EQ_INT(c->udp_mtu, 1300, fmt("%s: udp_mtu", name));
+	T_EQ_INT(c->udp_buffer, 4194304, fmt("%s: udp_buffer", name));
+	T_EQ_INT(c->max_message_size, 65536, fmt("%s: max_message_size",
+	    name));
+	T_EQ_STR(c->tls_certificate, NULL, fmt("%s: tls.certificate", name));
+	T_EQ_STR(c->tls_key, NULL, fmt("%s: tls.key", name));
+	T_EQ_STR(c->tls_ca_file, NULL, fmt("%s: tls.ca_file", name));
+	T_EQ_INT(c->tls_verify_server, 1, fmt("%s: tls.verify_server", name));
+	T_EQ_INT(c->tls_verify_client, 0, fmt("%s: tls.verify_client", name));
+	T_EQ_STR(c->default_next_hop, NULL, fmt("%s: default_next_hop", name));
+	T_EQ_INT(c->nroutes, 0, fmt("%s: no rules", name));
+}
+
+static void
+test_defaults(void)
+{
+	struct conf *c;
+
+	if ((c = load_ok("empty file", "")) == NULL)
+		return;
+	T_EQ_STR(c->path, fmt("%s/t.conf", tmpdir), "path is kept");
+	check_defaults("empty file", c);
+	conf_free(c);
+
+	c = load_ok("empty groups", "log: {};\nsip: {};\ntls: {};\n"
+	    "routing: {};\n");
+	if (c != NULL)
+		check_defaults("empty groups", c);
+	conf_free(c);
+}
+
+/* The shipped file promises to hold exactly the built-in defaults. */
+static void
+test_shipped(void)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	const char *path;
+	struct conf *c;
+
+	if (top == NULL)
+		top = getenv("srcdir");
+	path = fmt("%s/conf/e2mproxyd.conf", top != NULL ? top : ".");
+	if (access(path, R_OK) != 0) {
+		T_OK(1, "shipped config # SKIP conf/e2mproxyd.conf not found "
+		    "(set TOP_SRCDIR)");
+		return;
+	}
+	clear_errors();
+	c = conf_load(path, collect, NULL);
+	T_OK(c != NULL && nerrs == 0, "shipped config loads");
+	show_errors();
+	if (c != NULL)
+		check_defaults("shipped config", c);
+	conf_free(c);
+}
+
+static void
+put_tls_files(void)
+{
+	put_file("cert.pem", 0644, "certificate\n");
+	put_file("key.pem", 0600, "key\n");
+	put_file("ca.pem", 0644, "anchors\n");
+}
+
+static void
+test_full(void)
+{
+	struct conf *c;
+
+	put_tls_files();
+	c = load_ok("every setting", fmt(
+	    "log: {\n"
+	    "\ttarget = \"syslog\";\n"
+	    "\tlevel = \"debug\";\n"
+	    "\tfacility = \"local3\";\n"
+	    "\tsip_trace = true;\n"
+	    "};\n"
+	    "sip: {\n"
+	    "\tlisten = (\n"
+	    "\t\t{ transport = \"udp\"; address = \"::\"; port = 1; },\n"
+	    "\t\t{ transport = \"tcp\"; address = \"0.0.0.0\"; },\n"
+	    "\t\t{ transport = \"tls\"; address = \"0.0.0.0\"; },\n"
+	    "\t\t{ transport = \"tls\"; address = \"::1\"; "
+	    "port = 65535; }\n"
+	    "\t);\n"
+	    "\town_names = [ \"Proxy.Example.COM\", \"192.0.2.1\", "
+	    "\"::1\", \"[2001:db8::1]\" ];\n"
+	    "\trecord_route = false;\n"
+	    "\tmax_forwards = 255;\n"
+	    "\ttransaction_timeout = 300000;\n"
+	    "\tudp_mtu = 65535;\n"
+	    "\tudp_buffer = 67108864;\n"
+	    "\tmax_message_size = 4096;\n"
+	    "};\n"
+	    "tls: {\n"
+	    "\tcertificate = \"%s/cert.pem\";\n"
+	    "\tkey = \"%s/key.pem\";\n"
+	    "\tca_file = \"%s/ca.pem\";\n"
+	    "\tverify_server = false;\n"
+	    "\tverify_client = true;\n"
+	    "};\n"
+	    "routing: {\n"
+	    "\tdefault_next_hop = \"sip:gw.example.com:5070;transport=tcp\";\n"
+	    "\trules = ( { next_hop = \"sips:edge.example.net\"; } );\n"
+	    "};\n", tmpdir, tmpdir, tmpdir));
+	if (c == NULL)
+		return;
+	T_EQ_INT(c->log_target, LOG_TO_SYSLOG, "full: log.target");
+	T_EQ_INT(c->log_level, LOG_DEBUG, "full: log.level");
+	T_EQ_INT(c->log_facility, LOG_LOCAL3, "full: log.facility");
+	T_EQ_INT(c->sip_trace, 1, "full: log.sip_trace");
+	T_EQ_INT(c->nlisten, 4, "full: four listeners");
+	if (c->nlisten == 4) {
+		T_EQ_INT(c->listen[0].transport, CONF_TP_UDP, "full: udp");
+		T_EQ_STR(c->listen[0].address, "::", "full: v6 any");
+		T_EQ_INT(c->listen[0].port, 1, "full: port 1");
+		T_EQ_INT(c->listen[1].transport, CONF_TP_TCP, "full: tcp");
+		T_EQ_INT(c->listen[1].port, 5060, "full: tcp default port");
+		T_EQ_INT(c->listen[2].transport, CONF_TP_TLS, "full: tls");
+		T_EQ_INT(c->listen[2].port, 5061, "full: tls default port");
+		T_EQ_STR(c->listen[3].address, "::1", "full: v6 address");
+		T_EQ_INT(c->listen[3].port, 65535, "full: port 65535");
+	}
+	T_EQ_INT(c->nown_names, 4, "full: four own_names");
+	if (c->nown_names == 4) {
+		T_EQ_STR(c->own_names[0], "proxy.example.com",
+		    "full: own name lower-cased");
+		T_EQ_STR(c->own_names[1], "192.0.2.1", "full: own v4");
+		T_EQ_STR(c->own_names[2], "::1", "full: own v6");
+		T_EQ_STR(c->own_names[3], "[2001:db8::1]",
+		    "full: own bracketed v6");
+	}
+	T_EQ_INT(c->record_route, 0, "full: record_route");
+	T_EQ_INT(c->max_forwards, 255, "full: max_forwards at maximum");
+	T_EQ_INT(c->transaction_timeout_ms, 300000,
+	    "full: transaction_timeout at maximum");
+	T_EQ_INT(c->udp_mtu, 65535, "full: udp_mtu at maximum");
+	T_EQ_INT(c->udp_buffer, 67108864, "full: udp_buffer at maximum");
+	T_EQ_INT(c->max_message_size, 4096,
+	    "full: max_message_size at minimum");
+	T_EQ_STR(c->tls_certificate, fmt("%s/cert.pem", tmpdir),
+	    "full: tls.certificate");
+	T_EQ_STR(c->tls_key, fmt("%s/key.pem", tmpdir), "full: tls.key");
+	T_EQ_STR(c->tls_ca_file, fmt("%s/ca.pem", tmpdir), "full: tls.ca_file");
+	T_EQ_INT(c->tls_verify_server, 0, "full: tls.verify_server");
+	T_EQ_INT(c->tls_verify_client, 1, "full: tls.verify_client");
+	T_EQ_STR(c->default_next_hop, "sip:gw.example.com:5070;transport=tcp",
+	    "full: default_next_hop");
+	T_EQ_INT(c->nroutes, 1, "full: one rule");
+	conf_free(c);
+
+	c = load_ok("minimum values",
+	    "sip: { max_forwards = 1; transaction_timeout = 1000;\n"
+	    "udp_mtu = 500; udp_buffer = 65536; max_message_size = 1048576; "
+	    "};\n");
+	if (c != NULL) {
+		T_EQ_INT(c->max_forwards, 1, "min: max_forwards");
+		T_EQ_INT(c->transaction_timeout_ms, 1000,
+		    "min: transaction_timeout");
+		T_EQ_INT(c->udp_mtu, 500, "min: udp_mtu");
+		T_EQ_INT(c->udp_buffer, 65536, "min: udp_buffer");
+		T_EQ_INT(c->max_message_size, 1048576,
+		    "max: max_message_size");
+	}
+	conf_free(c);
+
+	c = load_ok("64-bit integer in range", "sip: { udp_mtu = 1400L; };\n");
+	if (c != NULL)
+		T_EQ_INT(c->udp_mtu, 1400, "64-bit integer value");
+	conf_free(c);
+}
+
+static void
+test_rules(void)
+{
+	struct conf *c;
+	struct conf_route *r;
+
+	c = load_ok("rules",
+	    "routing: {\n"
+	    "\tdefault_next_hop = \"\";\n"
+	    "\trules = (\n"
+	    "\t\t{ domain = \"Example.COM\";\n"
+	    "\t\t  methods = [ \"invite\", \"MESSAGE\" ];\n"
+	    "\t\t  sources = [ \"10.1.0.0/16\", \"::1\" ];\n"
+	    "\t\t  next_hop = \"sip:gw.example.com:5070;"
+	    "transport=tcp\"; },\n"
+	    "\t\t{ domain = \"*.Example.net\";\n"
+	    "\t\t  methods = ( \"Options\" );\n"
+	    "\t\t  next_hop = \"SIPS:[2001:db8::1]:5061\"; },\n"
+	    "\t\t{ next_hop = \"sip:user@192.0.2.7?subject=x\"; }\n"
+	    "\t);\n"
+	    "};\n");
+	if (c == NULL)
+		return;
+	T_EQ_STR(c->default_next_hop, NULL, "rules: empty default is NULL");
+	T_EQ_INT(c->nroutes, 3, "rules: three");
+	if (c->nroutes != 3) {
+		conf_free(c);
+		return;
+	}
+	r = &c->routes[0];
+	T_EQ_INT(r->line, 4, "rule 0: line of its group");
+	T_EQ_STR(r->domain, "example.com", "rule 0: domain lower-cased");
+	T_EQ_INT(r->nmethods, 2, "rule 0: two methods");
+	if (r->nmethods == 2) {
+		T_EQ_STR(r->methods[0], "INVITE", "rule 0: method upper-cased");
+		T_EQ_STR(r->methods[1], "MESSAGE", "rule 0: second method");
+	}
+	T_EQ_INT(r->nsources, 2, "rule 0: two sources");
+	if (r->nsources == 2) {
+		T_EQ_INT(r->sources[0].family, AF_INET, "rule 0: v4 source");
+		T_EQ_INT(r->sources[0].prefix, 16, "rule 0: v4 prefix");
+		T_EQ_INT(r->sources[1].family, AF_INET6, "rule 0: v6 source");
+		T_EQ_INT(r->sources[1].prefix, 128, "rule 0: v6 host");
+	}
+	T_EQ_STR(r->next_hop, "sip:gw.example.com:5070;transport=tcp",
+	    "rule 0: next_hop");
+	r = &c->routes[1];
+	T_EQ_INT(r->line, 8, "rule 1: line");
+	T_EQ_STR(r->domain, "*.example.net", "rule 1: wildcard lower-cased");
+	T_EQ_INT(r->nmethods, 1, "rule 1: a list of methods is taken too");
+	if (r->nmethods == 1)
+		T_EQ_STR(r->methods[0], "OPTIONS", "rule 1: method");
+	T_EQ_INT(r->nsources, 0, "rule 1: any source");
+	T_OK(r->sources == NULL, "rule 1: no sources array");
+	T_EQ_STR(r->next_hop, "SIPS:[2001:db8::1]:5061",
+	    "rule 1: next_hop kept as written");
+	r = &c->routes[2];
+	T_EQ_STR(r->domain, NULL, "rule 2: any domain");
+	T_EQ_INT(r->nmethods, 0, "rule 2: any method");
+	T_OK(r->methods == NULL, "rule 2: no methods array");
+	T_EQ_INT(r->nsources, 0, "rule 2: any source");
+	T_EQ_STR(r->next_hop, "sip:user@192.0.2.7?subject=x",
+	    "rule 2: next_hop with user and headers");
+	conf_free(c);
+}
+
+static void
+test_syntax(void)
+{
+	EXPECT("syntax error", "log: {\n\tlevel = ;\n};\n",
+	    "2: syntax error");
+	EXPECT("duplicate setting", "sip: {\n\tudp_mtu = 1400;\n"
+	    "\tudp_mtu = 1500;\n};\n", "3: duplicate setting name");
+	EXPECT("mixed array", "sip: {\n\town_names = [ \"a\", 1 ];\n};\n",
+	    "2: mismatched element type in array");
+}
+
+static void
+test_cannot_open(void)
+{
+	const char *path = fmt("%s/no-such.conf", tmpdir);
+	struct conf *c;
+
+	clear_errors();
+	c = conf_load(path, collect, NULL);
+	T_OK(c == NULL, "missing file: refused");
+	check_errors("missing file", path, (const char *const[]){
+	    "0: cannot open: No such file or directory", NULL });
+
+	clear_errors();
+	c = conf_load(tmpdir, collect, NULL);
+	T_OK(c == NULL, "directory: refused");
+	check_errors("directory", tmpdir, (const char *const[]){
+	    "0: cannot open: Is a directory", NULL });
+}
+
+static void
+test_unknown(void)
+{
+	EXPECT("unknown settings",
+	    "lg: { level = \"debug\"; };\n"
+	    "log: { colour = true; };\n"
+	    "sip: {\n"
+	    "\tlisen = ( );\n"
+	    "\tlisten = ( { transport = \"udp\"; address = \"::1\";\n"
+	    "\t\tprot = 5062; } );\n"
+	    "};\n"
+	    "routing: { rules = ( { nxt_hop = \"sip:a\"; "
+	    "next_hop = \"sip:b\"; } ); };\n"
+	    "port = 5060;\n",
+	    "1: unknown setting \"lg\"",
+	    "2: unknown setting \"log.colour\"",
+	    "4: unknown setting \"sip.lisen\"",
+	    "6: unknown setting \"sip.listen[0].prot\"",
+	    "8: unknown setting \"routing.rules[0].nxt_hop\"",
+	    "9: unknown setting \"port\"");
+}
+
+static void
+test_types(void)
+{
+	EXPECT("wrong types",
+	    "log: {\n"
+	    "\ttarget = 1;\n"
+	    "\tsip_trace = \"yes\";\n"
+	    "};\n"
+	    "sip: {\n"
+	    "\tlisten = { transport = \"udp\"; };\n"
+	    "\town_names = \"proxy.example.com\";\n"
+	    "\tmax_forwards = 70.0;\n"
+	    "\tudp_mtu = true;\n"
+	    "\tudp_buffer = \"4194304\";\n"
+	    "};\n"
+	    "tls = [ ];\n"
+	    "routing: {\n"
+	    "\tdefault_next_hop = [ \"sip:a\" ];\n"
+	    "\trules = [ ];\n"
+	    "};\n",
+	    "2: log.target: expected a string",
+	    "3: log.sip_trace: expected a boolean",
+	    "6: sip.listen: expected a list of groups",
+	    "7: sip.own_names: expected an array of strings",
+	    "8: sip.max_forwards: expected an integer",
+	    "9: sip.udp_mtu: expected an integer",
+	    "10: sip.udp_buffer: expected an integer",
+	    "12: tls: expected a group",
+	    "14: routing.default_next_hop: expected a string",
+	    "15: routing.rules: expected a list of groups");
+
+	EXPECT("wrong types in entries",
+	    "sip: { listen = (\n"
+	    "\t{ transport = 1; address = 2; port = \"5060\"; },\n"
+	    "\t\"udp\" ); };\n"
+	    "routing: { rules = (\n"
+	    "\t{ domain = 1; methods = [ 1 ]; sources = \"::1\";\n"
+	    "\t  next_hop = ( ); },\n"
+	    "\t[ \"sip:a\" ] ); };\n",
+	    "2: sip.listen[0].transport: expected a string",
+	    "2: sip.listen[0].address: expected a string",
+	    "2: sip.listen[0].port: expected an integer",
+	    "3: sip.listen[1]: expected a group",
+	    "5: routing.rules[0].domain: expected a string",
+	    "5: routing.rules[0].methods: expected an array of strings",
+	    "5: routing.rules[0].sources: expected an array of strings",
+	    "6: routing.rules[0].next_hop: expected a string",
+	    "7: routing.rules[1]: expected a group");
+}
+
+static void
+test_ranges(void)
+{
+	EXPECT("out of range",
+	    "sip: {\n"
+	    "\tmax_forwards = 0;\n"
+	    "\ttransaction_timeout = 999;\n"
+	    "\tudp_mtu = 65536;\n"
+	    "\tudp_buffer = 65535;\n"
+	    "\tmax_message_size = 1048577;\n"
+	    "};\n",
+	    "2: sip.max_forwards: 0 is out of range [1..255]",
+	    "3: sip.transaction_timeout: 999 is out of range [1000..300000]",
+	    "4: sip.udp_mtu: 65536 is out of range [500..65535]",
+	    "5: sip.udp_buffer: 65535 is out of range [65536..67108864]",
+	    "6: sip.max_message_size: 1048577 is out of range "
+	    "[4096..1048576]");
+	EXPECT("out of range, high and negative",
+	    "sip: { max_forwards = 400; udp_mtu = -1; };\n",
+	    "1: sip.max_forwards: 400 is out of range [1..255]",
+	    "1: sip.udp_mtu: -1 is out of range [500..65535]");
+	EXPECT("64-bit out of range",
+	    "sip: {\n\tudp_buffer = 5000000000L;\n};\n",
+	    "2: sip.udp_buffer: 5000000000 is out of range [65536..67108864]");
+	EXPECT("port out of range",
+	    "sip: { listen = (\n"
+	    "\t{ transport = \"udp\"; address = \"::1\"; port = 0; },\n"
+	    "\t{ transport = \"udp\"; address = \"::1\"; port = 65536; }\n"
+	    "); };\n",
+	    "2: sip.listen[0].port: 0 is out of range [1..65535]",
+	    "3: sip.listen[1].port: 65536 is out of range [1..65535]");
+}
+
+static void
+test_values(void)
+{
+	EXPECT("bad names",
+	    "log: {\n"
+	    "\ttarget = \"file\";\n"
+	    "\tlevel = \"loud\";\n"
+	    "\tfacility = \"kern\";\n"
+	    "};\n"
+	    "log2: { };\n",
+	    "2: log.target: unknown target \"file\"",
+	    "3: log.level: unknown level \"loud\"",
+	    "4: log.facility: unknown facility \"kern\"",
+	    "6: unknown setting \"log2\"");
+	EXPECT("levels above error are not offered",
+	    "log: { level = \"crit\"; };\n",
+	    "1: log.level: unknown level \"crit\"");
+	EXPECT("names are case-sensitive",
+	    "log: { level = \"INFO\"; };\n",
+	    "1: log.level: unknown level \"INFO\"");
+	EXPECT("bad listener values",
+	    "sip: { listen = (\n"
+	    "\t{ transport = \"sctp\"; address = \"127.0.0.1\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"localhost\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"[::1]\"; },\n"
+	    "\t{ transport = \"UDP\"; address = \"1.2.3\"; }\n"
+	    "); };\n",
+	    "2: sip.listen[0].transport: unknown transport \"sctp\"",
+	    "3: sip.listen[1].address: \"localhost\" is not a numeric IPv4 "
+	    "or IPv6 address",
+	    "4: sip.listen[2].address: \"[::1]\" is not a numeric IPv4 or "
+	    "IPv6 address",
+	    "5: sip.listen[3].transport: unknown transport \"UDP\"",
+	    "5: sip.listen[3].address: \"1.2.3\" is not a numeric IPv4 or "
+	    "IPv6 address");
+	EXPECT("bad own_names",
+	    "sip: { own_names = [\n"
+	    "\t\"good.example.com\",\n"
+	    "\t\"bad name\",\n"
+	    "\t\"\" ]; };\n",
+	    "3: sip.own_names: \"bad name\" is not a host name or IP address",
+	    "4: sip.own_names: \"\" is not a host name or IP address");
+	EXPECT("bad rule values",
+	    "routing: {\n"
+	    "\tdefault_next_hop = \"gw.example.com\";\n"
+	    "\trules = (\n"
+	    "\t\t{ domain = \"ex ample.com\";\n"
+	    "\t\t  methods = [ \"INVITE\",\n"
+	    "\t\t\t\"IN VITE\" ];\n"
+	    "\t\t  sources = [ \"10.0.0.0/33\", \"::1\" ];\n"
+	    "\t\t  next_hop = \"http://gw\"; },\n"
+	    "\t\t{ domain = \"*\"; methods = [ ]; sources = [ ];\n"
+	    "\t\t  next_hop = \"sip:\"; },\n"
+	    "\t\t{ domain = \"a.*.example.com\"; next_hop = \"sip:gw:0\"; },\n"
+	    "\t\t{ domain = \"\"; next_hop = \"sip:gw x\"; },\n"
+	    "\t\t{ next_hop = \"sips:[::1\"; },\n"
+	    "\t\t{ next_hop = \"sip:gw:5060x\"; },\n"
+	    "\t\t{ next_hop = \"\"; }\n"
+	    "\t);\n"
+	    "};\n",
+	    "2: routing.default_next_hop: \"gw.example.com\" is not a sip: "
+	    "or sips: URI",
+	    "4: routing.rules[0].domain: \"ex ample.com\" is not a domain "
+	    "name or \"*.domain\"",
+	    "6: routing.rules[0].methods: \"IN VITE\" is not a SIP method "
+	    "name",
+	    "7: routing.rules[0].sources: \"10.0.0.0/33\" is not an IPv4 or "
+	    "IPv6 network",
+	    "8: routing.rules[0].next_hop: \"http://gw\" is not a sip: or "
+	    "sips: URI",
+	    "9: routing.rules[1].domain: \"*\" is not a domain name or "
+	    "\"*.domain\"",
+	    "9: routing.rules[1].methods: must not be empty; leave it out "
+	    "to match any method",
+	    "9: routing.rules[1].sources: must not be empty; leave it out "
+	    "to match any source",
+	    "10: routing.rules[1].next_hop: \"sip:\" is not a sip: or sips: "
+	    "URI",
+	    "11: routing.rules[2].domain: \"a.*.example.com\" is not a "
+	    "domain name or \"*.domain\"",
+	    "11: routing.rules[2].next_hop: \"sip:gw:0\" is not a sip: or "
+	    "sips: URI",
+	    "12: routing.rules[3].domain: \"\" is not a domain name or "
+	    "\"*.domain\"",
+	    "12: routing.rules[3].next_hop: \"sip:gw x\" is not a sip: or "
+	    "sips: URI",
+	    "13: routing.rules[4].next_hop: \"sips:[::1\" is not a sip: or "
+	    "sips: URI",
+	    "14: routing.rules[5].next_hop: \"sip:gw:5060x\" is not a sip: "
+	    "or sips: URI",
+	    "15: routing.rules[6].next_hop: \"\" is not a sip: or sips: URI");
+	EXPECT("rule without next_hop",
+	    "routing: {\n"
+	    "\trules = (\n"
+	    "\t\t{ domain = \"example.com\"; }\n"
+	    "\t);\n"
+	    "};\n",
+	    "3: routing.rules[0]: missing \"next_hop\"");
+}
+
+static void
+test_listen(void)
+{
+	struct conf *c;
+
+	EXPECT("empty listen", "sip: {\n\tlisten = ( );\n};\n",
+	    "2: sip.listen: must not be empty");
+	EXPECT("incomplete listeners",
+	    "sip: { listen = (\n"
+	    "\t{ address = \"::1\"; },\n"
+	    "\t{ transport = \"udp\"; },\n"
+	    "\t{ }\n"
+	    "); };\n",
+	    "2: sip.listen[0]: missing \"transport\"",
+	    "3: sip.listen[1]: missing \"address\"",
+	    "4: sip.listen[2]: missing \"transport\"",
+	    "4: sip.listen[2]: missing \"address\"");
+	EXPECT("duplicate listeners",
+	    "sip: { listen = (\n"
+	    "\t{ transport = \"udp\"; address = \"::1\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"0:0::1\"; port = 5060; },\n"
+	    "\t{ transport = \"udp\"; address = \"127.0.0.1\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"127.0.0.1\"; port = 5060; }\n"
+	    "); };\n",
+	    "3: sip.listen[1]: duplicate listener udp 0:0::1 port 5060",
+	    "5: sip.listen[3]: duplicate listener udp 127.0.0.1 port 5060");
+
+	/* Different ports or families, or udp next to tcp, are fine. */
+	c = load_ok("distinct listeners",
+	    "sip: { listen = (\n"
+	    "\t{ transport = \"udp\"; address = \"127.0.0.1\"; },\n"
+	    "\t{ transport = \"tcp\"; address = \"127.0.0.1\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"::1\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"::ffff:127.0.0.1\"; },\n"
+	    "\t{ transport = \"udp\"; address = \"127.0.0.1\"; port = 5070; }\n"
+	    "); };\n");
+	if (c != NULL)
+		T_EQ_INT(c->nlisten, 5, "distinct listeners: all kept");
+	conf_free(c);
+}
+
+static void
+test_tls(void)
+{
+	const char *key;
+
+	put_tls_files();
+	EXPECT("tls listener, no tls group",
+	    "sip: { listen = (\n"
+	    "\t{ transport = \"udp\"; address = \"::1\"; },\n"
+	    "\t{ transport = \"tls\"; address = \"::1\"; }\n"
+	    "); };\n",
+	    "3: tls.certificate: must be set when there is a tls listener",
+	    "3: tls.key: must be set when there is a tls listener",
+	    "3: tls.ca_file: must be set when there is a tls listener");
+	EXPECT("tls listener, files empty or missing",
+	    "sip: { listen = ( { transport = \"tls\"; "
+	    "address = \"::1\"; } ); };\n"
+	    "tls: {\n"
+	    "\tcertificate = \"\";\n"
+	    "\tkey = \"\";\n"
+	    "};\n",
+	    "3: tls.certificate: must be set when there is a tls listener",
+	    "4: tls.key: must be set when there is a tls listener",
+	    "2: tls.ca_file: must be set when there is a tls listener");
+	EXPECT("tls listener, file of the wrong type",
+	    "sip: { listen = ( { transport = \"tls\"; "
+	    "address = \"::1\"; } ); };\n"
+	    "tls: {\n"
+	    "\tcertificate = 1;\n"
+	    "};\n",
+	    "3: tls.certificate: expected a string",
+	    "2: tls.key: must be set when there is a tls listener",
+	    "2: tls.ca_file: must be set when there is a tls listener");
+	EXPECT("tcp and tls on one port",
+	    fmt("sip: { listen = (\n"
+	    "\t{ transport = \"tcp\"; address = \"::1\"; port = 5061; },\n"
+	    "\t{ transport = \"tls\"; address = \"::1\"; }\n"
+	    "); };\n"
+	    "tls: { certificate = \"%s/cert.pem\"; key = \"%s/key.pem\";\n"
+	    "\tca_file = \"%s/ca.pem\"; };\n", tmpdir, tmpdir, tmpdir),
+	    "3: sip.listen[1]: tls ::1 port 5061 clashes with tcp on the "
+	    "same port");
+
+	/* A typo in a path is caught whether or not TLS is in use. */
+	EXPECT("unreadable files without a tls listener",
+	    fmt("tls: {\n"
+	    "\tcertificate = \"%s/none.pem\";\n"
+	    "\tkey = \"%s/nokey.pem\";\n"
+	    "\tca_file = \"%s\";\n"
+	    "};\n", tmpdir, tmpdir, tmpdir),
+	    fmt("2: tls.certificate: cannot read \"%s/none.pem\": No such "
+	    "file or directory", tmpdir),
+	    fmt("3: tls.key: cannot read \"%s/nokey.pem\": No such file or "
+	    "directory", tmpdir),
+	    fmt("4: tls.ca_file: \"%s\" is not a regular file", tmpdir));
+
+	key = put_file("key.pem", 0644, "key\n");
+	EXPECT("key readable by others",
+	    fmt("tls: {\n\tkey = \"%s\";\n};\n", key),
+	    fmt("2: tls.key: \"%s\" is accessible by other users (mode 0644); "
+	    "chmod 600 it", key));
+	chmod(key, 0640);
+	EXPECT("key readable by group",
+	    fmt("tls: { key = \"%s\"; };\n", key),
+	    fmt("1: tls.key: \"%s\" is accessible by other users (mode 0640); "
+	    "chmod 600 it", key));
+	chmod(key, 0600);
+}
+
+/* The daemon reads TLS files after daemon() has changed to "/". */
+static void
+test_tls_relative(void)
+{
+	char cwd[1024], here[1024];
+	struct conf *c;
+
+	put_tls_files();
+	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir(tmpdir) != 0 ||
+	    getcwd(here, sizeof(here)) == NULL) {
+		T_OK(0, "relative tls paths: cannot change directory");
+		return;
+	}
+	c = load_ok("relative tls paths",
+	    "tls: { certificate = \"cert.pem\"; key = \"./key.pem\"; };\n");
+	if (c != NULL) {
+		T_EQ_STR(c->tls_certificate, fmt("%s/cert.pem", here),
+		    "relative certificate made absolute");
+		T_EQ_STR(c->tls_key, fmt("%s/./key.pem", here),
+		    "relative key made absolute");
+	}
+	conf_free(c);
+	if (chdir(cwd) != 0)
+		printf("# cannot go back to %s\n", cwd);
+}
+
+static void
+test_many_errors(void)
+{
+	EXPECT("all errors in one pass",
+	    "log: {\n"
+	    "\tlevel = \"loud\";\n"
+	    "\ttarget = \"stdout\";\n"
+	    "};\n"
+	    "sip: {\n"
+	    "\tlisen = ( );\n"
+	    "\tmax_forwards = 400;\n"
+	    "\tlisten = (\n"
+	    "\t\t{ transport = \"udp\"; address = \"127.0.0.1\"; },\n"
+	    "\t\t{ transport = \"udp\"; address = \"127.0.0.1\"; },\n"
+	    "\t\t{ transport = \"tls\"; address = \"127.0.0.1\"; }\n"
+	    "\t);\n"
+	    "};\n"
+	    "routing: {\n"
+	    "\trules = ( { methods = [ \"IN VITE\" ]; } );\n"
+	    "};\n",
+	    "2: log.level: unknown level \"loud\"",
+	    "3: log.target: unknown target \"stdout\"",
+	    "6: unknown setting \"sip.lisen\"",
+	    "7: sip.max_forwards: 400 is out of range [1..255]",
+	    "10: sip.listen[1]: duplicate listener udp 127.0.0.1 port 5060",
+	    "15: routing.rules[0].methods: \"IN VITE\" is not a SIP method "
+	    "name",
+	    "15: routing.rules[0]: missing \"next_hop\"",
+	    "11: tls.certificate: must be set when there is a tls listener",
+	    "11: tls.key: must be set when there is a tls listener",
+	    "11: tls.ca_file: must be set when there is a tls listener");
+}
+
+static void
+test_include(void)
+{
+	const char *inc = put_file("inc.conf", 0644,
+	    "max_forwards = 70;\n"
+	    "udp_mtu = 1;\n");
+	struct conf *c;
+
+	c = load(fmt("sip: {\n@include \"%s\"\n};\n", inc));
+	T_OK(c == NULL, "error in an included file: refused");
+	conf_free(c);
+	check_errors("error in an included file", inc, (const char *const[]){
+	    "2: sip.udp_mtu: 1 is out of range [500..65535]", NULL });
+}
+
+static void
+test_message_text(void)
+{
+	char big[1500], want[1600];
+
+	EXPECT("control characters do not break the line",
+	    "log: { level = \"a\\nb\\tc\"; };\n",
+	    "1: log.level: unknown level \"a?b?c\"");
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(want, sizeof(want), "1: log.level: unknown level \"%s\"",
+	    big);
+	EXPECT("long message is not truncated",
+	    fmt("log: { level = \"%s\"; };\n", big), want);
+}
+
+static void
+test_misc(void)
+{
+	conf_free(NULL);
+	T_OK(1, "conf_free(NULL) is fine");
+	T_EQ_STR(conf_transport_name(CONF_TP_UDP), "udp", "udp name");
+	T_EQ_STR(conf_transport_name(CONF_TP_TCP), "tcp", "tcp name");
+	T_EQ_STR(conf_transport_name(CONF_TP_TLS), "tls", "tls name");
+}
+
+static void
+cleanup(void)
+{
+	clear_errors();
+	while (nfiles > 0) {
+		unlink(files[--nfiles]);
+		free(files[nfiles]);
+	}
+	rmdir(tmpdir);
+}
+
+int
+main(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_conf.XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("Bail out! mkdtemp %s: %s\n", tmpdir, strerror(errno));
+		return 1;
+	}
+	test_defaults();
+	test_shipped();
+	test_full();
+	test_rules();
+	test_syntax();
+	test_cannot_open();
+	test_unknown();
+	test_types();
+	test_ranges();
+	test_values();
+	test_listen();
+	test_tls();
+	test_tls_relative();
+	test_many_errors();
+	test_include();
+	test_message_text();
+	test_misc();
+	cleanup();
+	return t_done();
+}
