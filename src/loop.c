@@ -8,8 +8,10 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,7 +29,17 @@ struct loop {
 	int epfd;
 	struct event *ev_fd;
 	struct event *ev_tmo;
+	uint64_t armed_ms; /* deadline ev_tmo is armed for; 0: not armed */
 };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Collect the fds that are epoll instances; there is no Sofia getter. */
 static size_t
@@ -73,18 +85,26 @@ bridge_cb(evutil_socket_t fd, short what, void *arg)
 	struct loop *l = arg;
 	su_duration_t t;
 	struct timeval tv;
+	uint64_t deadline;
 
 	(void)fd;
-	(void)what;
 	/* One step only: su_root_step returns 0 both after work and when a
 	 * timer is under 1 ms away, so looping on 0 would spin. */
 	t = su_root_step(l->root, 0);
 	if (t == SU_WAIT_FOREVER) {
-		event_del(l->ev_tmo);
+		if (l->armed_ms != 0)
+			event_del(l->ev_tmo);
+		l->armed_ms = 0;
 		return;
 	}
 	if (t <= 0)
 		t = 1;
+	/* Most steps leave Sofia's next timer where it was; re-arming costs
+	 * a timerfd_settime() system call per message. */
+	deadline = now_ms() + (uint64_t)t;
+	if (what != EV_TIMEOUT && l->armed_ms == deadline)
+		return;
+	l->armed_ms = deadline;
 	tv.tv_sec = t / 1000;
 	tv.tv_usec = (t % 1000) * 1000;
 	event_add(l->ev_tmo, &tv);

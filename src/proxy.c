@@ -390,7 +390,10 @@ forward(struct ptx *t)
 	sip_t *fsip;
 	url_string_t const *route;
 
-	if ((t->fwd = msg_copy(t->req)) == NULL)
+	/* A deep copy: nta keeps an INVITE client transaction 32 s (Timer D)
+	 * and a shallow msg_copy() would keep the received request alive
+	 * with it, long after the server transaction let go. */
+	if ((t->fwd = msg_dup(t->req)) == NULL)
 		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	fsip = sip_object(t->fwd);
 	set_max_forwards(t, fsip);

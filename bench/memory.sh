@@ -1,0 +1,69 @@
+#!/bin/bash
+# memory.sh - RSS of e2mproxyd under a steady call load.
+#
+# SIPp places record-routed calls (INVITE/180/200/ACK/BYE) through the proxy
+# on 127.0.0.1 at RATE calls/s for SECS seconds; the proxy's RSS is sampled
+# every 5 s, and the peak, the final figure and SIPp's call counts are
+# printed. Bounded in time; loopback only.
+#
+# usage: bench/memory.sh [-r RATE] [-s SECS] [-b BUILD_DIR] [-c EXTRA_SIP_CONF]
+set -u
+RATE=2000 SECS=60 BUILD= EXTRA=
+while getopts r:s:b:c: o; do
+	case $o in
+	r) RATE=$OPTARG ;;
+	s) SECS=$OPTARG ;;
+	b) BUILD=$OPTARG ;;
+	c) EXTRA=$OPTARG ;;
+	*) echo "usage: $0 [-r RATE] [-s SECS] [-b BUILD_DIR] [-c SIP_CONF]" >&2; exit 2 ;;
+	esac
+done
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/_build}
+PROXY=$BUILD/e2mproxyd
+[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+SCEN=$TOP/tests/integration/scenarios
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-bench.XXXXXX")
+PX=25060 UAS=25080 UAC=25070
+trap 'kill $PXPID $UASPID 2>/dev/null; wait 2>/dev/null' EXIT
+
+cat > "$WORK/px.conf" <<CONF
+log: { level = "warning"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX; } );
+  $EXTRA
+};
+CONF
+"$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
+PXPID=$!
+sleep 0.5
+sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -nostdin -buff_size 4194304 \
+	> "$WORK/uas.out" 2>&1 &
+UASPID=$!
+sleep 0.3
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status"; }
+echo "rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss) KiB"
+timeout $((SECS + 60)) sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
+	-i 127.0.0.1 -p $UAC -s bench -r "$RATE" -m $((RATE * SECS)) -l 30000 \
+	-buff_size 4194304 -nostdin -trace_stat -stf "$WORK/uac.csv" -fd 5 \
+	> "$WORK/uac.out" 2>&1 &
+UACPID=$!
+peak=0 t=0
+while kill -0 $UACPID 2>/dev/null; do
+	sleep 5
+	t=$((t + 5))
+	r=$(rss)
+	[ "$r" -gt "$peak" ] && peak=$r
+	echo "t=${t}s RSS ${r} KiB"
+done
+wait $UACPID
+last=$(tail -1 "$WORK/uac.csv")
+ok=$(echo "$last" | cut -d';' -f16)
+failed=$(echo "$last" | cut -d';' -f18)
+cpu=$(awk '{ print $14 + $15 }' "/proc/$PXPID/stat")
+echo "calls: successful $ok, failed $failed"
+echo "proxy CPU: $cpu ticks ($(getconf CLK_TCK)/s)"
+echo "RSS: peak ${peak} KiB ($((peak / 1024)) MiB), after the run $(rss) KiB"
+[ -n "${BENCH_SETTLE:-}" ] && sleep 35
+[ -n "${BENCH_SETTLE:-}" ] && echo "RSS 35 s after the load stopped: $(rss) KiB"
+[ -n "${BENCH_KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
