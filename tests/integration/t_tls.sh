@@ -6,12 +6,14 @@
 . "$TOP_SRCDIR/tests/integration/pki.sh"
 t_init tls 21200
 A=$PX_PORT A_TLS=$((BASE + 1)) B=$((BASE + 2)) B_TLS=$((BASE + 3))
-C=$((BASE + 4)) C_TLS=$((BASE + 5))
+C=$((BASE + 4)) C_TLS=$((BASE + 5)) D=$((BASE + 6)) D_TLS=$((BASE + 7))
 
 pki_ca "$WORK" && pki_cert "$WORK" a "IP:127.0.0.1" 127.0.0.1 &&
 	pki_cert "$WORK" b "" 127.0.0.1 &&
-	pki_cert "$WORK" c "DNS:wrong.example" wrong.example
-ok $? "test PKI made with openssl"
+	pki_cert "$WORK" c "DNS:wrong.example" wrong.example &&
+	mkdir "$WORK/other" && pki_ca "$WORK/other" && pki_cert "$WORK/other" d "" 127.0.0.1 &&
+	cp "$WORK/other/d.pem" "$WORK/other/d.key" "$WORK/"
+ok $? "test PKI made with openssl (and a second, untrusted CA)"
 
 proxy_conf() { # FILE UDP TLS CERTNAME ROUTING
 	cat > "$1" <<CONF
@@ -27,12 +29,15 @@ CONF
 }
 proxy_conf "$WORK/a.conf" "$A" "$A_TLS" a "rules = (
   { domain = \"tls.test\"; next_hop = \"sips:127.0.0.1:$B_TLS\"; },
-  { domain = \"wrong.test\"; next_hop = \"sips:127.0.0.1:$C_TLS\"; } );"
+  { domain = \"wrong.test\"; next_hop = \"sips:127.0.0.1:$C_TLS\"; },
+  { domain = \"untrusted.test\"; next_hop = \"sips:127.0.0.1:$D_TLS\"; } );"
 proxy_conf "$WORK/b.conf" "$B" "$B_TLS" b "default_next_hop = \"sip:127.0.0.1:$UAS_PORT\";"
 proxy_conf "$WORK/c.conf" "$C" "$C_TLS" c "default_next_hop = \"sip:127.0.0.1:$UAS_PORT\";"
+proxy_conf "$WORK/d.conf" "$D" "$D_TLS" d "default_next_hop = \"sip:127.0.0.1:$UAS_PORT\";"
+sed -i "s|ca_file = \"$WORK/ca.pem\"|ca_file = \"$WORK/other/ca.pem\"|" "$WORK/d.conf"
 PROXY_DEBUG=-dd start_proxy "$WORK/a.conf" proxy_a && start_proxy "$WORK/b.conf" proxy_b &&
-	start_proxy "$WORK/c.conf" proxy_c
-ok $? "three proxies with TLS listeners start"
+	start_proxy "$WORK/c.conf" proxy_c && start_proxy "$WORK/d.conf" proxy_d
+ok $? "four proxies with TLS listeners start"
 [ -z "$(ls -d "${TMPDIR:-/tmp}"/e2mproxyd-tls.* 2>/dev/null)" ]
 ok $? "no copy of the TLS key is left on disk"
 
@@ -69,6 +74,13 @@ grep -q 'Peer Subject Mismatch' "$WORK/proxy_a.log"
 ok $? "A logs the name mismatch"
 if grep -q "received MESSAGE sip:lee@wrong.test" "$WORK/proxy_c.log"; then r=1; else r=0; fi
 ok $r "nothing reached the wrongly named proxy"
+
+uac_expect untrusted MESSAGE 70 408 untrusted.test
+sipp_run untrusted -sf "$WORK/untrusted.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$A" \
+	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s lee
+ok $? "a TLS next hop whose chain does not lead to our CA is refused (408)"
+if grep -q "received MESSAGE sip:lee@untrusted.test" "$WORK/proxy_d.log"; then r=1; else r=0; fi
+ok $r "nothing reached the untrusted proxy"
 
 printf 'OPTIONS sip:127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;rport;branch=z9hG4bK-sclient\r\nFrom: <sip:t@127.0.0.1>;tag=sc\r\nTo: <sip:127.0.0.1:%s>\r\nCall-ID: sclient@test\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' "$A_TLS" "$A_TLS" > "$WORK/opt.sip"
 (cat "$WORK/opt.sip"; sleep 1) | timeout 10 openssl s_client -connect 127.0.0.1:"$A_TLS" \
