@@ -1,0 +1,104 @@
+#!/bin/sh
+# deps.sh - install what building and testing e2mproxy needs on Debian 12.
+#
+# Run as root (or through sudo) on a fresh Debian 12 ("bookworm") machine.
+# Idempotent: when every package is already installed it does not touch
+# apt at all, so repeated runs take a fraction of a second.
+#
+#   scripts/deps.sh          install what is missing
+#   scripts/deps.sh --check  only say what is missing; exit 1 if anything is
+set -eu
+
+PACKAGES="
+	build-essential
+	autoconf
+	automake
+	libtool
+	pkg-config
+	make
+	gcc
+	libsofia-sip-ua-dev
+	libssl-dev
+	openssl
+	libconfig-dev
+	libevent-dev
+	sip-tester
+	sipsak
+	python3
+	procps
+	iproute2
+	psmisc
+	clang
+	libclang-rt-14-dev
+	llvm
+	clang-format
+	ca-certificates
+	git
+	file
+	gzip
+	tar
+"
+
+# Print the packages of $PACKAGES that are not fully installed, on one line.
+missing() {
+	m=
+	for p in $PACKAGES; do
+		s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) ||
+			s=
+		[ "$s" = installed ] || m="$m${m:+ }$p"
+	done
+	echo "$m"
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1 ||
+    ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: this script needs Debian (dpkg-query, apt-get)" >&2
+	exit 1
+fi
+
+need=$(missing)
+if [ -z "$need" ]; then
+	echo "deps.sh: all build and test dependencies are installed"
+	exit 0
+fi
+
+if [ "${1:-}" = --check ]; then
+	echo "deps.sh: missing: $need"
+	exit 1
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "deps.sh: missing packages ($need), and not root:" \
+		    "run me as root" >&2
+		exit 1
+	fi
+fi
+
+echo "deps.sh: installing: $need"
+# Quiet unless something goes wrong: then apt's whole output is shown.
+out=$(mktemp "${TMPDIR:-/tmp}/deps.XXXXXX")
+trap 'rm -f "$out"' EXIT
+run_apt() {
+	if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -q -y "$@" >"$out" 2>&1; then
+		echo "deps.sh: apt-get $1 failed:" >&2
+		cat "$out" >&2
+		exit 1
+	fi
+	grep '^[EW]: ' "$out" >&2 || :
+}
+run_apt update
+# shellcheck disable=SC2086 # the word splitting is wanted
+run_apt install --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    $need
+
+need=$(missing)
+if [ -n "$need" ]; then
+	echo "deps.sh: still not installed after apt-get: $need" >&2
+	exit 1
+fi
+echo "deps.sh: done"
