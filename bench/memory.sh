@@ -6,11 +6,14 @@
 # every 5 s, and the peak, the final figure and SIPp's call counts are
 # printed. Bounded in time; loopback only.
 #
-# usage: bench/memory.sh [-r RATE] [-s SECS] [-b BUILD_DIR] [-c EXTRA_SIP_CONF]
+# usage: bench/memory.sh [-r RATE] [-s SECS] [-t u1|t1] [-b BUILD_DIR]
+#                        [-c EXTRA_SIP_CONF]
+# -t t1 runs both call legs over TCP (SIPp's single-socket TCP mode).
 set -u
-RATE=2000 SECS=60 BUILD= EXTRA=
-while getopts r:s:b:c: o; do
+RATE=2000 SECS=60 BUILD= EXTRA= TP=u1
+while getopts r:s:b:c:t: o; do
 	case $o in
+	t) TP=$OPTARG ;;
 	r) RATE=$OPTARG ;;
 	s) SECS=$OPTARG ;;
 	b) BUILD=$OPTARG ;;
@@ -30,21 +33,22 @@ trap 'kill $PXPID $UASPID 2>/dev/null; wait 2>/dev/null' EXIT
 cat > "$WORK/px.conf" <<CONF
 log: { level = "warning"; };
 sip: {
-  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX; } );
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX; },
+             { transport = "tcp"; address = "127.0.0.1"; port = $PX; } );
   $EXTRA
 };
 CONF
 "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
 PXPID=$!
 sleep 0.5
-sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -nostdin -buff_size 4194304 \
+sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -t "$TP" -nostdin -buff_size 4194304 \
 	> "$WORK/uas.out" 2>&1 &
 UASPID=$!
 sleep 0.3
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status"; }
-echo "rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss) KiB"
+echo "transport $TP, rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss) KiB"
 timeout $((SECS + 60)) sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
-	-i 127.0.0.1 -p $UAC -s bench -r "$RATE" -m $((RATE * SECS)) -l 30000 \
+	-i 127.0.0.1 -p $UAC -t "$TP" -s bench -r "$RATE" -m $((RATE * SECS)) -l 30000 \
 	-buff_size 4194304 -nostdin -trace_stat -stf "$WORK/uac.csv" -fd 5 \
 	> "$WORK/uac.out" 2>&1 &
 UACPID=$!

@@ -2,6 +2,9 @@
 #include "agent.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "log.h"
 
 #define TLS_DIR_MAX 512
+#define STREAM_RCVBUF (32 * 1024) /* the kernel doubles it */
 
 struct agent {
 	const struct conf *conf;
@@ -58,6 +62,16 @@ agent_redirect_sofia_logs(unsigned level)
 	su_log_set_level(NULL, level);
 	su_log_set_level(nta_log, level);
 	su_log_set_level(tport_log, level);
+}
+
+static int
+sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return -1;
 }
 
 static char *
@@ -161,6 +175,45 @@ tls_policy(const struct conf *c)
 	return p;
 }
 
+/*
+ * Sofia reads all a TCP socket holds in one go and splits it into messages
+ * by copying the unparsed rest into the next message, while each message
+ * keeps its whole buffer. So N bytes of pipelined requests cost about N*N/2
+ * bytes, held as long as the transactions: a peer that gets ahead of us
+ * (or wants to) could make us use gigabytes. A small receive buffer bounds
+ * one read. Accepted sockets inherit it from the listening socket, which
+ * Sofia does not expose: find it among our descriptors by its address.
+ */
+static void
+clamp_stream_rcvbuf(const struct conf_listen *li)
+{
+	DIR *d;
+	struct dirent *de;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, type, acc, size = STREAM_RCVBUF;
+	socklen_t ol;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || (fd = atoi(de->d_name)) < 0)
+			continue;
+		ol = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) == -1 ||
+		    type != SOCK_STREAM)
+			continue;
+		ol = sizeof(acc);
+		sl = sizeof(ss);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &ol) == -1 ||
+		    !acc || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+			continue;
+		if (sockaddr_port(&ss) == li->port)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
+	closedir(d);
+}
+
 static int
 add_listener(struct agent *a, const struct conf_listen *li)
 {
@@ -192,6 +245,8 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		log_error("cannot listen on %s: %s", url, strerror(errno));
 		return -1;
 	}
+	if (li->transport != CONF_TP_UDP)
+		clamp_stream_rcvbuf(li);
 	log_info("listening on %s", url);
 	return 0;
 }
@@ -215,6 +270,21 @@ set_rr_urls(struct agent *a)
 			a->rr_plain = url_make(a->home, s);
 		}
 	}
+}
+
+/*
+ * Sofia flags a stream as "too large" when what it has buffered from a TCP
+ * connection passes this size, even if that is many small pipelined
+ * messages; then it closes the connection. So it is only a memory cap per
+ * connection; sip.max_message_size is enforced per message by the proxy.
+ */
+static unsigned
+stream_limit(const struct conf *c)
+{
+	unsigned cap = 4U * 1024 * 1024;
+
+	return c->max_message_size * 16U > cap ? c->max_message_size * 16U :
+	    cap;
 }
 
 struct agent *
@@ -244,7 +314,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	    magic, NTATAG_UA(0), NTATAG_CANCEL_487(0),
 	    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
 	    NTATAG_TCP_RPORT(1), NTATAG_UDP_MTU(c->udp_mtu),
-	    NTATAG_MAXSIZE(c->max_message_size),
+	    NTATAG_MAXSIZE(stream_limit(c)),
 	    NTATAG_SIP_T1X64(c->transaction_timeout_ms),
 	    NTATAG_MERGE_482(0), NTATAG_EXTRA_100(0), TAG_END());
 	if (a->nta == NULL) {

@@ -136,14 +136,62 @@ apply_log_conf(const struct conf *c, const struct options *o)
 	log_set_trace(c->sip_trace);
 }
 
+static void
+free_signals(struct daemon_ctx *d)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(d->ev_sig) / sizeof(d->ev_sig[0]); i++)
+		if (d->ev_sig[i] != NULL)
+			event_free(d->ev_sig[i]);
+}
+
+/*
+ * Bind everything first and detach afterwards, so that a port in use or a
+ * bad key ends the start with a non-zero exit the caller can see.
+ */
+static int
+run(const struct conf *c, const struct options *o)
+{
+	struct daemon_ctx d;
+	struct proxy *px = NULL;
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	if ((d.loop = loop_new()) == NULL || setup_signals(&d) == -1) {
+		log_error("cannot set up the event loop");
+		goto done;
+	}
+	/* -d: our debug lines; -dd: Sofia's protocol errors too; -ddd: all
+	 * of Sofia's internals. */
+	px = proxy_new(d.loop, c, o->verbose >= 3 ? 9 : o->verbose == 2 ? 3 : 0);
+	if (px == NULL) {
+		log_error("cannot start the proxy");
+		goto done;
+	}
+	if (!o->foreground) {
+		if (daemon(0, 0) == -1) {
+			log_warn("daemon");
+			goto done;
+		}
+		/* The epoll instances are shared with the exiting parent. */
+		event_reinit(loop_base(d.loop));
+	}
+	log_notice("e2mproxyd %s started", E2M_VERSION);
+	rc = loop_run(d.loop) == 0 ? 0 : 1;
+	log_notice("e2mproxyd stopped");
+done:
+	proxy_free(px);
+	free_signals(&d);
+	loop_free(d.loop);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options o;
 	struct conf *c;
-	struct daemon_ctx d;
-	struct proxy *px;
-	size_t i;
 	int rc;
 
 	log_init("e2mproxyd");
@@ -160,26 +208,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	apply_log_conf(c, &o);
-	if (!o.foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	memset(&d, 0, sizeof(d));
-	if ((d.loop = loop_new()) == NULL || setup_signals(&d) == -1)
-		fatalx("cannot set up the event loop");
-	/* -d: our debug lines; -dd: Sofia's protocol errors too; -ddd: all
-	 * of Sofia's internals. */
-	if ((px = proxy_new(d.loop, c, o.verbose >= 3 ? 9 :
-	    o.verbose == 2 ? 3 : 0)) == NULL) {
-		log_error("cannot start the proxy");
-		return 1;
-	}
-	log_notice("e2mproxyd %s started", E2M_VERSION);
-	rc = loop_run(d.loop);
-	proxy_free(px);
-	for (i = 0; i < sizeof(d.ev_sig) / sizeof(d.ev_sig[0]); i++)
-		if (d.ev_sig[i] != NULL)
-			event_free(d.ev_sig[i]);
-	loop_free(d.loop);
+	rc = run(c, &o);
 	conf_free(c);
-	log_notice("e2mproxyd stopped");
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

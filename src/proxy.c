@@ -171,8 +171,9 @@ log_request(const struct ptx *t, const char *what)
 static enum step
 reply(struct ptx *t, int status, const char *phrase)
 {
-	log_info("tx %llu: %s answered %d %s", t->id, method_name(t->sip),
-	    status, phrase);
+	/* Refusals are worth a line; keep-alive OPTIONS are not. */
+	log_msg(status >= 300 ? LOG_INFO : LOG_DEBUG, "tx %llu: %s answered %d %s",
+	    t->id, method_name(t->sip), status, phrase);
 	nta_incoming_treply(t->irq, status, phrase, TAG_END());
 	return STEP_DONE;
 }
@@ -208,6 +209,8 @@ stage_check(struct ptx *t)
 
 	if (has_bad_header_we_use(sip))
 		return reply(t, 400, "Malformed Header");
+	if (msg_size(t->req) > t->px->conf->max_message_size)
+		return reply(t, SIP_413_REQUEST_TOO_LARGE);
 	if (sip->sip_max_forwards != NULL &&
 	    sip->sip_max_forwards->mf_count == 0)
 		return reply(t, SIP_483_TOO_MANY_HOPS);

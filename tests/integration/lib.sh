@@ -13,9 +13,10 @@ T_FAILED=0
 PIDS=""
 
 t_init() {
-	# $1: test name, $2: first port of this test's private range (20 ports)
+	# $1: test name, $2: first port of this test's private range (20 ports);
+	# E2M_TEST_PORT_OFFSET moves every range, for two runs side by side.
 	T_NAME=$1
-	BASE=$2
+	BASE=$(($2 + ${E2M_TEST_PORT_OFFSET:-0}))
 	PX_PORT=$BASE
 	PX_TLS_PORT=$((BASE + 1))
 	UAS_PORT=$((BASE + 10))

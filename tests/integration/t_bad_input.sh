@@ -63,7 +63,13 @@ expect truncated udp "SIP/2.0 400"
   echo "Call-ID: big@test"; echo "CSeq: 1 MESSAGE"; echo "Max-Forwards: 70"
   echo "Content-Type: text/plain"; echo "Content-Length: 12000"; echo; } | msg oversize
 head -c 12000 /dev/zero | tr '\0' 'y' >> "$WORK/oversize"
+sed -i 's|SIP/2.0/UDP|SIP/2.0/TCP|' "$WORK/oversize" # nta drops a Via that lies
 expect oversize tcp "SIP/2.0 413"
+{ echo "MESSAGE sip:x@127.0.0.1:$UAS_PORT SIP/2.0"; hdrs bigudp
+  echo "Call-ID: bigudp@test"; echo "CSeq: 1 MESSAGE"; echo "Max-Forwards: 70"
+  echo "Content-Type: text/plain"; echo "Content-Length: 9000"; echo; } | msg oversize-udp
+head -c 9000 /dev/zero | tr '\0' 'z' >> "$WORK/oversize-udp"
+expect oversize-udp udp "SIP/2.0 413"
 
 { echo "NOTAMETHOD"; echo; } | msg no-request-line
 expect no-request-line udp TIMEOUT

@@ -24,6 +24,9 @@ start_proxy "$WORK/busy.conf" first
 "$E2MPROXYD" -D -f "$WORK/busy.conf" > "$WORK/second.out" 2>&1
 [ $? -ne 0 ] && grep -q 'cannot listen on sip:127.0.0.1:'"$PX_PORT" "$WORK/second.out"
 ok $? "a port already in use: non-zero exit naming the listener"
+"$E2MPROXYD" -f "$WORK/busy.conf" > "$WORK/second_bg.out" 2>&1
+[ $? -ne 0 ]
+ok $? "the same without -D: the daemon binds before it detaches, so the exit is non-zero"
 kill "$PX_PID"; wait "$PX_PID" 2>/dev/null
 
 # Idle: no polling timer, so no CPU while nothing happens.
