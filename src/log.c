@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,33 +113,6 @@ log_warn(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	log_msg(LOG_WARNING, "%s: %s", buf, strerror(saved));
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-	int saved = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log_msg(LOG_CRIT, "fatal: %s: %s", buf, strerror(saved));
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-	char buf[4096];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log_msg(LOG_CRIT, "fatal: %s", buf);
-	exit(1);
 }
 
 const char *

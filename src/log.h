@@ -29,10 +29,6 @@ void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2); /* appends strerror */
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* Start-up and broken invariants only; never for network input. */
-void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
-void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
-
 /*
  * Render untrusted bytes for a log line: printable ASCII kept, the rest as
  * \xNN. Always NUL-terminates dst (dstsz > 0); truncates silently.
