@@ -17,6 +17,8 @@
 #               any such file fails the run (known leaks inside Debian's
 #               libsofia-sip-ua TLS code are suppressed: see below)
 #   distcheck   make distcheck from _build/ (configure flag --enable-werror)
+#   fuzz        _build-fuzz/ (clang, --enable-fuzzing): each libFuzzer harness
+#               runs FUZZ_SECS (default 20) seconds from its seed corpus
 #
 # Every TAP result of the normal and the ASan test runs is counted from the
 # .trs files automake writes; distcheck counts as one test, the sanitizer
@@ -65,6 +67,8 @@ LOGDIR=$ROOT/_build-logs
 BUILD=$ROOT/_build
 ASAN_BUILD=$ROOT/_build-asan
 SANLOGS=$ASAN_BUILD/sanitizer-logs
+FUZZ_BUILD=$ROOT/_build-fuzz
+FUZZ_SECS=${FUZZ_SECS:-20}
 TAIL_LINES=80
 
 # Results: totals, one summary row per stage, details printed at the end.
@@ -345,6 +349,30 @@ export UBSAN_OPTIONS;"
 			row distcheck - "not run: _build is not configured"
 			fail_one distcheck "not run: _build is not configured"
 		fi
+	fi
+fi
+
+# --- fuzz: every libFuzzer harness for FUZZ_SECS seconds from its seed
+# corpus (copied, so new inputs do not land in the tree); one test each.
+if [ "$QUICK" -eq 0 ]; then
+	if build fuzz "$FUZZ_BUILD" CC=clang --enable-fuzzing; then
+		for h in "$FUZZ_BUILD"/tests/fuzz/fuzz_*; do
+			[ -x "$h" ] || continue
+			name=${h##*/fuzz_}
+			corpus=$(mktemp -d)
+			cp -r "$ROOT/tests/fuzz/corpus/$name/." "$corpus/"
+			run "fuzz-$name" "$FUZZ_BUILD" $((FUZZ_SECS + 120)) "$h" \
+			    -max_total_time="$FUZZ_SECS" -timeout=10 -rss_limit_mb=2048 \
+			    "$corpus"
+			rm -rf "$corpus"
+			if [ "$RC" -eq 0 ]; then
+				PASSED=$((PASSED + 1))
+				row "fuzz-$name" "$SECS" ok
+			else
+				row "fuzz-$name" "$SECS" "FAILED (exit $RC)"
+				fail_one "fuzz-$name" "exit $RC" "$LOGDIR/fuzz-$name.log"
+			fi
+		done
 	fi
 fi
 
