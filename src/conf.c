@@ -30,9 +30,10 @@ struct loader {
 	struct conf *c;
 	int listen_seen;
 	const config_setting_t *tls_listener; /* first one, for its line */
+	int ciphers_seen;
 };
 
-enum kind { K_GROUP, K_BOOL, K_INT, K_UINT, K_FN };
+enum kind { K_GROUP, K_BOOL, K_INT, K_UINT, K_SIZE, K_FN };
 
 struct option;
 typedef void option_fn(struct loader *, const config_setting_t *,
@@ -40,7 +41,8 @@ typedef void option_fn(struct loader *, const config_setting_t *,
 
 /*
  * One known setting. The value lands at base + off, where base is the
- * struct conf, or the conf_listen / conf_route of the entry being read.
+ * struct conf, or the conf_listen / conf_route / conf_keypair of the entry
+ * being read.
  */
 struct option {
 	const char *name;
@@ -54,12 +56,14 @@ struct option {
 static option_fn opt_target, opt_level, opt_facility, opt_listen,
     opt_own_names, opt_tls_file, opt_tls_key, opt_default_next_hop,
     opt_rules, opt_transport, opt_address, opt_domain, opt_methods,
-    opt_sources, opt_next_hop;
+    opt_sources, opt_next_hop, opt_inspect_keys, opt_trust_anchors,
+    opt_crl_files, opt_content_ciphers, opt_pair_certificate, opt_pair_key;
 
 #define CONF_OFF(f)	offsetof(struct conf, f)
 #define O_BOOL(n, f)	{ n, K_BOOL, 0, 0, CONF_OFF(f), NULL, NULL }
 #define O_INT(n, lo, hi, o) { n, K_INT, lo, hi, o, NULL, NULL }
 #define O_UINT(n, lo, hi, f) { n, K_UINT, lo, hi, CONF_OFF(f), NULL, NULL }
+#define O_SIZE(n, lo, hi, f) { n, K_SIZE, lo, hi, CONF_OFF(f), NULL, NULL }
 #define O_FN(n, fn)	{ n, K_FN, 0, 0, 0, fn, NULL }
 #define O_FNAT(n, fn, f) { n, K_FN, 0, 0, CONF_OFF(f), fn, NULL }
 #define O_GROUP(n, sub)	{ n, K_GROUP, 0, 0, 0, NULL, sub }
@@ -100,11 +104,26 @@ static const struct option routing_opts[] = {
 	O_END
 };
 
+static const struct option inspect_opts[] = {
+	O_FN("keys", opt_inspect_keys),
+	O_FN("trust_anchors", opt_trust_anchors),
+	O_FN("crl_files", opt_crl_files),
+	O_SIZE("max_body", 1024, 1048576, max_body),
+	O_UINT("max_depth", 1, 64, max_depth),
+	O_UINT("max_parts", 1, 1024, max_parts),
+	O_UINT("workers", 0, 64, workers),
+	O_UINT("queue", 1, 100000, queue),
+	O_UINT("retry_after", 1, 3600, retry_after),
+	O_FN("content_ciphers", opt_content_ciphers),
+	O_END
+};
+
 static const struct option top_opts[] = {
 	O_GROUP("log", log_opts),
 	O_GROUP("sip", sip_opts),
 	O_GROUP("tls", tls_opts),
 	O_GROUP("routing", routing_opts),
+	O_GROUP("inspect", inspect_opts),
 	O_END
 };
 
@@ -124,6 +143,21 @@ static const struct option rule_opts[] = {
 	O_FN("next_hop", opt_next_hop),
 	O_END
 };
+
+/* Entries of inspect.keys; base is a struct conf_keypair. */
+static const struct option keypair_opts[] = {
+	O_FN("certificate", opt_pair_certificate),
+	O_FN("key", opt_pair_key),
+	O_END
+};
+
+/* CMS content-encryption algorithms the decrypt stage can accept. */
+static const char *const content_cipher_names[] = {
+	"aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
+	"aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+};
+#define NCONTENT_CIPHERS \
+	(sizeof(content_cipher_names) / sizeof(content_cipher_names[0]))
 
 static const char *const transport_names[] = {
 	[CONF_TP_UDP] = "udp", [CONF_TP_TCP] = "tcp", [CONF_TP_TLS] = "tls",
@@ -408,6 +442,7 @@ load_option(struct loader *l, const config_setting_t *s, const char *path,
 		break;
 	case K_INT:
 	case K_UINT:
+	case K_SIZE:
 		if (!get_integer(s, &v))
 			err(l, s, "%s: expected an integer", path);
 		else if (v < o->min || v > o->max)
@@ -415,6 +450,8 @@ load_option(struct loader *l, const config_setting_t *s, const char *path,
 			    v, o->min, o->max);
 		else if (o->kind == K_INT)
 			*(int *)(void *)at = (int)v;
+		else if (o->kind == K_SIZE)
+			*(size_t *)(void *)at = (size_t)v;
 		else
 			*(unsigned *)(void *)at = (unsigned)v;
 		break;
@@ -720,44 +757,213 @@ absolute(struct loader *l, const char *file)
 	return p;
 }
 
+/*
+ * A file named in the configuration: *to gets its absolute name, and it
+ * must be a readable regular file. A private key (secret) must not be
+ * accessible by group or others either.
+ */
+static void
+check_file(struct loader *l, const config_setting_t *s, const char *path,
+    const char *file, int secret, char **to)
+{
+	struct stat st;
+
+	*to = absolute(l, file);
+	if (!check_readable(l, s, path, file, &st))
+		return;
+	if (secret && (st.st_mode & 077) != 0)
+		err(l, s, "%s: \"%s\" is accessible by other users "
+		    "(mode %04o); chmod 600 it", path, file,
+		    (unsigned)(st.st_mode & 07777));
+}
+
 /* Empty means "not set" and is stored as NULL. */
-static const char *
+static void
 tls_file(struct loader *l, const config_setting_t *s, const char *path,
-    const struct option *o, void *base, struct stat *st)
+    const struct option *o, void *base, int secret)
 {
 	const char *v;
 
 	if (!is_string(l, s, path))
-		return NULL;
+		return;
 	v = config_setting_get_string(s);
-	if (*v == '\0')
-		return NULL;
-	*(char **)(void *)((char *)base + o->off) = absolute(l, v);
-	return check_readable(l, s, path, v, st) ? v : NULL;
+	if (*v != '\0')
+		check_file(l, s, path, v, secret,
+		    (char **)(void *)((char *)base + o->off));
 }
 
 static void
 opt_tls_file(struct loader *l, const config_setting_t *s, const char *path,
     const struct option *o, void *base)
 {
-	struct stat st;
-
-	tls_file(l, s, path, o, base, &st);
+	tls_file(l, s, path, o, base, 0);
 }
 
 static void
 opt_tls_key(struct loader *l, const config_setting_t *s, const char *path,
     const struct option *o, void *base)
 {
-	struct stat st;
+	tls_file(l, s, path, o, base, 1);
+}
+
+/* In a keys entry, unlike in tls, an empty name cannot mean "none". */
+static void
+pair_file(struct loader *l, const config_setting_t *s, const char *path,
+    int secret, char **to)
+{
 	const char *v;
 
-	if ((v = tls_file(l, s, path, o, base, &st)) == NULL)
+	if (!is_string(l, s, path))
 		return;
-	if ((st.st_mode & 077) != 0)
-		err(l, s, "%s: \"%s\" is accessible by other users "
-		    "(mode %04o); chmod 600 it", path, v,
-		    (unsigned)(st.st_mode & 07777));
+	v = config_setting_get_string(s);
+	if (*v == '\0')
+		err(l, s, "%s: must not be empty", path);
+	else
+		check_file(l, s, path, v, secret, to);
+}
+
+static void
+opt_pair_certificate(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf_keypair *kp = base;
+
+	(void)o;
+	pair_file(l, s, path, 0, &kp->certificate);
+}
+
+static void
+opt_pair_key(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf_keypair *kp = base;
+
+	(void)o;
+	pair_file(l, s, path, 1, &kp->key);
+}
+
+static void
+load_keypair(struct loader *l, const config_setting_t *e, const char *path)
+{
+	struct conf *c = l->c;
+	struct conf_keypair *kp = &c->inspect_keys[c->ninspect_keys++];
+
+	/* Kept even when broken, so that conf_free() has one owner. */
+	if (!config_setting_is_group(e)) {
+		err(l, e, "%s: expected a group", path);
+		return;
+	}
+	load_group(l, e, path, keypair_opts, kp);
+	if (config_setting_get_member(e, "certificate") == NULL)
+		err(l, e, "%s: missing \"certificate\"", path);
+	if (config_setting_get_member(e, "key") == NULL)
+		err(l, e, "%s: missing \"key\"", path);
+}
+
+static void
+opt_inspect_keys(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+	char sub[PATHSZ];
+	int i, n;
+
+	(void)o;
+	if (!config_setting_is_list(s)) {
+		err(l, s, "%s: expected a list of groups", path);
+		return;
+	}
+	if ((n = config_setting_length(s)) == 0)
+		return;
+	if ((c->inspect_keys = xcalloc(l, (size_t)n,
+	    sizeof(*c->inspect_keys))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		load_keypair(l, config_setting_get_elem(s, (unsigned)i), sub);
+	}
+}
+
+/* An array of readable files; empty is fine (none). */
+static void
+file_array(struct loader *l, const config_setting_t *s, const char *path,
+    char ***to, size_t *n)
+{
+	const config_setting_t *e;
+	int i, len;
+
+	if ((len = strings(l, s, path)) <= 0)
+		return;
+	if ((*to = xcalloc(l, (size_t)len, sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < len; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		check_file(l, e, path, config_setting_get_string(e), 0,
+		    &(*to)[(*n)++]);
+	}
+}
+
+static void
+opt_trust_anchors(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+
+	(void)o;
+	file_array(l, s, path, &c->trust_anchors, &c->ntrust_anchors);
+}
+
+static void
+opt_crl_files(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+
+	(void)o;
+	file_array(l, s, path, &c->crl_files, &c->ncrl_files);
+}
+
+static void
+opt_content_ciphers(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const config_setting_t *e;
+	const char *v;
+	size_t j;
+	int i, n;
+
+	(void)o;
+	l->ciphers_seen = 1;
+	if ((n = strings(l, s, path)) < 0)
+		return;
+	if (n == 0) {
+		err(l, s, "%s: must not be empty; leave it out to accept all "
+		    "six", path);
+		return;
+	}
+	if ((c->content_ciphers = xcalloc(l, (size_t)n, sizeof(char *))) ==
+	    NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		for (j = 0; j < NCONTENT_CIPHERS; j++)
+			if (strcmp(v, content_cipher_names[j]) == 0)
+				break;
+		if (j == NCONTENT_CIPHERS) {
+			err(l, e, "%s: unknown cipher \"%s\"", path, v);
+			continue;
+		}
+		for (j = 0; j < c->ncontent_ciphers; j++)
+			if (strcmp(v, c->content_ciphers[j]) == 0)
+				break;
+		if (j < c->ncontent_ciphers)
+			err(l, e, "%s: duplicate cipher \"%s\"", path, v);
+		else if ((c->content_ciphers[c->ncontent_ciphers] =
+		    xstrdup(l, v)) != NULL)
+			c->ncontent_ciphers++;
+	}
 }
 
 static void
@@ -977,6 +1183,66 @@ check_tls(struct loader *l, const config_t *cfg)
 	}
 }
 
+/*
+ * An integer setting named by its full path: -1 when the file does not
+ * have it, 1 when its value was taken (it equals what is stored), 0 when
+ * it was refused (and reported).
+ */
+static int
+int_setting(const config_t *cfg, const char *name, long long stored,
+    const config_setting_t **at)
+{
+	const config_setting_t *s = config_lookup(cfg, name);
+	long long v;
+
+	if (at != NULL)
+		*at = s;
+	if (s == NULL)
+		return -1;
+	return get_integer(s, &v) && v == stored;
+}
+
+/*
+ * A body larger than a whole message could never arrive: an explicit
+ * inspect.max_body must fit sip.max_message_size; the default shrinks
+ * to it. Then the defaults that need allocating or the machine.
+ */
+static void
+check_inspect(struct loader *l, const config_t *cfg)
+{
+	struct conf *c = l->c;
+	const config_setting_t *at;
+	long cpus;
+	size_t i;
+	int body, msg;
+
+	body = int_setting(cfg, "inspect.max_body", (long long)c->max_body,
+	    &at);
+	msg = int_setting(cfg, "sip.max_message_size",
+	    (long long)c->max_message_size, NULL);
+	if (c->max_body > c->max_message_size) {
+		if (body < 0)
+			c->max_body = c->max_message_size;
+		else if (body > 0 && msg != 0)
+			err(l, at, "inspect.max_body: %zu exceeds "
+			    "sip.max_message_size (%u)", c->max_body,
+			    c->max_message_size);
+	}
+	if (c->workers == 0) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		c->workers = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
+	}
+	if (l->ciphers_seen)
+		return;
+	if ((c->content_ciphers = xcalloc(l, NCONTENT_CIPHERS,
+	    sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < NCONTENT_CIPHERS; i++)
+		if ((c->content_ciphers[i] = xstrdup(l,
+		    content_cipher_names[i])) != NULL)
+			c->ncontent_ciphers++;
+}
+
 static void
 set_defaults(struct conf *c)
 {
@@ -992,6 +1258,12 @@ set_defaults(struct conf *c)
 	c->max_message_size = 65536;
 	c->tls_verify_server = 1;
 	c->tls_verify_client = 0;
+	c->max_body = 65536;
+	c->max_depth = 8;
+	c->max_parts = 32;
+	c->workers = 0;
+	c->queue = 256;
+	c->retry_after = 5;
 }
 
 /* libconfig's own file errors say only "file I/O error"; errno says more. */
@@ -1060,6 +1332,7 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 		if (!l.listen_seen)
 			default_listeners(&l);
 		check_tls(&l, &cfg);
+		check_inspect(&l, &cfg);
 	}
 	config_destroy(&cfg);
 	fclose(fp);
@@ -1070,6 +1343,16 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 		return NULL;
 	}
 	return c;
+}
+
+static void
+free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void
@@ -1092,6 +1375,14 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nroutes; i++)
 		free_route(&c->routes[i]);
 	free(c->routes);
+	for (i = 0; i < c->ninspect_keys; i++) {
+		free(c->inspect_keys[i].certificate);
+		free(c->inspect_keys[i].key);
+	}
+	free(c->inspect_keys);
+	free_strings(c->trust_anchors, c->ntrust_anchors);
+	free_strings(c->crl_files, c->ncrl_files);
+	free_strings(c->content_ciphers, c->ncontent_ciphers);
 	free(c->path);
 	free(c);
 }

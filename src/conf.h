@@ -26,6 +26,12 @@ struct conf_route {
 	char *next_hop;    /* "sip:host[:port][;params]" or "sips:..." */
 };
 
+/* One decryption certificate and its private key (absolute names). */
+struct conf_keypair {
+	char *certificate;
+	char *key;
+};
+
 struct conf {
 	char *path;
 
@@ -54,6 +60,24 @@ struct conf {
 	char *default_next_hop;      /* NULL: resolve the request-URI (RFC 3263) */
 	struct conf_route *routes;
 	size_t nroutes;
+
+	/* inspect: the decrypt stage. File names are absolute. */
+	struct conf_keypair *inspect_keys; /* newest first; all are tried */
+	size_t ninspect_keys;
+	char **trust_anchors;        /* PEM CA certificates */
+	size_t ntrust_anchors;
+	char **crl_files;            /* PEM CRLs; any: check revocation */
+	size_t ncrl_files;
+	size_t max_body;             /* larger bodies: 413 before any crypto */
+	unsigned max_depth;          /* MIME nesting levels */
+	unsigned max_parts;          /* MIME parts in all */
+	unsigned workers;            /* crypto threads; 0 in the file is
+	                                resolved to the online CPUs: >= 1 */
+	unsigned queue;              /* crypto jobs waiting; beyond: 503 */
+	unsigned retry_after;        /* seconds, in that 503's Retry-After */
+	char **content_ciphers;      /* accepted CMS content encryption, as
+	                                OpenSSL names them ("aes-128-cbc") */
+	size_t ncontent_ciphers;
 };
 
 /* Receives one "file:line: message" (no newline) per error. */

@@ -154,6 +154,42 @@ expect_fail(const char *name, const char *text, const char *const *want)
 #define EXPECT(name, text, ...) \
 	expect_fail(name, text, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* What inspect.workers = 0 becomes. */
+static unsigned
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static const char *const all_ciphers[] = {
+	"aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
+	"aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+};
+
+static void
+check_inspect_defaults(const char *name, const struct conf *c)
+{
+	size_t i;
+
+	T_EQ_INT(c->ninspect_keys, 0, fmt("%s: no inspect.keys", name));
+	T_OK(c->inspect_keys == NULL, fmt("%s: no keys array", name));
+	T_EQ_INT(c->ntrust_anchors, 0, fmt("%s: no trust_anchors", name));
+	T_EQ_INT(c->ncrl_files, 0, fmt("%s: no crl_files", name));
+	T_EQ_INT(c->max_body, 65536, fmt("%s: max_body", name));
+	T_EQ_INT(c->max_depth, 8, fmt("%s: max_depth", name));
+	T_EQ_INT(c->max_parts, 32, fmt("%s: max_parts", name));
+	T_EQ_INT(c->workers, online_cpus(),
+	    fmt("%s: workers = online CPUs", name));
+	T_EQ_INT(c->queue, 256, fmt("%s: queue", name));
+	T_EQ_INT(c->retry_after, 5, fmt("%s: retry_after", name));
+	T_EQ_INT(c->ncontent_ciphers, 6, fmt("%s: all six ciphers", name));
+	for (i = 0; i < 6 && i < c->ncontent_ciphers; i++)
+		T_EQ_STR(c->content_ciphers[i], all_ciphers[i],
+		    fmt("%s: cipher %zu", name, i));
+}
+
 static void
 check_defaults(const char *name, const struct conf *c)
 {
@@ -192,6 +228,7 @@ check_defaults(const char *name, const struct conf *c)
 	T_EQ_INT(c->tls_verify_client, 0, fmt("%s: tls.verify_client", name));
 	T_EQ_STR(c->default_next_hop, NULL, fmt("%s: default_next_hop", name));
 	T_EQ_INT(c->nroutes, 0, fmt("%s: no rules", name));
+	check_inspect_defaults(name, c);
 }
 
 static void
@@ -206,7 +243,7 @@ test_defaults(void)
 	conf_free(c);
 
 	c = load_ok("empty groups", "log: {};\nsip: {};\ntls: {};\n"
-	    "routing: {};\n");
+	    "routing: {};\ninspect: {};\n");
 	if (c != NULL)
 		check_defaults("empty groups", c);
 	conf_free(c);
@@ -791,6 +828,310 @@ test_tls_relative(void)
 }
 
 static void
+put_inspect_files(void)
+{
+	put_file("proxy.pem", 0644, "certificate\n");
+	put_file("proxy.key", 0600, "key\n");
+	put_file("old.pem", 0444, "old certificate\n");
+	put_file("old.key", 0400, "old key\n");
+	put_file("ca1.pem", 0644, "anchor\n");
+	put_file("ca2.pem", 0600, "anchor\n");
+	put_file("ca.crl", 0644, "crl\n");
+}
+
+static void
+test_inspect(void)
+{
+	char cwd[1024], here[1024];
+	struct conf *c;
+
+	put_inspect_files();
+	c = load_ok("inspect group", fmt(
+	    "sip: { max_message_size = 1048576; };\n"
+	    "inspect: {\n"
+	    "\tkeys = (\n"
+	    "\t\t{ certificate = \"%s/proxy.pem\"; key = \"%s/proxy.key\"; },\n"
+	    "\t\t{ key = \"%s/old.key\"; certificate = \"%s/old.pem\"; }\n"
+	    "\t);\n"
+	    "\ttrust_anchors = [ \"%s/ca1.pem\", \"%s/ca2.pem\" ];\n"
+	    "\tcrl_files = ( \"%s/ca.crl\" );\n"
+	    "\tmax_body = 1048576;\n"
+	    "\tmax_depth = 64;\n"
+	    "\tmax_parts = 1024;\n"
+	    "\tworkers = 3;\n"
+	    "\tqueue = 100000;\n"
+	    "\tretry_after = 3600;\n"
+	    "\tcontent_ciphers = [ \"aes-256-gcm\", \"aes-128-cbc\" ];\n"
+	    "};\n", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir));
+	if (c != NULL) {
+		T_EQ_INT(c->ninspect_keys, 2, "inspect: two key pairs");
+		if (c->ninspect_keys == 2) {
+			T_EQ_STR(c->inspect_keys[0].certificate,
+			    fmt("%s/proxy.pem", tmpdir),
+			    "inspect: newest cert");
+			T_EQ_STR(c->inspect_keys[0].key,
+			    fmt("%s/proxy.key", tmpdir), "inspect: newest key");
+			T_EQ_STR(c->inspect_keys[1].certificate,
+			    fmt("%s/old.pem", tmpdir), "inspect: older cert");
+			T_EQ_STR(c->inspect_keys[1].key,
+			    fmt("%s/old.key", tmpdir),
+			    "inspect: read-only key (0400) is fine");
+		}
+		T_EQ_INT(c->ntrust_anchors, 2, "inspect: two trust anchors");
+		if (c->ntrust_anchors == 2) {
+			T_EQ_STR(c->trust_anchors[0], fmt("%s/ca1.pem", tmpdir),
+			    "inspect: trust anchor 0");
+			T_EQ_STR(c->trust_anchors[1], fmt("%s/ca2.pem", tmpdir),
+			    "inspect: trust anchor 1");
+		}
+		T_EQ_INT(c->ncrl_files, 1, "inspect: one CRL, from a list");
+		if (c->ncrl_files == 1)
+			T_EQ_STR(c->crl_files[0], fmt("%s/ca.crl", tmpdir),
+			    "inspect: CRL file");
+		T_EQ_INT(c->max_body, 1048576, "inspect: max_body at maximum");
+		T_EQ_INT(c->max_depth, 64, "inspect: max_depth at maximum");
+		T_EQ_INT(c->max_parts, 1024, "inspect: max_parts at maximum");
+		T_EQ_INT(c->workers, 3, "inspect: workers as given");
+		T_EQ_INT(c->queue, 100000, "inspect: queue at maximum");
+		T_EQ_INT(c->retry_after, 3600,
+		    "inspect: retry_after at maximum");
+		T_EQ_INT(c->ncontent_ciphers, 2, "inspect: two ciphers");
+		if (c->ncontent_ciphers == 2) {
+			T_EQ_STR(c->content_ciphers[0], "aes-256-gcm",
+			    "inspect: cipher order kept");
+			T_EQ_STR(c->content_ciphers[1], "aes-128-cbc",
+			    "inspect: second cipher");
+		}
+	}
+	conf_free(c);
+
+	c = load_ok("inspect minimum values",
+	    "inspect: { max_body = 1024; max_depth = 1; max_parts = 1;\n"
+	    "workers = 64; queue = 1; retry_after = 1;\n"
+	    "keys = ( ); trust_anchors = [ ]; crl_files = [ ]; };\n");
+	if (c != NULL) {
+		T_EQ_INT(c->max_body, 1024, "inspect min: max_body");
+		T_EQ_INT(c->max_depth, 1, "inspect min: max_depth");
+		T_EQ_INT(c->max_parts, 1, "inspect min: max_parts");
+		T_EQ_INT(c->workers, 64, "inspect: workers at maximum");
+		T_EQ_INT(c->queue, 1, "inspect min: queue");
+		T_EQ_INT(c->retry_after, 1, "inspect min: retry_after");
+		T_EQ_INT(c->ninspect_keys, 0, "inspect: empty keys list");
+		T_EQ_INT(c->ntrust_anchors, 0, "inspect: empty trust_anchors");
+		T_EQ_INT(c->ncrl_files, 0, "inspect: empty crl_files");
+		T_EQ_INT(c->ncontent_ciphers, 6,
+		    "inspect: ciphers left out are all six");
+	}
+	conf_free(c);
+
+	c = load_ok("workers = 0", "inspect: { workers = 0; };\n");
+	if (c != NULL)
+		T_EQ_INT(c->workers, online_cpus(),
+		    "workers = 0 resolved to the online CPUs");
+	conf_free(c);
+
+	c = load_ok("max_body equal to max_message_size",
+	    "inspect: { max_body = 8192; };\n"
+	    "sip: { max_message_size = 8192; };\n");
+	if (c != NULL)
+		T_EQ_INT(c->max_body, 8192, "max_body = max_message_size");
+	conf_free(c);
+
+	/* Not set: the default follows a smaller max_message_size. */
+	c = load_ok("default max_body shrinks",
+	    "sip: { max_message_size = 4096; };\n");
+	if (c != NULL)
+		T_EQ_INT(c->max_body, 4096, "default max_body shrunk");
+	conf_free(c);
+
+	/* Relative names are anchored like the tls ones. */
+	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir(tmpdir) != 0 ||
+	    getcwd(here, sizeof(here)) == NULL) {
+		T_OK(0, "relative inspect paths: cannot change directory");
+		return;
+	}
+	c = load_ok("relative inspect paths",
+	    "inspect: {\n"
+	    "\tkeys = ( { certificate = \"proxy.pem\"; "
+	    "key = \"./proxy.key\"; } );\n"
+	    "\ttrust_anchors = [ \"ca1.pem\" ];\n"
+	    "\tcrl_files = [ \"ca.crl\" ];\n"
+	    "};\n");
+	if (c != NULL && c->ninspect_keys == 1 && c->ntrust_anchors == 1 &&
+	    c->ncrl_files == 1) {
+		T_EQ_STR(c->inspect_keys[0].certificate,
+		    fmt("%s/proxy.pem", here), "relative keys certificate");
+		T_EQ_STR(c->inspect_keys[0].key, fmt("%s/./proxy.key", here),
+		    "relative keys key");
+		T_EQ_STR(c->trust_anchors[0], fmt("%s/ca1.pem", here),
+		    "relative trust anchor");
+		T_EQ_STR(c->crl_files[0], fmt("%s/ca.crl", here),
+		    "relative CRL file");
+	} else
+		T_OK(0, "relative inspect paths: one of each");
+	conf_free(c);
+	if (chdir(cwd) != 0)
+		printf("# cannot go back to %s\n", cwd);
+}
+
+static void
+test_inspect_errors(void)
+{
+	const char *key;
+
+	put_inspect_files();
+	EXPECT("inspect key pairs incomplete",
+	    fmt("inspect: { keys = (\n"
+	    "\t{ certificate = \"%s/proxy.pem\"; },\n"
+	    "\t{ key = \"%s/proxy.key\"; },\n"
+	    "\t{ },\n"
+	    "\t{ certificate = \"\"; key = \"\"; }\n"
+	    "); };\n", tmpdir, tmpdir),
+	    "2: inspect.keys[0]: missing \"key\"",
+	    "3: inspect.keys[1]: missing \"certificate\"",
+	    "4: inspect.keys[2]: missing \"certificate\"",
+	    "4: inspect.keys[2]: missing \"key\"",
+	    "5: inspect.keys[3].certificate: must not be empty",
+	    "5: inspect.keys[3].key: must not be empty");
+	EXPECT("inspect files unreadable",
+	    fmt("inspect: {\n"
+	    "\tkeys = ( { certificate = \"%s/none.pem\";\n"
+	    "\t\tkey = \"%s/none.key\"; },\n"
+	    "\t\t{ certificate = \"%s\"; key = \"%s\"; } );\n"
+	    "\ttrust_anchors = [ \"%s/ca1.pem\",\n"
+	    "\t\t\"%s/none-ca.pem\", \"%s\" ];\n"
+	    "\tcrl_files = [ \"%s/none.crl\" ];\n"
+	    "};\n", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir,
+	    tmpdir),
+	    fmt("2: inspect.keys[0].certificate: cannot read \"%s/none.pem\": "
+	    "No such file or directory", tmpdir),
+	    fmt("3: inspect.keys[0].key: cannot read \"%s/none.key\": No "
+	    "such file or directory", tmpdir),
+	    fmt("4: inspect.keys[1].certificate: \"%s\" is not a regular "
+	    "file", tmpdir),
+	    fmt("4: inspect.keys[1].key: \"%s\" is not a regular file",
+	    tmpdir),
+	    fmt("6: inspect.trust_anchors: cannot read \"%s/none-ca.pem\": "
+	    "No such file or directory", tmpdir),
+	    fmt("6: inspect.trust_anchors: \"%s\" is not a regular file",
+	    tmpdir),
+	    fmt("7: inspect.crl_files: cannot read \"%s/none.crl\": No such "
+	    "file or directory", tmpdir));
+
+	key = put_file("open.key", 0644, "key\n");
+	EXPECT("inspect key readable by others",
+	    fmt("inspect: { keys = (\n"
+	    "\t{ certificate = \"%s/proxy.pem\"; key = \"%s/proxy.key\"; },\n"
+	    "\t{ certificate = \"%s/old.pem\"; key = \"%s\"; }\n"
+	    "); };\n", tmpdir, tmpdir, tmpdir, key),
+	    fmt("3: inspect.keys[1].key: \"%s\" is accessible by other users "
+	    "(mode 0644); chmod 600 it", key));
+	chmod(key, 0640);
+	EXPECT("inspect key readable by group",
+	    fmt("inspect: { keys = ( { certificate = \"%s/proxy.pem\";\n"
+	    "\tkey = \"%s\"; } ); };\n", tmpdir, key),
+	    fmt("2: inspect.keys[0].key: \"%s\" is accessible by other users "
+	    "(mode 0640); chmod 600 it", key));
+	chmod(key, 0602);
+	EXPECT("inspect key writable by others",
+	    fmt("inspect: { keys = ( { certificate = \"%s/proxy.pem\";\n"
+	    "\tkey = \"%s\"; } ); };\n", tmpdir, key),
+	    fmt("2: inspect.keys[0].key: \"%s\" is accessible by other users "
+	    "(mode 0602); chmod 600 it", key));
+	chmod(key, 0600);
+
+	EXPECT("inspect ciphers",
+	    "inspect: { content_ciphers = [\n"
+	    "\t\"aes-128-gcm\",\n"
+	    "\t\"des-cbc\",\n"
+	    "\t\"AES-256-CBC\",\n"
+	    "\t\"aes-128-gcm\" ]; };\n",
+	    "3: inspect.content_ciphers: unknown cipher \"des-cbc\"",
+	    "4: inspect.content_ciphers: unknown cipher \"AES-256-CBC\"",
+	    "5: inspect.content_ciphers: duplicate cipher \"aes-128-gcm\"");
+	EXPECT("inspect ciphers empty",
+	    "inspect: {\n\tcontent_ciphers = [ ];\n};\n",
+	    "2: inspect.content_ciphers: must not be empty; leave it out to "
+	    "accept all six");
+
+	EXPECT("inspect out of range",
+	    "inspect: {\n"
+	    "\tmax_body = 1023;\n"
+	    "\tmax_depth = 0;\n"
+	    "\tmax_parts = 1025;\n"
+	    "\tworkers = -1;\n"
+	    "\tqueue = 0;\n"
+	    "\tretry_after = 3601;\n"
+	    "};\n",
+	    "2: inspect.max_body: 1023 is out of range [1024..1048576]",
+	    "3: inspect.max_depth: 0 is out of range [1..64]",
+	    "4: inspect.max_parts: 1025 is out of range [1..1024]",
+	    "5: inspect.workers: -1 is out of range [0..64]",
+	    "6: inspect.queue: 0 is out of range [1..100000]",
+	    "7: inspect.retry_after: 3601 is out of range [1..3600]");
+	EXPECT("inspect out of range, high",
+	    "inspect: { max_body = 1048577; max_depth = 65; max_parts = 0;\n"
+	    "workers = 65; queue = 100001; retry_after = 0; };\n",
+	    "1: inspect.max_body: 1048577 is out of range [1024..1048576]",
+	    "1: inspect.max_depth: 65 is out of range [1..64]",
+	    "1: inspect.max_parts: 0 is out of range [1..1024]",
+	    "2: inspect.workers: 65 is out of range [0..64]",
+	    "2: inspect.queue: 100001 is out of range [1..100000]",
+	    "2: inspect.retry_after: 0 is out of range [1..3600]");
+
+	EXPECT("max_body over max_message_size",
+	    "sip: { max_message_size = 4096; };\n"
+	    "inspect: {\n"
+	    "\tmax_body = 4097;\n"
+	    "};\n",
+	    "3: inspect.max_body: 4097 exceeds sip.max_message_size (4096)");
+	EXPECT("max_body over max_message_size, inspect first",
+	    "inspect: { max_body = 65537; };\n",
+	    "1: inspect.max_body: 65537 exceeds sip.max_message_size (65536)");
+	/* One mistake, one message: a refused value is not compared. */
+	EXPECT("max_message_size refused, max_body not compared",
+	    "sip: { max_message_size = 100; };\n"
+	    "inspect: { max_body = 100000; };\n",
+	    "1: sip.max_message_size: 100 is out of range [4096..1048576]");
+
+	EXPECT("inspect unknown settings",
+	    fmt("inspect: {\n"
+	    "\tmax_bodies = 1;\n"
+	    "\tkeys = ( { certificate = \"%s/proxy.pem\";\n"
+	    "\t\tkey = \"%s/proxy.key\"; passphrase = \"x\"; } );\n"
+	    "};\n", tmpdir, tmpdir),
+	    "2: unknown setting \"inspect.max_bodies\"",
+	    "4: unknown setting \"inspect.keys[0].passphrase\"");
+
+	EXPECT("inspect wrong types",
+	    "inspect: {\n"
+	    "\tkeys = { certificate = \"a\"; key = \"b\"; };\n"
+	    "\ttrust_anchors = \"ca.pem\";\n"
+	    "\tcrl_files = [ 1 ];\n"
+	    "\tmax_body = \"65536\";\n"
+	    "\tworkers = 1.5;\n"
+	    "\tcontent_ciphers = \"aes-128-cbc\";\n"
+	    "};\n"
+	    "inspect2 = 1;\n",
+	    "2: inspect.keys: expected a list of groups",
+	    "3: inspect.trust_anchors: expected an array of strings",
+	    "4: inspect.crl_files: expected an array of strings",
+	    "5: inspect.max_body: expected an integer",
+	    "6: inspect.workers: expected an integer",
+	    "7: inspect.content_ciphers: expected an array of strings",
+	    "9: unknown setting \"inspect2\"");
+	EXPECT("inspect not a group", "inspect = [ ];\n",
+	    "1: inspect: expected a group");
+	EXPECT("inspect wrong types in entries",
+	    "inspect: { keys = (\n"
+	    "\t{ certificate = 1; key = [ \"k\" ]; },\n"
+	    "\t\"cert.pem\" ); };\n",
+	    "2: inspect.keys[0].certificate: expected a string",
+	    "2: inspect.keys[0].key: expected a string",
+	    "3: inspect.keys[1]: expected a group");
+}
+
+static void
 test_many_errors(void)
 {
 	EXPECT("all errors in one pass",
@@ -821,6 +1162,37 @@ test_many_errors(void)
 	    "11: tls.certificate: must be set when there is a tls listener",
 	    "11: tls.key: must be set when there is a tls listener",
 	    "11: tls.ca_file: must be set when there is a tls listener");
+
+	put_inspect_files();
+	EXPECT("inspect errors in one pass with the rest",
+	    fmt("log: { level = \"loud\"; };\n"
+	    "inspect: {\n"
+	    "\tmax_body = 70000;\n"
+	    "\tworkers = 100;\n"
+	    "\tkeys = (\n"
+	    "\t\t{ certificate = \"%s/proxy.pem\"; },\n"
+	    "\t\t{ certificate = \"%s/none.pem\"; key = \"%s/ca1.pem\"; }\n"
+	    "\t);\n"
+	    "\ttrust_anchors = [ \"%s/none-ca.pem\" ];\n"
+	    "\tcontent_ciphers = [ \"des-cbc\", \"aes-128-cbc\", "
+	    "\"aes-128-cbc\" ];\n"
+	    "\tcolour = true;\n"
+	    "};\n"
+	    "sip: { udp_mtu = 1; };\n", tmpdir, tmpdir, tmpdir, tmpdir),
+	    "1: log.level: unknown level \"loud\"",
+	    "4: inspect.workers: 100 is out of range [0..64]",
+	    "6: inspect.keys[0]: missing \"key\"",
+	    fmt("7: inspect.keys[1].certificate: cannot read "
+	    "\"%s/none.pem\": No such file or directory", tmpdir),
+	    fmt("7: inspect.keys[1].key: \"%s/ca1.pem\" is accessible by "
+	    "other users (mode 0644); chmod 600 it", tmpdir),
+	    fmt("9: inspect.trust_anchors: cannot read \"%s/none-ca.pem\": "
+	    "No such file or directory", tmpdir),
+	    "10: inspect.content_ciphers: unknown cipher \"des-cbc\"",
+	    "10: inspect.content_ciphers: duplicate cipher \"aes-128-cbc\"",
+	    "11: unknown setting \"inspect.colour\"",
+	    "13: sip.udp_mtu: 1 is out of range [500..65535]",
+	    "3: inspect.max_body: 70000 exceeds sip.max_message_size (65536)");
 }
 
 static void
@@ -900,6 +1272,8 @@ main(void)
 	test_listen();
 	test_tls();
 	test_tls_relative();
+	test_inspect();
+	test_inspect_errors();
 	test_many_errors();
 	test_include();
 	test_message_text();
