@@ -1,0 +1,160 @@
+/*
+ * cms.h - CMS (S/MIME) decryption, signature verification, encryption and
+ * signing on OpenSSL 3 (digest sections 2.1-2.3, 5.1 step 5, 5.4, 7, 10.3,
+ * 10.5). This is the only module of the project that calls OpenSSL.
+ *
+ * Input is DER (or BER) bytes; the MIME side decides which body parts are
+ * CMS and undoes any Content-Transfer-Encoding.
+ *
+ * Threads: a struct cms_keys and a struct cms_signing_key are read-only
+ * once loaded and may be used by several threads at once. The only mutable
+ * state, the validated-chain cache inside struct cms_keys, is behind a
+ * mutex. Nothing here logs: functions return a status and, where useful, a
+ * short static reason string that never contains message content.
+ *
+ * Ownership: pointers passed in are borrowed for the duration of the call.
+ * Buffers returned through uint8_t ** are malloc()ed and belong to the
+ * caller: plaintext and signed content go to cms_plain_free() (which wipes),
+ * DER produced by cms_encrypt()/cms_sign() to free().
+ */
+#ifndef CMS_H
+#define CMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Hard limits against hostile input (digest section 7, R11). */
+#define CMS_MAX_DER         (256 * 1024) /* bytes of one CMS blob */
+#define CMS_MAX_RECIPIENTS  64  /* RecipientInfos in one envelope */
+#define CMS_MAX_SIGNERS     8   /* SignerInfos in one SignedData */
+#define CMS_MAX_CERTS       16  /* certificates carried in one SignedData */
+#define CMS_MAX_CHAIN_DEPTH 8   /* certificates between signer and anchor */
+#define CMS_MAX_KEYS        16  /* decryption key pairs held at once */
+
+/* Validated-chain cache: entries, and the longest an entry is trusted even
+ * when the certificates and CRLs are valid for longer. */
+#define CMS_CACHE_SIZE      256
+#define CMS_CACHE_TTL       300 /* seconds */
+
+enum cms_status {
+	CMS_OK = 0,
+	CMS_UNDECIPHERABLE,  /* any decryption failure, whatever the cause */
+	CMS_BAD_SIGNATURE,   /* signature or message digest does not match */
+	CMS_UNTRUSTED,       /* RFC 5280 path validation failed, revoked,
+	                        signer not found, or key usage wrong */
+	CMS_WEAK_ALGORITHM,  /* MD5/SHA-1 (or unknown) digest, weak key or
+	                        weak certificate signature */
+	CMS_MALFORMED,       /* not a usable CMS SignedData / over limits */
+	CMS_ERROR            /* local failure (memory, unreadable file) */
+};
+
+/* A short static name for a status, for logs. */
+const char *cms_status_str(enum cms_status st);
+
+/* The proxy's decryption key pairs plus its trust anchors and CRLs. */
+struct cms_keys;
+
+/*
+ * Load n certificate/private key pairs (PEM; key rollover: any number up to
+ * CMS_MAX_KEYS, may be 0 for a verify-only set), nca trust anchor files and
+ * ncrl CRL files (PEM; each file may hold several). When CRLs are given,
+ * every certificate of a path must have a valid CRL from its issuer
+ * (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL). Each key must match
+ * its certificate. On failure: NULL and a message in err (file names and
+ * OpenSSL reasons only).
+ */
+struct cms_keys *cms_keys_load(const char *const *cert_files,
+    const char *const *key_files, size_t n, const char *const *ca_files,
+    size_t nca, const char *const *crl_files, size_t ncrl, char *err,
+    size_t errsz);
+void cms_keys_free(struct cms_keys *keys);
+
+/*
+ * Decrypt an EnvelopedData or AuthEnvelopedData blob (KeyTrans by
+ * issuer+serial or subject key identifier, RSA PKCS#1 v1.5 or OAEP; KeyAgree
+ * ECDH; AES-CBC or AES-GCM). Each of our certificates named by a
+ * RecipientInfo is tried in turn, always with the certificate passed to
+ * OpenSSL. Returns CMS_OK with a malloc()ed plaintext (free it with
+ * cms_plain_free()), or CMS_UNDECIPHERABLE for every kind of failure
+ * (including garbage input, more than CMS_MAX_RECIPIENTS recipients, or an
+ * internal error), with *plain = NULL and *plain_len = 0.
+ */
+enum cms_status cms_decrypt(const struct cms_keys *keys, const uint8_t *der,
+    size_t len, uint8_t **plain, size_t *plain_len);
+
+/* Wipe and free a buffer returned by cms_decrypt() or cms_verify(). */
+void cms_plain_free(uint8_t *p, size_t len);
+
+/* What cms_verify() reports about the (first) signer. Names that do not fit
+ * their buffer, or contain a NUL, are left empty and names_truncated set. */
+struct cms_signer {
+	char cn[128];           /* subject commonName, "" if none */
+	char email[256];        /* first rfc822Name SAN, "" if none */
+	char uri[256];          /* first uniformResourceIdentifier SAN */
+	uint8_t sha256[32];     /* SHA-256 of the certificate DER */
+	time_t not_after;       /* certificate expiry */
+	bool names_truncated;
+	bool from_cache;        /* path validation skipped (cache hit) */
+};
+
+/*
+ * Verify a SignedData. With detached_data (multipart/signed: exactly the
+ * bytes of the first body part, MIME headers included) the blob must be a
+ * detached signature; with detached_data == NULL it must carry its content
+ * (smime-type=signed-data), which is returned in *content (malloc()ed; free
+ * it with cms_plain_free()) when content != NULL.
+ *
+ * Checks, in order: size and structure limits (CMS_MALFORMED); every
+ * SignerInfo's digest and signature algorithms against SHA-2/SHA-3
+ * (CMS_WEAK_ALGORITHM); each signer certificate present in the blob
+ * (CMS_UNTRUSTED); the signatures and message digests (CMS_BAD_SIGNATURE);
+ * RFC 5280 path validation of each signer certificate against the trust
+ * anchors, with CRLs when configured, for S/MIME signing (keyUsage
+ * digitalSignature or nonRepudiation, extendedKeyUsage emailProtection when
+ * present), at security level 2 (RSA >= 2048 bits, no SHA-1/MD5 certificate
+ * signatures) (CMS_UNTRUSTED or CMS_WEAK_ALGORITHM). All signers must pass.
+ * out (may be NULL) describes the first signer. reason (may be NULL) gets a
+ * short static explanation.
+ */
+enum cms_status cms_verify(const struct cms_keys *keys,
+    const uint8_t *sig_der, size_t len, const uint8_t *detached_data,
+    size_t data_len, struct cms_signer *out, uint8_t **content,
+    size_t *content_len, const char **reason);
+
+/* Validated-chain cache counters, for tests and statistics. */
+void cms_cache_stats(const struct cms_keys *keys, size_t *entries,
+    unsigned long *hits, unsigned long *misses);
+
+/*
+ * Encrypt plaintext to n recipient certificates (PEM files): RSA keys get
+ * RSA-OAEP (SHA-256) key transport, EC P-256 keys ECDH key agreement with
+ * the X9.63 KDF over SHA-256. gcm: AuthEnvelopedData with AES-128-GCM
+ * (RFC 8591); otherwise EnvelopedData with AES-128-CBC. Output is DER
+ * (malloc()ed, free()). err gets a message on failure.
+ */
+enum cms_status cms_encrypt(const char *const *recip_cert_files, size_t n,
+    const uint8_t *plain, size_t plain_len, bool gcm, uint8_t **der,
+    size_t *der_len, char *err, size_t errsz);
+
+/* A signing certificate, its key and chain, parsed once. */
+struct cms_signing_key;
+
+struct cms_signing_key *cms_signing_key_load(const char *cert_file,
+    const char *key_file, const char *const *chain_files, size_t nchain,
+    char *err, size_t errsz);
+void cms_signing_key_free(struct cms_signing_key *sk);
+
+/*
+ * Sign data with SHA-256 (RSA or ECDSA P-256 key), the signer certificate
+ * and chain included, signed attributes contentType, messageDigest,
+ * signingTime and SMIMECapabilities, binary (no canonicalisation). detached:
+ * for multipart/signed; otherwise the content is carried (signed-data).
+ * Output is DER (malloc()ed, free()).
+ */
+enum cms_status cms_sign(const struct cms_signing_key *sk,
+    const uint8_t *data, size_t len, bool detached, uint8_t **der,
+    size_t *der_len);
+
+#endif /* CMS_H */

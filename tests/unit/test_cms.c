@@ -1,0 +1,621 @@
+/* test_cms.c - unit tests for the CMS module (cms.c). Keys, certificates and
+ * CMS vectors are made at test time by cms_vectors.sh with the openssl
+ * command line tool; our own output is checked with the same tool. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cms.h"
+#include "t.h"
+
+static char dir[512];
+
+static const char *
+path(const char *name)
+{
+	static char buf[32][700];
+	static int i;
+
+	i = (i + 1) % 32;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+static uint8_t *
+slurp(const char *name, size_t *len)
+{
+	FILE *f = fopen(path(name), "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else
+			*len = (size_t)n;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int
+spit(const char *name, const uint8_t *p, size_t len)
+{
+	FILE *f = fopen(path(name), "wb");
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	ok = fwrite(p, 1, len, f) == len;
+	return fclose(f) == 0 && ok;
+}
+
+static int
+run(const char *fmt, const char *a, const char *b, const char *c)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b, c);
+	return system(cmd);
+}
+
+static uint8_t *inner;
+static size_t inner_len;
+
+/* Decrypt a vector file; compare with inner.txt when it decrypts. */
+static enum cms_status
+dec_file(const struct cms_keys *k, const char *name, int *same)
+{
+	size_t len, plen = 0;
+	uint8_t *der = slurp(name, &len), *plain = NULL;
+	enum cms_status st;
+
+	st = cms_decrypt(k, der, len, &plain, &plen);
+	*same = plain != NULL && plen == inner_len &&
+	    memcmp(plain, inner, plen) == 0;
+	cms_plain_free(plain, plen);
+	free(der);
+	return st;
+}
+
+static enum cms_status
+dec_buf(const struct cms_keys *k, const uint8_t *der, size_t len)
+{
+	uint8_t *plain = (uint8_t *)"x";
+	size_t plen = 99;
+	enum cms_status st = cms_decrypt(k, der, len, &plain, &plen);
+
+	if (st != CMS_OK && (plain != NULL || plen != 0))
+		return CMS_ERROR; /* outputs must be cleared on failure */
+	cms_plain_free(plain, plen);
+	return st;
+}
+
+static enum cms_status
+verify_file(const struct cms_keys *k, const char *name, int detached,
+    struct cms_signer *who)
+{
+	size_t len;
+	uint8_t *der = slurp(name, &len), *content = NULL;
+	size_t clen = 0;
+	enum cms_status st;
+
+	st = cms_verify(k, der, len, detached ? inner : NULL,
+	    detached ? inner_len : 0, who, detached ? NULL : &content,
+	    &clen, NULL);
+	if (st == CMS_OK && !detached &&
+	    (clen != inner_len || memcmp(content, inner, clen) != 0))
+		st = CMS_ERROR;
+	cms_plain_free(content, clen);
+	free(der);
+	return st;
+}
+
+struct thr {
+	const struct cms_keys *k;
+	uint8_t *env[2], *sig;
+	size_t env_len[2], sig_len;
+	int bad;
+};
+
+static void *
+worker(void *arg)
+{
+	struct thr *t = arg;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		uint8_t *p = NULL;
+		size_t pl = 0;
+		int r = i % 2;
+
+		if (cms_decrypt(t->k, t->env[r], t->env_len[r], &p, &pl)
+		    != CMS_OK ||
+		    pl != inner_len || memcmp(p, inner, pl) != 0)
+			t->bad++;
+		cms_plain_free(p, pl);
+		if (cms_verify(t->k, t->sig, t->sig_len, inner, inner_len,
+		    NULL, NULL, NULL, NULL) != CMS_OK)
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void
+test_decrypt(const struct cms_keys *k)
+{
+	static const char *good[] = {
+		"env_rsa.der", "env_ec.der", "env_multi.der",
+		"env_keyid_rsa.der", "env_keyid_ec.der", "env_oaep.der",
+		"env_gcm_rsa.der", "env_gcm_ec.der",
+	};
+	size_t i, len;
+	int same;
+	uint8_t *der;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "decrypt %s", good[i]);
+		T_EQ_INT(dec_file(k, good[i], &same), CMS_OK, name);
+		T_OK(same, "  plaintext matches");
+	}
+	T_EQ_INT(dec_file(k, "env_other.der", &same), CMS_UNDECIPHERABLE,
+	    "encrypted to someone else only");
+	T_EQ_INT(dec_file(k, "env_roll.der", &same), CMS_UNDECIPHERABLE,
+	    "rollover blob without the rollover key");
+	T_EQ_INT(dec_file(k, "sig_opaque.der", &same), CMS_UNDECIPHERABLE,
+	    "SignedData is not an envelope");
+
+	/* Truncations, a flipped GCM tag, garbage. */
+	der = slurp("env_gcm_ec.der", &len);
+	T_EQ_INT(dec_buf(k, der, len - 1), CMS_UNDECIPHERABLE,
+	    "truncated by one byte");
+	T_EQ_INT(dec_buf(k, der, len / 2), CMS_UNDECIPHERABLE,
+	    "truncated by half");
+	T_EQ_INT(dec_buf(k, der, 0), CMS_UNDECIPHERABLE, "empty");
+	T_EQ_INT(dec_buf(k, NULL, 0), CMS_UNDECIPHERABLE, "NULL");
+	/* AuthEnvelopedData ends with the mac OCTET STRING (16 bytes). */
+	der[len - 1] ^= 0x01;
+	T_EQ_INT(dec_buf(k, der, len), CMS_UNDECIPHERABLE,
+	    "flipped GCM tag byte");
+	der[len - 1] ^= 0x01;
+	der[len - 40] ^= 0x80;
+	T_EQ_INT(dec_buf(k, der, len), CMS_UNDECIPHERABLE,
+	    "flipped GCM ciphertext byte");
+	free(der);
+
+	der = slurp("env_rsa.der", &len);
+	der[len - 1] ^= 0x55;
+	T_EQ_INT(dec_buf(k, der, len), CMS_UNDECIPHERABLE,
+	    "CBC last byte changed");
+	free(der);
+
+	{
+		uint8_t g[4096];
+		unsigned s = 12345;
+
+		for (i = 0; i < sizeof(g); i++) {
+			s = s * 1103515245u + 12345u;
+			g[i] = (uint8_t)(s >> 16);
+		}
+		T_EQ_INT(dec_buf(k, g, sizeof(g)), CMS_UNDECIPHERABLE,
+		    "random garbage");
+		/* SEQUENCE with a huge declared length. */
+		g[0] = 0x30; g[1] = 0x84; g[2] = 0x7f; g[3] = 0xff;
+		g[4] = 0xff; g[5] = 0xff;
+		T_EQ_INT(dec_buf(k, g, 64), CMS_UNDECIPHERABLE,
+		    "huge declared length");
+		T_EQ_INT(dec_buf(k, g, (size_t)CMS_MAX_DER + 1),
+		    CMS_UNDECIPHERABLE, "over the size cap");
+	}
+
+	{
+		struct timespec a, b;
+		double ms;
+
+		der = slurp("env_500.der", &len);
+		T_OK(len > 0 && len <= CMS_MAX_DER,
+		    "500-recipient blob is under the size cap");
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		T_EQ_INT(dec_buf(k, der, len), CMS_UNDECIPHERABLE,
+		    "500 recipients refused");
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (b.tv_sec - a.tv_sec) * 1e3 +
+		    (b.tv_nsec - a.tv_nsec) / 1e6;
+		printf("# 500 recipients refused in %.2f ms\n", ms);
+		T_OK(ms < 200, "500 recipients refused fast");
+		free(der);
+	}
+}
+
+static void
+test_keys(void)
+{
+	const char *c[2], *kf[2], *ca[1];
+	struct cms_keys *k;
+	char err[256];
+	int same;
+
+	ca[0] = path("ca.crt");
+	/* Rollover: old and new proxy certificates at once. */
+	c[0] = path("proxy_ec.crt"); kf[0] = path("proxy_ec.key");
+	c[1] = path("proxy_roll.crt"); kf[1] = path("proxy_roll.key");
+	k = cms_keys_load(c, kf, 2, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(k != NULL, "load two keys (rollover)");
+	T_EQ_INT(dec_file(k, "env_roll.der", &same), CMS_OK,
+	    "rollover blob decrypts with the second key");
+	T_OK(same, "  plaintext matches");
+	T_EQ_INT(dec_file(k, "env_gcm_ec.der", &same), CMS_OK,
+	    "old blob still decrypts with the first key");
+	cms_keys_free(k);
+
+	/* Same issuer and serial as proxy_rsa, another key. */
+	ca[0] = path("ca.crt");
+	c[0] = path("wrong.crt"); kf[0] = path("wrong.key");
+	k = cms_keys_load(c, kf, 1, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(k != NULL, "load the look-alike key");
+	T_EQ_INT(dec_file(k, "env_rsa.der", &same), CMS_UNDECIPHERABLE,
+	    "wrong key (PKCS#1 v1.5)");
+	T_EQ_INT(dec_file(k, "env_oaep.der", &same), CMS_UNDECIPHERABLE,
+	    "wrong key (OAEP)");
+	T_EQ_INT(dec_file(k, "env_gcm_rsa.der", &same), CMS_UNDECIPHERABLE,
+	    "wrong key (GCM)");
+	cms_keys_free(k);
+
+	/* Key and certificate that do not belong together. */
+	ca[0] = path("ca.crt");
+	c[0] = path("proxy_rsa.crt"); kf[0] = path("proxy_ec.key");
+	err[0] = '\0';
+	k = cms_keys_load(c, kf, 1, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(k == NULL && strstr(err, "does not match") != NULL,
+	    "mismatched key refused at load");
+	c[0] = path("nonexistent.crt");
+	k = cms_keys_load(c, kf, 1, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(k == NULL && strstr(err, "nonexistent.crt") != NULL,
+	    "missing certificate file reported");
+}
+
+static void
+test_verify(const struct cms_keys *k, const struct cms_keys *kcrl)
+{
+	struct cms_signer who;
+	size_t len, clen;
+	uint8_t *der, *content, *data;
+	const char *reason = NULL;
+	size_t entries = 0;
+	unsigned long hits = 0, misses = 0, hits2 = 0;
+
+	T_EQ_INT(verify_file(k, "sig_det_ec.der", 1, &who), CMS_OK,
+	    "detached ECDSA signature");
+	T_EQ_STR(who.cn, "signer", "  signer CN");
+	T_EQ_STR(who.email, "alice@example.com", "  signer email SAN");
+	T_EQ_STR(who.uri, "sip:alice@example.com", "  signer URI SAN");
+	T_OK(who.not_after > time(NULL), "  not-after in the future");
+	T_OK(who.sha256[0] | who.sha256[1] | who.sha256[31],
+	    "  certificate hash set");
+	T_EQ_INT(verify_file(k, "sig_det_rsa.der", 1, &who), CMS_OK,
+	    "detached RSA signature");
+	T_EQ_INT(verify_file(k, "sig_opaque.der", 0, &who), CMS_OK,
+	    "opaque signed-data, content returned");
+	T_EQ_INT(verify_file(kcrl, "sig_det_ec.der", 1, &who), CMS_OK,
+	    "good signer with CRL checking");
+
+	/* Cache: the same signer again skips path building. */
+	cms_cache_stats(k, &entries, &hits, &misses);
+	T_EQ_INT(verify_file(k, "sig_det_ec.der", 1, &who), CMS_OK,
+	    "repeat signer");
+	T_OK(who.from_cache, "  path validation came from the cache");
+	cms_cache_stats(k, &entries, &hits2, &misses);
+	T_EQ_INT(hits2, hits + 1, "  cache hit counted");
+	T_OK(entries >= 2, "  cache holds the validated signers");
+
+	/* Changed data, wrong mode. */
+	der = slurp("sig_det_ec.der", &len);
+	data = malloc(inner_len);
+	memcpy(data, inner, inner_len);
+	data[inner_len - 3] ^= 1;
+	T_EQ_INT(cms_verify(k, der, len, data, inner_len, &who, NULL, NULL,
+	    &reason), CMS_BAD_SIGNATURE, "changed signed data");
+	T_OK(who.cn[0] == '\0', "  no signer reported on failure");
+	T_EQ_INT(cms_verify(k, der, len, inner, inner_len - 1, NULL, NULL,
+	    NULL, NULL), CMS_BAD_SIGNATURE, "truncated signed data");
+	T_EQ_INT(cms_verify(k, der, len, NULL, 0, NULL, NULL, NULL, &reason),
+	    CMS_MALFORMED, "detached signature without data");
+	T_EQ_INT(cms_verify(k, der, len / 2, inner, inner_len, NULL, NULL,
+	    NULL, NULL), CMS_MALFORMED, "truncated signature blob");
+	/* The ECDSA signature value is near the end: change it. */
+	der[len - 10] ^= 0x01;
+	T_EQ_INT(cms_verify(k, der, len, inner, inner_len, NULL, NULL, NULL,
+	    NULL), CMS_BAD_SIGNATURE, "changed signature value");
+	free(der);
+	free(data);
+	der = slurp("sig_opaque.der", &len);
+	content = NULL;
+	clen = 0;
+	T_EQ_INT(cms_verify(k, der, len, inner, inner_len, NULL, NULL, NULL,
+	    NULL), CMS_MALFORMED, "opaque signature given detached data");
+	free(der);
+	der = slurp("env_rsa.der", &len);
+	T_EQ_INT(cms_verify(k, der, len, NULL, 0, NULL, &content, &clen,
+	    NULL), CMS_MALFORMED, "EnvelopedData is not SignedData");
+	T_OK(content == NULL && clen == 0, "  no content on failure");
+	free(der);
+
+	/* Weak algorithms and untrusted signers. */
+	T_EQ_INT(verify_file(k, "sig_sha1.der", 1, &who), CMS_WEAK_ALGORITHM,
+	    "SHA-1 signature refused");
+	T_EQ_INT(verify_file(k, "sig_md5.der", 1, &who), CMS_WEAK_ALGORITHM,
+	    "MD5 signature refused");
+	T_EQ_INT(verify_file(k, "sig_sha1ca.der", 1, &who),
+	    CMS_WEAK_ALGORITHM, "SHA-1 certificate signature refused");
+	T_EQ_INT(verify_file(k, "sig_stranger.der", 1, &who), CMS_UNTRUSTED,
+	    "signer from an unknown CA");
+	T_EQ_INT(verify_file(k, "sig_nosign.der", 1, &who), CMS_UNTRUSTED,
+	    "signer without digitalSignature key usage");
+	T_EQ_INT(verify_file(k, "sig_revoked.der", 1, &who), CMS_OK,
+	    "revoked signer passes without CRLs configured");
+	reason = NULL;
+	der = slurp("sig_revoked.der", &len);
+	T_EQ_INT(cms_verify(kcrl, der, len, inner, inner_len, NULL, NULL,
+	    NULL, &reason), CMS_UNTRUSTED, "revoked signer refused with CRL");
+	T_EQ_STR(reason, "signer certificate revoked", "  reason");
+	free(der);
+
+	/* Sign-then-encrypt: decrypt, skip the MIME headers, verify. */
+	{
+		uint8_t *plain = NULL;
+		size_t plen = 0;
+		const uint8_t *body = NULL;
+
+		der = slurp("env_signed.der", &len);
+		T_EQ_INT(cms_decrypt(k, der, len, &plain, &plen), CMS_OK,
+		    "sign-then-encrypt: decrypt");
+		if (plain != NULL) {
+			size_t i;
+
+			for (i = 0; i + 4 <= plen; i++)
+				if (memcmp(plain + i, "\r\n\r\n", 4) == 0) {
+					body = plain + i + 4;
+					break;
+				}
+		}
+		T_OK(body != NULL, "  inner MIME entity has a body");
+		content = NULL;
+		clen = 0;
+		T_EQ_INT(body ? cms_verify(k, body, plen - (size_t)(body - plain),
+		    NULL, 0, &who, &content, &clen, NULL) : CMS_ERROR, CMS_OK,
+		    "  inner SignedData verifies");
+		T_OK(clen == inner_len && content != NULL &&
+		    memcmp(content, inner, clen) == 0, "  inner content");
+		cms_plain_free(content, clen);
+		cms_plain_free(plain, plen);
+		free(der);
+	}
+}
+
+static void
+test_ours(const struct cms_keys *k)
+{
+	const char *rc[3];
+	uint8_t *der = NULL, *plain = NULL;
+	size_t len = 0, plen = 0, olen;
+	uint8_t *o;
+	char err[256];
+	struct cms_signing_key *sk;
+	const char *chain[1];
+	struct cms_signer who;
+	int gcm;
+
+	rc[0] = path("proxy_rsa.crt");
+	rc[1] = path("proxy_ec.crt");
+	rc[2] = path("uas.crt");
+	for (gcm = 0; gcm <= 1; gcm++) {
+		T_EQ_INT(cms_encrypt(rc, 3, inner, inner_len, gcm, &der, &len,
+		    err, sizeof(err)), CMS_OK,
+		    gcm ? "our encrypt (GCM)" : "our encrypt (CBC)");
+		if (der == NULL) {
+			printf("# %s\n", err);
+			continue;
+		}
+		T_OK(spit("ours_env.der", der, len), "  written");
+		T_EQ_INT(cms_decrypt(k, der, len, &plain, &plen), CMS_OK,
+		    "  we decrypt it");
+		T_OK(plen == inner_len && memcmp(plain, inner, plen) == 0,
+		    "  plaintext matches");
+		cms_plain_free(plain, plen);
+		T_EQ_INT(run("cd %s && openssl cms -decrypt -binary -inform DER "
+		    "-in ours_env.der -recip %s -inkey %s -out ours_rsa.txt "
+		    "2>/dev/null", dir, "proxy_rsa.crt", "proxy_rsa.key"), 0,
+		    "  CLI decrypts for the RSA recipient");
+		o = slurp("ours_rsa.txt", &olen);
+		T_OK(o != NULL && olen == inner_len &&
+		    memcmp(o, inner, olen) == 0, "  CLI plaintext matches");
+		free(o);
+		T_EQ_INT(run("cd %s && openssl cms -decrypt -binary -inform DER "
+		    "-in ours_env.der -recip %s -inkey %s -out ours_ec.txt "
+		    "2>/dev/null", dir, "proxy_ec.crt", "proxy_ec.key"), 0,
+		    "  CLI decrypts for the EC recipient");
+		o = slurp("ours_ec.txt", &olen);
+		T_OK(o != NULL && olen == inner_len &&
+		    memcmp(o, inner, olen) == 0, "  CLI plaintext matches");
+		free(o);
+		T_EQ_INT(run("cd %s && openssl cms -cmsout -print -inform DER "
+		    "-in ours_env.der > ours_env.txt && grep -q %s "
+		    "ours_env.txt", dir, gcm ? "aes-128-gcm" :
+		    "aes-128-cbc", ""), 0, "  content cipher as asked");
+		if (gcm == 0)
+			T_EQ_INT(run("cd %s && grep -q rsaesOaep ours_env.txt &&"
+			    " grep -q dhSinglePass-stdDH-sha256kdf-scheme "
+			    "ours_env.txt%s%s", dir, "", ""), 0,
+			    "  RSA-OAEP and ECDH/SHA-256 KDF used");
+		free(der);
+		der = NULL;
+	}
+	rc[0] = path("nonexistent.crt");
+	T_EQ_INT(cms_encrypt(rc, 1, inner, inner_len, 1, &der, &len, err,
+	    sizeof(err)), CMS_ERROR, "encrypt to a missing file fails");
+	T_OK(der == NULL && strstr(err, "nonexistent.crt") != NULL,
+	    "  reported");
+
+	/* Signing, with an EC and an RSA key. */
+	chain[0] = path("ca.crt");
+	for (gcm = 0; gcm <= 1; gcm++) {
+		const char *cert = gcm ? "signer_rsa.crt" : "signer.crt";
+		const char *key = gcm ? "signer_rsa.key" : "signer.key";
+
+		sk = cms_signing_key_load(path(cert), path(key), chain, 1, err,
+		    sizeof(err));
+		T_OK(sk != NULL, gcm ? "load RSA signing key" :
+		    "load EC signing key");
+		T_EQ_INT(cms_sign(sk, inner, inner_len, true, &der, &len),
+		    CMS_OK, "  sign detached");
+		T_EQ_INT(cms_verify(k, der, len, inner, inner_len, &who, NULL,
+		    NULL, NULL), CMS_OK, "  we verify it");
+		T_OK(spit("ours_sig.der", der, len), "  written");
+		free(der);
+		T_EQ_INT(run("cd %s && openssl cms -verify -binary -inform DER "
+		    "-in ours_sig.der -content inner.txt -CAfile ca.crt "
+		    "-purpose smimesign -out /dev/null 2>/dev/null%s%s", dir,
+		    "", ""), 0, "  CLI verifies the detached signature");
+		T_EQ_INT(run("cd %s && openssl cms -cmsout -print -inform DER "
+		    "-in ours_sig.der > ours_sig.txt && grep -q "
+		    "signingTime ours_sig.txt && grep -q "
+		    "'S/MIME Capabilities' ours_sig.txt && grep -q sha256 "
+		    "ours_sig.txt%s%s", dir, "", ""), 0,
+		    "  signingTime, SMIMECapabilities, SHA-256");
+		T_OK(run("cd %s && grep -E -q 'des-|rc2-' ours_sig.txt%s%s",
+		    dir, "", "") != 0, "  no DES/RC2 advertised");
+		T_EQ_INT(cms_sign(sk, inner, inner_len, false, &der, &len),
+		    CMS_OK, "  sign opaque");
+		T_OK(spit("ours_sig.der", der, len), "  written");
+		free(der);
+		T_EQ_INT(run("cd %s && openssl cms -verify -binary -inform DER "
+		    "-in ours_sig.der -CAfile ca.crt -out ours_sig_out.txt "
+		    "2>/dev/null%s%s", dir, "", ""), 0,
+		    "  CLI verifies the opaque signature");
+		o = slurp("ours_sig_out.txt", &olen);
+		T_OK(o != NULL && olen == inner_len &&
+		    memcmp(o, inner, olen) == 0, "  CLI content matches");
+		free(o);
+		cms_signing_key_free(sk);
+	}
+	sk = cms_signing_key_load(path("signer.crt"), path("uas.key"), NULL, 0,
+	    err, sizeof(err));
+	T_OK(sk == NULL && strstr(err, "does not match") != NULL,
+	    "mismatched signing key refused");
+}
+
+static void
+test_threads(const struct cms_keys *k)
+{
+	pthread_t th[4];
+	struct thr t[4];
+	size_t el[2], sl;
+	uint8_t *env[2], *sig = slurp("sig_det_rsa.der", &sl);
+	int i, bad = 0;
+
+	env[0] = slurp("env_gcm_ec.der", &el[0]);
+	env[1] = slurp("env_multi.der", &el[1]);
+	for (i = 0; i < 4; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].k = k;
+		memcpy(t[i].env, env, sizeof(env));
+		memcpy(t[i].env_len, el, sizeof(el));
+		t[i].sig = sig;
+		t[i].sig_len = sl;
+		pthread_create(&th[i], NULL, worker, &t[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += t[i].bad;
+	}
+	T_EQ_INT(bad, 0, "4 threads decrypt (EC, RSA) and verify at once");
+	free(env[0]);
+	free(env[1]);
+	free(sig);
+}
+
+int
+main(void)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char script[1024], cmd[4096];
+	const char *c[3], *kf[3], *ca[1], *crl[1];
+	struct cms_keys *k, *kcrl;
+	char err[256];
+
+	if (system("openssl version >/dev/null 2>&1") != 0) {
+		printf("1..0 # SKIP openssl command not found\n");
+		return 0;
+	}
+	if (top != NULL && *top != '\0')
+		snprintf(script, sizeof(script),
+		    "%s/tests/unit/cms_vectors.sh", top);
+	else {
+		/* Source-relative: this file's directory. */
+		const char *f = __FILE__, *slash = strrchr(f, '/');
+
+		snprintf(script, sizeof(script), "%.*scms_vectors.sh",
+		    slash ? (int)(slash - f + 1) : 0, f);
+	}
+	{
+		/* mkdtemp() template: six trailing 'X' characters. */
+		size_t n = (size_t)snprintf(dir, sizeof(dir), "/tmp/test_cms.");
+
+		memset(dir + n, 'X', 6);
+		dir[n + 6] = '\0';
+	}
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(cmd, sizeof(cmd), "sh '%s' '%s' >'%s/log' 2>&1", script, dir,
+	    dir);
+	T_EQ_INT(system(cmd), 0, "cms_vectors.sh made the vectors");
+	inner = slurp("inner.txt", &inner_len);
+	T_OK(inner != NULL, "inner.txt");
+	if (inner == NULL)
+		return t_done();
+
+	c[0] = path("proxy_rsa.crt"); kf[0] = path("proxy_rsa.key");
+	c[1] = path("proxy_ec.crt"); kf[1] = path("proxy_ec.key");
+	ca[0] = path("ca.crt");
+	crl[0] = path("ca.crl");
+	k = cms_keys_load(c, kf, 2, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(k != NULL, "load RSA and EC proxy keys");
+	kcrl = cms_keys_load(c, kf, 2, ca, 1, crl, 1, err, sizeof(err));
+	T_OK(kcrl != NULL, "load with a CRL");
+	if (k == NULL || kcrl == NULL) {
+		printf("# %s\n", err);
+		return t_done();
+	}
+	T_EQ_STR(cms_status_str(CMS_UNDECIPHERABLE), "undecipherable",
+	    "status names");
+
+	test_decrypt(k);
+	test_keys();
+	test_verify(k, kcrl);
+	test_ours(k);
+	test_threads(k);
+
+	cms_keys_free(k);
+	cms_keys_free(kcrl);
+	free(inner);
+	if (t_failed == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		(void)system(cmd);
+	} else
+		printf("# vectors kept in %s\n", dir);
+	return t_done();
+}
