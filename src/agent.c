@@ -30,6 +30,8 @@ struct agent {
 	nta_agent_t *nta;
 	url_t *rr_plain; /* sip:addr:port;lr */
 	url_t *rr_tls;   /* sips:addr:port;lr */
+	const char **names; /* own_names, then listener addresses */
+	size_t nnames;
 };
 
 extern su_log_t nta_log[];
@@ -287,6 +289,25 @@ stream_limit(const struct conf *c)
 	    cap;
 }
 
+/* What a Proxy-Inspect-Body value may call us: configured names first. */
+static int
+set_names(struct agent *a)
+{
+	const struct conf *c = a->conf;
+	size_t i, n = 0;
+
+	a->names = su_zalloc(a->home,
+	    (c->nown_names + c->nlisten + 1) * sizeof(*a->names));
+	if (a->names == NULL)
+		return -1;
+	for (i = 0; i < c->nown_names; i++)
+		a->names[n++] = c->own_names[i];
+	for (i = 0; i < c->nlisten; i++)
+		a->names[n++] = c->listen[i].address;
+	a->nnames = n;
+	return 0;
+}
+
 struct agent *
 agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
     nta_agent_magic_t *magic)
@@ -325,6 +346,8 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		if (add_listener(a, &c->listen[i]) == -1)
 			goto fail;
 	set_rr_urls(a);
+	if (set_names(a) == -1)
+		goto fail;
 	return a;
 fail:
 	agent_free(a);
@@ -340,6 +363,13 @@ agent_free(struct agent *a)
 		nta_agent_destroy(a->nta);
 	su_home_deinit(a->home);
 	free(a);
+}
+
+const char *const *
+agent_own_names(const struct agent *a, size_t *n)
+{
+	*n = a->nnames;
+	return a->names;
 }
 
 nta_agent_t *

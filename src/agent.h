@@ -24,6 +24,10 @@ void agent_free(struct agent *a); /* NULL is fine */
 
 nta_agent_t *agent_nta(const struct agent *a);
 
+/* The names a label may give this proxy: sip.own_names, then the
+ * listener addresses. Borrowed from the agent. */
+const char *const *agent_own_names(const struct agent *a, size_t *n);
+
 /* 1 when u names one of our listeners or configured own names. */
 int agent_is_me(const struct agent *a, const url_t *u);
 

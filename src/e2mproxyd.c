@@ -177,6 +177,8 @@ run(const struct conf *c, const struct options *o)
 		/* The epoll instances are shared with the exiting parent. */
 		event_reinit(loop_base(d.loop));
 	}
+	if (proxy_start(px) == -1)
+		goto done;
 	log_notice("e2mproxyd %s started", E2M_VERSION);
 	rc = loop_run(d.loop) == 0 ? 0 : 1;
 	log_notice("e2mproxyd stopped");

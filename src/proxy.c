@@ -29,8 +29,11 @@
 #include <sofia-sip/su_tagarg.h>
 
 #include "agent.h"
+#include "cms.h"
+#include "inspect.h"
 #include "log.h"
 #include "route.h"
+#include "workers.h"
 
 /* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
 #define BRANCH_MAGIC "z9hG4bKe2m"
@@ -41,6 +44,9 @@ struct proxy {
 	struct loop *loop;
 	struct agent *agent;
 	nta_leg_t *leg;
+	struct cms_keys *keys;       /* NULL: no decryption keys configured */
+	struct workers *workers;
+	struct inspector *inspector;
 	unsigned long long next_id;
 };
 
@@ -55,12 +61,17 @@ struct ptx {
 	const char *route_url; /* next hop chosen by rules; borrowed */
 	int rule_line;
 	int canceled;
+	size_t stage;              /* next stage to run */
+	struct inspect *insp;      /* the decrypt stage's findings */
 	char loophash[HEXHASH_LEN + 1];
 	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
 };
 
-/* NEXT: go on (after forward: in flight); DONE: answered locally. */
-enum step { STEP_NEXT, STEP_DONE };
+/* NEXT: go on (after forward: in flight); DONE: answered locally;
+ * WAIT: crypto is running, the stages resume when it is done. */
+enum step { STEP_NEXT, STEP_DONE, STEP_WAIT };
+
+#define MAX_LABEL_FIELDS 16
 
 /* FNV-1a: a loop check needs stability, not secrecy. */
 static uint64_t
@@ -418,7 +429,6 @@ forward(struct ptx *t)
 		log_debug("tx %llu: routed by rule at line %d to %s", t->id,
 		    t->rule_line, t->route_url);
 	log_request(t, "forwarded");
-	nta_incoming_bind(t->irq, on_ack_cancel, t);
 	return STEP_NEXT;
 }
 
@@ -456,18 +466,146 @@ done:
 	nta_incoming_destroy(irq);
 }
 
+/* The value of the first unknown header called name, or NULL. */
+static const char *
+unknown_header(const sip_t *sip, const char *name)
+{
+	const sip_unknown_t *u;
+
+	for (u = sip->sip_unknown; u != NULL; u = u->un_next)
+		if (u->un_name != NULL && strcasecmp(u->un_name, name) == 0)
+			return u->un_value;
+	return NULL;
+}
+
+/* Both names of the label header, every field, in message order. */
+static size_t
+label_fields(const sip_t *sip, struct label_field *f, size_t max)
+{
+	const sip_unknown_t *u;
+	size_t n = 0;
+
+	for (u = sip->sip_unknown; u != NULL && n < max; u = u->un_next) {
+		if (u->un_name == NULL || u->un_value == NULL ||
+		    (strcasecmp(u->un_name, "Proxy-Inspect-Body") != 0 &&
+		    strcasecmp(u->un_name, "Proxy-Required-Body") != 0))
+			continue;
+		f[n].value = u->un_value;
+		f[n].len = strlen(u->un_value);
+		n++;
+	}
+	return n;
+}
+
+static const char *
+header_text(struct ptx *t, const void *h)
+{
+	if (h == NULL)
+		return NULL;
+	return sip_header_as_string(msg_home(t->req), (sip_header_t const *)h);
+}
+
+static void run_stages(struct ptx *t);
+
+/* Map the decrypt stage's outcome onto the SIP transaction. */
+static enum step
+after_inspect(struct ptx *t, enum inspect_status st)
+{
+	char line[1024], ra[16];
+
+	switch (st) {
+	case INSPECT_DONE:
+		log_info("tx %llu: %s inspected: %s", t->id,
+		    method_name(t->sip), inspect_summary(t->insp, line,
+		    sizeof(line)));
+		return STEP_NEXT;
+	case INSPECT_PENDING:
+		return STEP_WAIT;
+	case INSPECT_TOO_LARGE:
+		return reply(t, SIP_413_REQUEST_TOO_LARGE);
+	case INSPECT_MALFORMED:
+		log_info("tx %llu: bad body: %s", t->id,
+		    inspect_reason(t->insp));
+		return reply(t, 400, "Bad Request Body");
+	case INSPECT_BUSY:
+		snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
+		log_info("tx %llu: %s answered 503: crypto queue full", t->id,
+		    method_name(t->sip));
+		nta_incoming_treply(t->irq, SIP_503_SERVICE_UNAVAILABLE,
+		    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+		return STEP_DONE;
+	default:
+		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
+	}
+}
+
+static void
+inspect_done(struct inspect *in, void *arg)
+{
+	struct ptx *t = arg;
+
+	if (after_inspect(t, inspect_result(in)) == STEP_DONE) {
+		ptx_free(t);
+		return;
+	}
+	run_stages(t);
+}
+
+/* Open what the UA labelled for us; the body itself is never changed. */
+static enum step
+stage_inspect(struct ptx *t)
+{
+	const sip_t *sip = t->sip;
+	struct label_field labels[MAX_LABEL_FIELDS];
+	struct inspect_input in;
+
+	memset(&in, 0, sizeof(in));
+	if (sip->sip_payload == NULL || sip->sip_payload->pl_len == 0)
+		return STEP_NEXT;
+	in.top.content_type = header_text(t, sip->sip_content_type);
+	in.top.content_disposition = header_text(t,
+	    sip->sip_content_disposition);
+	in.top.content_id = unknown_header(sip, "Content-ID");
+	in.top.content_transfer_encoding = unknown_header(sip,
+	    "Content-Transfer-Encoding");
+	in.body = sip->sip_payload->pl_data;
+	in.len = sip->sip_payload->pl_len;
+	in.labels = labels;
+	in.nlabels = label_fields(sip, labels, MAX_LABEL_FIELDS);
+	return after_inspect(t, inspect_start(t->px->inspector, &in,
+	    inspect_done, t, &t->insp));
+}
+
 static enum step (*const stages[])(struct ptx *) = {
 	stage_check,
 	stage_loop,
+	stage_inspect,
 	forward,
 };
+
+#define NSTAGES (sizeof(stages) / sizeof(stages[0]))
+
+static void
+run_stages(struct ptx *t)
+{
+	enum step s;
+
+	while (t->stage < NSTAGES) {
+		s = stages[t->stage++](t);
+		if (s == STEP_DONE) {
+			ptx_free(t);
+			return;
+		}
+		if (s == STEP_WAIT)
+			return;
+	}
+}
 
 static int
 on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
     const sip_t *sip)
 {
 	struct ptx *t;
-	size_t i;
 
 	(void)leg;
 	if (sip->sip_request->rq_method == sip_method_ack) {
@@ -487,12 +625,9 @@ on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
 		nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 	make_branch(t);
 	log_request(t, "received");
-	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
-		if (stages[i](t) == STEP_DONE) {
-			ptx_free(t);
-			return 0;
-		}
-	}
+	/* From now on a CANCEL reaches us, also while crypto runs. */
+	nta_incoming_bind(irq, on_ack_cancel, t);
+	run_stages(t);
 	return 0;
 }
 
@@ -504,6 +639,7 @@ ptx_free(struct ptx *t)
 		nta_outgoing_destroy(t->orq);
 	if (t->irq != NULL)
 		nta_incoming_destroy(t->irq);
+	inspect_free(t->insp);
 	if (t->fwd != NULL)
 		msg_destroy(t->fwd);
 	if (t->req != NULL)
@@ -562,6 +698,14 @@ on_ack_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
 	if (sip == NULL || sip->sip_request->rq_method != sip_method_cancel)
 		return 0;
 	log_debug("tx %llu: CANCEL received", t->id);
+	if (t->orq == NULL && !t->canceled) {
+		/* Not forwarded yet (crypto running): end it here. */
+		t->canceled = 1;
+		nta_incoming_treply(t->irq, SIP_487_REQUEST_TERMINATED,
+		    TAG_END());
+		ptx_free(t);
+		return 200;
+	}
 	if (t->orq != NULL && !t->canceled) {
 		t->canceled = 1;
 		/* The CANCEL's own transaction needs nothing from us. */
@@ -591,6 +735,63 @@ on_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 	return 0;
 }
 
+static int
+load_keys(struct proxy *px)
+{
+	const struct conf *c = px->conf;
+	const char *certs[CMS_MAX_KEYS], *keys[CMS_MAX_KEYS];
+	char err[512];
+	size_t i, n = c->ninspect_keys;
+
+	if (n == 0 && c->ntrust_anchors == 0)
+		return 0; /* nothing to open, nothing to check against */
+	if (n > CMS_MAX_KEYS) {
+		log_error("inspect.keys: at most %d key pairs", CMS_MAX_KEYS);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		certs[i] = c->inspect_keys[i].certificate;
+		keys[i] = c->inspect_keys[i].key;
+	}
+	px->keys = cms_keys_load(certs, keys, n,
+	    (const char *const *)c->trust_anchors, c->ntrust_anchors,
+	    (const char *const *)c->crl_files, c->ncrl_files, err,
+	    sizeof(err));
+	if (px->keys == NULL) {
+		log_error("cannot load the inspection keys: %s", err);
+		return -1;
+	}
+	log_info("inspection: %zu decryption key(s), %zu trust anchor file(s), "
+	    "%zu CRL file(s)", n, c->ntrust_anchors, c->ncrl_files);
+	return 0;
+}
+
+/* Threads do not survive daemon()'s fork: start them afterwards. */
+int
+proxy_start(struct proxy *px)
+{
+	const struct conf *c = px->conf;
+	struct inspector_conf ic;
+
+	px->workers = workers_new(px->loop, c->workers, c->queue);
+	if (px->workers == NULL) {
+		log_error("cannot start %u crypto worker threads", c->workers);
+		return -1;
+	}
+	memset(&ic, 0, sizeof(ic));
+	ic.keys = px->keys;
+	ic.workers = px->workers;
+	ic.limits.max_body = c->max_body;
+	ic.limits.max_depth = c->max_depth;
+	ic.limits.max_parts = c->max_parts;
+	ic.own_names = agent_own_names(px->agent, &ic.nown_names);
+	if ((px->inspector = inspector_new(&ic)) == NULL) {
+		log_error("cannot set up the decrypt stage");
+		return -1;
+	}
+	return 0;
+}
+
 struct proxy *
 proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 {
@@ -609,6 +810,8 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 		log_error("cannot create the default SIP leg");
 		goto fail;
 	}
+	if (load_keys(px) == -1)
+		goto fail;
 	return px;
 fail:
 	proxy_free(px);
@@ -620,6 +823,10 @@ proxy_free(struct proxy *px)
 {
 	if (px == NULL)
 		return;
+	/* Pending completions may still answer through Sofia. */
+	workers_free(px->workers);
+	inspector_free(px->inspector);
+	cms_keys_free(px->keys);
 	if (px->leg != NULL)
 		nta_leg_destroy(px->leg);
 	agent_free(px->agent);

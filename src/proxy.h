@@ -16,6 +16,8 @@ struct proxy;
  */
 struct proxy *proxy_new(struct loop *l, const struct conf *c,
     unsigned sofia_debug);
+/* Start the worker threads; after any fork. 0, or -1 (logged). */
+int proxy_start(struct proxy *px);
 void proxy_free(struct proxy *p); /* NULL is fine */
 
 #endif /* PROXY_H */

@@ -30,7 +30,10 @@ t_cleanup() {
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null
 	done
+	sleep 0.2
+	# A process that ignored SIGTERM would keep this test's ports busy.
 	for p in $PIDS; do
+		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	if [ "$T_FAILED" -ne 0 ] || [ -n "${KEEP_WORK:-}" ]; then

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Crypto off the event thread, with a bounded queue: a burst of labelled
+# requests larger than the queue gets 503 with Retry-After for the excess
+# (never queued without limit), the rest are inspected and forwarded, and
+# a plain request is answered at once meanwhile.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/pki.sh"
+t_init inspect_busy 21280
+K=$WORK
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$K/proxy.key" -out "$K/proxy.pem" \
+	-days 2 -subj /CN=proxy.test 2>/dev/null && chmod 600 "$K/proxy.key"
+ok $? "an RSA proxy key"
+cat > "$WORK/px.conf" <<CONF
+log: { level = "info"; };
+sip: {
+  listen = ( { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; },
+             { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; } );
+  own_names = [ "proxy.test" ];
+};
+inspect: {
+  keys = ( { certificate = "$K/proxy.pem"; key = "$K/proxy.key"; } );
+  workers = 1;
+  queue = 4;
+  retry_after = 7;
+};
+CONF
+start_proxy "$WORK/px.conf" proxy
+ok $? "proxy with one crypto thread and a queue of 4"
+python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK" 200 60 &
+PIDS="$PIDS $!"
+sleep 0.3
+
+printf 'Content-Type: text/plain\r\n\r\nburst' > "$WORK/inner.txt"
+openssl cms -encrypt -binary -aes-128-cbc -in "$WORK/inner.txt" -outform DER \
+	-out "$WORK/env.der" -recip "$K/proxy.pem"
+len=$(stat -c %s "$WORK/env.der")
+{
+	printf 'MESSAGE sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n' "$UAS_PORT"
+	printf 'Via: SIP/2.0/TCP 127.0.0.1:9;rport;branch=z9hG4bK-burst-@N@\r\n'
+	printf 'From: <sip:a@example.com>;tag=b@N@\r\nTo: <sip:bob@example.com>\r\n'
+	printf 'Call-ID: burst-@N@@test\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n'
+	printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n'
+	printf 'Content-ID: <m1@example.com>\r\nProxy-Inspect-Body: proxy.test;cid="m1@example.com"\r\n'
+	printf 'Content-Length: %s\r\n\r\n' "$len"
+	cat "$WORK/env.der"
+} > "$WORK/burst.sip"
+python3 "$TOP_SRCDIR/tests/integration/flood.py" "$PX_PORT" "$WORK/burst.sip" 100 30 > "$WORK/burst.out" &
+FLOOD=$!
+proxy_answers
+ok $? "a plain OPTIONS is answered while the burst is inspected"
+wait "$FLOOD"
+ok200=$(awk '$1 == 200 { print $2 }' "$WORK/burst.out")
+busy=$(awk '$1 == 503 { print $2 }' "$WORK/burst.out")
+ra=$(awk '$1 == "retry-after" { print $2 }' "$WORK/burst.out")
+[ "$((${ok200:-0} + ${busy:-0}))" -eq 100 ]
+ok $? "all 100 got a final answer (200: ${ok200:-0}, 503: ${busy:-0})"
+[ "${busy:-0}" -gt 0 ] && [ "${ok200:-0}" -ge 5 ]
+ok $? "the excess got 503, at least a queue's worth got through"
+[ "${ra:-0}" -eq "${busy:-0}" ]
+ok $? "every 503 carries Retry-After"
+grep -q 'Retry-After: 7' "$WORK/proxy.log" || grep -q 'crypto queue full' "$WORK/proxy.log"
+ok $? "the proxy logs the full queue"
+t_done

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""A minimal SIP UAS for tests: listens on TCP (or UDP), answers every
+request 200 OK, and stores each request's body byte-exact as DIR/N.body and
+its headers as DIR/N.head (N counts from 1). Exits after COUNT requests or
+TIMEOUT seconds.
+usage: uas.py udp|tcp PORT DIR COUNT [TIMEOUT]"""
+import os
+import socket
+import sys
+import time
+
+
+def parse(buf):
+    """One message from the front of buf: (head, body, rest) or None."""
+    end = buf.find(b'\r\n\r\n')
+    if end < 0:
+        return None
+    head = buf[:end].decode('latin-1')
+    length = 0
+    for line in head.split('\r\n')[1:]:
+        name, _, value = line.partition(':')
+        if name.strip().lower() in ('content-length', 'l'):
+            length = int(value.strip())
+    if len(buf) < end + 4 + length:
+        return None
+    return head, buf[end + 4:end + 4 + length], buf[end + 4 + length:]
+
+
+def answer(head):
+    lines = head.split('\r\n')
+    keep = [l for l in lines[1:] if l.split(':', 1)[0].strip().lower() in
+            ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq')]
+    out = ['SIP/2.0 200 OK']
+    for l in keep:
+        if l.lower().startswith(('to:', 't:')) and ';tag=' not in l:
+            l += ';tag=uas'
+        out.append(l)
+    out.append('Content-Length: 0')
+    return ('\r\n'.join(out) + '\r\n\r\n').encode('latin-1')
+
+
+def store(directory, n, head, body):
+    with open(os.path.join(directory, '%d.head' % n), 'w') as f:
+        f.write(head)
+    with open(os.path.join(directory, '%d.body' % n), 'wb') as f:
+        f.write(body)
+
+
+def main():
+    proto, port, directory, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    deadline = time.time() + (float(sys.argv[5]) if len(sys.argv) > 5 else 30)
+    n = 0
+    if proto == 'udp':
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(('127.0.0.1', port))
+        while n < count and time.time() < deadline:
+            s.settimeout(max(0.1, deadline - time.time()))
+            try:
+                data, peer = s.recvfrom(65535)
+            except socket.timeout:
+                break
+            m = parse(data)
+            if m and not m[0].startswith('SIP/2.0') and not m[0].startswith('ACK'):
+                n += 1
+                store(directory, n, m[0], m[1])
+                s.sendto(answer(m[0]), peer)
+        return
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('127.0.0.1', port))
+    ls.listen(8)
+    conns, bufs = [], {}
+    import select
+    while n < count and time.time() < deadline:
+        r, _, _ = select.select([ls] + conns, [], [], 0.2)
+        for c in r:
+            if c is ls:
+                a, _ = ls.accept()
+                conns.append(a)
+                bufs[a] = b''
+                continue
+            d = c.recv(65536)
+            if not d:
+                conns.remove(c)
+                continue
+            bufs[c] += d
+            while True:
+                m = parse(bufs[c])
+                if m is None:
+                    break
+                head, body, bufs[c] = m
+                if head.startswith('SIP/2.0') or head.startswith('ACK'):
+                    continue
+                n += 1
+                store(directory, n, head, body)
+                c.sendall(answer(head))
+
+
+if __name__ == '__main__':
+    main()
