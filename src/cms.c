@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/crypto.h>
@@ -44,7 +45,17 @@ struct chain_cache {
 	unsigned long hits, misses;
 };
 
+/* Content-encryption algorithms cms_decrypt() can be told to accept; bit i
+ * of cms_keys.ciphers stands for content_nids[i]. */
+static const int content_nids[] = {
+	NID_aes_128_cbc, NID_aes_192_cbc, NID_aes_256_cbc,
+	NID_aes_128_gcm, NID_aes_192_gcm, NID_aes_256_gcm,
+};
+#define NCONTENT_NIDS (sizeof(content_nids) / sizeof(content_nids[0]))
+#define ALL_CONTENT_NIDS ((1u << NCONTENT_NIDS) - 1)
+
 struct cms_keys {
+	unsigned ciphers;        /* allowed content encryption, by bit */
 	size_t n;
 	X509 *cert[CMS_MAX_KEYS];
 	EVP_PKEY *pkey[CMS_MAX_KEYS];
@@ -208,6 +219,7 @@ cms_keys_load(const char *const *cert_files, const char *const *key_files,
 		set_err(err, errsz, "mutex", NULL);
 		return NULL;
 	}
+	k->ciphers = ALL_CONTENT_NIDS;
 	for (i = 0; i < n; i++) {
 		k->cert[i] = read_cert(cert_files[i]);
 		if (k->cert[i] == NULL) {
@@ -285,6 +297,56 @@ cms_keys_free(struct cms_keys *k)
 	pthread_mutex_destroy(&k->cache->lock);
 	free(k->cache);
 	free(k);
+}
+
+/* Bit of content_nids[] for nid; 0 if it is not one of them. */
+static unsigned
+content_bit(int nid)
+{
+	size_t i;
+
+	for (i = 0; i < NCONTENT_NIDS; i++)
+		if (content_nids[i] == nid)
+			return 1u << i;
+	return 0;
+}
+
+int
+cms_keys_set_ciphers(struct cms_keys *k, const char *const *names,
+    size_t n, char *err, size_t errsz)
+{
+	unsigned set = 0, bit;
+	size_t i;
+
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	if (k == NULL || n == 0 || names == NULL) {
+		if (err != NULL && errsz > 0)
+			snprintf(err, errsz,
+			    "no content-encryption algorithm given");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const EVP_CIPHER *c = NULL;
+		int nid = NID_undef;
+
+		if (names[i] != NULL) {
+			c = EVP_get_cipherbyname(names[i]);
+			nid = c != NULL ? EVP_CIPHER_get_nid(c) :
+			    OBJ_txt2nid(names[i]);
+		}
+		ERR_clear_error();
+		if ((bit = content_bit(nid)) == 0) {
+			if (err != NULL && errsz > 0)
+				snprintf(err, errsz, "unsupported content-"
+				    "encryption algorithm \"%.64s\"",
+				    names[i] != NULL ? names[i] : "(null)");
+			return -1;
+		}
+		set |= bit;
+	}
+	k->ciphers = set;
+	return 0;
 }
 
 void
@@ -401,6 +463,161 @@ wipe_bio(BIO *out)
 	BIO_free(out);
 }
 
+/*
+ * A bounded BER walk, to read the content-encryption algorithm OpenSSL 3.0
+ * gives no getter for. Input may use indefinite lengths (BER as written by
+ * streaming encoders); every read stays within the enclosing element.
+ */
+#define BER_MAX_DEPTH 32
+
+struct tlv {
+	const unsigned char *start; /* first header byte */
+	const unsigned char *val;   /* first content byte */
+	const unsigned char *end;   /* one past the contents; for an
+	                               indefinite length, the enclosing bound */
+	int tag, cls;
+	bool cons, inf;
+};
+
+/* Read the header at p, which must lie before end. */
+static bool
+ber_header(const unsigned char *p, const unsigned char *end, struct tlv *t)
+{
+	const unsigned char *q = p;
+	long len = 0;
+	int r;
+
+	if (p == NULL || p >= end)
+		return false;
+	r = ASN1_get_object(&q, &len, &t->tag, &t->cls, (long)(end - p));
+	if (r & 0x80)
+		return false;
+	t->start = p;
+	t->val = q;
+	t->cons = (r & V_ASN1_CONSTRUCTED) != 0;
+	t->inf = (r & 1) != 0;
+	if (q > end || (t->inf && !t->cons))
+		return false;
+	if (t->inf)
+		t->end = end;
+	else {
+		if (len < 0 || len > end - q)
+			return false;
+		t->end = q + len;
+	}
+	return true;
+}
+
+/* One past the element t (read within end); NULL if malformed. */
+static const unsigned char *
+ber_skip(const struct tlv *t, const unsigned char *end, int depth)
+{
+	const unsigned char *p;
+	struct tlv c;
+
+	if (!t->inf)
+		return t->end;
+	if (depth >= BER_MAX_DEPTH)
+		return NULL;
+	/* Children until the end-of-contents octets; each one consumes at
+	 * least two bytes, so this ends. */
+	for (p = t->val;;) {
+		if (end - p >= 2 && p[0] == 0 && p[1] == 0)
+			return p + 2;
+		if (!ber_header(p, end, &c) ||
+		    (p = ber_skip(&c, end, depth + 1)) == NULL)
+			return NULL;
+	}
+}
+
+static bool
+ber_is(const struct tlv *t, int cls, int tag, bool cons)
+{
+	return t->cls == cls && t->tag == tag && t->cons == cons;
+}
+
+static int
+ber_oid_nid(const struct tlv *t)
+{
+	const unsigned char *q = t->start;
+	ASN1_OBJECT *o;
+	int nid;
+
+	if (!ber_is(t, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, false))
+		return NID_undef;
+	if ((o = d2i_ASN1_OBJECT(NULL, &q, (long)(t->end - t->start)))
+	    == NULL)
+		return NID_undef;
+	nid = OBJ_obj2nid(o);
+	ASN1_OBJECT_free(o);
+	return nid;
+}
+
+/*
+ * The content-encryption algorithm of an EnvelopedData or
+ * AuthEnvelopedData, or NID_undef:
+ *   ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT
+ *     [Auth]EnvelopedData ::= SEQUENCE { version INTEGER,
+ *       originatorInfo [0] IMPLICIT OPTIONAL, recipientInfos SET,
+ *       [Auth]EncryptedContentInfo ::= SEQUENCE { contentType OID,
+ *         contentEncryptionAlgorithm SEQUENCE { OID, params }, ... } ... } }
+ */
+static int
+content_cipher_nid(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der, *end = der + len;
+	struct tlv t;
+	int nid;
+
+	/* ContentInfo */
+	if (!ber_header(p, end, &t) ||
+	    !ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+		return NID_undef;
+	end = t.end;
+	if (!ber_header(t.val, end, &t))
+		return NID_undef;
+	nid = ber_oid_nid(&t);
+	if (nid != NID_pkcs7_enveloped &&
+	    nid != NID_id_smime_ct_authEnvelopedData)
+		return NID_undef;
+	if (!ber_header(t.end, end, &t) ||
+	    !ber_is(&t, V_ASN1_CONTEXT_SPECIFIC, 0, true))
+		return NID_undef;
+	/* [Auth]EnvelopedData */
+	end = t.end;
+	if (!ber_header(t.val, end, &t) ||
+	    !ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+		return NID_undef;
+	end = t.end;
+	if (!ber_header(t.val, end, &t) ||
+	    !ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_INTEGER, false))
+		return NID_undef;
+	if (!ber_header(t.end, end, &t))
+		return NID_undef;
+	if (ber_is(&t, V_ASN1_CONTEXT_SPECIFIC, 0, true) &&
+	    ((p = ber_skip(&t, end, 0)) == NULL || !ber_header(p, end, &t)))
+		return NID_undef;
+	if (!ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_SET, true) ||
+	    (p = ber_skip(&t, end, 0)) == NULL)
+		return NID_undef;
+	/* [Auth]EncryptedContentInfo */
+	if (!ber_header(p, end, &t) ||
+	    !ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+		return NID_undef;
+	end = t.end;
+	if (!ber_header(t.val, end, &t) ||
+	    !ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, false))
+		return NID_undef;
+	/* contentEncryptionAlgorithm */
+	if (!ber_header(t.end, end, &t) ||
+	    !ber_is(&t, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+		return NID_undef;
+	end = t.end;
+	if (!ber_header(t.val, end, &t))
+		return NID_undef;
+	return ber_oid_nid(&t);
+}
+
 enum cms_status
 cms_decrypt(const struct cms_keys *k, const uint8_t *der, size_t len,
     uint8_t **plain, size_t *plain_len)
@@ -418,6 +635,9 @@ cms_decrypt(const struct cms_keys *k, const uint8_t *der, size_t len,
 	nid = OBJ_obj2nid(CMS_get0_type(cms));
 	if (nid != NID_pkcs7_enveloped &&
 	    nid != NID_id_smime_ct_authEnvelopedData)
+		goto out;
+	/* Before any private-key operation. */
+	if ((content_bit(content_cipher_nid(der, len)) & k->ciphers) == 0)
 		goto out;
 	if ((nri = count_recipients(cms)) < 1 || nri > CMS_MAX_RECIPIENTS)
 		goto out;

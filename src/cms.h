@@ -72,14 +72,29 @@ struct cms_keys *cms_keys_load(const char *const *cert_files,
 void cms_keys_free(struct cms_keys *keys);
 
 /*
+ * Restrict cms_decrypt() to these content-encryption algorithms, named as
+ * OpenSSL names them: "aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
+ * "aes-128-gcm", "aes-192-gcm", "aes-256-gcm" (n >= 1, duplicates
+ * harmless). Until this is called all six are accepted. Call it before the
+ * keys are shared between threads. Returns 0, or -1 with a message in err
+ * (an unknown or unsupported name, or n == 0) and the set left as it was.
+ */
+int cms_keys_set_ciphers(struct cms_keys *keys, const char *const *names,
+    size_t n, char *err, size_t errsz);
+
+/*
  * Decrypt an EnvelopedData or AuthEnvelopedData blob (KeyTrans by
  * issuer+serial or subject key identifier, RSA PKCS#1 v1.5 or OAEP; KeyAgree
  * ECDH; AES-CBC or AES-GCM). Each of our certificates named by a
  * RecipientInfo is tried in turn, always with the certificate passed to
- * OpenSSL. Returns CMS_OK with a malloc()ed plaintext (free it with
+ * OpenSSL. The content-encryption algorithm (EncryptedContentInfo or
+ * AuthEncryptedContentInfo) must be one of those allowed by
+ * cms_keys_set_ciphers(); this is checked before any private-key
+ * operation. Returns CMS_OK with a malloc()ed plaintext (free it with
  * cms_plain_free()), or CMS_UNDECIPHERABLE for every kind of failure
- * (including garbage input, more than CMS_MAX_RECIPIENTS recipients, or an
- * internal error), with *plain = NULL and *plain_len = 0.
+ * (including garbage input, a content-encryption algorithm not allowed,
+ * more than CMS_MAX_RECIPIENTS recipients, or an internal error), with
+ * *plain = NULL and *plain_len = 0.
  */
 enum cms_status cms_decrypt(const struct cms_keys *keys, const uint8_t *der,
     size_t len, uint8_t **plain, size_t *plain_len);

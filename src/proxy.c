@@ -761,6 +761,12 @@ load_keys(struct proxy *px)
 		log_error("cannot load the inspection keys: %s", err);
 		return -1;
 	}
+	if (cms_keys_set_ciphers(px->keys,
+	    (const char *const *)c->content_ciphers, c->ncontent_ciphers, err,
+	    sizeof(err)) == -1) {
+		log_error("inspect.content_ciphers: %s", err);
+		return -1;
+	}
 	log_info("inspection: %zu decryption key(s), %zu trust anchor file(s), "
 	    "%zu CRL file(s)", n, c->ntrust_anchors, c->ncrl_files);
 	return 0;

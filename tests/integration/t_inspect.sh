@@ -27,6 +27,7 @@ inspect: {
   trust_anchors = [ "$K/ca.pem" ];
   max_body = 8192;
   workers = 2;
+  content_ciphers = [ "aes-128-cbc", "aes-128-gcm", "aes-256-gcm" ];
 };
 CONF
 start_proxy "$WORK/px.conf" proxy
@@ -97,6 +98,12 @@ check b64 "$(send b64 "$P7M" "$WORK/b64.body" "${LABEL}Content-Transfer-Encoding
 openssl cms -encrypt -binary -aes-128-cbc -in "$WORK/inner.txt" -outform DER \
 	-out "$WORK/not_for_us.body" -recip "$K/uas.pem"
 check not_for_us "$(send not_for_us "$P7M" "$WORK/not_for_us.body" "$LABEL")" 200 \
+	'targets 1 \(m1@example.com undecipherable\); closed 0; visible none'
+
+# inspect.content_ciphers leaves AES-192 out: refused before any key use.
+openssl cms -encrypt -binary -aes-192-cbc -in "$WORK/inner.txt" -outform DER \
+	-out "$WORK/cipher_refused.body" -recip "$K/proxy_ec.pem"
+check cipher_refused "$(send cipher_refused "$P7M" "$WORK/cipher_refused.body" "$LABEL")" 200 \
 	'targets 1 \(m1@example.com undecipherable\); closed 0; visible none'
 
 head -c 700 /dev/urandom > "$WORK/garbage.body"

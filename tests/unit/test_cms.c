@@ -286,6 +286,198 @@ test_keys(void)
 	    "missing certificate file reported");
 }
 
+/* Rewrite a streamed (indefinite-length) envelope so that its
+ * recipientInfos SET has an indefinite length too. Layout from the start:
+ * 30 80, 06 len OID, a0 80, 30 80, 02 01 vv, 31 <definite length>. */
+static uint8_t *
+indefinite_set(const uint8_t *der, size_t len, size_t *out_len)
+{
+	size_t o, hl, sl, i;
+	uint8_t *b;
+
+	if (len < 8 || der[0] != 0x30 || der[1] != 0x80 || der[2] != 0x06)
+		return NULL;
+	o = 4 + (size_t)der[3];
+	if (o + 10 > len || der[o] != 0xa0 || der[o + 1] != 0x80 ||
+	    der[o + 2] != 0x30 || der[o + 3] != 0x80 || der[o + 4] != 0x02 ||
+	    der[o + 5] != 0x01)
+		return NULL;
+	o += 7;
+	if (der[o] != 0x31)
+		return NULL;
+	if (der[o + 1] < 0x80) {
+		hl = 2;
+		sl = der[o + 1];
+	} else if (der[o + 1] == 0x81 || der[o + 1] == 0x82) {
+		hl = 2 + (size_t)(der[o + 1] & 0x7f);
+		for (sl = 0, i = 2; i < hl; i++)
+			sl = sl << 8 | der[o + i];
+	} else
+		return NULL;
+	if (o + hl + sl > len || (b = malloc(len + 2)) == NULL)
+		return NULL;
+	memcpy(b, der, o);
+	b[o] = 0x31;
+	b[o + 1] = 0x80;
+	memcpy(b + o + 2, der + o + hl, sl);
+	b[o + 2 + sl] = 0;
+	b[o + 3 + sl] = 0;
+	memcpy(b + o + 4 + sl, der + o + hl + sl, len - o - hl - sl);
+	*out_len = len + 4 - hl;
+	return b;
+}
+
+static void
+test_ciphers(void)
+{
+	static const char *six[] = {
+		"aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
+		"aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+	};
+	const char *c[2], *kf[2], *ca[1], *names[3];
+	struct cms_keys *k;
+	char err[256], name[128], file[64];
+	uint8_t *der, *b;
+	size_t i, len, blen, bad;
+	int same;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(file, sizeof(file), "c_%s.der", six[i]);
+		snprintf(name, sizeof(name), "CLI encrypts with %s", six[i]);
+		T_EQ_INT(run("cd %s && openssl cms -encrypt -binary -in "
+		    "inner.txt -outform DER -out %s -%s -recip proxy_ec.crt "
+		    "2>/dev/null", dir, file, six[i]), 0, name);
+	}
+	T_EQ_INT(run("cd %s && openssl cms -encrypt -stream -binary -in "
+	    "inner.txt -outform DER -out c_stream_gcm.der -aes-256-gcm "
+	    "-recip uas.crt -recip proxy_ec.crt 2>/dev/null%s%s", dir, "", ""),
+	    0, "CLI streams a BER GCM envelope");
+	T_EQ_INT(run("cd %s && openssl cms -encrypt -stream -binary -in "
+	    "inner.txt -outform DER -out c_stream_cbc.der -aes-256-cbc "
+	    "-recip proxy_ec.crt 2>/dev/null%s%s", dir, "", ""), 0,
+	    "CLI streams a BER CBC envelope");
+
+	c[0] = path("proxy_rsa.crt"); kf[0] = path("proxy_rsa.key");
+	c[1] = path("proxy_ec.crt"); kf[1] = path("proxy_ec.key");
+	ca[0] = path("ca.crt");
+	k = cms_keys_load(c, kf, 2, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(k != NULL, "ciphers: load keys");
+	if (k == NULL)
+		return;
+
+	/* Default: all six. */
+	for (i = 0; i < 6; i++) {
+		snprintf(file, sizeof(file), "c_%s.der", six[i]);
+		snprintf(name, sizeof(name), "default allows %s", six[i]);
+		T_EQ_INT(dec_file(k, file, &same), CMS_OK, name);
+		T_OK(same, "  plaintext matches");
+	}
+	T_EQ_INT(dec_file(k, "c_stream_gcm.der", &same), CMS_OK,
+	    "default allows a BER (indefinite length) envelope");
+
+	/* Only AES-256-GCM. */
+	names[0] = "aes-256-gcm";
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 1, err, sizeof(err)), 0,
+	    "allow only aes-256-gcm");
+	for (i = 0; i < 6; i++) {
+		snprintf(file, sizeof(file), "c_%s.der", six[i]);
+		snprintf(name, sizeof(name), "only aes-256-gcm: %s %s", six[i],
+		    i == 5 ? "opens" : "undecipherable");
+		T_EQ_INT(dec_file(k, file, &same),
+		    i == 5 ? CMS_OK : CMS_UNDECIPHERABLE, name);
+	}
+	T_OK(same, "  GCM-256 plaintext matches");
+	T_EQ_INT(dec_file(k, "env_rsa.der", &same), CMS_UNDECIPHERABLE,
+	    "only aes-256-gcm: CBC to the RSA key undecipherable");
+	T_EQ_INT(dec_file(k, "env_gcm_rsa.der", &same), CMS_OK,
+	    "only aes-256-gcm: GCM-256 to the RSA key opens");
+	T_EQ_INT(dec_file(k, "env_signed.der", &same), CMS_UNDECIPHERABLE,
+	    "only aes-256-gcm: GCM-128 undecipherable");
+	T_EQ_INT(dec_file(k, "c_stream_gcm.der", &same), CMS_OK,
+	    "only aes-256-gcm: BER GCM-256 opens");
+	T_OK(same, "  plaintext matches");
+	T_EQ_INT(dec_file(k, "c_stream_cbc.der", &same), CMS_UNDECIPHERABLE,
+	    "only aes-256-gcm: BER CBC-256 undecipherable");
+
+	/* An indefinite-length recipientInfos SET is walked over. */
+	der = slurp("c_stream_gcm.der", &len);
+	b = der != NULL ? indefinite_set(der, len, &blen) : NULL;
+	T_OK(b != NULL, "indefinite-length SET made");
+	if (b != NULL) {
+		uint8_t *plain = NULL;
+		size_t plen = 0;
+
+		T_EQ_INT(cms_decrypt(k, b, blen, &plain, &plen), CMS_OK,
+		    "  opens with only aes-256-gcm");
+		T_OK(plen == inner_len && memcmp(plain, inner, plen) == 0,
+		    "  plaintext matches");
+		cms_plain_free(plain, plen);
+		/* Every truncation of it, and of the DER blob, is refused
+		 * (exercises the bounded walk). */
+		for (bad = 0, i = 0; i < blen; i++)
+			if (dec_buf(k, b, i) != CMS_UNDECIPHERABLE)
+				bad++;
+		T_EQ_INT(bad, 0, "  every truncation refused");
+		free(b);
+	}
+	free(der);
+	der = slurp("c_aes-256-gcm.der", &len);
+	for (bad = 0, i = 0; der != NULL && i < len; i++)
+		if (dec_buf(k, der, i) != CMS_UNDECIPHERABLE)
+			bad++;
+	T_OK(der != NULL && bad == 0, "every truncation of a DER blob refused");
+	free(der);
+
+	/* Bad names are refused and leave the set as it was. */
+	names[0] = "aes-128-cbc";
+	names[1] = "des-ede3-cbc";
+	err[0] = '\0';
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 2, err, sizeof(err)), -1,
+	    "des-ede3-cbc refused");
+	T_OK(strstr(err, "des-ede3-cbc") != NULL, "  named in the message");
+	names[1] = "aes-128-ecb";
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 2, err, sizeof(err)), -1,
+	    "aes-128-ecb refused");
+	names[1] = "no-such-cipher";
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 2, err, sizeof(err)), -1,
+	    "unknown name refused");
+	names[1] = NULL;
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 2, err, sizeof(err)), -1,
+	    "NULL name refused");
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 0, err, sizeof(err)), -1,
+	    "empty set refused");
+	T_EQ_INT(dec_file(k, "c_aes-128-cbc.der", &same), CMS_UNDECIPHERABLE,
+	    "  set unchanged after the refusals");
+	T_EQ_INT(dec_file(k, "c_aes-256-gcm.der", &same), CMS_OK,
+	    "  aes-256-gcm still opens");
+
+	/* Two ciphers. */
+	names[0] = "aes-128-cbc";
+	names[1] = "aes-192-gcm";
+	names[2] = "aes-128-cbc";
+	T_EQ_INT(cms_keys_set_ciphers(k, names, 3, err, sizeof(err)), 0,
+	    "allow aes-128-cbc and aes-192-gcm (one duplicate)");
+	T_EQ_INT(dec_file(k, "c_aes-128-cbc.der", &same), CMS_OK,
+	    "  aes-128-cbc opens");
+	T_EQ_INT(dec_file(k, "c_aes-192-gcm.der", &same), CMS_OK,
+	    "  aes-192-gcm opens");
+	T_EQ_INT(dec_file(k, "c_aes-256-gcm.der", &same), CMS_UNDECIPHERABLE,
+	    "  aes-256-gcm now undecipherable");
+	T_EQ_INT(dec_file(k, "c_aes-192-cbc.der", &same), CMS_UNDECIPHERABLE,
+	    "  aes-192-cbc undecipherable");
+
+	/* All six again, by name. */
+	T_EQ_INT(cms_keys_set_ciphers(k, six, 6, err, sizeof(err)), 0,
+	    "allow all six by name");
+	for (bad = 0, i = 0; i < 6; i++) {
+		snprintf(file, sizeof(file), "c_%s.der", six[i]);
+		if (dec_file(k, file, &same) != CMS_OK || !same)
+			bad++;
+	}
+	T_EQ_INT(bad, 0, "  all six open");
+	cms_keys_free(k);
+}
+
 static void
 test_verify(const struct cms_keys *k, const struct cms_keys *kcrl)
 {
@@ -605,6 +797,7 @@ main(void)
 
 	test_decrypt(k);
 	test_keys();
+	test_ciphers();
 	test_verify(k, kcrl);
 	test_ours(k);
 	test_threads(k);
