@@ -159,6 +159,26 @@ got=$(METHOD=INVITE send invite 'application/pkcs7-mime; smime-type=authEnvelope
 	"$WORK/invite.body" "$LABEL")
 check invite "$got" 200 'targets 1 \(m1@example.com opened\); closed 0; visible application/sdp'
 
+# Encrypt, then sign: multipart/signed outside, the envelope as its
+# signed first part; the label names the part inside the signed part.
+{
+	printf 'Content-Type: %s\r\nContent-ID: <m3@example.com>\r\nContent-Transfer-Encoding: base64\r\n\r\n' "$P7M"
+	base64 -w 76 "$WORK/ec_cbc.body" | sed 's/$/\r/'
+} > "$WORK/envpart.mime"
+openssl cms -sign -in "$WORK/envpart.mime" -signer "$K/alice.pem" -inkey "$K/alice.key" \
+	-crlfeol > "$WORK/ets.out" 2>/dev/null
+ets_ct=$(sed -n 's/^Content-Type: //p' "$WORK/ets.out" | head -1 | tr -d '\r')
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d.split(b"\r\n\r\n", 1)[1])' \
+	"$WORK/ets.out" "$WORK/encrypt_sign.body"
+check encrypt_sign "$(send encrypt_sign "$ets_ct" "$WORK/encrypt_sign.body" \
+	'Proxy-Inspect-Body: proxy.test;cid="m3@example.com"\r\n')" 200 \
+	'targets 1 \(m3@example.com opened\); closed 0; visible text/plain; signatures 1 \[valid outside alice'
+
+# The legacy form: application/x-pkcs7-mime named *.p7m, no smime-type.
+cp "$WORK/ec_cbc.body" "$WORK/legacy.body"
+check legacy "$(send legacy 'application/x-pkcs7-mime; name=smime.p7m' "$WORK/legacy.body" "$LABEL")" 200 \
+	'targets 1 \(m1@example.com opened\); closed 0; visible text/plain'
+
 head -c 9000 /dev/zero | tr '\0' 'x' > "$WORK/big.body"
 check too_large "$(send too_large 'text/plain' "$WORK/big.body")" 413 '.*' 
 
