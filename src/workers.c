@@ -86,8 +86,13 @@ worker_main(void *arg)
 		 * finished job needs to wake the loop. */
 		wake = w->done.head == NULL;
 		q_push(&w->done, j);
-		if (wake)
+		if (wake) {
+			/* Waking the loop is a system call: not under the
+			 * lock the loop needs to take the batch. */
+			pthread_mutex_unlock(&w->mu);
 			event_active(w->ev_done, EV_READ, 0);
+			pthread_mutex_lock(&w->mu);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
