@@ -228,13 +228,15 @@ test_decrypt(const struct cms_keys *k)
 		T_OK(len > 0 && len <= CMS_MAX_DER,
 		    "500-recipient blob is under the size cap");
 		clock_gettime(CLOCK_MONOTONIC, &a);
+		/* Every one of the 500 is our own certificate: without the
+		 * recipient limit this would decrypt. */
 		T_EQ_INT(dec_buf(k, der, len), CMS_UNDECIPHERABLE,
-		    "500 recipients refused");
+		    "500 recipients refused, though all are for us");
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		ms = (b.tv_sec - a.tv_sec) * 1e3 +
 		    (b.tv_nsec - a.tv_nsec) / 1e6;
+		/* Speed belongs to bench/; the time is only reported. */
 		printf("# 500 recipients refused in %.2f ms\n", ms);
-		T_OK(ms < 200, "500 recipients refused fast");
 		free(der);
 	}
 }
