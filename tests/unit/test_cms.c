@@ -203,10 +203,10 @@ test_decrypt(const struct cms_keys *k)
 		 * which is never valid padding (the ciphertext ends the DER,
 		 * and the padding length follows from the plaintext's). */
 		size_t ilen;
-		uint8_t *inner = slurp("inner.txt", &ilen);
+		uint8_t *plain = slurp("inner.txt", &ilen);
 
 		der[len - 17] ^= (uint8_t)(16 - ilen % 16);
-		free(inner);
+		free(plain);
 	}
 	T_EQ_INT(dec_buf(k, der, len), CMS_UNDECIPHERABLE,
 	    "CBC padding destroyed");
