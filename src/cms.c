@@ -911,6 +911,134 @@ validate_signer(const struct cms_keys *k, X509 *signer,
 	return CMS_OK;
 }
 
+/* Shape limits: a SignedData, detached as asked, few signers and certs. */
+static enum cms_status
+check_shape(CMS_ContentInfo *cms, int detached, STACK_OF(X509) **certs,
+    const char **reason)
+{
+	int nsi;
+
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
+		return CMS_MALFORMED;
+	if (detached != (CMS_is_detached(cms) == 1)) {
+		*reason = detached ? "signature is not detached" :
+		    "signature has no content";
+		return CMS_MALFORMED;
+	}
+	nsi = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms));
+	if (nsi < 1 || nsi > CMS_MAX_SIGNERS) {
+		*reason = "no signer or too many signers";
+		return CMS_MALFORMED;
+	}
+	if ((*certs = CMS_get1_certs(cms)) == NULL) {
+		*reason = "no certificates in SignedData";
+		return CMS_UNTRUSTED;
+	}
+	if (sk_X509_num(*certs) > CMS_MAX_CERTS) {
+		*reason = "too many certificates";
+		return CMS_MALFORMED;
+	}
+	return CMS_OK;
+}
+
+/* MD5, SHA-1 and anything unknown are refused before any maths. */
+static enum cms_status
+check_algorithms(STACK_OF(CMS_SignerInfo) *sis, const char **reason)
+{
+	X509_ALGOR *dig, *sig;
+	const ASN1_OBJECT *obj;
+	int i;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		dig = sig = NULL;
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i),
+		    NULL, NULL, &dig, &sig);
+		X509_ALGOR_get0(&obj, NULL, NULL, dig);
+		if (!strong_digest(OBJ_obj2nid(obj))) {
+			*reason = "weak or unknown digest algorithm";
+			return CMS_WEAK_ALGORITHM;
+		}
+		X509_ALGOR_get0(&obj, NULL, NULL, sig);
+		if (!strong_sigalg(OBJ_obj2nid(obj))) {
+			*reason = "weak or unknown signature algorithm";
+			return CMS_WEAK_ALGORITHM;
+		}
+	}
+	return CMS_OK;
+}
+
+static X509 *
+signer_cert(STACK_OF(CMS_SignerInfo) *sis, int i)
+{
+	X509 *signer = NULL;
+
+	CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), NULL,
+	    &signer, NULL, NULL);
+	return signer;
+}
+
+/* Each signer's certificate must be among those the SignedData carries. */
+static enum cms_status
+find_signers(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis,
+    const char **reason)
+{
+	int i;
+
+	*reason = "signer certificate not found";
+	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
+		return CMS_UNTRUSTED;
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++)
+		if (signer_cert(sis, i) == NULL)
+			return CMS_UNTRUSTED;
+	return CMS_OK;
+}
+
+/* The signature maths only; paths are validated by us (and cached). */
+static enum cms_status
+check_signature(CMS_ContentInfo *cms, const uint8_t *data, size_t len,
+    BIO *bout, const char **reason)
+{
+	BIO *dcont = NULL;
+	enum cms_status st = CMS_OK;
+
+	if (data != NULL && len > (size_t)CMS_MAX_DER * 4) {
+		*reason = "signed data too large";
+		return CMS_MALFORMED;
+	}
+	if (data != NULL && (dcont = BIO_new_mem_buf(data, (int)len)) == NULL)
+		return CMS_ERROR;
+	if (CMS_verify(cms, NULL, NULL, dcont, bout,
+	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+		*reason = "signature does not verify";
+		st = CMS_BAD_SIGNATURE;
+	}
+	BIO_free(dcont);
+	return st;
+}
+
+/* Every signer must pass; the first one is described to the caller. */
+static enum cms_status
+validate_signers(const struct cms_keys *k, STACK_OF(CMS_SignerInfo) *sis,
+    STACK_OF(X509) *certs, struct cms_signer *out, const char **reason)
+{
+	enum cms_status st;
+	bool cached;
+	int i;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		cached = false;
+		st = validate_signer(k, signer_cert(sis, i), certs, &cached,
+		    reason);
+		if (st != CMS_OK)
+			return st;
+		if (i == 0 && out != NULL) {
+			describe(signer_cert(sis, i), out);
+			out->from_cache = cached;
+		}
+	}
+	return CMS_OK;
+}
+
 enum cms_status
 cms_verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
     const uint8_t *detached_data, size_t data_len, struct cms_signer *out,
@@ -919,9 +1047,8 @@ cms_verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
 	STACK_OF(X509) *certs = NULL;
-	BIO *dcont = NULL, *bout = NULL;
+	BIO *bout = NULL;
 	const char *dummy_reason;
-	int i, nsi;
 	enum cms_status st = CMS_MALFORMED;
 
 	if (reason == NULL)
@@ -937,111 +1064,31 @@ cms_verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
 		return CMS_ERROR;
 	if ((cms = parse(sig_der, len)) == NULL)
 		goto out;
-	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
+	if ((st = check_shape(cms, detached_data != NULL, &certs,
+	    reason)) != CMS_OK)
 		goto out;
-	if ((detached_data != NULL) != (CMS_is_detached(cms) == 1)) {
-		*reason = detached_data != NULL ?
-		    "signature is not detached" : "signature has no content";
-		goto out;
-	}
 	sis = CMS_get0_SignerInfos(cms);
-	nsi = sk_CMS_SignerInfo_num(sis);
-	if (nsi < 1 || nsi > CMS_MAX_SIGNERS) {
-		*reason = "no signer or too many signers";
+	if ((st = check_algorithms(sis, reason)) != CMS_OK ||
+	    (st = find_signers(cms, sis, reason)) != CMS_OK)
 		goto out;
-	}
-	if ((certs = CMS_get1_certs(cms)) == NULL) {
-		st = CMS_UNTRUSTED;
-		*reason = "no certificates in SignedData";
-		goto out;
-	}
-	if (sk_X509_num(certs) > CMS_MAX_CERTS) {
-		*reason = "too many certificates";
-		goto out;
-	}
-	for (i = 0; i < nsi; i++) {
-		X509_ALGOR *dig = NULL, *sig = NULL;
-		const ASN1_OBJECT *obj;
-
-		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i),
-		    NULL, NULL, &dig, &sig);
-		X509_ALGOR_get0(&obj, NULL, NULL, dig);
-		if (!strong_digest(OBJ_obj2nid(obj))) {
-			st = CMS_WEAK_ALGORITHM;
-			*reason = "weak or unknown digest algorithm";
-			goto out;
-		}
-		X509_ALGOR_get0(&obj, NULL, NULL, sig);
-		if (!strong_sigalg(OBJ_obj2nid(obj))) {
-			st = CMS_WEAK_ALGORITHM;
-			*reason = "weak or unknown signature algorithm";
-			goto out;
-		}
-	}
-	/* Find each signer's certificate among those carried. */
-	if (CMS_set1_signers_certs(cms, NULL, 0) < 0) {
-		st = CMS_UNTRUSTED;
-		*reason = "signer certificate not found";
-		goto out;
-	}
-	for (i = 0; i < nsi; i++) {
-		X509 *signer = NULL;
-
-		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i),
-		    NULL, &signer, NULL, NULL);
-		if (signer == NULL) {
-			st = CMS_UNTRUSTED;
-			*reason = "signer certificate not found";
-			goto out;
-		}
-	}
-	if (detached_data != NULL && data_len > (size_t)CMS_MAX_DER * 4) {
-		*reason = "signed data too large";
-		goto out;
-	}
-	if (detached_data != NULL &&
-	    (dcont = BIO_new_mem_buf(detached_data, (int)data_len)) == NULL) {
-		st = CMS_ERROR;
-		goto out;
-	}
 	if (content != NULL && detached_data == NULL &&
 	    (bout = BIO_new(BIO_s_secmem())) == NULL) {
 		st = CMS_ERROR;
 		goto out;
 	}
-	if (CMS_verify(cms, NULL, NULL, dcont, bout,
-	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
-		st = CMS_BAD_SIGNATURE;
-		*reason = "signature does not verify";
+	if ((st = check_signature(cms, detached_data, data_len, bout,
+	    reason)) != CMS_OK ||
+	    (st = validate_signers(k, sis, certs, out, reason)) != CMS_OK)
+		goto out;
+	if (bout != NULL && !take_bio(bout, content, content_len)) {
+		st = CMS_ERROR;
 		goto out;
 	}
-	for (i = 0; i < nsi; i++) {
-		X509 *signer = NULL;
-		bool cached = false;
-
-		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i),
-		    NULL, &signer, NULL, NULL);
-		st = validate_signer(k, signer, certs, &cached, reason);
-		if (st != CMS_OK)
-			goto out;
-		if (i == 0 && out != NULL) {
-			describe(signer, out);
-			out->from_cache = cached;
-		}
-	}
-	if (bout != NULL) {
-		if (!take_bio(bout, content, content_len)) {
-			st = CMS_ERROR;
-			goto out;
-		}
-	}
 	*reason = "ok";
-	st = CMS_OK;
 out:
 	if (st != CMS_OK && out != NULL)
 		memset(out, 0, sizeof(*out));
 	wipe_bio(bout);
-	BIO_free(dcont);
 	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
