@@ -29,7 +29,7 @@ struct workers {
 	struct loop *loop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct jobq todo;   /* waiting for a thread */
+	struct jobq waiting;   /* waiting for a thread */
 	struct jobq done;   /* finished, waiting for the loop */
 	unsigned queue_max;
 	int stopping;
@@ -73,11 +73,11 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->todo.head == NULL && !w->stopping)
+		while (w->waiting.head == NULL && !w->stopping)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->stopping)
 			break;
-		j = q_pop(&w->todo);
+		j = q_pop(&w->waiting);
 		pthread_mutex_unlock(&w->mu);
 		j->work(j->arg);
 		j->ran = 1;
@@ -168,12 +168,12 @@ workers_submit(struct workers *w, workers_work_fn *work,
 	j->done = done;
 	j->arg = arg;
 	pthread_mutex_lock(&w->mu);
-	if (w->todo.len >= w->queue_max || w->stopping) {
+	if (w->waiting.len >= w->queue_max || w->stopping) {
 		pthread_mutex_unlock(&w->mu);
 		free(j);
 		return -1;
 	}
-	q_push(&w->todo, j);
+	q_push(&w->waiting, j);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
@@ -185,7 +185,7 @@ workers_queued(struct workers *w)
 	unsigned n;
 
 	pthread_mutex_lock(&w->mu);
-	n = w->todo.len;
+	n = w->waiting.len;
 	pthread_mutex_unlock(&w->mu);
 	return n;
 }
@@ -205,7 +205,7 @@ workers_free(struct workers *w)
 		pthread_join(w->threads[i], NULL);
 	/* No thread runs now: finish what finished, cancel what waited. */
 	run_done(&w->done);
-	run_done(&w->todo);
+	run_done(&w->waiting);
 	if (w->ev_done != NULL)
 		event_free(w->ev_done);
 	pthread_cond_destroy(&w->cv);
