@@ -655,31 +655,51 @@ load_listener(struct loader *l, const config_setting_t *e, const char *path)
 	c->listen[c->nlisten++] = ls;
 }
 
+typedef void elem_fn(struct loader *, const config_setting_t *, const char *);
+
+/* Entries of a list of groups: -1 (reported) when s is not such a list. */
+static int
+group_list_len(struct loader *l, const config_setting_t *s, const char *path)
+{
+	if (!config_setting_is_list(s)) {
+		err(l, s, "%s: expected a list of groups", path);
+		return -1;
+	}
+	return config_setting_length(s);
+}
+
+/* Load each entry with its own path ("sip.listen[2]"); the loader of an
+ * entry appends it to the array the caller sized. */
+static void
+each_entry(struct loader *l, const config_setting_t *s, const char *path,
+    elem_fn *load)
+{
+	char sub[PATHSZ];
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		load(l, config_setting_get_elem(s, (unsigned)i), sub);
+	}
+}
+
 static void
 opt_listen(struct loader *l, const config_setting_t *s, const char *path,
     const struct option *o, void *base)
 {
 	struct conf *c = base;
-	char sub[PATHSZ];
-	int i, n;
+	int n;
 
 	(void)o;
 	l->listen_seen = 1;
-	if (!config_setting_is_list(s)) {
-		err(l, s, "%s: expected a list of groups", path);
+	if ((n = group_list_len(l, s, path)) < 0)
 		return;
-	}
-	n = config_setting_length(s);
 	if (n == 0) {
 		err(l, s, "%s: must not be empty", path);
 		return;
 	}
-	if ((c->listen = xcalloc(l, (size_t)n, sizeof(*c->listen))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
-		load_listener(l, config_setting_get_elem(s, (unsigned)i), sub);
-	}
+	if ((c->listen = xcalloc(l, (size_t)n, sizeof(*c->listen))) != NULL)
+		each_entry(l, s, path, load_listener);
 }
 
 static void
@@ -865,23 +885,13 @@ opt_inspect_keys(struct loader *l, const config_setting_t *s,
     const char *path, const struct option *o, void *base)
 {
 	struct conf *c = base;
-	char sub[PATHSZ];
-	int i, n;
+	int n;
 
 	(void)o;
-	if (!config_setting_is_list(s)) {
-		err(l, s, "%s: expected a list of groups", path);
-		return;
-	}
-	if ((n = config_setting_length(s)) == 0)
-		return;
-	if ((c->inspect_keys = xcalloc(l, (size_t)n,
-	    sizeof(*c->inspect_keys))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
-		load_keypair(l, config_setting_get_elem(s, (unsigned)i), sub);
-	}
+	if ((n = group_list_len(l, s, path)) > 0 &&
+	    (c->inspect_keys = xcalloc(l, (size_t)n,
+	    sizeof(*c->inspect_keys))) != NULL)
+		each_entry(l, s, path, load_keypair);
 }
 
 /* An array of readable files; empty is fine (none). */
@@ -1111,22 +1121,12 @@ opt_rules(struct loader *l, const config_setting_t *s, const char *path,
     const struct option *o, void *base)
 {
 	struct conf *c = base;
-	char sub[PATHSZ];
-	int i, n;
+	int n;
 
 	(void)o;
-	if (!config_setting_is_list(s)) {
-		err(l, s, "%s: expected a list of groups", path);
-		return;
-	}
-	if ((n = config_setting_length(s)) == 0)
-		return;
-	if ((c->routes = xcalloc(l, (size_t)n, sizeof(*c->routes))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
-		load_rule(l, config_setting_get_elem(s, (unsigned)i), sub);
-	}
+	if ((n = group_list_len(l, s, path)) > 0 &&
+	    (c->routes = xcalloc(l, (size_t)n, sizeof(*c->routes))) != NULL)
+		each_entry(l, s, path, load_rule);
 }
 
 static void
