@@ -57,7 +57,11 @@ static option_fn opt_target, opt_level, opt_facility, opt_listen,
     opt_own_names, opt_tls_file, opt_tls_key, opt_default_next_hop,
     opt_rules, opt_transport, opt_address, opt_domain, opt_methods,
     opt_sources, opt_next_hop, opt_inspect_keys, opt_trust_anchors,
-    opt_crl_files, opt_content_ciphers, opt_pair_certificate, opt_pair_key;
+    opt_crl_files, opt_content_ciphers, opt_pair_certificate, opt_pair_key,
+    opt_policy_rules, opt_pr_methods, opt_pr_domains, opt_pr_from_users,
+    opt_pr_from_domains, opt_pr_sources, opt_pr_transports,
+    opt_pr_required_types, opt_pr_on_missing_prmb, opt_pr_on_bad_signature,
+    opt_pr_on_undecipherable;
 
 #define CONF_OFF(f)	offsetof(struct conf, f)
 #define O_BOOL(n, f)	{ n, K_BOOL, 0, 0, CONF_OFF(f), NULL, NULL }
@@ -118,12 +122,18 @@ static const struct option inspect_opts[] = {
 	O_END
 };
 
+static const struct option policy_opts[] = {
+	O_FN("rules", opt_policy_rules),
+	O_END
+};
+
 static const struct option top_opts[] = {
 	O_GROUP("log", log_opts),
 	O_GROUP("sip", sip_opts),
 	O_GROUP("tls", tls_opts),
 	O_GROUP("routing", routing_opts),
 	O_GROUP("inspect", inspect_opts),
+	O_GROUP("policy", policy_opts),
 	O_END
 };
 
@@ -148,6 +158,29 @@ static const struct option rule_opts[] = {
 static const struct option keypair_opts[] = {
 	O_FN("certificate", opt_pair_certificate),
 	O_FN("key", opt_pair_key),
+	O_END
+};
+
+/* Entries of policy.rules; base is a struct policy_rule in c->policy_rules. */
+#define PR_BOOL(n, f) \
+	{ n, K_BOOL, 0, 0, offsetof(struct policy_rule, f), NULL, NULL }
+static const struct option policy_rule_opts[] = {
+	O_FN("methods", opt_pr_methods),
+	O_FN("domains", opt_pr_domains),
+	O_FN("from_users", opt_pr_from_users),
+	O_FN("from_domains", opt_pr_from_domains),
+	O_FN("sources", opt_pr_sources),
+	O_FN("transports", opt_pr_transports),
+	PR_BOOL("active", active),
+	O_FN("required_types", opt_pr_required_types),
+	PR_BOOL("require_whole_body", require_whole_body),
+	PR_BOOL("require_integrity", require_integrity),
+	PR_BOOL("require_inner_signature", require_inner_signature),
+	PR_BOOL("reject_on_labelled_failure", reject_on_labelled_failure),
+	PR_BOOL("open_unlabelled", open_unlabelled),
+	O_FN("on_missing_prmb", opt_pr_on_missing_prmb),
+	O_FN("on_bad_signature", opt_pr_on_bad_signature),
+	O_FN("on_undecipherable_in_dialog", opt_pr_on_undecipherable),
 	O_END
 };
 
@@ -1129,6 +1162,342 @@ opt_rules(struct loader *l, const config_setting_t *s, const char *path,
 		each_entry(l, s, path, load_rule);
 }
 
+/*
+ * policy.rules: each entry becomes a struct policy_rule, starting from
+ * policy_rule_defaults(); its lists live in the matching policy_owned.
+ */
+static struct conf_policy_owned *
+owned_of(struct loader *l, const struct policy_rule *r)
+{
+	return &l->c->policy_owned[r - l->c->policy_rules];
+}
+
+/* "example.com" or "*.example.com", as routing.rules[].domain. */
+static int
+is_domain(const char *v)
+{
+	const char *h = strncmp(v, "*.", 2) == 0 ? v + 2 : v;
+
+	return is_host(h, strlen(h));
+}
+
+/* A From user: a token (which cannot hold '@'). */
+static int
+is_user(const char *v)
+{
+	return is_token(v) && strchr(v, '@') == NULL;
+}
+
+/* "type/subtype", both tokens. */
+static int
+is_media_type(const char *v)
+{
+	const char *slash = strchr(v, '/');
+	char type[256];
+	size_t n;
+
+	if (slash == NULL || (n = (size_t)(slash - v)) == 0 ||
+	    n >= sizeof(type))
+		return 0;
+	memcpy(type, v, n);
+	type[n] = '\0';
+	return is_token(type) && is_token(slash + 1);
+}
+
+/*
+ * A non-empty array of strings, each checked by valid(), normalised by
+ * norm (or kept as written), stored in *own; *view and *n are the rule's
+ * view of it. bad names what a refused entry is not.
+ */
+static void
+policy_strings(struct loader *l, const config_setting_t *s, const char *path,
+    const char *what, int (*valid)(const char *), char *(*norm)(char *),
+    const char *bad, char ***own, const char *const **view, size_t *n)
+{
+	const config_setting_t *e;
+	const char *v;
+	char *p;
+	int i, len;
+
+	if ((len = nonempty_strings(l, s, path, what)) <= 0)
+		return;
+	if ((*own = xcalloc(l, (size_t)len, sizeof(char *))) == NULL)
+		return;
+	*view = (const char *const *)*own;
+	for (i = 0; i < len; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (!valid(v)) {
+			err(l, e, "%s: \"%s\" is not %s", path, v, bad);
+			continue;
+		}
+		if ((p = xstrdup(l, v)) == NULL)
+			return;
+		(*own)[(*n)++] = norm != NULL ? norm(p) : p;
+	}
+}
+
+static void
+opt_pr_methods(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct policy_rule *r = base;
+
+	(void)o;
+	policy_strings(l, s, path, "method", is_token, upper,
+	    "a SIP method name", &owned_of(l, r)->methods, &r->methods,
+	    &r->nmethods);
+}
+
+static void
+opt_pr_domains(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct policy_rule *r = base;
+
+	(void)o;
+	policy_strings(l, s, path, "domain", is_domain, lower,
+	    "a domain name or \"*.domain\"", &owned_of(l, r)->ruri_domains,
+	    &r->ruri_domains, &r->nruri_domains);
+}
+
+static void
+opt_pr_from_users(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct policy_rule *r = base;
+
+	(void)o;
+	policy_strings(l, s, path, "user", is_user, NULL,
+	    "a user name (a token, no \"@\")", &owned_of(l, r)->from_users,
+	    &r->from_users, &r->nfrom_users);
+}
+
+static void
+opt_pr_from_domains(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct policy_rule *r = base;
+
+	(void)o;
+	policy_strings(l, s, path, "domain", is_domain, lower,
+	    "a domain name or \"*.domain\"", &owned_of(l, r)->from_domains,
+	    &r->from_domains, &r->nfrom_domains);
+}
+
+static void
+opt_pr_sources(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct policy_rule *r = base;
+	struct conf_policy_owned *ow = owned_of(l, r);
+	const config_setting_t *e;
+	const char *v;
+	int i, n;
+
+	(void)o;
+	if ((n = nonempty_strings(l, s, path, "source")) <= 0)
+		return;
+	if ((ow->sources = xcalloc(l, (size_t)n, sizeof(*ow->sources))) ==
+	    NULL)
+		return;
+	r->sources = ow->sources;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (netaddr_parse(&ow->sources[r->nsources], v) < 0)
+			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
+			    path, v);
+		else
+			r->nsources++;
+	}
+}
+
+static void
+opt_pr_transports(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} tp[] = {
+		{ "udp", POLICY_TP_UDP },
+		{ "tcp", POLICY_TP_TCP },
+		{ "tls", POLICY_TP_TLS },
+	};
+	struct policy_rule *r = base;
+	const config_setting_t *e;
+	const char *v;
+	size_t j;
+	int i, n;
+
+	(void)o;
+	if ((n = nonempty_strings(l, s, path, "transport")) <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		for (j = 0; j < sizeof(tp) / sizeof(tp[0]); j++)
+			if (strcmp(v, tp[j].name) == 0)
+				break;
+		if (j == sizeof(tp) / sizeof(tp[0]))
+			err(l, e, "%s: unknown transport \"%s\"", path, v);
+		else
+			r->transports |= tp[j].bit;
+	}
+}
+
+/* Empty is fine: no PRMB, as when it is left out. */
+static void
+opt_pr_required_types(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct policy_rule *r = base;
+	struct conf_policy_owned *ow = owned_of(l, r);
+	const config_setting_t *e;
+	char *v;
+	size_t j;
+	int i, n;
+
+	(void)o;
+	if ((n = strings(l, s, path)) <= 0)
+		return;
+	if (n > POLICY_MAX_PRMB) {
+		err(l, s, "%s: %d types, at most %d", path, n,
+		    POLICY_MAX_PRMB);
+		return;
+	}
+	if ((ow->prmb_types = xcalloc(l, (size_t)n, sizeof(char *))) == NULL)
+		return;
+	r->prmb_types = (const char *const *)ow->prmb_types;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (!is_media_type(config_setting_get_string(e))) {
+			err(l, e, "%s: \"%s\" is not a type/subtype", path,
+			    config_setting_get_string(e));
+			continue;
+		}
+		if ((v = lower(xstrdup(l, config_setting_get_string(e)))) ==
+		    NULL)
+			return;
+		for (j = 0; j < r->nprmb_types; j++)
+			if (strcmp(v, ow->prmb_types[j]) == 0)
+				break;
+		if (j < r->nprmb_types) {
+			err(l, e, "%s: duplicate type \"%s\"", path, v);
+			free(v);
+		} else
+			ow->prmb_types[r->nprmb_types++] = v;
+	}
+}
+
+/* One of names[] (exactly); -1 after reporting. */
+static int
+policy_enum(struct loader *l, const config_setting_t *s, const char *path,
+    const char *const *names, int n)
+{
+	const char *v;
+	int i;
+
+	if (!is_string(l, s, path))
+		return -1;
+	v = config_setting_get_string(s);
+	for (i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	err(l, s, "%s: unknown value \"%s\"", path, v);
+	return -1;
+}
+
+static void
+opt_pr_on_missing_prmb(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	static const char *const names[] = { "403", "forward" };
+	struct policy_rule *r = base;
+
+	(void)o;
+	switch (policy_enum(l, s, path, names, 2)) {
+	case 0:
+		r->on_missing_prmb = POLICY_MISSING_REJECT403;
+		break;
+	case 1:
+		r->on_missing_prmb = POLICY_MISSING_FORWARD;
+		break;
+	}
+}
+
+static void
+opt_pr_on_bad_signature(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	static const char *const names[] = { "403", "forward-and-log" };
+	struct policy_rule *r = base;
+
+	(void)o;
+	switch (policy_enum(l, s, path, names, 2)) {
+	case 0:
+		r->on_bad_signature = POLICY_BADSIG_REJECT403;
+		break;
+	case 1:
+		r->on_bad_signature = POLICY_BADSIG_FORWARD_AND_LOG;
+		break;
+	}
+}
+
+static void
+opt_pr_on_undecipherable(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	static const char *const names[] = { "log", "terminate" };
+	struct policy_rule *r = base;
+
+	(void)o;
+	switch (policy_enum(l, s, path, names, 2)) {
+	case 0:
+		r->on_undecipherable_in_dialog = POLICY_INDIALOG_LOG;
+		break;
+	case 1:
+		r->on_undecipherable_in_dialog = POLICY_INDIALOG_TERMINATE;
+		break;
+	}
+}
+
+static void
+load_policy_rule(struct loader *l, const config_setting_t *e,
+    const char *path)
+{
+	struct conf *c = l->c;
+	struct policy_rule *r = &c->policy_rules[c->npolicy_rules++];
+
+	/* Kept even when broken, so that conf_free() has one owner. */
+	policy_rule_defaults(r, config_setting_source_line(e));
+	if (!config_setting_is_group(e)) {
+		err(l, e, "%s: expected a group", path);
+		return;
+	}
+	load_group(l, e, path, policy_rule_opts, r);
+}
+
+/* Empty is fine: no rules, the mechanism is not applied. */
+static void
+opt_policy_rules(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+	int n;
+
+	(void)o;
+	if ((n = group_list_len(l, s, path)) <= 0)
+		return;
+	if ((c->policy_rules = xcalloc(l, (size_t)n,
+	    sizeof(*c->policy_rules))) == NULL ||
+	    (c->policy_owned = xcalloc(l, (size_t)n,
+	    sizeof(*c->policy_owned))) == NULL)
+		return;
+	each_entry(l, s, path, load_policy_rule);
+}
+
 static void
 default_listeners(struct loader *l)
 {
@@ -1355,6 +1724,17 @@ free_strings(char **v, size_t n)
 	free(v);
 }
 
+static void
+free_policy_rule(const struct policy_rule *r, struct conf_policy_owned *o)
+{
+	free_strings(o->methods, r->nmethods);
+	free_strings(o->ruri_domains, r->nruri_domains);
+	free_strings(o->from_users, r->nfrom_users);
+	free_strings(o->from_domains, r->nfrom_domains);
+	free(o->sources);
+	free_strings(o->prmb_types, r->nprmb_types);
+}
+
 void
 conf_free(struct conf *c)
 {
@@ -1383,6 +1763,10 @@ conf_free(struct conf *c)
 	free_strings(c->trust_anchors, c->ntrust_anchors);
 	free_strings(c->crl_files, c->ncrl_files);
 	free_strings(c->content_ciphers, c->ncontent_ciphers);
+	for (i = 0; i < c->npolicy_rules; i++)
+		free_policy_rule(&c->policy_rules[i], &c->policy_owned[i]);
+	free(c->policy_rules);
+	free(c->policy_owned);
 	free(c->path);
 	free(c);
 }

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "netaddr.h"
+#include "policy.h"
 
 enum conf_transport { CONF_TP_UDP, CONF_TP_TCP, CONF_TP_TLS };
 
@@ -24,6 +25,19 @@ struct conf_route {
 	struct netaddr *sources; /* source networks; any when nsources == 0 */
 	size_t nsources;
 	char *next_hop;    /* "sip:host[:port][;params]" or "sips:..." */
+};
+
+/*
+ * What one policy rule's lists point into (the rule's n* fields count the
+ * entries); owned by struct conf, freed by conf_free().
+ */
+struct conf_policy_owned {
+	char **methods;
+	char **ruri_domains;
+	char **from_users;
+	char **from_domains;
+	struct netaddr *sources;
+	char **prmb_types;
 };
 
 /* One decryption certificate and its private key (absolute names). */
@@ -78,6 +92,13 @@ struct conf {
 	char **content_ciphers;      /* accepted CMS content encryption, as
 	                                OpenSSL names them ("aes-128-cbc") */
 	size_t ncontent_ciphers;
+
+	/* policy: rules in file order, ready for struct policy (first match
+	 * wins); none means the mechanism is not applied. policy_owned[i]
+	 * holds what policy_rules[i] points into. */
+	struct policy_rule *policy_rules;
+	struct conf_policy_owned *policy_owned;
+	size_t npolicy_rules;
 };
 
 /* Receives one "file:line: message" (no newline) per error. */

@@ -13,7 +13,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "conf.h"
+#include "policy.h"
 #include "t.h"
 
 #define MAXERR 64
@@ -229,6 +233,8 @@ check_defaults(const char *name, const struct conf *c)
 	T_EQ_STR(c->default_next_hop, NULL, fmt("%s: default_next_hop", name));
 	T_EQ_INT(c->nroutes, 0, fmt("%s: no rules", name));
 	check_inspect_defaults(name, c);
+	T_EQ_INT(c->npolicy_rules, 0, fmt("%s: no policy rules", name));
+	T_OK(c->policy_rules == NULL, fmt("%s: no policy array", name));
 }
 
 static void
@@ -243,7 +249,7 @@ test_defaults(void)
 	conf_free(c);
 
 	c = load_ok("empty groups", "log: {};\nsip: {};\ntls: {};\n"
-	    "routing: {};\ninspect: {};\n");
+	    "routing: {};\ninspect: {};\npolicy: {};\n");
 	if (c != NULL)
 		check_defaults("empty groups", c);
 	conf_free(c);
@@ -1195,6 +1201,421 @@ test_many_errors(void)
 	    "3: inspect.max_body: 70000 exceeds sip.max_message_size (65536)");
 }
 
+/* A rule that sets nothing is exactly policy_rule_defaults(). */
+static void
+check_policy_defaults(const char *name, const struct policy_rule *r,
+    unsigned line)
+{
+	struct policy_rule d;
+
+	policy_rule_defaults(&d, line);
+	T_EQ_INT(r->line, line, fmt("%s: line", name));
+	T_EQ_INT(r->nmethods, 0, fmt("%s: any method", name));
+	T_OK(r->methods == NULL, fmt("%s: no methods array", name));
+	T_EQ_INT(r->nruri_domains, 0, fmt("%s: any domain", name));
+	T_EQ_INT(r->nfrom_users, 0, fmt("%s: any from user", name));
+	T_EQ_INT(r->nfrom_domains, 0, fmt("%s: any from domain", name));
+	T_EQ_INT(r->nsources, 0, fmt("%s: any source", name));
+	T_OK(r->sources == NULL, fmt("%s: no sources array", name));
+	T_EQ_INT(r->transports, 0, fmt("%s: any transport", name));
+	T_EQ_INT(r->nprmb_types, 0, fmt("%s: no PRMB", name));
+	T_EQ_INT(r->active, d.active, fmt("%s: active", name));
+	T_EQ_INT(r->active, 1, fmt("%s: active is on", name));
+	T_EQ_INT(r->require_whole_body, d.require_whole_body,
+	    fmt("%s: require_whole_body", name));
+	T_EQ_INT(r->require_integrity, d.require_integrity,
+	    fmt("%s: require_integrity", name));
+	T_EQ_INT(r->require_inner_signature, d.require_inner_signature,
+	    fmt("%s: require_inner_signature", name));
+	T_EQ_INT(r->reject_on_labelled_failure, d.reject_on_labelled_failure,
+	    fmt("%s: reject_on_labelled_failure", name));
+	T_EQ_INT(r->open_unlabelled, d.open_unlabelled,
+	    fmt("%s: open_unlabelled", name));
+	T_EQ_INT(r->on_missing_prmb, d.on_missing_prmb,
+	    fmt("%s: on_missing_prmb", name));
+	T_EQ_INT(r->on_bad_signature, d.on_bad_signature,
+	    fmt("%s: on_bad_signature", name));
+	T_EQ_INT(r->on_undecipherable_in_dialog, d.on_undecipherable_in_dialog,
+	    fmt("%s: on_undecipherable_in_dialog", name));
+}
+
+static void
+test_policy_defaults(void)
+{
+	struct conf *c;
+
+	c = load_ok("empty policy rules", "policy: { rules = ( ); };\n");
+	if (c != NULL) {
+		T_EQ_INT(c->npolicy_rules, 0, "empty policy rules: none");
+		T_OK(c->policy_rules == NULL, "empty policy rules: NULL");
+	}
+	conf_free(c);
+
+	c = load_ok("empty policy rule",
+	    "policy: {\n"
+	    "\trules = (\n"
+	    "\t\t{ },\n"
+	    "\t\t{\n"
+	    "\t\t}\n"
+	    "\t);\n"
+	    "};\n");
+	if (c == NULL)
+		return;
+	T_EQ_INT(c->npolicy_rules, 2, "empty policy rule: two rules");
+	if (c->npolicy_rules == 2) {
+		check_policy_defaults("empty rule 0", &c->policy_rules[0], 3);
+		check_policy_defaults("empty rule 1", &c->policy_rules[1], 4);
+	}
+	conf_free(c);
+}
+
+static void
+test_policy_full(void)
+{
+	const struct policy_rule *r;
+	struct conf *c;
+
+	c = load_ok("policy rules",
+	    "policy: {\n"
+	    "\trules = (\n"
+	    "\t\t{ methods = [ \"INVITE\" ];\n"
+	    "\t\t  domains = [ \"Example.com\", \"*.example.COM\" ];\n"
+	    "\t\t  from_users = [ \"alice\", \"Bob\" ];\n"
+	    "\t\t  from_domains = [ \"Atlanta.example.com\" ];\n"
+	    "\t\t  sources = [ \"10.0.0.0/8\", \"2001:db8::/32\" ];\n"
+	    "\t\t  transports = [ \"udp\", \"tls\" ];\n"
+	    "\t\t  active = true;\n"
+	    "\t\t  required_types = [ \"Application/SDP\", "
+	    "\"text/plain\" ];\n"
+	    "\t\t  require_whole_body = false;\n"
+	    "\t\t  require_integrity = false;\n"
+	    "\t\t  require_inner_signature = true;\n"
+	    "\t\t  reject_on_labelled_failure = true;\n"
+	    "\t\t  open_unlabelled = true;\n"
+	    "\t\t  on_missing_prmb = \"403\";\n"
+	    "\t\t  on_bad_signature = \"403\";\n"
+	    "\t\t  on_undecipherable_in_dialog = \"log\"\n"
+	    "\t\t},\n"
+	    "\t\t{ methods = ( \"message\", \"OPTIONS\" );\n"
+	    "\t\t  transports = [ \"tcp\" ]; from_domains = [ \"*.b.org\" ];\n"
+	    "\t\t  active = false; required_types = [ ];\n"
+	    "\t\t  require_whole_body = true; require_integrity = true;\n"
+	    "\t\t  require_inner_signature = false;\n"
+	    "\t\t  reject_on_labelled_failure = false;\n"
+	    "\t\t  open_unlabelled = false;\n"
+	    "\t\t  on_missing_prmb = \"forward\";\n"
+	    "\t\t  on_bad_signature = \"forward-and-log\";\n"
+	    "\t\t  on_undecipherable_in_dialog = \"terminate\"; }\n"
+	    "\t);\n"
+	    "};\n");
+	if (c == NULL)
+		return;
+	T_EQ_INT(c->npolicy_rules, 2, "policy rules: two");
+	if (c->npolicy_rules != 2) {
+		conf_free(c);
+		return;
+	}
+	r = &c->policy_rules[0];
+	T_EQ_INT(r->line, 3, "policy 0: line of its group");
+	T_EQ_INT(r->nmethods, 1, "policy 0: one method");
+	if (r->nmethods == 1)
+		T_EQ_STR(r->methods[0], "INVITE", "policy 0: method");
+	T_EQ_INT(r->nruri_domains, 2, "policy 0: two domains");
+	if (r->nruri_domains == 2) {
+		T_EQ_STR(r->ruri_domains[0], "example.com",
+		    "policy 0: domain lower-cased");
+		T_EQ_STR(r->ruri_domains[1], "*.example.com",
+		    "policy 0: wildcard lower-cased");
+	}
+	T_EQ_INT(r->nfrom_users, 2, "policy 0: two users");
+	if (r->nfrom_users == 2) {
+		T_EQ_STR(r->from_users[0], "alice", "policy 0: user");
+		T_EQ_STR(r->from_users[1], "Bob", "policy 0: user as written");
+	}
+	T_EQ_INT(r->nfrom_domains, 1, "policy 0: one from domain");
+	if (r->nfrom_domains == 1)
+		T_EQ_STR(r->from_domains[0], "atlanta.example.com",
+		    "policy 0: from domain lower-cased");
+	T_EQ_INT(r->nsources, 2, "policy 0: two sources");
+	if (r->nsources == 2) {
+		T_EQ_INT(r->sources[0].family, AF_INET, "policy 0: v4 source");
+		T_EQ_INT(r->sources[0].prefix, 8, "policy 0: v4 prefix");
+		T_EQ_INT(r->sources[1].family, AF_INET6, "policy 0: v6 source");
+		T_EQ_INT(r->sources[1].prefix, 32, "policy 0: v6 prefix");
+	}
+	T_EQ_INT(r->transports, POLICY_TP_UDP | POLICY_TP_TLS,
+	    "policy 0: udp and tls");
+	T_EQ_INT(r->active, 1, "policy 0: active");
+	T_EQ_INT(r->nprmb_types, 2, "policy 0: two PRMB types");
+	if (r->nprmb_types == 2) {
+		T_EQ_STR(r->prmb_types[0], "application/sdp",
+		    "policy 0: type lower-cased");
+		T_EQ_STR(r->prmb_types[1], "text/plain", "policy 0: type");
+	}
+	T_EQ_INT(r->require_whole_body, 0, "policy 0: require_whole_body");
+	T_EQ_INT(r->require_integrity, 0, "policy 0: require_integrity");
+	T_EQ_INT(r->require_inner_signature, 1,
+	    "policy 0: require_inner_signature");
+	T_EQ_INT(r->reject_on_labelled_failure, 1,
+	    "policy 0: reject_on_labelled_failure");
+	T_EQ_INT(r->open_unlabelled, 1, "policy 0: open_unlabelled");
+	T_EQ_INT(r->on_missing_prmb, POLICY_MISSING_REJECT403,
+	    "policy 0: on_missing_prmb 403");
+	T_EQ_INT(r->on_bad_signature, POLICY_BADSIG_REJECT403,
+	    "policy 0: on_bad_signature 403");
+	T_EQ_INT(r->on_undecipherable_in_dialog, POLICY_INDIALOG_LOG,
+	    "policy 0: on_undecipherable_in_dialog log");
+
+	r = &c->policy_rules[1];
+	T_EQ_INT(r->line, 20, "policy 1: line");
+	T_EQ_INT(r->nmethods, 2, "policy 1: a list of methods is taken too");
+	if (r->nmethods == 2) {
+		T_EQ_STR(r->methods[0], "MESSAGE", "policy 1: upper-cased");
+		T_EQ_STR(r->methods[1], "OPTIONS", "policy 1: second method");
+	}
+	T_EQ_INT(r->nruri_domains, 0, "policy 1: any domain");
+	T_EQ_INT(r->nfrom_domains, 1, "policy 1: from domain wildcard");
+	if (r->nfrom_domains == 1)
+		T_EQ_STR(r->from_domains[0], "*.b.org", "policy 1: from domain");
+	T_EQ_INT(r->transports, POLICY_TP_TCP, "policy 1: tcp");
+	T_EQ_INT(r->active, 0, "policy 1: inactive");
+	T_EQ_INT(r->nprmb_types, 0, "policy 1: empty types: none");
+	T_EQ_INT(r->require_whole_body, 1, "policy 1: require_whole_body");
+	T_EQ_INT(r->require_integrity, 1, "policy 1: require_integrity");
+	T_EQ_INT(r->require_inner_signature, 0,
+	    "policy 1: require_inner_signature off");
+	T_EQ_INT(r->reject_on_labelled_failure, 0,
+	    "policy 1: reject_on_labelled_failure off");
+	T_EQ_INT(r->open_unlabelled, 0, "policy 1: open_unlabelled off");
+	T_EQ_INT(r->on_missing_prmb, POLICY_MISSING_FORWARD,
+	    "policy 1: on_missing_prmb forward");
+	T_EQ_INT(r->on_bad_signature, POLICY_BADSIG_FORWARD_AND_LOG,
+	    "policy 1: on_bad_signature forward-and-log");
+	T_EQ_INT(r->on_undecipherable_in_dialog, POLICY_INDIALOG_TERMINATE,
+	    "policy 1: on_undecipherable_in_dialog terminate");
+	conf_free(c);
+}
+
+static void
+test_policy_errors(void)
+{
+	char many[1024];
+	size_t i;
+
+	EXPECT("policy not a group", "policy = 1;\n",
+	    "1: policy: expected a group");
+	EXPECT("policy.rules not a list",
+	    "policy: { rules = [ \"INVITE\" ]; };\n",
+	    "1: policy.rules: expected a list of groups");
+	EXPECT("policy rule not a group",
+	    "policy: { rules = ( { }, \"INVITE\" ); };\n",
+	    "1: policy.rules[1]: expected a group");
+	EXPECT("policy unknown keys",
+	    "policy: {\n\tdefault = \"forward\";\n"
+	    "\trules = ( { colour = 1; } );\n};\n",
+	    "2: unknown setting \"policy.default\"",
+	    "3: unknown setting \"policy.rules[0].colour\"");
+	EXPECT("policy method",
+	    "policy: { rules = ( { methods = [ \"IN VITE\" ]; } ); };\n",
+	    "1: policy.rules[0].methods: \"IN VITE\" is not a SIP method name");
+	EXPECT("policy methods not an array",
+	    "policy: { rules = ( { methods = \"INVITE\"; } ); };\n",
+	    "1: policy.rules[0].methods: expected an array of strings");
+	EXPECT("policy domains",
+	    "policy: { rules = ( { domains = [ \"exa mple.com\", \"*\", "
+	    "\"*.\" ]; } ); };\n",
+	    "1: policy.rules[0].domains: \"exa mple.com\" is not a domain "
+	    "name or \"*.domain\"",
+	    "1: policy.rules[0].domains: \"*\" is not a domain name or "
+	    "\"*.domain\"",
+	    "1: policy.rules[0].domains: \"*.\" is not a domain name or "
+	    "\"*.domain\"");
+	EXPECT("policy from_users",
+	    "policy: { rules = ( { from_users = [ \"alice@a.org\", \"\", "
+	    "\"a b\" ]; } ); };\n",
+	    "1: policy.rules[0].from_users: \"alice@a.org\" is not a user "
+	    "name (a token, no \"@\")",
+	    "1: policy.rules[0].from_users: \"\" is not a user name (a token, "
+	    "no \"@\")",
+	    "1: policy.rules[0].from_users: \"a b\" is not a user name (a "
+	    "token, no \"@\")");
+	EXPECT("policy from_domains",
+	    "policy: { rules = ( { from_domains = [ \"a/b\" ]; } ); };\n",
+	    "1: policy.rules[0].from_domains: \"a/b\" is not a domain name "
+	    "or \"*.domain\"");
+	EXPECT("policy sources",
+	    "policy: { rules = ( { sources = [ \"10.0.0.0/33\", \"x\" ]; } ); "
+	    "};\n",
+	    "1: policy.rules[0].sources: \"10.0.0.0/33\" is not an IPv4 or "
+	    "IPv6 network",
+	    "1: policy.rules[0].sources: \"x\" is not an IPv4 or IPv6 "
+	    "network");
+	EXPECT("policy transports",
+	    "policy: { rules = ( { transports = [ \"sctp\", \"TCP\" ]; } ); "
+	    "};\n",
+	    "1: policy.rules[0].transports: unknown transport \"sctp\"",
+	    "1: policy.rules[0].transports: unknown transport \"TCP\"");
+	EXPECT("policy empty criteria",
+	    "policy: { rules = ( {\n"
+	    "\tmethods = [ ]; domains = [ ]; from_users = [ ];\n"
+	    "\tfrom_domains = [ ]; sources = [ ]; transports = [ ];\n"
+	    "} ); };\n",
+	    "2: policy.rules[0].methods: must not be empty; leave it out to "
+	    "match any method",
+	    "2: policy.rules[0].domains: must not be empty; leave it out to "
+	    "match any domain",
+	    "2: policy.rules[0].from_users: must not be empty; leave it out "
+	    "to match any user",
+	    "3: policy.rules[0].from_domains: must not be empty; leave it "
+	    "out to match any domain",
+	    "3: policy.rules[0].sources: must not be empty; leave it out to "
+	    "match any source",
+	    "3: policy.rules[0].transports: must not be empty; leave it out "
+	    "to match any transport");
+	EXPECT("policy required_types",
+	    "policy: { rules = ( { required_types = [ \"sdp\", \"/sdp\", "
+	    "\"application/\", \"a/b/c\", \"text/plain\", \"Text/Plain\" ]; "
+	    "} ); };\n",
+	    "1: policy.rules[0].required_types: \"sdp\" is not a type/subtype",
+	    "1: policy.rules[0].required_types: \"/sdp\" is not a "
+	    "type/subtype",
+	    "1: policy.rules[0].required_types: \"application/\" is not a "
+	    "type/subtype",
+	    "1: policy.rules[0].required_types: \"a/b/c\" is not a "
+	    "type/subtype",
+	    "1: policy.rules[0].required_types: duplicate type "
+	    "\"text/plain\"");
+	snprintf(many, sizeof(many), "policy: { rules = ( { required_types "
+	    "= [ \"a/t0\"");
+	for (i = 1; i <= POLICY_MAX_PRMB; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    ", \"a/t%zu\"", i);
+	strcat(many, " ]; } ); };\n");
+	EXPECT("policy too many types", many,
+	    "1: policy.rules[0].required_types: 17 types, at most 16");
+	EXPECT("policy booleans",
+	    "policy: { rules = ( { active = \"yes\"; require_whole_body = 1; "
+	    "require_integrity = \"true\"; require_inner_signature = 0; "
+	    "reject_on_labelled_failure = 1; open_unlabelled = \"no\"; } ); "
+	    "};\n",
+	    "1: policy.rules[0].active: expected a boolean",
+	    "1: policy.rules[0].require_whole_body: expected a boolean",
+	    "1: policy.rules[0].require_integrity: expected a boolean",
+	    "1: policy.rules[0].require_inner_signature: expected a boolean",
+	    "1: policy.rules[0].reject_on_labelled_failure: expected a "
+	    "boolean",
+	    "1: policy.rules[0].open_unlabelled: expected a boolean");
+	EXPECT("policy enums",
+	    "policy: { rules = ( {\n"
+	    "\ton_missing_prmb = \"maybe\";\n"
+	    "\ton_bad_signature = \"forward\";\n"
+	    "\ton_undecipherable_in_dialog = \"Log\";\n"
+	    "}, {\n"
+	    "\ton_missing_prmb = 403;\n"
+	    "\ton_bad_signature = \"403 \";\n"
+	    "\ton_undecipherable_in_dialog = \"\";\n"
+	    "} ); };\n",
+	    "2: policy.rules[0].on_missing_prmb: unknown value \"maybe\"",
+	    "3: policy.rules[0].on_bad_signature: unknown value \"forward\"",
+	    "4: policy.rules[0].on_undecipherable_in_dialog: unknown value "
+	    "\"Log\"",
+	    "6: policy.rules[1].on_missing_prmb: expected a string",
+	    "7: policy.rules[1].on_bad_signature: unknown value \"403 \"",
+	    "8: policy.rules[1].on_undecipherable_in_dialog: unknown value "
+	    "\"\"");
+	EXPECT("policy errors in one pass with the rest",
+	    "log: { level = \"loud\"; };\n"
+	    "policy: {\n"
+	    "\trules = (\n"
+	    "\t\t{ methods = [ \"IN VITE\" ]; transports = [ \"udp\" ]; },\n"
+	    "\t\t{ domains = [ \"example.com\" ];\n"
+	    "\t\t  on_missing_prmb = \"maybe\"; },\n"
+	    "\t\t{ required_types = [ \"sdp\" ]; active = 1; }\n"
+	    "\t);\n"
+	    "};\n"
+	    "sip: { udp_mtu = 1; };\n",
+	    "1: log.level: unknown level \"loud\"",
+	    "4: policy.rules[0].methods: \"IN VITE\" is not a SIP method name",
+	    "6: policy.rules[1].on_missing_prmb: unknown value \"maybe\"",
+	    "7: policy.rules[2].required_types: \"sdp\" is not a type/subtype",
+	    "7: policy.rules[2].active: expected a boolean",
+	    "10: sip.udp_mtu: 1 is out of range [500..65535]");
+}
+
+/* The loaded rules go to the engine as they are. */
+static void
+test_policy_match(void)
+{
+	struct sockaddr_in sin;
+	struct policy_facts f;
+	const struct policy_rule *m;
+	struct policy p;
+	struct conf *c;
+
+	c = load_ok("policy for the engine",
+	    "policy: {\n"
+	    "\trules = (\n"
+	    "\t\t{ methods = [ \"invite\" ]; domains = [ \"*.Example.com\" ];\n"
+	    "\t\t  from_users = [ \"alice\" ];\n"
+	    "\t\t  from_domains = [ \"atlanta.example.com\" ];\n"
+	    "\t\t  sources = [ \"10.0.0.0/8\" ];\n"
+	    "\t\t  transports = [ \"udp\", \"tls\" ];\n"
+	    "\t\t  required_types = [ \"Application/SDP\" ]; },\n"
+	    "\t\t{ transports = [ \"tcp\" ]; active = false; },\n"
+	    "\t\t{ }\n"
+	    "\t);\n"
+	    "};\n");
+	if (c == NULL)
+		return;
+	p.rules = c->policy_rules;
+	p.nrules = c->npolicy_rules;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(5060);
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	memset(&f, 0, sizeof(f));
+	f.method = "INVITE";
+	f.ruri_domain = "sip.EXAMPLE.com";
+	f.from_user = "alice";
+	f.from_domain = "atlanta.example.com";
+	f.source = (const struct sockaddr *)&sin;
+	f.transport = POLICY_TP_TLS;
+
+	m = policy_match(&p, &f);
+	T_OK(m == &c->policy_rules[0], "engine: all criteria match rule 0");
+	if (m != NULL)
+		T_EQ_INT(m->line, 3, "engine: rule 0 line");
+
+	f.transport = POLICY_TP_TCP;
+	m = policy_match(&p, &f);
+	T_OK(m == &c->policy_rules[1], "engine: tcp falls to rule 1");
+	if (m != NULL) {
+		T_EQ_INT(m->line, 9, "engine: rule 1 line");
+		T_EQ_INT(m->active, 0, "engine: rule 1 inactive");
+	}
+
+	f.transport = POLICY_TP_UDP;
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	m = policy_match(&p, &f);
+	T_OK(m == &c->policy_rules[2], "engine: other source: catch-all");
+
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	f.method = "MESSAGE";
+	m = policy_match(&p, &f);
+	T_OK(m == &c->policy_rules[2], "engine: other method: catch-all");
+	f.method = "INVITE";
+	f.from_user = "bob";
+	m = policy_match(&p, &f);
+	T_OK(m == &c->policy_rules[2], "engine: other user: catch-all");
+	f.from_user = "alice";
+	f.ruri_domain = "example.com";
+	m = policy_match(&p, &f);
+	T_OK(m == &c->policy_rules[2],
+	    "engine: wildcard does not match the domain itself");
+	conf_free(c);
+}
+
 static void
 test_include(void)
 {
@@ -1275,6 +1696,10 @@ main(void)
 	test_inspect();
 	test_inspect_errors();
 	test_many_errors();
+	test_policy_defaults();
+	test_policy_full();
+	test_policy_errors();
+	test_policy_match();
 	test_include();
 	test_message_text();
 	test_misc();
