@@ -4,6 +4,8 @@
 
 #include "policy.h"
 
+#include "domain.h"
+
 void
 policy_rule_defaults(struct policy_rule *r, unsigned line)
 {
@@ -18,44 +20,6 @@ policy_rule_defaults(struct policy_rule *r, unsigned line)
 	r->on_undecipherable_in_dialog = POLICY_INDIALOG_LOG;
 }
 
-/* Length of a host name without one trailing dot. */
-static size_t
-host_len(const char *h)
-{
-	size_t n = strlen(h);
-
-	if (n > 0 && h[n - 1] == '.')
-		n--;
-	return n;
-}
-
-/*
- * "example.com" matches that host exactly; "*.example.com" matches any
- * name below it (not example.com itself); "*" matches any host. Case is
- * ignored, and so is one trailing dot on either side.
- */
-static int
-domain_matches(const char *pattern, const char *host)
-{
-	size_t pn, hn;
-
-	if (strcmp(pattern, "*") == 0)
-		return 1;
-	if (host == NULL)
-		return 0;
-	pn = host_len(pattern);
-	hn = host_len(host);
-	if (pn >= 2 && pattern[0] == '*' && pattern[1] == '.') {
-		/* Compare ".suffix" with the end of host; something must
-		 * come before the dot. */
-		pattern++;
-		pn--;
-		return hn > pn &&
-		    strncasecmp(host + (hn - pn), pattern, pn) == 0;
-	}
-	return hn == pn && strncasecmp(host, pattern, pn) == 0;
-}
-
 static int
 any_domain(const char *const *list, size_t n, const char *host)
 {
@@ -64,7 +28,7 @@ any_domain(const char *const *list, size_t n, const char *host)
 	if (n == 0)
 		return 1;
 	for (i = 0; i < n; i++)
-		if (domain_matches(list[i], host))
+		if (domain_match(list[i], host))
 			return 1;
 	return 0;
 }

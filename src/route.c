@@ -1,24 +1,10 @@
 /* route.c - first-match routing rules over request facts. */
 #include "route.h"
 
+#include "domain.h"
+
 #include <string.h>
 #include <strings.h>
-
-int
-route_domain_match(const char *pattern, const char *domain)
-{
-	size_t plen, dlen;
-
-	if (domain == NULL)
-		return 0;
-	if (pattern[0] != '*' || pattern[1] != '.')
-		return strcasecmp(pattern, domain) == 0;
-	pattern++; /* keep the dot: ".example.com" must end the domain */
-	plen = strlen(pattern);
-	dlen = strlen(domain);
-	return dlen > plen &&
-	    strcasecmp(domain + dlen - plen, pattern) == 0;
-}
 
 static int
 match_method(const struct conf_route *r, const char *method)
@@ -51,7 +37,7 @@ match_source(const struct conf_route *r, const struct sockaddr *sa)
 static int
 match_rule(const struct conf_route *r, const struct route_facts *f)
 {
-	return (r->domain == NULL || route_domain_match(r->domain, f->domain)) &&
+	return (r->domain == NULL || domain_match(r->domain, f->domain)) &&
 	    match_method(r, f->method) && match_source(r, f->source);
 }
 

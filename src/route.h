@@ -24,8 +24,4 @@ struct route_choice {
 struct route_choice route_select(const struct conf *c,
     const struct route_facts *f);
 
-/* Domain pattern match: "example.com" exact, "*.example.com" strict
- * subdomains; case-insensitive. */
-int route_domain_match(const char *pattern, const char *domain);
-
 #endif /* ROUTE_H */

@@ -5,35 +5,8 @@
 #include <sys/un.h>
 
 #include "netaddr.h"
+#include "addr.h"
 #include "t.h"
-
-static struct sockaddr_storage ss;
-
-static const struct sockaddr *
-v4(const char *text)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(5060);
-	if (inet_pton(AF_INET, text, &sin->sin_addr) != 1)
-		printf("# bad test address %s\n", text);
-	return (const struct sockaddr *)&ss;
-}
-
-static const struct sockaddr *
-v6(const char *text)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(5060);
-	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) != 1)
-		printf("# bad test address %s\n", text);
-	return (const struct sockaddr *)&ss;
-}
 
 /* Parses or fails the test run loudly: later checks depend on it. */
 static struct netaddr

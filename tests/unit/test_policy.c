@@ -5,39 +5,12 @@
 #include <string.h>
 
 #include "policy.h"
+#include "addr.h"
 #include "t.h"
 
 static const char *const SDP[] = { "application/sdp" };
 static const char *const TEXT[] = { "text/plain" };
 static const char *const HTML[] = { "text/html" };
-
-static struct sockaddr_storage ss;
-
-static const struct sockaddr *
-v4(const char *text)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(5060);
-	if (inet_pton(AF_INET, text, &sin->sin_addr) != 1)
-		printf("# bad test address %s\n", text);
-	return (const struct sockaddr *)&ss;
-}
-
-static const struct sockaddr *
-v6(const char *text)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(5060);
-	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) != 1)
-		printf("# bad test address %s\n", text);
-	return (const struct sockaddr *)&ss;
-}
 
 /* An out-of-dialog request from alice@atlanta.example.com over UDP. */
 static struct policy_facts

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "domain.h"
 #include "route.h"
 #include "t.h"
 
@@ -28,12 +29,14 @@ main(void)
 	struct route_facts f;
 	struct route_choice rc;
 
-	T_OK(route_domain_match("example.com", "EXAMPLE.com"), "exact domain, any case");
-	T_OK(!route_domain_match("example.com", "a.example.com"), "exact does not take subdomains");
-	T_OK(route_domain_match("*.example.com", "a.b.example.com"), "wildcard takes deep subdomains");
-	T_OK(!route_domain_match("*.example.com", "example.com"), "wildcard excludes the apex");
-	T_OK(!route_domain_match("*.example.com", "badexample.com"), "wildcard needs the dot");
-	T_OK(!route_domain_match("example.com", NULL), "no domain never matches");
+	T_OK(domain_match("example.com", "EXAMPLE.com"), "exact domain, any case");
+	T_OK(!domain_match("example.com", "a.example.com"), "exact does not take subdomains");
+	T_OK(domain_match("*.example.com", "a.b.example.com"), "wildcard takes deep subdomains");
+	T_OK(!domain_match("*.example.com", "example.com"), "wildcard excludes the apex");
+	T_OK(!domain_match("*.example.com", "badexample.com"), "wildcard needs the dot");
+	T_OK(!domain_match("example.com", NULL), "no domain never matches");
+	T_OK(domain_match("example.com.", "EXAMPLE.COM"), "one trailing dot ignored");
+	T_OK(domain_match("*", NULL), "* matches even no host");
 
 	netaddr_parse(&ten, "10.0.0.0/8");
 	memset(rules, 0, sizeof(rules));
