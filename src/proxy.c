@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
@@ -30,14 +31,21 @@
 
 #include "agent.h"
 #include "cms.h"
+#include "conf.h"
+#include "facts.h"
 #include "inspect.h"
 #include "log.h"
+#include "policy.h"
+#include "ratelimit.h"
 #include "route.h"
+#include "sipchallenge.h"
 #include "workers.h"
 
 /* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
 #define BRANCH_MAGIC "z9hG4bKe2m"
 #define HEXHASH_LEN 16
+/* Sources tracked by each rate limiter (about 64 bytes each). */
+#define RATELIMIT_SOURCES 65536
 
 struct proxy {
 	const struct conf *conf;
@@ -47,6 +55,10 @@ struct proxy {
 	struct cms_keys *keys;       /* NULL: no decryption keys configured */
 	struct workers *workers;
 	struct inspector *inspector;
+	struct policy policy;
+	struct sipchallenge *chal;
+	struct ratelimit *ch_rl;  /* challenges per source */
+	struct ratelimit *dec_rl; /* decryptions per source */
 	unsigned long long next_id;
 };
 
@@ -62,6 +74,7 @@ struct ptx {
 	int rule_line;
 	int canceled;
 	size_t stage;              /* next stage to run */
+	const struct policy_rule *rule; /* NULL: no rule, not inspected */
 	struct inspect *insp;      /* the decrypt stage's findings */
 	char loophash[HEXHASH_LEN + 1];
 	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
@@ -478,17 +491,28 @@ unknown_header(const sip_t *sip, const char *name)
 	return NULL;
 }
 
-/* Both names of the label header, every field, in message order. */
+static int
+is_label_header(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlabel_headers; i++)
+		if (strcasecmp(name, c->label_headers[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every name of the label header, every field, in message order. */
 static size_t
-label_fields(const sip_t *sip, struct label_field *f, size_t max)
+label_fields(const struct conf *c, const sip_t *sip, struct label_field *f,
+    size_t max)
 {
 	const sip_unknown_t *u;
 	size_t n = 0;
 
 	for (u = sip->sip_unknown; u != NULL && n < max; u = u->un_next) {
 		if (u->un_name == NULL || u->un_value == NULL ||
-		    (strcasecmp(u->un_name, "Proxy-Inspect-Body") != 0 &&
-		    strcasecmp(u->un_name, "Proxy-Required-Body") != 0))
+		    !is_label_header(c, u->un_name))
 			continue;
 		f[n].value = u->un_value;
 		f[n].len = strlen(u->un_value);
@@ -507,11 +531,118 @@ header_text(struct ptx *t, const void *h)
 
 static void run_stages(struct ptx *t);
 
+/* Cheap on purpose: no signature, no body (digest 4.6, R11). */
+static enum step
+busy(struct ptx *t, const char *why)
+{
+	char ra[16];
+
+	snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
+	log_info("tx %llu: %s answered 503: %s", t->id, method_name(t->sip),
+	    why);
+	nta_incoming_treply(t->irq, SIP_503_SERVICE_UNAVAILABLE,
+	    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+	return STEP_DONE;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const struct sockaddr *
+source_of(const struct ptx *t)
+{
+	su_addrinfo_t *ai = msg_addrinfo(t->req);
+
+	return ai != NULL ? ai->ai_addr : NULL;
+}
+
+/* Each decryption is a private-key operation: bounded per source. */
+static int
+may_decrypt(void *arg)
+{
+	struct ptx *t = arg;
+
+	return ratelimit_take(t->px->dec_rl, source_of(t), now_ms());
+}
+
+/* Which rule applies decides whether the body is looked at at all. */
+static enum step
+stage_select(struct ptx *t)
+{
+	struct facts fx;
+
+	facts_fill(&fx, t->req, t->sip, t->sip, NULL);
+	t->rule = policy_match(&t->px->policy, &fx.f);
+	return STEP_NEXT;
+}
+
+static void
+log_decision(const struct ptx *t, const struct policy_decision *d)
+{
+	char rule[32] = "no rule";
+
+	if (d->rule_line != 0)
+		snprintf(rule, sizeof(rule), "rule at line %u", d->rule_line);
+	log_msg(d->rule_line != 0 ? LOG_INFO : LOG_DEBUG,
+	    "tx %llu: %s policy: %s -> %s: %s", t->id, method_name(t->sip),
+	    rule, policy_verdict_name(d->verdict), d->reason);
+}
+
+static enum step
+challenge(struct ptx *t, enum sipchallenge_kind kind,
+    const char *const *missing, size_t nmissing)
+{
+	struct proxy *px = t->px;
+	const char *why, *phrase;
+	int status;
+
+	if (!ratelimit_take(px->ch_rl, source_of(t), now_ms()))
+		return busy(t, "challenge rate limit");
+	if (sipchallenge_send(px->chal, agent_nta(px->agent), t->irq, kind,
+	    missing, nmissing, &why) == -1) {
+		log_error("tx %llu: cannot make the challenge: %s", t->id, why);
+		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
+	}
+	status = sipchallenge_status(px->chal, kind, &phrase);
+	log_info("tx %llu: %s answered %d %s", t->id, method_name(t->sip),
+	    status, phrase);
+	return STEP_DONE;
+}
+
+/* Digest 5.1 step 6: challenge, refuse, or let it through unchanged. */
+static enum step
+stage_decide(struct ptx *t)
+{
+	struct facts fx;
+	struct policy_decision d;
+
+	facts_fill(&fx, t->req, t->sip, t->sip, t->insp);
+	d = policy_decide(&t->px->policy, &fx.f);
+	log_decision(t, &d);
+	switch (d.verdict) {
+	case POLICY_CHALLENGE_496:
+		return challenge(t, SIPCHALLENGE_496, d.missing,
+		    d.whole_body ? 0 : d.nmissing);
+	case POLICY_CHALLENGE_495:
+		return challenge(t, SIPCHALLENGE_495, NULL, 0);
+	case POLICY_REJECT_403:
+		return reply(t, SIP_403_FORBIDDEN);
+	default:
+		return STEP_NEXT;
+	}
+}
+
 /* Map the decrypt stage's outcome onto the SIP transaction. */
 static enum step
 after_inspect(struct ptx *t, enum inspect_status st)
 {
-	char line[1024], ra[16];
+	char line[1024];
 
 	switch (st) {
 	case INSPECT_DONE:
@@ -528,12 +659,8 @@ after_inspect(struct ptx *t, enum inspect_status st)
 		    inspect_reason(t->insp));
 		return reply(t, 400, "Bad Request Body");
 	case INSPECT_BUSY:
-		snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
-		log_info("tx %llu: %s answered 503: crypto queue full", t->id,
-		    method_name(t->sip));
-		nta_incoming_treply(t->irq, SIP_503_SERVICE_UNAVAILABLE,
-		    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
-		return STEP_DONE;
+	case INSPECT_RATE_LIMITED:
+		return busy(t, inspect_reason(t->insp));
 	default:
 		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	}
@@ -560,7 +687,8 @@ stage_inspect(struct ptx *t)
 	struct inspect_input in;
 
 	memset(&in, 0, sizeof(in));
-	if (sip->sip_payload == NULL || sip->sip_payload->pl_len == 0)
+	if (t->rule == NULL || !t->rule->active || sip->sip_payload == NULL ||
+	    sip->sip_payload->pl_len == 0)
 		return STEP_NEXT;
 	in.top.content_type = header_text(t, sip->sip_content_type);
 	in.top.content_disposition = header_text(t,
@@ -571,7 +699,10 @@ stage_inspect(struct ptx *t)
 	in.body = sip->sip_payload->pl_data;
 	in.len = sip->sip_payload->pl_len;
 	in.labels = labels;
-	in.nlabels = label_fields(sip, labels, MAX_LABEL_FIELDS);
+	in.nlabels = label_fields(t->px->conf, sip, labels, MAX_LABEL_FIELDS);
+	in.open_unlabelled = t->rule->open_unlabelled;
+	in.may_decrypt = may_decrypt;
+	in.may_decrypt_arg = t;
 	return after_inspect(t, inspect_start(t->px->inspector, &in,
 	    inspect_done, t, &t->insp));
 }
@@ -579,7 +710,9 @@ stage_inspect(struct ptx *t)
 static enum step (*const stages[])(struct ptx *) = {
 	stage_check,
 	stage_loop,
+	stage_select,
 	stage_inspect,
+	stage_decide,
 	forward,
 };
 
@@ -772,6 +905,32 @@ load_keys(struct proxy *px)
 	return 0;
 }
 
+static int
+load_policy(struct proxy *px)
+{
+	const struct conf *c = px->conf;
+	char err[512];
+
+	px->policy.rules = c->policy_rules;
+	px->policy.nrules = c->npolicy_rules;
+	if ((px->chal = sipchallenge_new(c, err, sizeof(err))) == NULL) {
+		log_error("cannot load the challenge keys: %s", err);
+		return -1;
+	}
+	px->ch_rl = ratelimit_new(c->ch_rate, c->ch_burst, RATELIMIT_SOURCES);
+	px->dec_rl = ratelimit_new(c->decrypt_rate, c->decrypt_burst,
+	    RATELIMIT_SOURCES);
+	if (px->ch_rl == NULL || px->dec_rl == NULL) {
+		log_error("cannot set up the rate limits: out of memory");
+		return -1;
+	}
+	if (c->npolicy_rules > 0)
+		log_info("policy: %zu rule(s); challenges %s, warn-agent %s",
+		    c->npolicy_rules, c->ch_legacy_unsigned ?
+		    "unsigned (legacy)" : "signed", c->ch_warn_agent);
+	return 0;
+}
+
 /* Threads do not survive daemon()'s fork: start them afterwards. */
 int
 proxy_start(struct proxy *px)
@@ -816,7 +975,7 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 		log_error("cannot create the default SIP leg");
 		goto fail;
 	}
-	if (load_keys(px) == -1)
+	if (load_keys(px) == -1 || load_policy(px) == -1)
 		goto fail;
 	return px;
 fail:
@@ -833,6 +992,9 @@ proxy_free(struct proxy *px)
 	workers_free(px->workers);
 	inspector_free(px->inspector);
 	cms_keys_free(px->keys);
+	sipchallenge_free(px->chal);
+	ratelimit_free(px->ch_rl);
+	ratelimit_free(px->dec_rl);
 	if (px->leg != NULL)
 		nta_leg_destroy(px->leg);
 	agent_free(px->agent);
