@@ -1190,6 +1190,38 @@ out:
 	return st;
 }
 
+int
+cms_cert_der_load(const char *file, uint8_t **der, size_t *len, char *err,
+    size_t errsz)
+{
+	X509 *x = read_cert(file);
+	unsigned char *p = NULL;
+	int n;
+
+	*der = NULL;
+	*len = 0;
+	if (x == NULL) {
+		set_err(err, errsz, "cannot read certificate", file);
+		return -1;
+	}
+	n = i2d_X509(x, &p);
+	X509_free(x);
+	if (n <= 0) {
+		set_err(err, errsz, "cannot encode certificate", file);
+		return -1;
+	}
+	/* OpenSSL's allocator may not be malloc(): hand out a malloc() copy. */
+	if ((*der = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(p);
+		set_err(err, errsz, "out of memory", NULL);
+		return -1;
+	}
+	memcpy(*der, p, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(p);
+	return 0;
+}
+
 struct cms_signing_key *
 cms_signing_key_load(const char *cert_file, const char *key_file,
     const char *const *chain_files, size_t nchain, char *err, size_t errsz)

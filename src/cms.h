@@ -153,6 +153,11 @@ enum cms_status cms_encrypt(const char *const *recip_cert_files, size_t n,
     const uint8_t *plain, size_t plain_len, bool gcm, uint8_t **der,
     size_t *der_len, char *err, size_t errsz);
 
+/* The first certificate of a PEM file as DER (malloc()ed, free()); for the
+ * certificate a challenge hands out. 0, or -1 with err set. */
+int cms_cert_der_load(const char *file, uint8_t **der, size_t *len,
+    char *err, size_t errsz);
+
 /* A signing certificate, its key and chain, parsed once. */
 struct cms_signing_key;
 

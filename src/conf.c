@@ -61,7 +61,8 @@ static option_fn opt_target, opt_level, opt_facility, opt_listen,
     opt_policy_rules, opt_pr_methods, opt_pr_domains, opt_pr_from_users,
     opt_pr_from_domains, opt_pr_sources, opt_pr_transports,
     opt_pr_required_types, opt_pr_on_missing_prmb, opt_pr_on_bad_signature,
-    opt_pr_on_undecipherable;
+    opt_pr_on_undecipherable, opt_label_headers, opt_signing_chain,
+    opt_ch_mode, opt_ch_encoding, opt_warn_agent, opt_phrase;
 
 #define CONF_OFF(f)	offsetof(struct conf, f)
 #define O_BOOL(n, f)	{ n, K_BOOL, 0, 0, CONF_OFF(f), NULL, NULL }
@@ -119,6 +120,29 @@ static const struct option inspect_opts[] = {
 	O_UINT("queue", 1, 100000, queue),
 	O_UINT("retry_after", 1, 3600, retry_after),
 	O_FN("content_ciphers", opt_content_ciphers),
+	O_UINT("decrypt_rate", 0, 1000000, decrypt_rate),
+	O_UINT("decrypt_burst", 1, 1000000, decrypt_burst),
+	O_FN("label_headers", opt_label_headers),
+	O_END
+};
+
+static const struct option challenge_opts[] = {
+	O_FNAT("signing_certificate", opt_tls_file, ch_signing_certificate),
+	O_FNAT("signing_key", opt_tls_key, ch_signing_key),
+	O_FN("signing_chain", opt_signing_chain),
+	O_FNAT("encryption_certificate", opt_tls_file,
+	    ch_encryption_certificate),
+	O_FN("mode", opt_ch_mode),
+	O_BOOL("sign_495", ch_sign_495),
+	O_FN("encoding", opt_ch_encoding),
+	O_FN("warn_agent", opt_warn_agent),
+	O_UINT("undecipherable_code", 400, 699, ch_496_code),
+	O_FNAT("undecipherable_phrase", opt_phrase, ch_496_phrase),
+	O_UINT("signature_code", 400, 699, ch_495_code),
+	O_FNAT("signature_phrase", opt_phrase, ch_495_phrase),
+	O_UINT("warn_code", 300, 399, ch_warn_code),
+	O_UINT("rate", 0, 1000000, ch_rate),
+	O_UINT("burst", 1, 1000000, ch_burst),
 	O_END
 };
 
@@ -134,6 +158,7 @@ static const struct option top_opts[] = {
 	O_GROUP("routing", routing_opts),
 	O_GROUP("inspect", inspect_opts),
 	O_GROUP("policy", policy_opts),
+	O_GROUP("challenge", challenge_opts),
 	O_END
 };
 
@@ -1479,6 +1504,127 @@ load_policy_rule(struct loader *l, const config_setting_t *e,
 	load_group(l, e, path, policy_rule_opts, r);
 }
 
+/* Header names are tokens; an empty list would turn labels off
+ * unnoticed (policy rules with active = false say that explicitly). */
+static void
+opt_label_headers(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const config_setting_t *e;
+	const char *v;
+	int i, n;
+
+	(void)o;
+	if ((n = strings(l, s, path)) < 0)
+		return;
+	if (n == 0) {
+		err(l, s, "%s: must not be empty", path);
+		return;
+	}
+	if ((c->label_headers = xcalloc(l, (size_t)n, sizeof(char *))) ==
+	    NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (!is_token(v)) {
+			err(l, e, "%s: \"%s\" is not a header name", path, v);
+			continue;
+		}
+		if ((c->label_headers[c->nlabel_headers] = xstrdup(l, v)) !=
+		    NULL)
+			c->nlabel_headers++;
+	}
+}
+
+static void
+opt_signing_chain(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+
+	(void)o;
+	file_array(l, s, path, &c->ch_signing_chain, &c->nch_signing_chain);
+}
+
+static void
+opt_ch_mode(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	static const char *const names[] = { "signed", "legacy-unsigned" };
+	struct conf *c = base;
+	int v = policy_enum(l, s, path, names, 2);
+
+	(void)o;
+	if (v >= 0)
+		c->ch_legacy_unsigned = v;
+}
+
+static void
+opt_ch_encoding(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	static const char *const names[] = { "binary", "base64" };
+	struct conf *c = base;
+	int v = policy_enum(l, s, path, names, 2);
+
+	(void)o;
+	if (v >= 0)
+		c->ch_base64 = v;
+}
+
+/* RFC 3261 warn-agent as hostport; "" means "pick a name of ours". */
+static void
+opt_warn_agent(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const char *v, *e;
+	size_t n;
+
+	(void)o;
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	if (*v == '\0')
+		return;
+	if (v[0] == '[' && (e = strchr(v, ']')) != NULL)
+		e++;
+	else
+		e = v + strcspn(v, ":");
+	n = (size_t)(e - v);
+	if (!is_host(v, n) || (*e == ':' && (e[1] == '\0' ||
+	    strspn(e + 1, "0123456789") != strlen(e + 1) ||
+	    strlen(e + 1) > 5)) || (*e != '\0' && *e != ':')) {
+		err(l, s, "%s: \"%s\" is not a host or host:port", path, v);
+		return;
+	}
+	c->ch_warn_agent = xstrdup(l, v);
+}
+
+/* A reason phrase goes on the status line as is: no line breaks or other
+ * control characters. */
+static void
+opt_phrase(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	char **to = (char **)(void *)((char *)base + o->off);
+	const char *v, *p;
+
+	if (!is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	for (p = v; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p) && *p != '\t') {
+			err(l, s, "%s: control characters are not allowed",
+			    path);
+			return;
+		}
+	free(*to);
+	*to = xstrdup(l, v);
+}
+
 /* Empty is fine: no rules, the mechanism is not applied. */
 static void
 opt_policy_rules(struct loader *l, const config_setting_t *s,
@@ -1613,6 +1759,100 @@ check_inspect(struct loader *l, const config_t *cfg)
 }
 
 static void
+default_string(struct loader *l, char **to, const char *v)
+{
+	if (*to == NULL)
+		*to = xstrdup(l, v);
+}
+
+/* A name a UA can put in its label: ours, else a listener's address. */
+static void
+default_warn_agent(struct loader *l)
+{
+	struct conf *c = l->c;
+	char buf[INET6_ADDRSTRLEN + 2];
+
+	if (c->ch_warn_agent != NULL)
+		return;
+	if (c->nown_names > 0) {
+		c->ch_warn_agent = xstrdup(l, c->own_names[0]);
+		return;
+	}
+	if (c->nlisten == 0)
+		return;
+	snprintf(buf, sizeof(buf), strchr(c->listen[0].address, ':') ?
+	    "[%s]" : "%s", c->listen[0].address);
+	c->ch_warn_agent = xstrdup(l, buf);
+}
+
+static int
+any_active_rule(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npolicy_rules; i++)
+		if (c->policy_rules[i].active)
+			return 1;
+	return 0;
+}
+
+/*
+ * An active policy may have to challenge: it needs a certificate to hand
+ * out and, unless challenges are legacy-unsigned, a key to sign with.
+ * Point at the empty setting, else the challenge group, else the rules.
+ */
+static void
+check_challenge(struct loader *l, const config_t *cfg)
+{
+	struct conf *c = l->c;
+	const config_setting_t *at, *g = config_lookup(cfg, "challenge");
+	const char *missing[3], *why[3];
+	size_t i, n = 0;
+
+	if (c->nlabel_headers == 0 && (c->label_headers = xcalloc(l, 2,
+	    sizeof(char *))) != NULL) {
+		c->label_headers[c->nlabel_headers++] = xstrdup(l,
+		    "Proxy-Inspect-Body");
+		c->label_headers[c->nlabel_headers++] = xstrdup(l,
+		    "Proxy-Required-Body");
+	}
+	default_string(l, &c->ch_496_phrase, "Proxy Undecipherable");
+	default_string(l, &c->ch_495_phrase, "Signature Required");
+	default_warn_agent(l);
+	if (c->ch_encryption_certificate == NULL && c->ninspect_keys > 0 &&
+	    c->inspect_keys[0].certificate != NULL)
+		c->ch_encryption_certificate = xstrdup(l,
+		    c->inspect_keys[0].certificate);
+	if (c->ch_496_code == c->ch_495_code)
+		err(l, config_lookup(cfg, "challenge.signature_code"),
+		    "challenge.signature_code: must differ from "
+		    "challenge.undecipherable_code");
+	if (!any_active_rule(c) || (g != NULL && !config_setting_is_group(g)))
+		return;
+	if (c->ch_encryption_certificate == NULL) {
+		why[n] = " and inspect.keys is empty";
+		missing[n++] = "challenge.encryption_certificate";
+	}
+	if (!c->ch_legacy_unsigned && c->ch_signing_certificate == NULL) {
+		why[n] = "";
+		missing[n++] = "challenge.signing_certificate";
+	}
+	if (!c->ch_legacy_unsigned && c->ch_signing_key == NULL) {
+		why[n] = "";
+		missing[n++] = "challenge.signing_key";
+	}
+	for (i = 0; i < n; i++) {
+		at = config_lookup(cfg, missing[i]);
+		if (at != NULL && config_setting_type(at) != CONFIG_TYPE_STRING)
+			continue; /* already reported as the wrong type */
+		if (at == NULL && (at = g) == NULL)
+			at = config_lookup(cfg, "policy.rules");
+		err(l, at, "%s: must be set when a policy rule is active%s",
+		    missing[i], why[i]);
+	}
+}
+
+static void
 set_defaults(struct conf *c)
 {
 	c->log_target = LOG_TO_STDERR;
@@ -1633,6 +1873,14 @@ set_defaults(struct conf *c)
 	c->workers = 0;
 	c->queue = 256;
 	c->retry_after = 5;
+	c->decrypt_rate = 100;
+	c->decrypt_burst = 200;
+	c->ch_sign_495 = 1;
+	c->ch_496_code = 496;
+	c->ch_495_code = 495;
+	c->ch_warn_code = 380;
+	c->ch_rate = 10;
+	c->ch_burst = 20;
 }
 
 /* libconfig's own file errors say only "file I/O error"; errno says more. */
@@ -1702,6 +1950,7 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 			default_listeners(&l);
 		check_tls(&l, &cfg);
 		check_inspect(&l, &cfg);
+		check_challenge(&l, &cfg);
 	}
 	config_destroy(&cfg);
 	fclose(fp);
@@ -1767,6 +2016,14 @@ conf_free(struct conf *c)
 		free_policy_rule(&c->policy_rules[i], &c->policy_owned[i]);
 	free(c->policy_rules);
 	free(c->policy_owned);
+	free_strings(c->label_headers, c->nlabel_headers);
+	free(c->ch_signing_certificate);
+	free(c->ch_signing_key);
+	free_strings(c->ch_signing_chain, c->nch_signing_chain);
+	free(c->ch_encryption_certificate);
+	free(c->ch_warn_agent);
+	free(c->ch_496_phrase);
+	free(c->ch_495_phrase);
 	free(c->path);
 	free(c);
 }

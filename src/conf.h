@@ -93,6 +93,32 @@ struct conf {
 	                                OpenSSL names them ("aes-128-cbc") */
 	size_t ncontent_ciphers;
 
+	unsigned decrypt_rate;       /* decryptions per second and source
+	                                address; 0: unlimited */
+	unsigned decrypt_burst;
+	char **label_headers;        /* names of the label header field */
+	size_t nlabel_headers;
+
+	/* challenge: signed 495/496 responses (digest 4.6). Files are
+	 * absolute; NULL when not set. */
+	char *ch_signing_certificate;
+	char *ch_signing_key;
+	char **ch_signing_chain;
+	size_t nch_signing_chain;
+	char *ch_encryption_certificate; /* defaults to inspect.keys[0] */
+	int ch_legacy_unsigned;      /* draft-literal 496: certificate only */
+	int ch_sign_495;
+	int ch_base64;               /* certificate and signature parts */
+	char *ch_warn_agent;         /* defaults to a name of ours */
+	unsigned ch_496_code;
+	char *ch_496_phrase;
+	unsigned ch_495_code;
+	char *ch_495_phrase;
+	unsigned ch_warn_code;
+	unsigned ch_rate;            /* challenges per second and source
+	                                address; 0: unlimited */
+	unsigned ch_burst;
+
 	/* policy: rules in file order, ready for struct policy (first match
 	 * wins); none means the mechanism is not applied. policy_owned[i]
 	 * holds what policy_rules[i] points into. */

@@ -57,6 +57,11 @@ struct inspect {
 	size_t ntargets, next_target;
 	const struct mime_entity *sig_cursor; /* last entity looked at */
 	int sig_started;
+	const struct mime_entity *env_cursor; /* unlabelled envelopes */
+	int env_started;
+	int open_unlabelled;
+	int (*may_decrypt)(void *);
+	void *may_decrypt_arg;
 	struct inspect_signature sigs[MAX_SIGNATURES];
 	size_t nsigs;
 	size_t nclosed;
@@ -230,17 +235,34 @@ graft(struct inspect *in, struct job *j)
 		in->result = from_mime(in, st, err);
 }
 
+/* An unlabelled envelope that stays shut is counted by survey(). */
 static void
 record_decrypt(struct inspect *in, struct job *j)
 {
-	struct inspect_target *t = &in->targets[in->next_target];
+	struct inspect_target *t = NULL;
 
+	if (in->next_target < in->ntargets)
+		t = &in->targets[in->next_target++];
 	if (j->st != CMS_OK) {
-		t->state = TARGET_UNDECIPHERABLE;
+		if (t != NULL)
+			t->state = TARGET_UNDECIPHERABLE;
 		return;
 	}
-	t->state = TARGET_OPENED;
+	if (t != NULL)
+		t->state = TARGET_OPENED;
 	graft(in, j);
+}
+
+/* Some envelope below e (not e itself). */
+static int
+holds_envelope(const struct mime_entity *e)
+{
+	const struct mime_entity *d;
+
+	for (d = mime_next(e, e); d != NULL; d = mime_next(e, d))
+		if (is_envelope_type(d))
+			return 1;
+	return 0;
 }
 
 static void
@@ -254,12 +276,15 @@ record_verify(struct inspect *in, struct job *j)
 	s->reason = s->valid ? NULL : j->why != NULL ? j->why :
 	    cms_status_str(j->st);
 	s->inside_envelope = j->inside_envelope;
+	s->covers_whole = j->e->parent == NULL || (j->e->grafted &&
+	    is_envelope_type(j->e->parent));
 	snprintf(who, sizeof(who), "%s%s%s%s", j->signer.cn,
 	    j->signer.email[0] ? " <" : "", j->signer.email,
 	    j->signer.email[0] ? ">" : "");
 	log_safe(s->signer, sizeof(s->signer), who, strlen(who));
 	if (s->valid && j->out != NULL)
 		graft(in, j);
+	s->over_envelope = holds_envelope(j->e);
 }
 
 /* Loop thread: a job finished (or the pool stopped before it ran). */
@@ -277,7 +302,6 @@ job_done(void *arg, int ran)
 		in->result = INSPECT_DONE;
 		if (j->kind == JOB_DECRYPT) {
 			record_decrypt(in, j);
-			in->next_target++;
 		} else {
 			record_verify(in, j);
 		}
@@ -307,6 +331,21 @@ submit(struct inspect *in)
 	return INSPECT_PENDING;
 }
 
+static enum inspect_status
+submit_decrypt(struct inspect *in, const struct mime_entity *e)
+{
+	if (in->may_decrypt != NULL && !in->may_decrypt(in->may_decrypt_arg)) {
+		in->reason = "decryption rate limit";
+		return INSPECT_RATE_LIMITED;
+	}
+	memset(&in->job, 0, sizeof(in->job));
+	in->job.kind = JOB_DECRYPT;
+	in->job.in = e->data;
+	in->job.in_len = e->data_len;
+	in->job.e = (struct mime_entity *)e;
+	return submit(in);
+}
+
 /* The next labelled target: look it up and queue its decryption. */
 static enum inspect_status
 next_target(struct inspect *in)
@@ -328,12 +367,38 @@ next_target(struct inspect *in)
 			in->next_target++;
 			continue;
 		}
-		memset(&in->job, 0, sizeof(in->job));
-		in->job.kind = JOB_DECRYPT;
-		in->job.in = e->data;
-		in->job.in_len = e->data_len;
-		in->job.e = (struct mime_entity *)e;
-		return submit(in);
+		return submit_decrypt(in, e);
+	}
+	return INSPECT_DONE;
+}
+
+static int
+found_a_target(const struct inspect *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->ntargets; i++)
+		if (in->targets[i].state != TARGET_NOT_FOUND)
+			return 1;
+	return 0;
+}
+
+/* No label led anywhere: policy may let us open what we find (digest
+ * 5.1 step 4), in tree order, plaintext of one included. */
+static enum inspect_status
+next_unlabelled(struct inspect *in)
+{
+	const struct mime_entity *e;
+
+	if (!in->open_unlabelled || in->ins->c.keys == NULL ||
+	    found_a_target(in))
+		return INSPECT_DONE;
+	e = in->env_started ? mime_next(in->tree, in->env_cursor) : in->tree;
+	in->env_started = 1;
+	for (; e != NULL; e = mime_next(in->tree, e)) {
+		in->env_cursor = e;
+		if (is_envelope(e))
+			return submit_decrypt(in, e);
 	}
 	return INSPECT_DONE;
 }
@@ -410,6 +475,8 @@ advance(struct inspect *in)
 
 	if ((st = next_target(in)) != INSPECT_DONE)
 		return st;
+	if ((st = next_unlabelled(in)) != INSPECT_DONE)
+		return st;
 	if ((st = next_signature(in)) != INSPECT_DONE)
 		return st;
 	survey(in);
@@ -453,6 +520,9 @@ inspect_start(struct inspector *ins, const struct inspect_input *ip,
 	in->ins = ins;
 	in->done = done;
 	in->arg = arg;
+	in->open_unlabelled = ip->open_unlabelled;
+	in->may_decrypt = ip->may_decrypt;
+	in->may_decrypt_arg = ip->may_decrypt_arg;
 	st = parse(in, ip);
 	if (st == INSPECT_DONE && in->tree != NULL)
 		st = advance(in);

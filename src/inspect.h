@@ -33,6 +33,13 @@ struct inspect_input {
 	const struct label_field *labels; /* Proxy-Inspect-Body and
 	                                   * Proxy-Required-Body values */
 	size_t nlabels;
+	/* Also open envelopes no label names when no labelled target was
+	 * found (policy open_unlabelled, digest 5.1 step 4). */
+	int open_unlabelled;
+	/* Asked before each decryption (a private-key operation): 0 stops
+	 * the inspection with INSPECT_RATE_LIMITED. NULL: always allowed. */
+	int (*may_decrypt)(void *arg);
+	void *may_decrypt_arg;
 };
 
 enum inspect_status {
@@ -41,6 +48,7 @@ enum inspect_status {
 	INSPECT_TOO_LARGE, /* body over the limit: 413, no crypto spent */
 	INSPECT_MALFORMED, /* MIME syntax or limits: 400 */
 	INSPECT_BUSY,      /* crypto queue full: 503 with Retry-After */
+	INSPECT_RATE_LIMITED, /* may_decrypt() said no: 503, Retry-After */
 	INSPECT_NOMEM      /* 500 */
 };
 
@@ -59,6 +67,10 @@ struct inspect_target {
 struct inspect_signature {
 	int valid;            /* chain, key usage, algorithm and signature ok */
 	int inside_envelope;  /* signed data came out of an envelope */
+	int over_envelope;    /* what it signs holds encrypted data
+	                       * (encrypt-then-sign) */
+	int covers_whole;     /* signs the whole body, or the whole content
+	                       * of an envelope */
 	const char *reason;   /* static text when not valid */
 	char signer[160];     /* signer's subject, escaped; empty if unknown */
 };

@@ -62,10 +62,21 @@ any_source(const struct netaddr *list, size_t n, const struct sockaddr *sa)
 	return 0;
 }
 
+/* An ACK completes its INVITE's offer/answer (digest 5.2): a rule for
+ * INVITE covers it, as it covers the INVITE's responses. */
+static int
+method_matches(const struct policy_rule *r, const char *method)
+{
+	if (any_exact(r->methods, r->nmethods, method))
+		return 1;
+	return method != NULL && strcmp(method, "ACK") == 0 &&
+	    any_exact(r->methods, r->nmethods, "INVITE");
+}
+
 int
 policy_rule_matches(const struct policy_rule *r, const struct policy_facts *f)
 {
-	if (!any_exact(r->methods, r->nmethods, f->method))
+	if (!method_matches(r, f->method))
 		return 0;
 	if (!any_domain(r->ruri_domains, r->nruri_domains, f->ruri_domain))
 		return 0;

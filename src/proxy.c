@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
@@ -30,14 +31,25 @@
 
 #include "agent.h"
 #include "cms.h"
+#include "conf.h"
+#include "facts.h"
 #include "inspect.h"
 #include "log.h"
+#include "policy.h"
+#include "ratelimit.h"
 #include "route.h"
+#include "sipchallenge.h"
+#include "terminate.h"
 #include "workers.h"
 
 /* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
 #define BRANCH_MAGIC "z9hG4bKe2m"
 #define HEXHASH_LEN 16
+/* Responses of one transaction waiting while an earlier one is inspected;
+ * more than this many in that time is not a real UAS. */
+#define RESP_QUEUE 16
+/* Sources tracked by each rate limiter (about 64 bytes each). */
+#define RATELIMIT_SOURCES 65536
 
 struct proxy {
 	const struct conf *conf;
@@ -47,6 +59,10 @@ struct proxy {
 	struct cms_keys *keys;       /* NULL: no decryption keys configured */
 	struct workers *workers;
 	struct inspector *inspector;
+	struct policy policy;
+	struct sipchallenge *chal;
+	struct ratelimit *ch_rl;  /* challenges per source */
+	struct ratelimit *dec_rl; /* decryptions per source */
 	unsigned long long next_id;
 };
 
@@ -61,7 +77,14 @@ struct ptx {
 	const char *route_url; /* next hop chosen by rules; borrowed */
 	int rule_line;
 	int canceled;
+	int is_ack;                /* an ACK with a body, inspected */
+	const char *terminate;     /* ACK: why to end the dialog, or NULL */
 	size_t stage;              /* next stage to run */
+	const struct policy_rule *rule; /* NULL: no rule, not inspected */
+	struct inspect *rinsp;     /* the oldest waiting response's */
+	int rbusy;                 /* rinsp has crypto running */
+	msg_t *rq[RESP_QUEUE];     /* responses to relay, oldest first */
+	size_t rq_first, rq_n;
 	struct inspect *insp;      /* the decrypt stage's findings */
 	char loophash[HEXHASH_LEN + 1];
 	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
@@ -396,6 +419,7 @@ static int on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip);
 static int on_ack_cancel(struct ptx *t, nta_incoming_t *irq,
     const sip_t *sip);
 static void ptx_free(struct ptx *t);
+static void forward_ack(struct ptx *t);
 
 static enum step
 forward(struct ptx *t)
@@ -404,6 +428,10 @@ forward(struct ptx *t)
 	sip_t *fsip;
 	url_string_t const *route;
 
+	if (t->is_ack) {
+		forward_ack(t);
+		return STEP_DONE;
+	}
 	/* A deep copy: nta keeps an INVITE client transaction 32 s (Timer D)
 	 * and a shallow msg_copy() would keep the received request alive
 	 * with it, long after the server transaction let go. */
@@ -432,38 +460,40 @@ forward(struct ptx *t)
 	return STEP_NEXT;
 }
 
-/* ACK to a 2xx is its own transaction: forward it and keep no state. */
+/* ACK to a 2xx is its own transaction: forward it and keep no state.
+ * t is borrowed; its request and irq are left to the caller. */
 static void
-forward_ack(struct proxy *px, nta_incoming_t *irq)
+forward_ack(struct ptx *t)
 {
-	msg_t *req = nta_incoming_getrequest(irq), *fwd;
-	struct ptx t = { .px = px, .irq = irq, .req = req };
+	struct proxy *px = t->px;
+	msg_t *fwd;
 	sip_t *fsip;
 	nta_outgoing_t *orq;
 
-	t.sip = sip_object(req);
-	if ((fwd = msg_copy(req)) == NULL)
-		goto done;
-	t.fwd = fwd;
+	if ((fwd = msg_copy(t->req)) == NULL)
+		return;
+	t->fwd = fwd;
 	fsip = sip_object(fwd);
-	set_max_forwards(&t, fsip);
-	fix_route(&t, fsip);
-	choose_next_hop(&t, fsip);
-	if (targets_me(&t, fsip) || (t.sip->sip_max_forwards != NULL &&
-	    t.sip->sip_max_forwards->mf_count == 0)) {
+	set_max_forwards(t, fsip);
+	fix_route(t, fsip);
+	choose_next_hop(t, fsip);
+	t->fwd = NULL;
+	if (targets_me(t, fsip) || (t->sip->sip_max_forwards != NULL &&
+	    t->sip->sip_max_forwards->mf_count == 0)) {
 		msg_destroy(fwd);
-		goto done;
+		return;
 	}
+	if (t->terminate != NULL)
+		log_info("tx %llu: dialog terminated: %d BYE sent", t->id,
+		    terminate_from_ack(px->agent, fsip, px->conf->ch_496_code,
+		    t->terminate));
 	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,
-	    t.route_url ? URL_STRING_MAKE(t.route_url) : NULL, fwd,
+	    t->route_url ? URL_STRING_MAKE(t->route_url) : NULL, fwd,
 	    NTATAG_STATELESS(1), TAG_END());
 	if (orq == NULL)
 		msg_destroy(fwd);
 	else if (orq != (nta_outgoing_t *)-1)
 		nta_outgoing_destroy(orq);
-done:
-	msg_destroy(req);
-	nta_incoming_destroy(irq);
 }
 
 /* The value of the first unknown header called name, or NULL. */
@@ -478,17 +508,28 @@ unknown_header(const sip_t *sip, const char *name)
 	return NULL;
 }
 
-/* Both names of the label header, every field, in message order. */
+static int
+is_label_header(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlabel_headers; i++)
+		if (strcasecmp(name, c->label_headers[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every name of the label header, every field, in message order. */
 static size_t
-label_fields(const sip_t *sip, struct label_field *f, size_t max)
+label_fields(const struct conf *c, const sip_t *sip, struct label_field *f,
+    size_t max)
 {
 	const sip_unknown_t *u;
 	size_t n = 0;
 
 	for (u = sip->sip_unknown; u != NULL && n < max; u = u->un_next) {
 		if (u->un_name == NULL || u->un_value == NULL ||
-		    (strcasecmp(u->un_name, "Proxy-Inspect-Body") != 0 &&
-		    strcasecmp(u->un_name, "Proxy-Required-Body") != 0))
+		    !is_label_header(c, u->un_name))
 			continue;
 		f[n].value = u->un_value;
 		f[n].len = strlen(u->un_value);
@@ -498,21 +539,138 @@ label_fields(const sip_t *sip, struct label_field *f, size_t max)
 }
 
 static const char *
-header_text(struct ptx *t, const void *h)
+header_text(msg_t *msg, const void *h)
 {
 	if (h == NULL)
 		return NULL;
-	return sip_header_as_string(msg_home(t->req), (sip_header_t const *)h);
+	return sip_header_as_string(msg_home(msg), (sip_header_t const *)h);
 }
 
 static void run_stages(struct ptx *t);
+
+/* Cheap on purpose: no signature, no body (digest 4.6, R11). */
+static enum step
+busy(struct ptx *t, const char *why)
+{
+	char ra[16];
+
+	snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
+	log_info("tx %llu: %s answered 503: %s", t->id, method_name(t->sip),
+	    why);
+	nta_incoming_treply(t->irq, SIP_503_SERVICE_UNAVAILABLE,
+	    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+	return STEP_DONE;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const struct sockaddr *
+source_of(const struct ptx *t)
+{
+	su_addrinfo_t *ai = msg_addrinfo(t->req);
+
+	return ai != NULL ? ai->ai_addr : NULL;
+}
+
+/* Each decryption is a private-key operation: bounded per source. */
+static int
+may_decrypt(void *arg)
+{
+	struct ptx *t = arg;
+
+	return ratelimit_take(t->px->dec_rl, source_of(t), now_ms());
+}
+
+/* Which rule applies decides whether the body is looked at at all. */
+static enum step
+stage_select(struct ptx *t)
+{
+	struct facts fx;
+
+	facts_fill(&fx, t->req, t->sip, t->sip, NULL);
+	t->rule = policy_match(&t->px->policy, &fx.f);
+	return STEP_NEXT;
+}
+
+static void
+log_decision(const struct ptx *t, const struct policy_decision *d)
+{
+	char rule[32] = "no rule";
+
+	if (d->rule_line != 0)
+		snprintf(rule, sizeof(rule), "rule at line %u", d->rule_line);
+	log_msg(d->rule_line != 0 ? LOG_INFO : LOG_DEBUG,
+	    "tx %llu: %s policy: %s -> %s: %s", t->id, method_name(t->sip),
+	    rule, policy_verdict_name(d->verdict), d->reason);
+}
+
+static enum step
+challenge(struct ptx *t, enum sipchallenge_kind kind,
+    const char *const *missing, size_t nmissing)
+{
+	struct proxy *px = t->px;
+	const char *why, *phrase;
+	int status;
+
+	if (!ratelimit_take(px->ch_rl, source_of(t), now_ms()))
+		return busy(t, "challenge rate limit");
+	if (sipchallenge_send(px->chal, agent_nta(px->agent), t->irq, kind,
+	    missing, nmissing, &why) == -1) {
+		log_error("tx %llu: cannot make the challenge: %s", t->id, why);
+		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
+	}
+	status = sipchallenge_status(px->chal, kind, &phrase);
+	log_info("tx %llu: %s answered %d %s", t->id, method_name(t->sip),
+	    status, phrase);
+	return STEP_DONE;
+}
+
+/* Digest 5.1 step 6: challenge, refuse, or let it through unchanged. */
+static enum step
+stage_decide(struct ptx *t)
+{
+	struct facts fx;
+	struct policy_decision d;
+
+	facts_fill(&fx, t->req, t->sip, t->sip, t->insp != NULL &&
+	    inspect_result(t->insp) == INSPECT_DONE ? t->insp : NULL);
+	d = policy_decide(&t->px->policy, &fx.f);
+	log_decision(t, &d);
+	switch (d.verdict) {
+	case POLICY_CHALLENGE_496:
+		return challenge(t, SIPCHALLENGE_496, d.missing,
+		    d.whole_body ? 0 : d.nmissing);
+	case POLICY_CHALLENGE_495:
+		return challenge(t, SIPCHALLENGE_495, NULL, 0);
+	case POLICY_REJECT_403:
+		return reply(t, SIP_403_FORBIDDEN);
+	case POLICY_TERMINATE:
+		if (t->is_ack)
+			t->terminate = d.reason;
+		return STEP_NEXT;
+	default:
+		return STEP_NEXT;
+	}
+}
 
 /* Map the decrypt stage's outcome onto the SIP transaction. */
 static enum step
 after_inspect(struct ptx *t, enum inspect_status st)
 {
-	char line[1024], ra[16];
+	char line[1024];
 
+	if (t->is_ack && st != INSPECT_DONE && st != INSPECT_PENDING) {
+		log_info("tx %llu: ACK not inspected: %s", t->id,
+		    inspect_reason(t->insp));
+		return STEP_NEXT; /* an ACK cannot be refused */
+	}
 	switch (st) {
 	case INSPECT_DONE:
 		log_info("tx %llu: %s inspected: %s", t->id,
@@ -528,12 +686,8 @@ after_inspect(struct ptx *t, enum inspect_status st)
 		    inspect_reason(t->insp));
 		return reply(t, 400, "Bad Request Body");
 	case INSPECT_BUSY:
-		snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
-		log_info("tx %llu: %s answered 503: crypto queue full", t->id,
-		    method_name(t->sip));
-		nta_incoming_treply(t->irq, SIP_503_SERVICE_UNAVAILABLE,
-		    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
-		return STEP_DONE;
+	case INSPECT_RATE_LIMITED:
+		return busy(t, inspect_reason(t->insp));
 	default:
 		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	}
@@ -551,27 +705,47 @@ inspect_done(struct inspect *in, void *arg)
 	run_stages(t);
 }
 
+/* Only an active rule looks at bodies (digest 5.1 step 1). */
+static int
+to_inspect(const struct ptx *t, const sip_t *sip)
+{
+	return t->rule != NULL && t->rule->active && sip->sip_payload != NULL &&
+	    sip->sip_payload->pl_len > 0;
+}
+
+/* The decrypt stage's view of msg (the request or a response). */
+static void
+inspect_input_of(struct ptx *t, msg_t *msg, struct inspect_input *in,
+    struct label_field *labels)
+{
+	const sip_t *sip = sip_object(msg);
+
+	memset(in, 0, sizeof(*in));
+	in->top.content_type = header_text(msg, sip->sip_content_type);
+	in->top.content_disposition = header_text(msg,
+	    sip->sip_content_disposition);
+	in->top.content_id = unknown_header(sip, "Content-ID");
+	in->top.content_transfer_encoding = unknown_header(sip,
+	    "Content-Transfer-Encoding");
+	in->body = sip->sip_payload->pl_data;
+	in->len = sip->sip_payload->pl_len;
+	in->labels = labels;
+	in->nlabels = label_fields(t->px->conf, sip, labels, MAX_LABEL_FIELDS);
+	in->open_unlabelled = t->rule->open_unlabelled;
+}
+
 /* Open what the UA labelled for us; the body itself is never changed. */
 static enum step
 stage_inspect(struct ptx *t)
 {
-	const sip_t *sip = t->sip;
 	struct label_field labels[MAX_LABEL_FIELDS];
 	struct inspect_input in;
 
-	memset(&in, 0, sizeof(in));
-	if (sip->sip_payload == NULL || sip->sip_payload->pl_len == 0)
+	if (!to_inspect(t, t->sip))
 		return STEP_NEXT;
-	in.top.content_type = header_text(t, sip->sip_content_type);
-	in.top.content_disposition = header_text(t,
-	    sip->sip_content_disposition);
-	in.top.content_id = unknown_header(sip, "Content-ID");
-	in.top.content_transfer_encoding = unknown_header(sip,
-	    "Content-Transfer-Encoding");
-	in.body = sip->sip_payload->pl_data;
-	in.len = sip->sip_payload->pl_len;
-	in.labels = labels;
-	in.nlabels = label_fields(sip, labels, MAX_LABEL_FIELDS);
+	inspect_input_of(t, t->req, &in, labels);
+	in.may_decrypt = may_decrypt;
+	in.may_decrypt_arg = t;
 	return after_inspect(t, inspect_start(t->px->inspector, &in,
 	    inspect_done, t, &t->insp));
 }
@@ -579,7 +753,9 @@ stage_inspect(struct ptx *t)
 static enum step (*const stages[])(struct ptx *) = {
 	stage_check,
 	stage_loop,
+	stage_select,
 	stage_inspect,
+	stage_decide,
 	forward,
 };
 
@@ -601,6 +777,27 @@ run_stages(struct ptx *t)
 	}
 }
 
+/*
+ * An ACK for a 2xx is stateless, unless it carries a body policy must
+ * see (digest 5.2: the answer SDP of a late offer): then it goes through
+ * the same selection, inspection and decision, and cannot be refused.
+ */
+static void
+on_ack(struct ptx *t)
+{
+	t->is_ack = 1;
+	if (t->sip->sip_payload == NULL || t->sip->sip_payload->pl_len == 0) {
+		forward_ack(t);
+		ptx_free(t);
+		return;
+	}
+	log_request(t, "received");
+	/* Checks that answer an error do not apply to an ACK. */
+	while (stages[t->stage] != stage_select)
+		t->stage++;
+	run_stages(t);
+}
+
 static int
 on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
     const sip_t *sip)
@@ -608,19 +805,22 @@ on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
 	struct ptx *t;
 
 	(void)leg;
-	if (sip->sip_request->rq_method == sip_method_ack) {
-		forward_ack(px, irq);
-		return 0;
-	}
 	if (sip->sip_request->rq_method == sip_method_cancel)
 		return 481; /* nta matched no transaction for it */
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		if (sip->sip_request->rq_method == sip_method_ack)
+			nta_incoming_destroy(irq);
 		return 500;
+	}
 	t->px = px;
 	t->id = ++px->next_id;
 	t->irq = irq;
 	t->req = nta_incoming_getrequest(irq);
 	t->sip = sip_object(t->req);
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		on_ack(t);
+		return 0;
+	}
 	if (sip->sip_request->rq_method == sip_method_invite)
 		nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 	make_branch(t);
@@ -640,6 +840,10 @@ ptx_free(struct ptx *t)
 	if (t->irq != NULL)
 		nta_incoming_destroy(t->irq);
 	inspect_free(t->insp);
+	inspect_free(t->rinsp);
+	for (; t->rq_n > 0; t->rq_n--, t->rq_first = (t->rq_first + 1) %
+	    RESP_QUEUE)
+		msg_destroy(t->rq[t->rq_first]);
 	if (t->fwd != NULL)
 		msg_destroy(t->fwd);
 	if (t->req != NULL)
@@ -661,6 +865,130 @@ relay_local_failure(struct ptx *t, int status)
 	nta_incoming_treply(t->irq, status, NULL, TAG_END());
 }
 
+/* Hand one response upstream; 1 when it was final (t is done). */
+static int
+relay_response(struct ptx *t, msg_t *resp)
+{
+	int status = sip_object(resp)->sip_status->st_status;
+
+	/* mreply consumes resp; it fails on a response left without Via. */
+	if (nta_incoming_mreply(t->irq, resp) != 0)
+		log_info("tx %llu: cannot relay %d for %s upstream", t->id,
+		    status, method_name(t->sip));
+	if (status < 200)
+		return 0;
+	log_debug("tx %llu: %s relayed %d", t->id, method_name(t->sip),
+	    status);
+	return 1;
+}
+
+/*
+ * Digest 5.2: a response cannot be challenged. Policy says whether to
+ * only log or to end what it belongs to: BYE both sides of the dialog a
+ * 2xx to INVITE made, or CANCEL a call still ringing. resp is relayed
+ * first either way (RFC 3261 16.7: 2xx to INVITE must be).
+ */
+static void
+act_on_response(struct ptx *t, const struct policy_decision *d,
+    const sip_t *invite, const sip_t *rsip, int status)
+{
+	const struct conf *c = t->px->conf;
+	int n;
+
+	if (d->verdict != POLICY_TERMINATE)
+		return;
+	if (t->sip->sip_request->rq_method != sip_method_invite) {
+		log_info("tx %llu: nothing to terminate for %s", t->id,
+		    method_name(t->sip));
+	} else if (status >= 200 && status < 300) {
+		n = terminate_dialog(t->px->agent, invite, rsip, c->ch_496_code,
+		    d->reason);
+		log_info("tx %llu: dialog terminated: %d BYE sent", t->id, n);
+	} else if (status < 200 && t->orq != NULL && !t->canceled) {
+		t->canceled = 1;
+		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
+		    TAG_END()));
+		log_info("tx %llu: call canceled", t->id);
+	}
+}
+
+/* Decide on and relay the oldest waiting response; 1 when t is gone. */
+static int
+release_response(struct ptx *t)
+{
+	msg_t *resp = t->rq[t->rq_first], *keep;
+	const sip_t *rsip = sip_object(resp);
+	int status = rsip->sip_status->st_status, final;
+	struct policy_decision d;
+	struct facts fx;
+	char line[1024];
+
+	t->rq_first = (t->rq_first + 1) % RESP_QUEUE;
+	t->rq_n--;
+	if (t->rinsp == NULL)
+		return relay_response(t, resp) ? (ptx_free(t), 1) : 0;
+	if (inspect_result(t->rinsp) == INSPECT_DONE)
+		log_info("tx %llu: %s %d inspected: %s", t->id,
+		    method_name(t->sip), status, inspect_summary(t->rinsp,
+		    line, sizeof(line)));
+	else
+		log_info("tx %llu: %s %d not inspected: %s", t->id,
+		    method_name(t->sip), status, inspect_reason(t->rinsp));
+	facts_fill(&fx, t->req, t->sip, rsip,
+	    inspect_result(t->rinsp) == INSPECT_DONE ? t->rinsp : NULL);
+	d = policy_decide(&t->px->policy, &fx.f);
+	log_msg(d.rule_line != 0 ? LOG_INFO : LOG_DEBUG,
+	    "tx %llu: %s %d policy: rule at line %u -> %s: %s", t->id,
+	    method_name(t->sip), status, d.rule_line,
+	    policy_verdict_name(d.verdict), d.reason);
+	inspect_free(t->rinsp);
+	t->rinsp = NULL;
+	keep = msg_ref_create(resp); /* the dialog's data, past mreply */
+	final = relay_response(t, resp);
+	act_on_response(t, &d, t->sip, sip_object(keep), status);
+	msg_destroy(keep);
+	if (final)
+		ptx_free(t);
+	return final;
+}
+
+static void pump_responses(struct ptx *t);
+
+static void
+response_inspected(struct inspect *in, void *arg)
+{
+	struct ptx *t = arg;
+
+	(void)in;
+	t->rbusy = 0;
+	if (!release_response(t))
+		pump_responses(t);
+}
+
+/* Responses leave in the order they came, each after its inspection. */
+static void
+pump_responses(struct ptx *t)
+{
+	struct label_field labels[MAX_LABEL_FIELDS];
+	struct inspect_input in;
+	msg_t *resp;
+
+	while (t->rq_n > 0 && !t->rbusy) {
+		resp = t->rq[t->rq_first];
+		if (to_inspect(t, sip_object(resp))) {
+			inspect_input_of(t, resp, &in, labels);
+			if (inspect_start(t->px->inspector, &in,
+			    response_inspected, t, &t->rinsp) ==
+			    INSPECT_PENDING) {
+				t->rbusy = 1;
+				return;
+			}
+		}
+		if (release_response(t))
+			return;
+	}
+}
+
 static int
 on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip)
 {
@@ -678,16 +1006,15 @@ on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip)
 		return 0;
 	resp = nta_outgoing_getresponse(orq);
 	sip_via_remove(resp, sip_object(resp));
-	/* mreply consumes resp; it fails on a response left without Via. */
-	if (nta_incoming_mreply(t->irq, resp) != 0)
-		log_info("tx %llu: cannot relay %d for %s upstream", t->id,
-		    status, method_name(t->sip));
-	if (status >= 200) {
-		log_debug("tx %llu: %s relayed %d", t->id, method_name(t->sip),
-		    status);
-		/* Later 2xx retransmissions arrive stray and go stateless. */
-		ptx_free(t);
+	if (t->rq_n == RESP_QUEUE) {
+		log_info("tx %llu: %d dropped: too many responses waiting",
+		    t->id, status);
+		msg_destroy(resp);
+		return 0;
 	}
+	/* Later 2xx retransmissions arrive stray and go stateless. */
+	t->rq[(t->rq_first + t->rq_n++) % RESP_QUEUE] = resp;
+	pump_responses(t);
 	return 0;
 }
 
@@ -772,6 +1099,32 @@ load_keys(struct proxy *px)
 	return 0;
 }
 
+static int
+load_policy(struct proxy *px)
+{
+	const struct conf *c = px->conf;
+	char err[512];
+
+	px->policy.rules = c->policy_rules;
+	px->policy.nrules = c->npolicy_rules;
+	if ((px->chal = sipchallenge_new(c, err, sizeof(err))) == NULL) {
+		log_error("cannot load the challenge keys: %s", err);
+		return -1;
+	}
+	px->ch_rl = ratelimit_new(c->ch_rate, c->ch_burst, RATELIMIT_SOURCES);
+	px->dec_rl = ratelimit_new(c->decrypt_rate, c->decrypt_burst,
+	    RATELIMIT_SOURCES);
+	if (px->ch_rl == NULL || px->dec_rl == NULL) {
+		log_error("cannot set up the rate limits: out of memory");
+		return -1;
+	}
+	if (c->npolicy_rules > 0)
+		log_info("policy: %zu rule(s); challenges %s, warn-agent %s",
+		    c->npolicy_rules, c->ch_legacy_unsigned ?
+		    "unsigned (legacy)" : "signed", c->ch_warn_agent);
+	return 0;
+}
+
 /* Threads do not survive daemon()'s fork: start them afterwards. */
 int
 proxy_start(struct proxy *px)
@@ -816,7 +1169,7 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 		log_error("cannot create the default SIP leg");
 		goto fail;
 	}
-	if (load_keys(px) == -1)
+	if (load_keys(px) == -1 || load_policy(px) == -1)
 		goto fail;
 	return px;
 fail:
@@ -833,6 +1186,9 @@ proxy_free(struct proxy *px)
 	workers_free(px->workers);
 	inspector_free(px->inspector);
 	cms_keys_free(px->keys);
+	sipchallenge_free(px->chal);
+	ratelimit_free(px->ch_rl);
+	ratelimit_free(px->dec_rl);
 	if (px->leg != NULL)
 		nta_leg_destroy(px->leg);
 	agent_free(px->agent);

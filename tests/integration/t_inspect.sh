@@ -29,6 +29,10 @@ inspect: {
   workers = 2;
   content_ciphers = [ "aes-128-cbc", "aes-128-gcm", "aes-256-gcm" ];
 };
+# Inspect everything labelled, refuse nothing: the decrypt stage on its own.
+policy: { rules = ( { reject_on_labelled_failure = false; open_unlabelled = false;
+                      on_bad_signature = "forward-and-log"; } ); };
+challenge: { mode = "legacy-unsigned"; };
 CONF
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts with two decryption keys"

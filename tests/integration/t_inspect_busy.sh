@@ -23,6 +23,10 @@ inspect: {
   queue = 4;
   retry_after = 7;
 };
+# Inspect everything labelled, refuse nothing: the decrypt stage on its own.
+policy: { rules = ( { reject_on_labelled_failure = false; open_unlabelled = false;
+                      on_bad_signature = "forward-and-log"; } ); };
+challenge: { mode = "legacy-unsigned"; };
 CONF
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy with one crypto thread and a queue of 4"

@@ -85,10 +85,25 @@ put_file(const char *name, mode_t mode, const char *text)
 	return files[nfiles++];
 }
 
+/* Appended to every test file while set: the policy tests need a
+ * challenge group so that their active rules are complete. */
+static char *conf_tail;
+
 static const char *
 put_conf(const char *text)
 {
-	return put_file("t.conf", 0644, text);
+	char *both;
+	const char *p;
+
+	if (conf_tail == NULL)
+		return put_file("t.conf", 0644, text);
+	if (asprintf(&both, "%s%s", text, conf_tail) < 0) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	p = put_file("t.conf", 0644, both);
+	free(both);
+	return p;
 }
 
 static struct conf *
@@ -1669,6 +1684,154 @@ cleanup(void)
 	rmdir(tmpdir);
 }
 
+static void
+set_challenge_tail(void)
+{
+	const char *cert = put_file("enc.pem", 0644, "certificate\n");
+
+	if (asprintf(&conf_tail, "challenge: { mode = \"legacy-unsigned\"; "
+	    "encryption_certificate = \"%s\"; };\n", cert) < 0) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+}
+
+static void
+test_challenge(void)
+{
+	struct conf *c;
+	const char *cert = put_file("sign.pem", 0644, "certificate\n");
+	const char *key = put_file("sign.key", 0600, "key\n");
+	const char *enc = put_file("enc.pem", 0644, "certificate\n");
+	const char *chain = put_file("chain.pem", 0644, "certificate\n");
+
+	c = load_ok("challenge defaults", "policy: { rules = ( { active = "
+	    "false; } ); };\n");
+	if (c != NULL) {
+		T_OK(c->ch_signing_certificate == NULL && c->ch_signing_key ==
+		    NULL && c->nch_signing_chain == 0, "no signing key");
+		T_OK(c->ch_encryption_certificate == NULL, "no certificate");
+		T_EQ_INT(c->ch_legacy_unsigned, 0, "signed by default");
+		T_EQ_INT(c->ch_sign_495, 1, "495 signed by default");
+		T_EQ_INT(c->ch_base64, 0, "binary parts by default");
+		T_EQ_STR(c->ch_warn_agent, "127.0.0.1",
+		    "warn-agent defaults to the first listener");
+		T_EQ_INT(c->ch_496_code, 496, "496 by default");
+		T_EQ_STR(c->ch_496_phrase, "Proxy Undecipherable", "496 phrase");
+		T_EQ_INT(c->ch_495_code, 495, "495 by default");
+		T_EQ_STR(c->ch_495_phrase, "Signature Required", "495 phrase");
+		T_EQ_INT(c->ch_warn_code, 380, "warn-code 380 by default");
+		T_EQ_INT(c->ch_rate, 10, "challenge rate");
+		T_EQ_INT(c->ch_burst, 20, "challenge burst");
+		T_EQ_INT(c->decrypt_rate, 100, "decrypt rate");
+		T_EQ_INT(c->decrypt_burst, 200, "decrypt burst");
+		T_EQ_INT(c->nlabel_headers, 2, "two label header names");
+		if (c->nlabel_headers == 2) {
+			T_EQ_STR(c->label_headers[0], "Proxy-Inspect-Body",
+			    "label header -06");
+			T_EQ_STR(c->label_headers[1], "Proxy-Required-Body",
+			    "label header -02");
+		}
+	}
+	conf_free(c);
+
+	c = load_ok("challenge full", fmt(
+	    "sip: { own_names = [ \"proxy.example.com\" ]; };\n"
+	    "inspect: { decrypt_rate = 0; decrypt_burst = 3;\n"
+	    "\tlabel_headers = [ \"X-Inspect\" ]; };\n"
+	    "policy: { rules = ( { } ); };\n"
+	    "challenge: {\n"
+	    "\tsigning_certificate = \"%s\"; signing_key = \"%s\";\n"
+	    "\tsigning_chain = [ \"%s\" ]; encryption_certificate = \"%s\";\n"
+	    "\tmode = \"signed\"; sign_495 = false; encoding = \"base64\";\n"
+	    "\twarn_agent = \"[::1]:5061\";\n"
+	    "\tundecipherable_code = 499; undecipherable_phrase = \"Show Me\";\n"
+	    "\tsignature_code = 498; signature_phrase = \"\";\n"
+	    "\twarn_code = 399; rate = 0; burst = 1;\n"
+	    "};\n", cert, key, chain, enc));
+	if (c != NULL) {
+		T_EQ_STR(c->ch_signing_certificate, cert, "signing cert");
+		T_EQ_STR(c->ch_signing_key, key, "signing key");
+		T_EQ_INT(c->nch_signing_chain, 1, "one chain file");
+		T_EQ_STR(c->ch_encryption_certificate, enc, "encryption cert");
+		T_EQ_INT(c->ch_sign_495, 0, "495 unsigned");
+		T_EQ_INT(c->ch_base64, 1, "base64 parts");
+		T_EQ_STR(c->ch_warn_agent, "[::1]:5061", "warn-agent as set");
+		T_EQ_INT(c->ch_496_code, 499, "496 code");
+		T_EQ_STR(c->ch_496_phrase, "Show Me", "496 phrase");
+		T_EQ_INT(c->ch_495_code, 498, "495 code");
+		T_EQ_STR(c->ch_495_phrase, "", "empty 495 phrase");
+		T_EQ_INT(c->ch_warn_code, 399, "warn code");
+		T_EQ_INT(c->ch_rate, 0, "challenge rate unlimited");
+		T_EQ_INT(c->decrypt_rate, 0, "decrypt rate unlimited");
+		T_EQ_INT(c->decrypt_burst, 3, "decrypt burst");
+		T_EQ_INT(c->nlabel_headers, 1, "one label header name");
+	}
+	conf_free(c);
+
+	c = load_ok("challenge certificate from inspect.keys", fmt(
+	    "sip: { own_names = [ \"proxy.example.com\", \"p2\" ]; };\n"
+	    "inspect: { keys = ( { certificate = \"%s\"; key = \"%s\"; } ); };\n"
+	    "policy: { rules = ( { } ); };\n"
+	    "challenge: { mode = \"legacy-unsigned\"; };\n", enc, key));
+	if (c != NULL) {
+		T_EQ_STR(c->ch_encryption_certificate, enc,
+		    "first decryption certificate handed out");
+		T_EQ_STR(c->ch_warn_agent, "proxy.example.com",
+		    "warn-agent defaults to the first own name");
+	}
+	conf_free(c);
+}
+
+static void
+test_challenge_errors(void)
+{
+	EXPECT("active policy without challenge keys",
+	    "policy: {\n\trules = ( { } );\n};\n",
+	    "2: challenge.encryption_certificate: must be set when a policy "
+	    "rule is active and inspect.keys is empty",
+	    "2: challenge.signing_certificate: must be set when a policy "
+	    "rule is active",
+	    "2: challenge.signing_key: must be set when a policy rule is "
+	    "active");
+	EXPECT("empty challenge settings",
+	    "policy: { rules = ( { } ); };\n"
+	    "challenge: {\n\tsigning_certificate = \"\";\n"
+	    "\tsigning_key = \"\";\n\tencryption_certificate = \"\";\n};\n",
+	    "5: challenge.encryption_certificate: must be set when a policy "
+	    "rule is active and inspect.keys is empty",
+	    "3: challenge.signing_certificate: must be set when a policy "
+	    "rule is active",
+	    "4: challenge.signing_key: must be set when a policy rule is "
+	    "active");
+	EXPECT("challenge values",
+	    "inspect: { label_headers = [ \"Proxy Inspect\" ]; decrypt_burst "
+	    "= 0; };\n"
+	    "challenge: {\n"
+	    "\tmode = \"unsigned\"; encoding = \"hex\";\n"
+	    "\twarn_agent = \"a b\"; undecipherable_phrase = \"x\\ny\";\n"
+	    "\tundecipherable_code = 300; warn_code = 400;\n"
+	    "\tsignature_code = 496;\n"
+	    "\tsigning_key = \"/nonexistent/key\";\n"
+	    "};\n",
+	    "1: inspect.label_headers: \"Proxy Inspect\" is not a header name",
+	    "1: inspect.decrypt_burst: 0 is out of range [1..1000000]",
+	    "3: challenge.mode: unknown value \"unsigned\"",
+	    "3: challenge.encoding: unknown value \"hex\"",
+	    "4: challenge.warn_agent: \"a b\" is not a host or host:port",
+	    "4: challenge.undecipherable_phrase: control characters are not "
+	    "allowed",
+	    "5: challenge.undecipherable_code: 300 is out of range [400..699]",
+	    "5: challenge.warn_code: 400 is out of range [300..399]",
+	    "7: challenge.signing_key: cannot read \"/nonexistent/key\": No "
+	    "such file or directory",
+	    "6: challenge.signature_code: must differ from "
+	    "challenge.undecipherable_code");
+	EXPECT("empty label header list",
+	    "inspect: { label_headers = [ ]; };\n",
+	    "1: inspect.label_headers: must not be empty");
+}
+
 int
 main(void)
 {
@@ -1696,10 +1859,15 @@ main(void)
 	test_inspect();
 	test_inspect_errors();
 	test_many_errors();
+	set_challenge_tail();
 	test_policy_defaults();
 	test_policy_full();
 	test_policy_errors();
 	test_policy_match();
+	free(conf_tail);
+	conf_tail = NULL;
+	test_challenge();
+	test_challenge_errors();
 	test_include();
 	test_message_text();
 	test_misc();

@@ -422,6 +422,21 @@ test_matrix(void)
 	d = policy_decide(&p, &f);
 	T_EQ_INT(d.verdict, POLICY_FORWARD, "T12 cid naming nothing skipped");
 
+	/* An ACK meets the rule of its INVITE, not of other methods. */
+	f = request("ACK");
+	{
+		struct policy_rule m = r;
+		static const char *const inv[] = { "INVITE" };
+		static const char *const msg[] = { "MESSAGE" };
+
+		m.methods = inv;
+		m.nmethods = 1;
+		T_OK(policy_rule_matches(&m, &f), "ACK meets an INVITE rule");
+		m.methods = msg;
+		T_OK(!policy_rule_matches(&m, &f),
+		    "ACK does not meet a MESSAGE rule");
+	}
+
 	/* T13: ACK or 2xx carrying undecipherable required SDP. */
 	f = request("ACK");
 	f.in_dialog = 1;

@@ -1,0 +1,35 @@
+/*
+ * terminate.h - end a dialog the proxy let through but whose required
+ * body it could not see (digest 5.2, Q10, on_undecipherable_in_dialog =
+ * terminate): a BYE to each side, sent as the other side would, along the
+ * route set the dialog's Record-Route gave each of them. Needs the proxy
+ * to be record-routed (otherwise in-dialog requests would not pass it and
+ * there would be no route set to use; the BYE then goes straight to the
+ * Contact).
+ */
+#ifndef TERMINATE_H
+#define TERMINATE_H
+
+#include <sofia-sip/sip.h>
+
+struct agent;
+
+/*
+ * invite: the INVITE as received; ok: the 2xx that established the dialog
+ * (Record-Route and Contact of the callee). reason_code/reason_text go into
+ * a Reason header. Returns how many BYEs were sent (0-2); their
+ * transactions clean up after themselves.
+ */
+int terminate_dialog(struct agent *ag, const sip_t *invite, const sip_t *ok,
+    unsigned reason_code, const char *reason_text);
+
+/*
+ * From an ACK (fwd: as forwarded, our Route entries gone): a BYE to the
+ * callee along the rest of the ACK's Route set, and one to the caller's
+ * Contact when the ACK carries one (no Record-Route tells us the caller's
+ * route set). Returns how many BYEs were sent.
+ */
+int terminate_from_ack(struct agent *ag, const sip_t *fwd,
+    unsigned reason_code, const char *reason_text);
+
+#endif /* TERMINATE_H */
