@@ -11,10 +11,12 @@ usage:
       and print its status line (TIMEOUT when none came). A non-2xx final response to an
       INVITE is acknowledged (hop-by-hop ACK) unless --no-ack.
   challenge.py burst udp|tcp PORT TEMPLATE COUNT OUTDIR [WAIT] [--bind ADDR]
+                     [--gap SECONDS]
       COUNT copies of TEMPLATE with @N@ replaced by 0..COUNT-1, sent back to
-      back (one TCP connection, or one UDP socket); each final response is
-      saved as OUTDIR/N.resp (matched by Call-ID); prints "N CODE" lines,
-      "N TIMEOUT" for the requests that got no final response.
+      back (one TCP connection, or one UDP socket), or one every SECONDS
+      with --gap; each final response is saved as OUTDIR/N.resp (matched by
+      Call-ID); prints "N CODE" lines, "N TIMEOUT" for the requests that
+      got no final response.
   challenge.py check REQFILE RESPFILE CAFILE ENCCERT OUTDIR [--signer CERT]
                      [--skew SECONDS] [--base64]
       Check a 495/496 challenge against the request that caused it: the
@@ -327,12 +329,14 @@ def cmd_send(args):
 
 
 def cmd_burst(args):
-    bind = '127.0.0.1'
+    bind, gap = '127.0.0.1', 0.0
     rest = []
     it = iter(args)
     for a in it:
         if a == '--bind':
             bind = next(it)
+        elif a == '--gap':
+            gap = float(next(it))
         else:
             rest.append(a)
     proto, port, tmplf, count, outdir = rest[0], int(rest[1]), rest[2], int(rest[3]), rest[4]
@@ -343,25 +347,20 @@ def cmd_burst(args):
     for i, r in enumerate(reqs):
         byid[one(split_message(r)[1], 'call-id')] = i
     s = opensock(proto, port, bind)
-    if proto == 'tcp':
-        s.sendall(b''.join(reqs))
-    else:
-        for r in reqs:
-            s.send(r)
     got = {}
-    deadline = time.time() + wait
-    buf = b''
-    while len(got) < count and time.time() < deadline:
-        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+    state = {'buf': b''}
+
+    def receive(timeout):
+        r, _, _ = select.select([s], [], [], max(0.0, timeout))
         if not r:
-            break
+            return False
         d = s.recv(65535)
         if not d:
-            break
-        buf += d
-        msgs, buf = read_messages(buf)
+            return False
+        state['buf'] += d
+        msgs, state['buf'] = read_messages(state['buf'])
         if proto == 'udp':
-            buf = b''
+            state['buf'] = b''
         for m in msgs:
             start, hdrs, _ = split_message(m)
             code = status_code(start)
@@ -371,6 +370,20 @@ def cmd_burst(args):
             got[i] = code
             with open(os.path.join(outdir, '%d.resp' % i), 'wb') as f:
                 f.write(m)
+        return True
+
+    if gap <= 0 and proto == 'tcp':
+        s.sendall(b''.join(reqs))
+    else:
+        for r in reqs:
+            s.sendall(r) if proto == 'tcp' else s.send(r)
+            until = time.time() + gap
+            while receive(until - time.time()) and time.time() < until:
+                pass
+    deadline = time.time() + wait
+    while len(got) < count and time.time() < deadline:
+        if not receive(deadline - time.time()):
+            break
     for i in range(count):
         print(i, got.get(i, 'TIMEOUT'))
     return 0

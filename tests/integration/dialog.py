@@ -27,6 +27,7 @@ import socket
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from challenge import (one, read_messages, save_response, split_message,  # noqa: E402
                        status_code, values)
