@@ -11,12 +11,13 @@ usage:
       empty), CONTENT-TYPE and the bytes of BODYFILE. Answer BYE and other
       requests 200 OK. Writes DIR/uas.invite, DIR/uas.ack, DIR/uas.bye (whole
       messages as received). Exits after TIMEOUT seconds (default 20).
-  dialog.py uac PROXYPORT LOCALPORT REQFILE DIR [WAIT]
+  dialog.py uac PROXYPORT LOCALPORT REQFILE DIR [WAIT [ACKBODY CONTENT-TYPE HEADERFILE]]
       Listen on 127.0.0.1:LOCALPORT (TCP, the port of the INVITE's Contact),
       send the INVITE in REQFILE to the proxy over TCP, save the final
       response as DIR/uac.final and print its status line; after a 2xx send
       the ACK (Route from the Record-Route, reversed; request-URI from the
-      Contact) and wait up to WAIT seconds (default 3) for a BYE, on the
+      Contact; with ACKBODY, that body, CONTENT-TYPE and the header lines of
+      HEADERFILE) and wait up to WAIT seconds (default 3) for a BYE, on the
       connection to the proxy or the listening port. A BYE is answered
       200 OK, saved as DIR/uac.bye, and "BYE received" is printed.
 """
@@ -116,6 +117,10 @@ def uas(args):
 def uac(args):
     pport, lport, reqf, d = int(args[0]), int(args[1]), args[2], args[3]
     wait = float(args[4]) if len(args) > 4 else 3
+    ackbody, ackextra = b'', b''
+    if len(args) > 7:
+        ackbody = open(args[5], 'rb').read()
+        ackextra = b'Content-Type: ' + args[6].encode() + b'\r\n' + open(args[7], 'rb').read()
     req = open(reqf, 'rb').read()
     ls = listener(lport)
     s = socket.create_connection(('127.0.0.1', pport), timeout=5)
@@ -149,9 +154,9 @@ def uac(args):
             lines.append('Route: ' + r)
         lines += ['From: ' + one(qh, 'from'), 'To: ' + one(rh, 'to'),
                   'Call-ID: ' + one(qh, 'call-id'),
-                  'CSeq: %s ACK' % one(qh, 'cseq').split()[0],
-                  'Max-Forwards: 70', 'Content-Length: 0']
-        s.sendall(('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1'))
+                  'CSeq: %s ACK' % one(qh, 'cseq').split()[0], 'Max-Forwards: 70']
+        s.sendall(('\r\n'.join(lines) + '\r\n').encode('latin-1') + ackextra +
+                  b'Content-Length: %d\r\n\r\n' % len(ackbody) + ackbody)
         deadline = time.time() + wait
         while bye is None and time.time() < deadline:
             for c, m in serve(ls, conns, bufs, 0.2):

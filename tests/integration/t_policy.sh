@@ -31,8 +31,9 @@ pki_ca "$K" && pki_subca "$K" sub &&
 	PKI_EKU=emailProtection pki_cert "$K/rogue" mallory "email:m@example.com" mallory
 ok $? "test PKI made with openssl (EC and RSA, an intermediate, a CRL)"
 
-# write_conf_policy FILE CHALLENGE-GROUP: the proxy, its rules, and the
-# challenge group given. Each rule's line ends in "# R_name" (rule_line).
+# write_conf_policy FILE CHALLENGE-GROUP [INSPECT-SETTINGS]: the proxy, its
+# rules, and the challenge group given. Each rule's line ends in
+# "# R_name" (rule_line).
 write_conf_policy() {
 	cat > "$1" <<CONF
 log: { level = "debug"; };
@@ -49,6 +50,7 @@ inspect: {
   max_body = 8192;
   workers = 2;
   decrypt_rate = 0;
+  ${3:-}
 };
 policy: {
   rules = (
@@ -66,6 +68,8 @@ policy: {
       on_undecipherable_in_dialog = "log"; },
     { from_users = [ "dterm" ]; required_types = [ "application/sdp" ]; # R_dterm
       on_undecipherable_in_dialog = "terminate"; },
+    { from_users = [ "two" ]; # R_two
+      required_types = [ "application/sdp", "text/plain" ]; },
     { methods = [ "INVITE" ]; from_domains = [ "example.com" ]; # R_sdp
       required_types = [ "application/sdp" ]; },
     { methods = [ "MESSAGE" ]; from_domains = [ "example.com" ]; # R_im
@@ -133,16 +137,17 @@ callid() {
 	sed -n 's/^Call-ID: \(.*\)\r$/\1/p' "$WORK/$1.sip"
 }
 
-# txof NAME: the proxy's transaction number for the request
+# txof NAME [METHOD]: the proxy's transaction number for the request (or
+# for the METHOD request of that call, e.g. its ACK)
 txof() {
-	sed -n "s/^.* tx \([0-9]*\): received [A-Z]* .* call-id $(callid "$1")\$/\1/p" "$PXLOG" | head -1
+	sed -n "s/^.* tx \([0-9]*\): received ${2:-[A-Z]*} .* call-id $(callid "$1")\$/\1/p" "$PXLOG" | head -1
 }
 
-# log_of NAME: the proxy's log lines of that transaction, without the
-# time and level prefix
+# log_of NAME [METHOD]: the proxy's log lines of that transaction, without
+# the time and level prefix
 log_of() {
 	local n
-	n=$(txof "$1")
+	n=$(txof "$1" "${2:-}")
 	[ -n "$n" ] || return 0
 	sed -n 's/^.* e2mproxyd: [a-z]*: //p' "$PXLOG" | grep "^tx $n: "
 }
@@ -161,16 +166,16 @@ status() {
 # a rule name (R_...) or "-" for "no rule"
 policy() {
 	local n want
-	n=$(txof "$1")
+	n=$(txof "$1" "$2")
 	if [ "$3" = - ]; then
 		want="tx $n: $2 policy: no rule -> $4: $5"
 	else
 		want="tx $n: $2 policy: rule at line $(rule_line "$3") -> $4: $5"
 	fi
-	log_of "$1" | grep -qFx "$want"
+	log_of "$1" "$2" | grep -qFx "$want"
 	r=$?
 	ok $r "$1: log says '${want#tx $n: }'"
-	[ $r -eq 0 ] || log_of "$1" | sed 's/^/#   got: /'
+	[ $r -eq 0 ] || log_of "$1" "$2" | sed 's/^/#   got: /'
 }
 
 # warnings NAME [VALUE...]: the response's Warning values, exactly
@@ -249,6 +254,13 @@ ok $? "bodies made with openssl cms -encrypt"
 	cat "$WORK/sdp_bob.p7m"
 	printf -- '\r\n--b4--\r\n'
 } > "$WORK/t4.body"
+# T3: plain text beside an SDP part only Bob can read.
+{
+	printf -- '--b3\r\nContent-Type: text/plain\r\n\r\nhello'
+	printf -- '\r\n--b3\r\nContent-Type: %s\r\nContent-ID: <m1@example.com>\r\n\r\n' "$P7M"
+	cat "$WORK/sdp_bob.p7m"
+	printf -- '\r\n--b3--\r\n'
+} > "$WORK/t3_one.body"
 # T8, T9: sign then encrypt (trusted, untrusted, revoked signer); encrypt
 # then sign (outer signature only); a tampered clear multipart/signed.
 openssl cms -sign -in "$WORK/txt.mime" -signer "$K/alice.pem" -inkey "$K/alice.key" \
@@ -311,6 +323,10 @@ mkreq t2 INVITE alice "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t2_unlabelled INVITE alice "$P7M" "$WORK/sdp_bob.p7m"
 VIA_TP=UDP mkreq t2_udp INVITE alice "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t3 INVITE whole "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
+mkreq t3_two INVITE two "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
+mkreq t3_one INVITE two 'multipart/mixed; boundary=b3' "$WORK/t3_one.body" \
+	'Proxy-Inspect-Body: proxy.test;cid="m1@example.com"\r\n'
+mkreq t3_integ MESSAGE integ "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
 mkreq t4 INVITE alice 'multipart/mixed; boundary=b4' "$WORK/t4.body" \
 	'Content-ID: <mx@example.com>\r\nProxy-Inspect-Body: proxy.test;cid="mx@example.com",cid="m1@example.com"\r\n'
 mkreq t5 INVITE alice "$P7M" "$WORK/sdp_old.p7m" "$LABEL"
@@ -368,7 +384,7 @@ PIDS="$PIDS $!"
 sleep 0.3
 
 # All requests one after the other, then the assertions.
-send_all tcp t1 t2 t2_unlabelled t3 t4 t5 t8 t8_signed t8_outer t9_rogue \
+send_all tcp t1 t2 t2_unlabelled t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \
 	t9_revoked t9_tampered t9_forward t10 t10_forward t10_nobody t11 \
 	t11_open nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
 send_all udp t6 t7
@@ -378,7 +394,7 @@ python3 "$CHAL" each "$WORK" t2_udp -- send udp "$PX_PORT" @.sip @.resp --no-ack
 	--bind "127.0.0.1:$UAC_PORT" 5
 python3 "$CHAL" each "$WORK" t2_udp -- send udp "$PX_PORT" @.sip @.again --no-ack \
 	--bind "127.0.0.1:$UAC_PORT" 5
-check_all t2 t2_unlabelled t2_udp t3 t5 t6 t7 t8 t8_outer t15_corrupt
+check_all t2 t2_unlabelled t2_udp t3 t3_two t3_one t3_integ t5 t6 t7 t8 t8_outer t15_corrupt
 
 # T1: shared EnvelopedData (proxy + Bob), labelled SDP: forwarded as is.
 status t1 200
@@ -396,6 +412,8 @@ not_forwarded t2
 policy t2 INVITE R_sdp 496 "labelled body undecipherable"
 grep -q '^Date: ' "$WORK/t2.resp" && grep -q '^To: <sip:bob@example.com>;tag=..*' "$WORK/t2.resp"
 ok $? "t2: the 496 has a Date and a To tag"
+! grep -q "forwarded ACK .* call-id $(callid t2)\$" "$PXLOG"
+ok $? "t2: the ACK for the 496 was absorbed by the proxy, not forwarded"
 status t2_unlabelled 496
 warnings t2_unlabelled "$W_SDP"
 challenge t2_unlabelled
@@ -412,6 +430,20 @@ status t3 496
 warnings t3
 challenge t3
 policy t3 INVITE R_whole 496 "labelled body undecipherable"
+# One Warning per missing PRMB type, in the rule's order; a type visible
+# in plain text is not asked for; reading plus integrity: no type Warning.
+status t3_two 496
+warnings t3_two "$W_SDP" "$W_TXT"
+challenge t3_two
+policy t3_two INVITE R_two 496 "labelled body undecipherable"
+status t3_one 496
+warnings t3_one "$W_SDP"
+challenge t3_one
+policy t3_one INVITE R_two 496 "labelled body undecipherable"
+status t3_integ 496
+warnings t3_integ
+challenge t3_integ
+policy t3_integ MESSAGE R_integ 496 "labelled body undecipherable"
 
 # T4: a part for the proxy (opened) and one for Bob (closed): no 496.
 status t4 200
@@ -511,16 +543,25 @@ forwarded t12_7_open
 # to alice only, labelled for the proxy): no error response, the 200 goes
 # through byte-identical; "log" logs it, "terminate" also sends BYE to both.
 printf 'Content-ID: <a1@example.com>\r\nProxy-Inspect-Body: proxy.test;cid="a1@example.com"\r\n' > "$WORK/answer.hdr"
-dialog() { # dialog NAME FROM UAS-PORT UAC-PORT BYE-WAIT
-	local f
+# dialog NAME FROM UAS-PORT UAC-PORT BYE-WAIT [INVITE-BODY [ANSWER ANSWER-HDR
+# [ACK-BODY ACK-HDR]]]: one call; the UAS answers ANSWER (default the
+# encrypted answer.p7m with its label), the caller ACKs with ACK-BODY.
+dialog() {
+	local f ack=()
 	mkdir -p "$WORK/$1"
 	python3 "$TOP_SRCDIR/tests/integration/dialog.py" uas "$3" "$WORK/$1" \
-		"$WORK/answer.p7m" "$P7M" "$WORK/answer.hdr" 15 &
+		"${7:-$WORK/answer.p7m}" "$([ -n "${7:-}" ] && echo application/sdp || echo "$P7M")" \
+		"${8:-$WORK/answer.hdr}" 15 &
 	PIDS="$PIDS $!"
 	sleep 0.4
-	RURI_PORT=$3 CONTACT_PORT=$4 mkreq "$1" INVITE "$2" application/sdp "$WORK/sdp.body"
+	if [ -n "${6-$WORK/sdp.body}" ]; then
+		RURI_PORT=$3 CONTACT_PORT=$4 mkreq "$1" INVITE "$2" application/sdp "${6-$WORK/sdp.body}"
+	else
+		RURI_PORT=$3 CONTACT_PORT=$4 mkreq "$1" INVITE "$2" "" ""
+	fi
+	[ -n "${9:-}" ] && ack=("$9" "$P7M" "${10}")
 	python3 "$TOP_SRCDIR/tests/integration/dialog.py" uac "$PX_PORT" "$4" "$WORK/$1.sip" \
-		"$WORK/$1" "$5" > "$WORK/$1.uac.out" 2>&1
+		"$WORK/$1" "$5" "${ack[@]}" > "$WORK/$1.uac.out" 2>&1
 	for f in "" .body .warning .content-type; do
 		cp "$WORK/$1/uac.final$f" "$WORK/$1.resp$f" 2>/dev/null || : > "$WORK/$1.resp$f"
 	done
@@ -546,6 +587,42 @@ ok $? "t13_term: the proxy sent BYE to the caller"
 sleep 0.5
 grep -q "^Call-ID: $(callid t13_term)" "$WORK/t13_term/uas.bye" 2>/dev/null
 ok $? "t13_term: the proxy sent BYE to the callee"
+
+# T13 for an ACK: the offer in the 200 (plain), the answer in the ACK,
+# encrypted to Bob only and labelled for the proxy: the ACK reaches Bob
+# unchanged and is logged; with "terminate" both sides get a BYE.
+: > "$WORK/empty.hdr"
+enc "$WORK/ack.p7m" "$WORK/sdp.mime" uas
+printf 'Content-ID: <k1@example.com>\r\nProxy-Inspect-Body: proxy.test;cid="k1@example.com"\r\n' > "$WORK/ack.hdr"
+dialog t13_ack_log dlog $((BASE + 16)) $((BASE + 17)) 1 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
+	"$WORK/ack.p7m" "$WORK/ack.hdr"
+status t13_ack_log 200
+sleep 0.3
+python3 "$CHAL" body "$WORK/t13_ack_log/uas.ack" "$WORK/t13_ack_log.ackbody" 2>/dev/null
+cmp -s "$WORK/ack.p7m" "$WORK/t13_ack_log.ackbody"
+ok $? "t13_ack_log: the ACK reached the callee, body byte-identical"
+grep -q "ACK policy: rule at line $(rule_line R_dlog) -> forward: required body undecipherable, forwarded\$" "$PXLOG"
+ok $? "t13_ack_log: log says the ACK's required body was undecipherable, forwarded (rule R_dlog)"
+[ ! -f "$WORK/t13_ack_log/uas.bye" ] && [ ! -f "$WORK/t13_ack_log/uac.bye" ]
+ok $? "t13_ack_log: no BYE"
+# With "terminate": the ACK carries the caller's Contact in the first
+# call, none in the second (Contact is optional in an ACK, RFC 3261
+# table 3); both sides must get a BYE either way.
+{ cat "$WORK/ack.hdr"; printf 'Contact: <sip:dterm@127.0.0.1:%s;transport=tcp>\r\n' $((BASE + 19)); } \
+	> "$WORK/ack_contact.hdr"
+dialog t13_ack_term dterm $((BASE + 18)) $((BASE + 19)) 3 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
+	"$WORK/ack.p7m" "$WORK/ack_contact.hdr"
+dialog t13_ack_nocontact dterm $((BASE + 2)) $((BASE + 3)) 3 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
+	"$WORK/ack.p7m" "$WORK/ack.hdr"
+sleep 0.5
+for n in t13_ack_term t13_ack_nocontact; do
+	status $n 200
+	policy $n ACK R_dterm terminate "required body undecipherable, dialog terminated"
+	grep -q "^Call-ID: $(callid $n)" "$WORK/$n/uas.bye" 2>/dev/null
+	ok $? "$n: the proxy sent BYE to the callee"
+	grep -q "^Call-ID: $(callid $n)" "$WORK/$n/uac.bye" 2>/dev/null
+	ok $? "$n: the proxy sent BYE to the caller"
+done
 
 # T14: freshness. Every check above compared the sipfrag with the request
 # and signingTime and Date with now. A 496 body replayed into another
@@ -595,6 +672,10 @@ ok $? "t16_large: no decryption attempted"
 status t16_deep 400
 ! log_of t16_deep | grep -q 'inspected:'
 ok $? "t16_deep: no decryption attempted"
+log_of t16_deep | grep -q 'bad body: MIME nesting too deep$'
+r=$?
+ok $r "t16_deep: the log names the reason (bad body: MIME nesting too deep)"
+[ $r -eq 0 ] || log_of t16_deep | grep 'bad body' | sed 's/^/#   got: /'
 
 if grep -q 'meet me at noon' "$PXLOG"; then r=1; else r=0; fi
 ok $r "no plaintext in the log"
@@ -610,13 +691,15 @@ write_conf_policy "$CONF" "challenge: {
   undecipherable_code = 499; undecipherable_phrase = \"Show Me The Body\";
   signature_code = 498; signature_phrase = \"Sign It\"; warn_code = 381;
   rate = 0;
-};"
+};" 'label_headers = [ "X-E2M-Inspect" ];'
 PXLOG=$WORK/proxy_b.log
 start_proxy "$CONF" proxy_b
-ok $? "proxy starts with an RSA challenge key, base64, other codes"
-mkreq b_496 MESSAGE alice "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
+ok $? "proxy starts with an RSA challenge key, base64, other codes, another label name"
+mkreq b_496 MESSAGE alice "$P7M" "$WORK/txt_bob.p7m" \
+	'Content-ID: <m1@example.com>\r\nX-E2M-Inspect: proxy.test;cid="m1@example.com"\r\n'
 mkreq b_495 MESSAGE integ text/plain "$WORK/txt.body"
-send_all tcp b_496 b_495
+mkreq b_label_std MESSAGE alice "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
+send_all tcp b_496 b_495 b_label_std
 ENC_CERT=$K/proxy_rsa.pem SIGN_CERT=$K/sign_rsa.pem check_all b_496 -- --base64
 status b_496 499
 head -1 "$WORK/b_496.resp" | grep -q '^SIP/2.0 499 Show Me The Body'
@@ -630,6 +713,10 @@ ok $? "b_495: the configured reason phrase"
 no_body b_495
 warnings b_495
 policy b_495 MESSAGE R_integ 495 "signature required"
+# inspect.label_headers = [ "X-E2M-Inspect" ]: b_496 was labelled with
+# that name; Proxy-Inspect-Body is no label now (the part is unlabelled).
+status b_label_std 499
+policy b_label_std MESSAGE R_im 496 "required body undecipherable"
 
 # ------------- proxy C: legacy-unsigned, only the certificate, no key
 kill "$PX_PID" 2>/dev/null
