@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
@@ -33,6 +34,7 @@
 #include "cms.h"
 #include "conf.h"
 #include "facts.h"
+#include "hop.h"
 #include "inspect.h"
 #include "log.h"
 #include "policy.h"
@@ -40,11 +42,14 @@
 #include "route.h"
 #include "sipchallenge.h"
 #include "terminate.h"
+#include "txmap.h"
 #include "workers.h"
 
 /* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
 #define BRANCH_MAGIC "z9hG4bKe2m"
 #define HEXHASH_LEN 16
+/* RFC 3261 16.6 step 11: Timer C, more than three minutes. */
+#define TIMER_C_SECONDS 185
 /* Responses of one transaction waiting while an earlier one is inspected;
  * more than this many in that time is not a real UAS. */
 #define RESP_QUEUE 16
@@ -63,6 +68,7 @@ struct proxy {
 	struct sipchallenge *chal;
 	struct ratelimit *ch_rl;  /* challenges per source */
 	struct ratelimit *dec_rl; /* decryptions per source */
+	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
 	unsigned long long next_id;
 };
 
@@ -78,6 +84,10 @@ struct ptx {
 	int rule_line;
 	int canceled;
 	int is_ack;                /* an ACK with a body, inspected */
+	int detached;              /* orq let go of: see detach() */
+	msg_t *sent;               /* detached: the INVITE as sent */
+	uint64_t bkey;             /* detached: key in px->detached */
+	struct event *timer_c;     /* detached: no final response in time */
 	const char *terminate;     /* ACK: why to end the dialog, or NULL */
 	size_t stage;              /* next stage to run */
 	const struct policy_rule *rule; /* NULL: no rule, not inspected */
@@ -420,6 +430,7 @@ static int on_ack_cancel(struct ptx *t, nta_incoming_t *irq,
     const sip_t *sip);
 static void ptx_free(struct ptx *t);
 static void forward_ack(struct ptx *t);
+static void cancel_downstream(struct ptx *t);
 
 static enum step
 forward(struct ptx *t)
@@ -446,7 +457,8 @@ forward(struct ptx *t)
 	record_route(t, fsip);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
 	t->orq = nta_outgoing_mcreate(agent_nta(px->agent), on_response, t,
-	    route, t->fwd, NTATAG_BRANCH_KEY(t->branch), TAG_END());
+	    route, t->fwd, NTATAG_BRANCH_KEY(t->branch), NTATAG_PASS_100(1),
+	    TAG_END());
 	if (t->orq == NULL) {
 		log_info("tx %llu: cannot forward %s", t->id,
 		    method_name(t->sip));
@@ -837,6 +849,12 @@ ptx_free(struct ptx *t)
 {
 	if (t->orq != NULL)
 		nta_outgoing_destroy(t->orq);
+	if (t->detached)
+		txmap_del(t->px->detached, t->bkey, t);
+	if (t->timer_c != NULL)
+		event_free(t->timer_c);
+	if (t->sent != NULL)
+		msg_destroy(t->sent);
 	if (t->irq != NULL)
 		nta_incoming_destroy(t->irq);
 	inspect_free(t->insp);
@@ -904,10 +922,8 @@ act_on_response(struct ptx *t, const struct policy_decision *d,
 		n = terminate_dialog(t->px->agent, invite, rsip, c->ch_496_code,
 		    d->reason);
 		log_info("tx %llu: dialog terminated: %d BYE sent", t->id, n);
-	} else if (status < 200 && t->orq != NULL && !t->canceled) {
-		t->canceled = 1;
-		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
-		    TAG_END()));
+	} else if (status < 200 && !t->canceled) {
+		cancel_downstream(t);
 		log_info("tx %llu: call canceled", t->id);
 	}
 }
@@ -989,10 +1005,88 @@ pump_responses(struct ptx *t)
 	}
 }
 
+/* resp goes upstream in turn, with our Via removed. */
+static void
+queue_response(struct ptx *t, msg_t *resp, int status)
+{
+	sip_via_remove(resp, sip_object(resp));
+	if (t->rq_n == RESP_QUEUE) {
+		log_info("tx %llu: %d dropped: too many responses waiting",
+		    t->id, status);
+		msg_destroy(resp);
+		return;
+	}
+	/* Later 2xx retransmissions arrive stray and go stateless. */
+	t->rq[(t->rq_first + t->rq_n++) % RESP_QUEUE] = resp;
+	pump_responses(t);
+}
+
+static uint64_t
+branch_key(const char *branch)
+{
+	return fnv_str(0xcbf29ce484222325ULL, branch);
+}
+
+static int
+has_branch(const void *val, const void *arg)
+{
+	return strcmp(((const struct ptx *)val)->branch, arg) == 0;
+}
+
+/* Timer C: ringing for ever. Give up downstream and upstream. */
+static void
+timer_c_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ptx *t = arg;
+	struct loop *l = t->px->loop;
+
+	(void)fd;
+	(void)what;
+	log_info("tx %llu: no final response in %d s", t->id,
+	    TIMER_C_SECONDS);
+	if (!t->canceled)
+		hop_cancel(agent_nta(t->px->agent), t->sent, t->route_url);
+	relay_local_failure(t, 408);
+	ptx_free(t);
+	loop_kick(l);
+}
+
+/*
+ * nta keeps an INVITE client transaction 32 s after its final response
+ * (Timer D; Sofia has it at 32 s at least whatever T1 is) together with
+ * both messages: most of the proxy's memory under UDP call load. Once the
+ * call is proceeding the transaction has done its part (retransmitting
+ * the INVITE), so let go of it: later responses arrive as strays and are
+ * matched by our branch (on_stray), the non-2xx ACK and the CANCEL are
+ * made by hop.c, and Timer C is ours.
+ */
+static void
+detach(struct ptx *t)
+{
+	struct proxy *px = t->px;
+	struct timeval tv = { TIMER_C_SECONDS, 0 };
+
+	t->bkey = branch_key(t->branch);
+	t->timer_c = evtimer_new(loop_base(px->loop), timer_c_fired, t);
+	if (t->timer_c == NULL || txmap_put(px->detached, t->bkey, t) != 0) {
+		/* Keep nta's transaction: costs memory, not correctness. */
+		if (t->timer_c != NULL)
+			event_free(t->timer_c);
+		t->timer_c = NULL;
+		return;
+	}
+	t->sent = nta_outgoing_getrequest(t->orq);
+	nta_outgoing_destroy(t->orq);
+	t->orq = NULL;
+	t->detached = 1;
+	evtimer_add(t->timer_c, &tv);
+	log_debug("tx %llu: INVITE proceeding, transaction taken over", t->id);
+}
+
 static int
 on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip)
 {
-	msg_t *resp;
+	msg_t *resp = NULL;
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 
 	if (nta_sip_is_internal(sip)) {
@@ -1002,20 +1096,44 @@ on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip)
 		}
 		return 0;
 	}
-	if (status < 101)
-		return 0;
-	resp = nta_outgoing_getresponse(orq);
-	sip_via_remove(resp, sip_object(resp));
-	if (t->rq_n == RESP_QUEUE) {
-		log_info("tx %llu: %d dropped: too many responses waiting",
-		    t->id, status);
-		msg_destroy(resp);
-		return 0;
-	}
-	/* Later 2xx retransmissions arrive stray and go stateless. */
-	t->rq[(t->rq_first + t->rq_n++) % RESP_QUEUE] = resp;
-	pump_responses(t);
+	if (status > 100)
+		resp = nta_outgoing_getresponse(orq);
+	if (status < 200 && !t->canceled &&
+	    t->sip->sip_request->rq_method == sip_method_invite)
+		detach(t);
+	if (resp != NULL)
+		queue_response(t, resp, status);
 	return 0;
+}
+
+/* A response for a detached INVITE, found by our branch. */
+static void
+on_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip)
+{
+	int status = sip->sip_status->st_status;
+
+	if (status <= 100) {
+		msg_destroy(msg);
+		return;
+	}
+	log_debug("tx %llu: %d matched by branch", t->id, status);
+	if (status >= 300)
+		hop_ack(agent_nta(t->px->agent), t->sent, t->route_url, msg);
+	if (status >= 200 && t->timer_c != NULL)
+		evtimer_del(t->timer_c);
+	queue_response(t, msg, status);
+}
+
+static void
+cancel_downstream(struct ptx *t)
+{
+	t->canceled = 1;
+	if (t->orq != NULL)
+		/* The CANCEL's own transaction needs nothing from us. */
+		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
+		    TAG_END()));
+	else if (t->detached)
+		hop_cancel(agent_nta(t->px->agent), t->sent, t->route_url);
 }
 
 static int
@@ -1025,7 +1143,7 @@ on_ack_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
 	if (sip == NULL || sip->sip_request->rq_method != sip_method_cancel)
 		return 0;
 	log_debug("tx %llu: CANCEL received", t->id);
-	if (t->orq == NULL && !t->canceled) {
+	if (t->orq == NULL && !t->detached && !t->canceled) {
 		/* Not forwarded yet (crypto running): end it here. */
 		t->canceled = 1;
 		nta_incoming_treply(t->irq, SIP_487_REQUEST_TERMINATED,
@@ -1033,31 +1151,52 @@ on_ack_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
 		ptx_free(t);
 		return 200;
 	}
-	if (t->orq != NULL && !t->canceled) {
-		t->canceled = 1;
-		/* The CANCEL's own transaction needs nothing from us. */
-		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
-		    TAG_END()));
-	}
+	if (!t->canceled)
+		cancel_downstream(t);
 	return 200;
 }
 
-/* Stray responses: only 2xx to INVITE whose transaction we let go, and
- * only when the top Via is really ours (no reflection for strangers). */
+/* A response to an INVITE we sent: our branch in a Via of ours on top. */
+static int
+ours_to_invite(struct proxy *px, const sip_t *sip)
+{
+	return sip != NULL && sip->sip_status != NULL && sip->sip_cseq != NULL &&
+	    sip->sip_cseq->cs_method == sip_method_invite &&
+	    sip->sip_via != NULL && sip->sip_via->v_branch != NULL &&
+	    strncmp(sip->sip_via->v_branch, BRANCH_MAGIC,
+	    strlen(BRANCH_MAGIC)) == 0 && via_is_me(px, sip->sip_via);
+}
+
+/*
+ * Responses nta matched to no transaction: those of INVITEs we detached
+ * go to their call; once the call is gone, a 2xx retransmission is
+ * forwarded statelessly (RFC 3261 16.7 step 10, only with a Via left for
+ * it: no reflection for strangers) and a non-2xx one is ACKed again.
+ * Anything else is dropped.
+ */
 static int
 on_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 {
-	if (sip != NULL && sip->sip_status != NULL &&
-	    sip->sip_status->st_status >= 200 &&
-	    sip->sip_status->st_status < 300 && sip->sip_cseq != NULL &&
-	    sip->sip_cseq->cs_method == sip_method_invite &&
-	    sip->sip_via != NULL && sip->sip_via->v_next != NULL &&
-	    sip->sip_via->v_branch != NULL &&
-	    strncmp(sip->sip_via->v_branch, BRANCH_MAGIC,
-	    strlen(BRANCH_MAGIC)) == 0 && via_is_me(px, sip->sip_via)) {
+	struct ptx *t;
+	int status;
+
+	if (!ours_to_invite(px, sip)) {
+		msg_destroy(msg);
+		return 0;
+	}
+	t = txmap_find(px->detached, branch_key(sip->sip_via->v_branch),
+	    has_branch, sip->sip_via->v_branch);
+	if (t != NULL) {
+		on_detached_response(t, msg, sip);
+		return 0;
+	}
+	status = sip->sip_status->st_status;
+	if (status >= 200 && status < 300 && sip->sip_via->v_next != NULL) {
 		nta_msg_tsend(nta, msg, NULL, TAG_END());
 		return 0;
 	}
+	if (status >= 300)
+		hop_ack(nta, NULL, NULL, msg);
 	msg_destroy(msg);
 	return 0;
 }
@@ -1112,6 +1251,10 @@ load_policy(struct proxy *px)
 		return -1;
 	}
 	px->ch_rl = ratelimit_new(c->ch_rate, c->ch_burst, RATELIMIT_SOURCES);
+	if ((px->detached = txmap_new()) == NULL) {
+		log_error("cannot set up the transaction map: out of memory");
+		return -1;
+	}
 	px->dec_rl = ratelimit_new(c->decrypt_rate, c->decrypt_burst,
 	    RATELIMIT_SOURCES);
 	if (px->ch_rl == NULL || px->dec_rl == NULL) {
@@ -1189,6 +1332,7 @@ proxy_free(struct proxy *px)
 	sipchallenge_free(px->chal);
 	ratelimit_free(px->ch_rl);
 	ratelimit_free(px->dec_rl);
+	txmap_free(px->detached);
 	if (px->leg != NULL)
 		nta_leg_destroy(px->leg);
 	agent_free(px->agent);
