@@ -356,7 +356,8 @@ for lab in \
 	'Proxy-Inspect-Body: proxy.test;cid=<m1@example.com>' \
 	'Proxy-Inspect-Body: other.test;cid="x1@example.com", proxy.test;cid="m1@example.com"' \
 	'Proxy-Inspect-Body: proxy.test;cid=m1@example.com, other.test;cid=x1@example.com' \
-	'Proxy-Inspect-Body: other.test;cid=<x1@example.com>\r\nProxy-Required-Body: PROXY.Test.;cid="m1@example.com"'; do
+	'Proxy-Inspect-Body: other.test;cid=<x1@example.com>\r\nProxy-Required-Body: PROXY.Test.;cid="m1@example.com"' \
+	'Proxy-Inspect-Body: proxy.test:5060;cid=m1@example.com;foo="a,b;cid=x@y"'; do
 	i=$((i + 1))
 	echo "# t12_$i: $lab"
 	mkreq "t12_${i}_closed" INVITE alice "$P7M" "$WORK/sdp_bob.p7m" "Content-ID: <m1@example.com>\r\n$lab\r\n"
@@ -537,7 +538,7 @@ for n in "${T12[@]}"; do
 		ok $? "$n: one target, m1 opened" ;;
 	esac
 done
-forwarded t12_7_open
+forwarded t12_8_open
 
 # T13: a 200 OK carrying a required SDP the proxy cannot read (encrypted
 # to alice only, labelled for the proxy): no error response, the 200 goes
