@@ -6,6 +6,12 @@
 # against DNS SANs only, or the CN when there is no DNS SAN; it ignores IP
 # SANs, so a certificate for an IP-literal next hop has the IP as CN and
 # no SAN.
+# PKI_KEY=rsa makes an RSA-2048 key instead of EC P-256 (keyUsage then
+# digitalSignature,keyEncipherment); PKI_ISSUER=NAME signs with
+# DIR/NAME.{pem,key} instead of the root CA (an intermediate from pki_subca).
+# pki_subca DIR NAME: an intermediate CA DIR/NAME.{key,pem} under the root.
+# pki_revoke DIR NAME...: revoke DIR/NAME.pem (issued by the root) and write
+# the root's CRL to DIR/ca.crl; pki_crl DIR writes a CRL revoking nothing.
 pki_ca() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$1/ca.key" -out "$1/ca.pem" -days 2 -subj "/CN=e2m test CA" \
@@ -15,13 +21,63 @@ pki_ca() {
 
 pki_cert() {
 	local dir=$1 name=$2 san=$3 cn=${4:-$2} days=${5:-2}
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	local issuer=${PKI_ISSUER:-ca} newkey=ec ku=digitalSignature,keyAgreement
+	local opt=ec_paramgen_curve:P-256
+	if [ "${PKI_KEY:-ec}" = rsa ]; then
+		newkey=rsa:2048 opt=rsa_keygen_bits:2048 ku=digitalSignature,keyEncipherment
+	fi
+	openssl req -newkey "$newkey" -pkeyopt "$opt" -nodes \
 		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$cn" 2>/dev/null &&
 	{ [ -z "$san" ] || printf 'subjectAltName=%s\n' "$san"
-	  printf 'keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=%s\n' \
+	  printf 'keyUsage=critical,%s\nextendedKeyUsage=%s\n' "$ku" \
 		"${PKI_EKU:-serverAuth,clientAuth}"
 	} > "$dir/$name.ext" &&
-	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/$issuer.pem" -CAkey "$dir/$issuer.key" \
 		-CAcreateserial -out "$dir/$name.pem" -days "$days" -extfile "$dir/$name.ext" 2>/dev/null &&
 	chmod 600 "$dir/$name.key"
+}
+
+pki_subca() {
+	local dir=$1 name=$2
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=e2m test $name" 2>/dev/null &&
+	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' \
+		> "$dir/$name.ext" &&
+	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-CAcreateserial -out "$dir/$name.pem" -days 2 -extfile "$dir/$name.ext" 2>/dev/null &&
+	chmod 600 "$dir/$name.key"
+}
+
+# The minimal "openssl ca" database the CRL commands need.
+pki_ca_db() {
+	local dir=$1
+	[ -f "$dir/ca.cnf" ] && return 0
+	: > "$dir/index.txt"
+	echo 01 > "$dir/crlnumber"
+	cat > "$dir/ca.cnf" <<CNF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = $dir/index.txt
+crlnumber = $dir/crlnumber
+certificate = $dir/ca.pem
+private_key = $dir/ca.key
+default_md = sha256
+default_crl_days = 2
+CNF
+}
+
+pki_crl() {
+	pki_ca_db "$1" &&
+	openssl ca -config "$1/ca.cnf" -gencrl -out "$1/ca.crl" 2>/dev/null
+}
+
+pki_revoke() {
+	local dir=$1 name
+	shift
+	pki_ca_db "$dir" || return 1
+	for name in "$@"; do
+		openssl ca -config "$dir/ca.cnf" -revoke "$dir/$name.pem" 2>/dev/null || return 1
+	done
+	pki_crl "$dir"
 }
