@@ -20,6 +20,7 @@
 #include <sofia-sip/su_tag_io.h>
 
 #include "log.h"
+#include "tcpclamp.h"
 
 #define TLS_DIR_MAX 512
 #define STREAM_RCVBUF (32 * 1024) /* the kernel doubles it */
@@ -319,6 +320,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		return NULL;
 	su_home_init(a->home);
 	a->conf = c;
+	tcpclamp_set(STREAM_RCVBUF);
 	/*
 	 * Sofia's message log (whole messages, bodies too) is switched by its
 	 * environment when the transports are created; TPTAG_LOG given to

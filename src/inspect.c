@@ -488,12 +488,15 @@ parse(struct inspect *in, const struct inspect_input *ip)
 {
 	const struct inspector_conf *c = &in->ins->c;
 	const char *err = NULL;
+	enum mime_status mst;
 	size_t i;
 
 	if (ip->len == 0)
 		return INSPECT_DONE;
-	in->result = from_mime(in, mime_parse(&ip->top, ip->body, ip->len,
-	    &c->limits, &in->tree, &err), err);
+	/* Two statements: err is only set once mime_parse() has run. */
+	mst = mime_parse(&ip->top, ip->body, ip->len, &c->limits, &in->tree,
+	    &err);
+	in->result = from_mime(in, mst, err);
 	if (in->result != INSPECT_DONE)
 		return in->result;
 	if (ip->nlabels == 0)

@@ -1,0 +1,23 @@
+/*
+ * tcpclamp.h - a bounded receive buffer for the TCP connections Sofia opens
+ * itself (to next hops).
+ *
+ * Sofia reads all a stream socket has buffered in one go, and every
+ * message parsed from that read keeps the whole read buffer; a server
+ * transaction then holds the message for seconds. The kernel autotunes an
+ * outgoing connection's receive buffer up to net.ipv4.tcp_rmem's maximum
+ * (32 MiB by default), so under load a single relayed response could pin
+ * megabytes (measured: 2000 calls/s over TCP took 670-910 MiB instead of
+ * 180 MiB). Listening sockets are clamped by agent.c; the connections Sofia
+ * makes are not visible to us, so connect(2) is interposed: a stream
+ * socket gets SO_RCVBUF set (which also turns autotuning off) before it
+ * connects. Nothing else is changed.
+ */
+#ifndef TCPCLAMP_H
+#define TCPCLAMP_H
+
+/* Bytes for SO_RCVBUF of every stream socket connected from now on (the
+ * kernel doubles the value); 0 leaves them alone. */
+void tcpclamp_set(int bytes);
+
+#endif /* TCPCLAMP_H */
