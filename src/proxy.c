@@ -69,6 +69,7 @@ struct proxy {
 	struct ratelimit *ch_rl;  /* challenges per source */
 	struct ratelimit *dec_rl; /* decryptions per source */
 	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
+	struct dialogs *dialogs;  /* callers a terminating ACK must reach */
 	unsigned long long next_id;
 };
 
@@ -430,6 +431,7 @@ static int on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip);
 static int on_ack_cancel(struct ptx *t, nta_incoming_t *irq,
     const sip_t *sip);
 static void ptx_free(struct ptx *t);
+static uint64_t now_ms(void);
 static void forward_ack(struct ptx *t);
 static void cancel_downstream(struct ptx *t);
 
@@ -498,8 +500,10 @@ forward_ack(struct ptx *t)
 	}
 	if (t->terminate != NULL)
 		log_info("tx %llu: dialog terminated: %d BYE sent", t->id,
-		    terminate_from_ack(px->agent, fsip, px->conf->ch_496_code,
-		    t->terminate));
+		    terminate_from_ack(px->dialogs, px->agent, fsip,
+		    px->conf->ch_496_code, t->terminate, now_ms()));
+	else
+		dialogs_forget(px->dialogs, fsip, now_ms());
 	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,
 	    t->route_url ? URL_STRING_MAKE(t->route_url) : NULL, fwd,
 	    NTATAG_STATELESS(1), TAG_END());
@@ -929,6 +933,19 @@ act_on_response(struct ptx *t, const struct policy_decision *d,
 	}
 }
 
+/* A terminate rule may have to end this dialog at its ACK, which will
+ * not say how to reach the caller. */
+static void
+remember_caller(const struct ptx *t, const sip_t *rsip, int status)
+{
+	if (status >= 200 && status < 300 && t->rule != NULL &&
+	    t->rule->active && t->rule->on_undecipherable_in_dialog ==
+	    POLICY_INDIALOG_TERMINATE &&
+	    t->sip->sip_request->rq_method == sip_method_invite)
+		dialogs_remember(t->px->dialogs, t->px->agent, t->sip, rsip,
+		    now_ms());
+}
+
 /* Decide on and relay the oldest waiting response; 1 when t is gone. */
 static int
 release_response(struct ptx *t)
@@ -942,8 +959,10 @@ release_response(struct ptx *t)
 
 	t->rq_first = (t->rq_first + 1) % RESP_QUEUE;
 	t->rq_n--;
-	if (t->rinsp == NULL)
+	if (t->rinsp == NULL) {
+		remember_caller(t, rsip, status);
 		return relay_response(t, resp) ? (ptx_free(t), 1) : 0;
+	}
 	if (inspect_result(t->rinsp) == INSPECT_DONE)
 		log_info("tx %llu: %s %d inspected: %s", t->id,
 		    method_name(t->sip), status, inspect_summary(t->rinsp,
@@ -960,6 +979,8 @@ release_response(struct ptx *t)
 	    policy_verdict_name(d.verdict), d.reason);
 	inspect_free(t->rinsp);
 	t->rinsp = NULL;
+	if (d.verdict != POLICY_TERMINATE)
+		remember_caller(t, rsip, status);
 	keep = msg_ref_create(resp); /* the dialog's data, past mreply */
 	final = relay_response(t, resp);
 	act_on_response(t, &d, t->sip, sip_object(keep), status);
@@ -1264,7 +1285,8 @@ load_policy(struct proxy *px)
 		return -1;
 	}
 	px->ch_rl = ratelimit_new(c->ch_rate, c->ch_burst, RATELIMIT_SOURCES);
-	if ((px->detached = txmap_new()) == NULL) {
+	px->dialogs = dialogs_new(c->transaction_timeout_ms);
+	if ((px->detached = txmap_new()) == NULL || px->dialogs == NULL) {
 		log_error("cannot set up the transaction map: out of memory");
 		return -1;
 	}
@@ -1346,6 +1368,7 @@ proxy_free(struct proxy *px)
 	ratelimit_free(px->ch_rl);
 	ratelimit_free(px->dec_rl);
 	txmap_free(px->detached);
+	dialogs_free(px->dialogs);
 	if (px->leg != NULL)
 		nta_leg_destroy(px->leg);
 	agent_free(px->agent);

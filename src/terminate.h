@@ -10,6 +10,9 @@
 #ifndef TERMINATE_H
 #define TERMINATE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <sofia-sip/sip.h>
 
 struct agent;
@@ -23,13 +26,29 @@ struct agent;
 int terminate_dialog(struct agent *ag, const sip_t *invite, const sip_t *ok,
     unsigned reason_code, const char *reason_text);
 
+/* What a terminating ACK needs of its dialog but does not carry. */
+struct dialogs;
+
+/* Entries live linger_ms (the ACK comes within 64*T1 of the 2xx). */
+struct dialogs *dialogs_new(unsigned linger_ms);
+void dialogs_free(struct dialogs *d); /* NULL is fine */
+
+/* After relaying ok, the 2xx to invite: keep how to reach the caller
+ * (its Contact, the Record-Route entries on its side of ours). */
+void dialogs_remember(struct dialogs *d, struct agent *ag,
+    const sip_t *invite, const sip_t *ok, uint64_t now_ms);
+/* The dialog's ACK went through without ending it. */
+void dialogs_forget(struct dialogs *d, const sip_t *ack, uint64_t now_ms);
+size_t dialogs_count(const struct dialogs *d);
+
 /*
  * From an ACK (fwd: as forwarded, our Route entries gone): a BYE to the
- * callee along the rest of the ACK's Route set, and one to the caller's
- * Contact when the ACK carries one (no Record-Route tells us the caller's
- * route set). Returns how many BYEs were sent.
+ * callee along the rest of the ACK's Route set, and one to the caller as
+ * dialogs_remember() kept it, else at the ACK's Contact if any. Returns
+ * how many BYEs were sent.
  */
-int terminate_from_ack(struct agent *ag, const sip_t *fwd,
-    unsigned reason_code, const char *reason_text);
+int terminate_from_ack(struct dialogs *d, struct agent *ag,
+    const sip_t *fwd, unsigned reason_code, const char *reason_text,
+    uint64_t now_ms);
 
 #endif /* TERMINATE_H */
