@@ -12,6 +12,7 @@
  * - Signer certificates are path-validated here, not by CMS_verify(), so
  *   the result can be cached and the X509 error mapped to a status.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,13 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "cms.h"
+#include "cmstpl.h"
 
 struct cache_entry {
 	uint8_t hash[32];
@@ -69,6 +72,7 @@ struct cms_signing_key {
 	X509 *cert;
 	EVP_PKEY *pkey;
 	STACK_OF(X509) *chain;
+	struct cmstpl *tpl; /* detached signatures, fast; NULL: CMS_sign() */
 };
 
 const char *
@@ -1222,6 +1226,11 @@ cms_cert_der_load(const char *file, uint8_t **der, size_t *len, char *err,
 	return 0;
 }
 
+static struct cmstpl *make_template(const struct cms_signing_key *sk);
+static enum cms_status sign_full(const struct cms_signing_key *sk,
+    const uint8_t *data, size_t len, bool detached, uint8_t **der,
+    size_t *der_len);
+
 struct cms_signing_key *
 cms_signing_key_load(const char *cert_file, const char *key_file,
     const char *const *chain_files, size_t nchain, char *err, size_t errsz)
@@ -1255,6 +1264,7 @@ cms_signing_key_load(const char *cert_file, const char *key_file,
 			    chain_files[i]);
 			goto fail;
 		}
+	sk->tpl = make_template(sk);
 	ERR_clear_error();
 	return sk;
 fail:
@@ -1270,11 +1280,13 @@ cms_signing_key_free(struct cms_signing_key *sk)
 	X509_free(sk->cert);
 	EVP_PKEY_free(sk->pkey);
 	sk_X509_pop_free(sk->chain, X509_free);
+	cmstpl_free(sk->tpl);
 	free(sk);
 }
 
-enum cms_status
-cms_sign(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
+/* OpenSSL's CMS_sign(), every attribute built afresh. */
+static enum cms_status
+sign_full(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
     bool detached, uint8_t **der, size_t *der_len)
 {
 	CMS_ContentInfo *cms = NULL;
@@ -1318,4 +1330,67 @@ out:
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return st;
+}
+
+enum cms_status
+cms_sign(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
+    bool detached, uint8_t **der, size_t *der_len)
+{
+	if (sk != NULL && sk->tpl != NULL && detached &&
+	    len <= CMS_MAX_DER * 4 &&
+	    cmstpl_sign(sk->tpl, sk->pkey, data, len, der, der_len) == 0)
+		return CMS_OK;
+	return sign_full(sk, data, len, detached, der, der_len);
+}
+
+/*
+ * The template comes from a signature sign_full() makes over a probe, and
+ * is used only if a signature it makes verifies (signer certificate not
+ * checked: that is the verifier's business, the point is the layout).
+ */
+static struct cmstpl *
+make_template(const struct cms_signing_key *sk)
+{
+	static const uint8_t probe[] = "e2mproxy signing template probe";
+	uint8_t sha[32], *der = NULL, *der2 = NULL;
+	size_t der_len = 0, der2_len = 0;
+	unsigned int n = 0;
+	struct cmstpl *t = NULL;
+	CMS_ContentInfo *cms = NULL;
+	BIO *content = NULL;
+	const unsigned char *q;
+
+	if (!EVP_Digest(probe, sizeof(probe), sha, &n, EVP_sha256(), NULL) ||
+	    sign_full(sk, probe, sizeof(probe), true, &der, &der_len) !=
+	    CMS_OK || (t = cmstpl_new(der, der_len, sha)) == NULL ||
+	    cmstpl_sign(t, sk->pkey, probe, sizeof(probe), &der2,
+	    &der2_len) == -1)
+		goto fail;
+	q = der2;
+	if ((cms = d2i_CMS_ContentInfo(NULL, &q, (long)der2_len)) == NULL ||
+	    (content = BIO_new_mem_buf(probe, sizeof(probe))) == NULL ||
+	    CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY |
+	    CMS_NO_SIGNER_CERT_VERIFY) != 1)
+		goto fail;
+	goto out;
+fail:
+	cmstpl_free(t);
+	t = NULL;
+out:
+	CMS_ContentInfo_free(cms);
+	BIO_free(content);
+	free(der);
+	free(der2);
+	ERR_clear_error();
+	return t;
+}
+
+int
+cms_random(uint8_t *p, size_t n)
+{
+	if (n > INT_MAX || RAND_bytes(p, (int)n) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
 }

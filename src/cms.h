@@ -158,6 +158,9 @@ enum cms_status cms_encrypt(const char *const *recip_cert_files, size_t n,
 int cms_cert_der_load(const char *file, uint8_t **der, size_t *len,
     char *err, size_t errsz);
 
+/* n cryptographically random bytes from OpenSSL's DRBG; 0, or -1. */
+int cms_random(uint8_t *p, size_t n);
+
 /* A signing certificate, its key and chain, parsed once. */
 struct cms_signing_key;
 

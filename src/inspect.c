@@ -52,8 +52,10 @@ struct inspect {
 	const char *reason;
 	struct mime_entity *tree;
 	struct label_set *labels;
-	const char *cids[LABEL_MAX_OWN_CIDS];
-	struct inspect_target targets[LABEL_MAX_OWN_CIDS];
+	/* Sized to the labels found: a request has one or two, and the
+	 * whole allowance would cost every request 70 KB to clear. */
+	const char **cids;
+	struct inspect_target *targets;
 	size_t ntargets, next_target;
 	const struct mime_entity *sig_cursor; /* last entity looked at */
 	int sig_started;
@@ -487,9 +489,9 @@ static enum inspect_status
 parse(struct inspect *in, const struct inspect_input *ip)
 {
 	const struct inspector_conf *c = &in->ins->c;
-	const char *err = NULL;
+	const char *err = NULL, *cids[LABEL_MAX_OWN_CIDS];
 	enum mime_status mst;
-	size_t i;
+	size_t i, n;
 
 	if (ip->len == 0)
 		return INSPECT_DONE;
@@ -503,8 +505,15 @@ parse(struct inspect *in, const struct inspect_input *ip)
 		return INSPECT_DONE;
 	if ((in->labels = label_parse(ip->labels, ip->nlabels)) == NULL)
 		return INSPECT_NOMEM;
-	in->ntargets = label_own_cids(in->labels, c->own_names, c->nown_names,
-	    in->cids, LABEL_MAX_OWN_CIDS);
+	n = label_own_cids(in->labels, c->own_names, c->nown_names, cids,
+	    LABEL_MAX_OWN_CIDS);
+	if (n == 0)
+		return INSPECT_DONE;
+	if ((in->cids = malloc(n * sizeof(*in->cids))) == NULL ||
+	    (in->targets = calloc(n, sizeof(*in->targets))) == NULL)
+		return INSPECT_NOMEM;
+	memcpy(in->cids, cids, n * sizeof(*cids));
+	in->ntargets = n;
 	for (i = 0; i < in->ntargets; i++)
 		snprintf(in->targets[i].cid, sizeof(in->targets[i].cid), "%s",
 		    in->cids[i]);
@@ -546,6 +555,8 @@ inspect_free(struct inspect *in)
 	}
 	mime_free(in->tree);
 	label_free(in->labels);
+	free(in->cids);
+	free(in->targets);
 	free(in);
 }
 

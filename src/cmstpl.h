@@ -1,0 +1,37 @@
+/*
+ * cmstpl.h - detached CMS signatures from a template, for signed
+ * challenges (digest 4.6): the SignedData OpenSSL's CMS_sign() makes for
+ * one key differs between two signatures only in the messageDigest and
+ * signingTime attribute values and in the signature. So one signature made
+ * by OpenSSL at key load is taken apart once, and each challenge patches
+ * the two values, signs the attributes (one EVP_DigestSign) and puts the
+ * DER back together: about a third of CMS_sign()'s cost, nearly all of it
+ * the private-key operation itself. Internal to the crypto modules (takes
+ * OpenSSL types); read-only once built, so threads may share it.
+ */
+#ifndef CMSTPL_H
+#define CMSTPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+struct cmstpl;
+
+/*
+ * probe: DER of a detached SignedData with one SignerInfo whose signed
+ * attributes hold messageDigest = probe_sha256 and a UTCTime signingTime,
+ * and no unsigned attributes. NULL when the layout is anything else (the
+ * caller then keeps using CMS_sign()).
+ */
+struct cmstpl *cmstpl_new(const uint8_t *probe, size_t len,
+    const uint8_t probe_sha256[32]);
+void cmstpl_free(struct cmstpl *t); /* NULL is fine */
+
+/* A detached SignedData over data by pkey (the probe's key), signingTime
+ * now. DER malloc()ed into *der. 0, or -1. */
+int cmstpl_sign(const struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
+    size_t len, uint8_t **der, size_t *der_len);
+
+#endif /* CMSTPL_H */
