@@ -144,6 +144,21 @@ take_signer(struct cmstpl *t, const struct der *sis, const uint8_t sha[32])
 	return t->digest_at != 0 && t->time_at != 0 ? 0 : -1;
 }
 
+/* encapContentInfo (the third field) holds only its content type. */
+static int
+detached(const struct der *sd)
+{
+	struct der f, oid;
+	const uint8_t *p = sd->val;
+	int i;
+
+	for (i = 0; i < 3; i++, p = f.end)
+		if (der_read(p, sd->end, &f) == -1)
+			return 0;
+	return f.tag == V_ASN1_SEQUENCE && der_read(f.val, f.end, &oid) == 0 &&
+	    oid.end == f.end;
+}
+
 struct cmstpl *
 cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32])
 {
@@ -156,6 +171,8 @@ cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32])
 	    !is_oid(&oid, NID_pkcs7_signed) ||
 	    der_read(oid.end, ci.end, &ctx) == -1 ||
 	    der_read(ctx.val, ctx.end, &sd) == -1)
+		goto fail;
+	if (!detached(&sd))
 		goto fail;
 	/* signerInfos is the last field of SignedData. */
 	last.start = NULL;

@@ -11,8 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "challenge.h"
 #include "cms.h"
+#include "cmstpl.h"
 #include "mime.h"
 #include "t.h"
 
@@ -492,6 +495,43 @@ check_refusals(const struct cms_signing_key *sk, const uint8_t *cert,
 	challenge_out_free(&o2);
 }
 
+/* The template takes apart only the layout it knows; anything else is
+ * refused and cms_sign() keeps using OpenSSL's CMS_sign(). */
+static void
+check_template(const struct cms_signing_key *sk, const char *label)
+{
+	static const uint8_t data[] = "template test data";
+	uint8_t sha[32], wrong[32], *der = NULL;
+	size_t len = 0;
+	unsigned int n = 0;
+	struct cmstpl *t;
+	char name[128];
+
+	EVP_Digest(data, sizeof data, sha, &n, EVP_sha256(), NULL);
+	memcpy(wrong, sha, sizeof wrong);
+	wrong[0] ^= 1;
+	T_OK(cms_sign(sk, data, sizeof data, true, &der, &len) == CMS_OK,
+	    "signed for the template checks");
+	t = cmstpl_new(der, len, sha);
+	snprintf(name, sizeof name, "%s: template from a detached signature",
+	    label);
+	T_OK(t != NULL, name);
+	cmstpl_free(t);
+	snprintf(name, sizeof name, "%s: template refuses another digest",
+	    label);
+	T_OK(cmstpl_new(der, len, wrong) == NULL, name);
+	snprintf(name, sizeof name, "%s: template refuses a truncated one",
+	    label);
+	T_OK(cmstpl_new(der, len - 1, sha) == NULL, name);
+	snprintf(name, sizeof name, "%s: template refuses garbage", label);
+	T_OK(cmstpl_new(data, sizeof data, sha) == NULL, name);
+	free(der);
+	/* Carried content (signed-data) is never made from the template. */
+	T_OK(cms_sign(sk, data, sizeof data, false, &der, &len) == CMS_OK &&
+	    cmstpl_new(der, len, sha) == NULL, "signed-data is no template");
+	free(der);
+}
+
 int
 main(void)
 {
@@ -545,6 +585,7 @@ main(void)
 		    CHALLENGE_ENC_BASE64);
 		if (k == 0)
 			check_refusals(sk, cert, cert_len);
+		check_template(sk, k == 0 ? "ecdsa" : "rsa");
 		cms_signing_key_free(sk);
 	}
 
