@@ -1809,7 +1809,7 @@ check_challenge(struct loader *l, const config_t *cfg)
 	const char *missing[3], *why[3];
 	size_t i, n = 0;
 
-	if (c->nlabel_headers == 0 && (c->label_headers = xcalloc(l, 2,
+	if (c->label_headers == NULL && (c->label_headers = xcalloc(l, 2,
 	    sizeof(char *))) != NULL) {
 		c->label_headers[c->nlabel_headers++] = xstrdup(l,
 		    "Proxy-Inspect-Body");
