@@ -2,32 +2,66 @@
 """Send a raw SIP message (bytes from a file) over UDP or TCP and print the
 status line of the first response other than 100 Trying, or TIMEOUT.
 usage: sipraw.py udp|tcp HOST PORT FILE [WAIT_SECONDS]"""
+import re
 import socket
 import sys
+import time
+
+
+def messages(buf):
+    """Split complete messages off the front of a TCP byte stream: returns
+    (list of messages, rest). One read may hold a 100 and the final
+    response together."""
+    out = []
+    while True:
+        end = buf.find(b'\r\n\r\n')
+        if end < 0:
+            return out, buf
+        m = re.search(rb'(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)',
+                      buf[:end])
+        total = end + 4 + (int(m.group(1)) if m else 0)
+        if len(buf) < total:
+            return out, buf
+        out.append(buf[:total])
+        buf = buf[total:]
+
+
+def status(msg):
+    return msg.split(b'\r\n', 1)[0].decode('latin-1')
 
 
 def main():
     proto, host, port, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     wait = float(sys.argv[5]) if len(sys.argv) > 5 else 2.0
     data = open(path, 'rb').read()
+    deadline = time.monotonic() + wait
     if proto == 'udp':
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((host, 0))
-        s.settimeout(wait)
         s.sendto(data, (host, port))
     else:
         s = socket.create_connection((host, port), timeout=wait)
         s.sendall(data)
+    buf = b''
     try:
         while True:
-            reply = s.recv(65535)
-            if not reply:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            line = reply.split(b'\r\n', 1)[0].decode('latin-1')
-            if line.startswith('SIP/2.0 100 '):
-                continue
-            print(line)
-            return
+            s.settimeout(left)
+            chunk = s.recv(65535)
+            if not chunk:
+                break
+            if proto == 'udp':
+                found = [chunk]
+            else:
+                found, buf = messages(buf + chunk)
+            for msg in found:
+                line = status(msg)
+                if line.startswith('SIP/2.0 100 '):
+                    continue
+                print(line)
+                return
     except socket.timeout:
         pass
     print('TIMEOUT')
