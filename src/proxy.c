@@ -85,6 +85,7 @@ struct ptx {
 	int rule_line;
 	int canceled;
 	int is_ack;                /* an ACK with a body, inspected */
+	int trying_sent;           /* INVITE: our 100 went upstream */
 	int detached;              /* orq let go of: see detach() */
 	int detach_tried;
 	msg_t *sent;               /* detached: the INVITE as sent */
@@ -431,6 +432,7 @@ static int on_response(struct ptx *t, nta_outgoing_t *orq, const sip_t *sip);
 static int on_ack_cancel(struct ptx *t, nta_incoming_t *irq,
     const sip_t *sip);
 static void ptx_free(struct ptx *t);
+static void send_trying(struct ptx *t);
 static uint64_t now_ms(void);
 static void forward_ack(struct ptx *t);
 static void cancel_downstream(struct ptx *t);
@@ -458,6 +460,8 @@ forward(struct ptx *t)
 	if (targets_me(t, fsip))
 		return answer_local(t);
 	record_route(t, fsip);
+	/* Before the client transaction exists: its callback may free t. */
+	send_trying(t);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
 	t->orq = nta_outgoing_mcreate(agent_nta(px->agent), on_response, t,
 	    route, t->fwd, NTATAG_BRANCH_KEY(t->branch), NTATAG_PASS_100(1),
@@ -778,6 +782,22 @@ static enum step (*const stages[])(struct ptx *) = {
 
 #define NSTAGES (sizeof(stages) / sizeof(stages[0]))
 
+/*
+ * RFC 3261 16.2: a 100 for an INVITE that will not be answered at once,
+ * because it waits for crypto or goes downstream. One refused on the spot
+ * (496, 403, a rate-limit 503) gets its final response alone: a flood of
+ * refused INVITEs costs one send each, not two.
+ */
+static void
+send_trying(struct ptx *t)
+{
+	if (t->trying_sent || t->sip->sip_request->rq_method !=
+	    sip_method_invite)
+		return;
+	t->trying_sent = 1;
+	nta_incoming_treply(t->irq, SIP_100_TRYING, TAG_END());
+}
+
 static void
 run_stages(struct ptx *t)
 {
@@ -789,8 +809,10 @@ run_stages(struct ptx *t)
 			ptx_free(t);
 			return;
 		}
-		if (s == STEP_WAIT)
+		if (s == STEP_WAIT) {
+			send_trying(t);
 			return;
+		}
 	}
 }
 
@@ -838,8 +860,6 @@ on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
 		on_ack(t);
 		return 0;
 	}
-	if (sip->sip_request->rq_method == sip_method_invite)
-		nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 	make_branch(t);
 	log_request(t, "received");
 	/* From now on a CANCEL reaches us, also while crypto runs. */

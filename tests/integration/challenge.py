@@ -301,6 +301,7 @@ def cmd_send(args):
     s.sendall(req) if proto == 'tcp' else s.send(req)
     deadline = time.time() + wait
     buf = b''
+    prov = []  # provisional status lines, for OUTFILE.provisional
     while time.time() < deadline:
         r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
         if not r:
@@ -315,8 +316,13 @@ def cmd_send(args):
         for m in msgs:
             start = m.split(b'\r\n', 1)[0].decode('latin-1')
             code = status_code(start)
-            if code is None or code < 200:
+            if code is None:
                 continue
+            if code < 200:
+                prov.append(start)
+                continue
+            with open(outf + '.provisional', 'w') as f:
+                f.write(''.join(p + '\n' for p in prov))
             save_response(outf, m)
             if ack and code >= 300 and req.startswith(b'INVITE '):
                 a = make_ack(req, m)

@@ -705,6 +705,14 @@ r=$?
 ok $r "t16_deep: the log names the reason (bad body: MIME nesting too deep)"
 [ $r -eq 0 ] || log_of t16_deep | grep 'bad body' | sed 's/^/#   got: /'
 
+# RFC 3261 16.2: a 100 Trying for an INVITE that is forwarded or waits for
+# crypto; none for one refused on the spot, which gets its final alone.
+grep -q '^SIP/2.0 100 ' "$WORK/t1.resp.provisional"
+ok $? "t1: the forwarded INVITE got a 100 Trying first"
+[ -f "$WORK/t16_large.resp.provisional" ] && [ ! -s "$WORK/t16_large.resp.provisional" ] &&
+	[ -f "$WORK/t16_deep.resp.provisional" ] && [ ! -s "$WORK/t16_deep.resp.provisional" ]
+ok $? "t16: INVITEs refused at once got no 100, only the final response"
+
 if grep -q 'meet me at noon' "$PXLOG"; then r=1; else r=0; fi
 ok $r "no plaintext in the log"
 
