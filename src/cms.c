@@ -761,6 +761,13 @@ describe(X509 *x, struct cms_signer *out)
 			if (!copy_name(out->email, sizeof(out->email),
 			    g->d.rfc822Name))
 				out->names_truncated = true;
+		} else if (g->type == GEN_DNS) {
+			if (out->ndns == CMS_MAX_DNS_NAMES || !copy_name(
+			    out->dns[out->ndns], sizeof(out->dns[0]),
+			    g->d.dNSName))
+				out->names_truncated = true;
+			else
+				out->ndns++;
 		} else if (g->type == GEN_URI && out->uri[0] == '\0') {
 			if (!copy_name(out->uri, sizeof(out->uri),
 			    g->d.uniformResourceIdentifier))
@@ -1021,6 +1028,21 @@ check_signature(CMS_ContentInfo *cms, const uint8_t *data, size_t len,
 }
 
 /* Every signer must pass; the first one is described to the caller. */
+/* The signingTime attribute, or 0. */
+static time_t
+signing_time(CMS_SignerInfo *si)
+{
+	int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+	X509_ATTRIBUTE *a = idx >= 0 ? CMS_signed_get_attr(si, idx) : NULL;
+	ASN1_TYPE *t = a != NULL ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+
+	if (t == NULL || (t->type != V_ASN1_UTCTIME &&
+	    t->type != V_ASN1_GENERALIZEDTIME))
+		return 0;
+	return asn1_to_time(t->type == V_ASN1_UTCTIME ? t->value.utctime :
+	    t->value.generalizedtime);
+}
+
 static enum cms_status
 validate_signers(const struct cms_keys *k, STACK_OF(CMS_SignerInfo) *sis,
     STACK_OF(X509) *certs, struct cms_signer *out, const char **reason)
@@ -1038,6 +1060,8 @@ validate_signers(const struct cms_keys *k, STACK_OF(CMS_SignerInfo) *sis,
 		if (i == 0 && out != NULL) {
 			describe(signer_cert(sis, i), out);
 			out->from_cache = cached;
+			out->signing_time = signing_time(
+			    sk_CMS_SignerInfo_value(sis, i));
 		}
 	}
 	return CMS_OK;
@@ -1393,4 +1417,77 @@ cms_random(uint8_t *p, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+/* RSA keys are encrypted to by key transport, EC keys by agreement. */
+static bool
+allows_encryption(X509 *x, const char **reason)
+{
+	uint32_t ku = X509_get_key_usage(x);
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+
+	if (pk == NULL) {
+		*reason = "no public key";
+		return false;
+	}
+	if (EVP_PKEY_is_a(pk, "RSA")) {
+		if (ku & KU_KEY_ENCIPHERMENT)
+			return true;
+		*reason = "key usage does not allow keyEncipherment";
+	} else if (EVP_PKEY_is_a(pk, "EC")) {
+		if (ku & KU_KEY_AGREEMENT)
+			return true;
+		*reason = "key usage does not allow keyAgreement";
+	} else {
+		*reason = "neither an RSA nor an EC key";
+	}
+	return false;
+}
+
+enum cms_status
+cms_cert_check(const struct cms_keys *k, const uint8_t *der, size_t len,
+    struct cms_signer *out, const char **reason)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	const char *dummy;
+	enum cms_status st = CMS_MALFORMED;
+	int e;
+
+	if (reason == NULL)
+		reason = &dummy;
+	*reason = "malformed certificate";
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (k == NULL || der == NULL || len > CMS_MAX_DER)
+		return CMS_ERROR;
+	/* Exactly one certificate, nothing after it. */
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len)
+		goto out;
+	st = CMS_ERROR;
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_CTX_init(ctx, k->store, x, NULL))
+		goto out;
+	if (X509_verify_cert(ctx) != 1) {
+		e = X509_STORE_CTX_get_error(ctx);
+		st = map_verify_error(e);
+		*reason = e == X509_V_ERR_CERT_REVOKED ? "certificate revoked" :
+		    st == CMS_WEAK_ALGORITHM ?
+		    "weak key or signature in certificate path" :
+		    "certificate path validation failed";
+		goto out;
+	}
+	st = CMS_UNTRUSTED;
+	if (!allows_encryption(x, reason))
+		goto out;
+	if (out != NULL)
+		describe(x, out);
+	*reason = "ok";
+	st = CMS_OK;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_free(x);
+	ERR_clear_error();
+	return st;
 }

@@ -104,12 +104,18 @@ void cms_plain_free(uint8_t *p, size_t len);
 
 /* What cms_verify() reports about the (first) signer. Names that do not fit
  * their buffer, or contain a NUL, are left empty and names_truncated set. */
+#define CMS_MAX_DNS_NAMES 4 /* dNSName SANs kept per certificate */
+
 struct cms_signer {
 	char cn[128];           /* subject commonName, "" if none */
+	char dns[CMS_MAX_DNS_NAMES][256]; /* dNSName SANs, in order */
+	size_t ndns;
 	char email[256];        /* first rfc822Name SAN, "" if none */
 	char uri[256];          /* first uniformResourceIdentifier SAN */
 	uint8_t sha256[32];     /* SHA-256 of the certificate DER */
 	time_t not_after;       /* certificate expiry */
+	time_t signing_time;    /* signed attribute; 0: none (or a plain
+	                           certificate, cms_cert_check()) */
 	bool names_truncated;
 	bool from_cache;        /* path validation skipped (cache hit) */
 };
@@ -137,6 +143,18 @@ enum cms_status cms_verify(const struct cms_keys *keys,
     const uint8_t *sig_der, size_t len, const uint8_t *detached_data,
     size_t data_len, struct cms_signer *out, uint8_t **content,
     size_t *content_len, const char **reason);
+
+/*
+ * A certificate handed out for encryption (the one in a 495/496 challenge,
+ * DER): RFC 5280 path to the trust anchors at the current time, with the
+ * CRLs when loaded, and a key usage that allows encryption to it
+ * (keyEncipherment for RSA, keyAgreement for EC) when the certificate
+ * restricts it. No extended key usage is required (digest Q14). out (may
+ * be NULL) describes it; reason is static text.
+ */
+enum cms_status cms_cert_check(const struct cms_keys *keys,
+    const uint8_t *der, size_t len, struct cms_signer *out,
+    const char **reason);
 
 /* Validated-chain cache counters, for tests and statistics. */
 void cms_cache_stats(const struct cms_keys *keys, size_t *entries,

@@ -751,6 +751,91 @@ test_threads(const struct cms_keys *k)
 	free(sig);
 }
 
+/* name.crt (PEM) as DER, converted by the openssl command line. */
+static uint8_t *
+cert_der(const char *name, size_t *len)
+{
+	char cmd[2048], der[128];
+
+	snprintf(der, sizeof(der), "%s.der", name);
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in '%s/%s.crt' -outform DER "
+	    "-out '%s/%s' 2>/dev/null", dir, name, dir, der);
+	if (system(cmd) != 0)
+		return NULL;
+	return slurp(der, len);
+}
+
+static void
+check_cert(const struct cms_keys *k, const char *name, enum cms_status want,
+    const char *want_reason)
+{
+	struct cms_signer who;
+	const char *reason = NULL;
+	size_t len = 0;
+	uint8_t *der = cert_der(name, &len);
+	char title[256];
+
+	snprintf(title, sizeof(title), "cert_check %s: %s", name,
+	    cms_status_str(want));
+	T_EQ_INT(der != NULL ? (int)cms_cert_check(k, der, len, &who, &reason) :
+	    -1, (int)want, title);
+	snprintf(title, sizeof(title), "  reason: %s", want_reason);
+	T_EQ_STR(reason, want_reason, title);
+	free(der);
+}
+
+/* The certificate a challenge hands out, as a UA checks it (digest 4.6
+ * step 3), and what a UA learns from a signature. */
+static void
+test_cert_check(const struct cms_keys *k, const struct cms_keys *kcrl)
+{
+	struct cms_signer who;
+	const char *reason = NULL;
+	size_t len = 0;
+	uint8_t *der;
+	time_t now = time(NULL);
+
+	check_cert(k, "proxy_ec", CMS_OK, "ok");
+	check_cert(k, "proxy_rsa", CMS_OK, "ok");
+	check_cert(kcrl, "proxy_ec", CMS_OK, "ok");
+	check_cert(k, "stranger", CMS_UNTRUSTED,
+	    "certificate path validation failed");
+	check_cert(k, "signer", CMS_UNTRUSTED,
+	    "key usage does not allow keyAgreement");
+	check_cert(k, "nosign", CMS_UNTRUSTED,
+	    "key usage does not allow keyAgreement");
+	check_cert(kcrl, "revoked", CMS_UNTRUSTED, "certificate revoked");
+
+	der = cert_der("proxy_ec", &len);
+	T_OK(der != NULL && cms_cert_check(k, der, len, &who, NULL) == CMS_OK,
+	    "proxy_ec described");
+	T_EQ_INT(who.ndns, 1, "  one dNSName");
+	T_EQ_STR(who.dns[0], "proxy.example.com", "  dNSName");
+	T_EQ_STR(who.uri, "sip:proxy.example.com", "  URI SAN");
+	T_EQ_INT(who.signing_time, 0, "  a certificate has no signing time");
+	if (der != NULL) {
+		T_EQ_INT(cms_cert_check(k, der, len - 1, &who, &reason),
+		    CMS_MALFORMED, "truncated certificate");
+		T_EQ_INT(cms_cert_check(k, der, 10, &who, &reason),
+		    CMS_MALFORMED, "ten bytes of a certificate");
+		uint8_t *more = malloc(len + 1);
+		if (more != NULL) {
+			memcpy(more, der, len);
+			more[len] = 0;
+			T_EQ_INT(cms_cert_check(k, more, len + 1, &who,
+			    &reason), CMS_MALFORMED,
+			    "bytes after the certificate");
+			free(more);
+		}
+	}
+	free(der);
+
+	T_EQ_INT(verify_file(k, "sig_det_ec.der", 1, &who), CMS_OK,
+	    "signature for its signing time");
+	T_OK(who.signing_time > now - 86400 && who.signing_time < now + 60,
+	    "  signingTime of the signature is today");
+}
+
 int
 main(void)
 {
@@ -812,6 +897,7 @@ main(void)
 	test_keys();
 	test_ciphers();
 	test_verify(k, kcrl);
+	test_cert_check(k, kcrl);
 	test_ours(k);
 	test_threads(k);
 
