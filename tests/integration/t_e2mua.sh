@@ -1,0 +1,96 @@
+#!/bin/bash
+# e2mua, first part (issue 5): MESSAGEs with plain, signed, encrypted,
+# shared and separate bodies through e2mproxyd to a UAS. The proxy's log
+# says what it could open; the UAS's copy of each body is opened and
+# checked with the openssl command line (bodies made by our code, read by
+# the independent tool).
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/pki.sh"
+t_init e2mua 21360
+E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
+K=$WORK
+pki_ca "$K" && pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
+	pki_cert "$K" uas "DNS:uas.test" uas.test &&
+	PKI_EKU=emailProtection pki_cert "$K" alice "email:alice@example.com" alice
+ok $? "test PKI made with openssl"
+
+cat > "$WORK/px.conf" <<CONF
+log: { level = "debug"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
+             { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; } );
+  own_names = [ "proxy.test" ];
+};
+inspect: { keys = ( { certificate = "$K/proxy.pem"; key = "$K/proxy.key"; } );
+           trust_anchors = [ "$K/ca.pem" ]; };
+policy: { rules = ( { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; } ); };
+challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
+CONF
+start_proxy "$WORK/px.conf" proxy
+ok $? "proxy starts"
+mkdir -p "$WORK/uas"
+python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 20 60 &
+PIDS="$PIDS $!"
+# Python takes a while to start here: wait until the UAS accepts.
+for i in $(seq 1 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$UAS_PORT") 2>/dev/null && break
+	sleep 0.1
+done
+
+N=0
+LPORT=$UAC_PORT
+# ua NAME WANT-EXIT ARGS...: one MESSAGE; its JSON line in NAME.json
+ua() {
+	local name=$1 want=$2 rc
+	shift 2
+	LPORT=$((LPORT + 1))
+	"$E2MUA" -t "sip:bob@127.0.0.1:$UAS_PORT;transport=tcp" \
+		-o "sip:127.0.0.1:$PX_PORT;transport=tcp" \
+		-b "sip:127.0.0.1:$LPORT;transport=tcp" -T 5 -m "meet me at noon" \
+		"$@" > "$WORK/$name.json" 2> "$WORK/$name.err"
+	rc=$?
+	[ "$rc" -eq "$want" ]
+	ok $? "$name: exit status $rc, want $want ($(cat "$WORK/$name.json"))"
+}
+logged() {
+	grep -q "$1" "$WORK/proxy.log"
+	ok $? "proxy log: $1"
+}
+
+ua plain 0
+N=$((N + 1))
+grep -q '"status":200' "$WORK/plain.json"
+ok $? "plain: JSON reports 200"
+printf 'meet me at noon' | cmp -s - "$WORK/uas/$N.body"
+ok $? "plain: the UAS got the text"
+
+ua peer_only 1 -e "$K/uas.pem"
+grep -q '"status":496' "$WORK/peer_only.json"
+ok $? "encrypted to the peer only: the proxy answers 496 (not answered yet by e2mua)"
+
+ua shared 0 -s "$K/alice.pem:$K/alice.key" -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem"
+N=$((N + 1))
+logged 'MESSAGE inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 0; visible text/plain; signatures 1 \[valid inside alice <alice@example.com>\]'
+grep -q '"disclosed_to":\["proxy.test"\]' "$WORK/shared.json"
+ok $? "shared: JSON names the proxy it disclosed to"
+grep -qi '^Proxy-Inspect-Body: proxy.test;cid="[0-9a-f]*@e2mua"' "$WORK/uas/$N.head"
+ok $? "shared: the label reached the UAS in canonical form"
+openssl cms -decrypt -binary -inform DER -in "$WORK/uas/$N.body" -recip "$K/uas.pem" \
+	-inkey "$K/uas.key" -out "$WORK/shared.plain" 2>/dev/null &&
+	grep -q '^Content-Type: multipart/signed' "$WORK/shared.plain"
+ok $? "shared: the UAS's copy opens with openssl cms -decrypt, signed inside"
+openssl cms -decrypt -binary -inform DER -in "$WORK/uas/$N.body" -recip "$K/proxy.pem" \
+	-inkey "$K/proxy.key" -out /dev/null 2>/dev/null
+ok $? "shared: the proxy's key opens the same envelope"
+
+ua separate 0 -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem" -S -C
+N=$((N + 1))
+logged 'MESSAGE inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 1; visible text/plain; signatures 0'
+grep -qi '^Content-Type: multipart/mixed' "$WORK/uas/$N.head"
+ok $? "separate: multipart/mixed reached the UAS"
+
+ua usage 2 -x "proxy.test"
+ua no_peer 3 -x "proxy.test=$K/proxy.pem"
+grep -q 'needs an encrypted body' "$WORK/no_peer.err"
+ok $? "disclosing to a proxy without encrypting is refused with a message"
+t_done
