@@ -1491,3 +1491,26 @@ out:
 	ERR_clear_error();
 	return st;
 }
+
+int
+cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
+    char *err, size_t errsz)
+{
+	const unsigned char *p = der;
+	X509 *x = len <= CMS_MAX_DER ? d2i_X509(NULL, &p, (long)len) : NULL;
+	BIO *b = NULL;
+	int ok = 0;
+
+	if (x == NULL || p != der + len)
+		set_err(err, errsz, "not one DER certificate", NULL);
+	else if ((b = BIO_new_file(path, "w")) == NULL)
+		set_err(err, errsz, "cannot write", path);
+	else if (!PEM_write_bio_X509(b, x) || BIO_flush(b) != 1)
+		set_err(err, errsz, "cannot write", path);
+	else
+		ok = 1;
+	BIO_free(b);
+	X509_free(x);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}

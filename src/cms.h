@@ -176,6 +176,11 @@ enum cms_status cms_encrypt(const char *const *recip_cert_files, size_t n,
 int cms_cert_der_load(const char *file, uint8_t **der, size_t *len,
     char *err, size_t errsz);
 
+/* Write one DER certificate as a PEM file (mode 0600 is the caller's
+ * business), for code that takes certificate files. 0, or -1 with err. */
+int cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
+    char *err, size_t errsz);
+
 /* n cryptographically random bytes from OpenSSL's DRBG; 0, or -1. */
 int cms_random(uint8_t *p, size_t n);
 

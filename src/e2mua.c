@@ -4,12 +4,22 @@
  * peer, or also disclosed to named proxies (shared or separate envelopes,
  * labelled), and report the final response as one JSON line.
  *
- * Not yet here (issue 5 still open, and the tool says so when asked for
- * them): answering 495/496 challenges, INVITE, UAS mode, the
- * configuration file and the learned-proxy cache.
+ * A 496 is answered as digest 4.6 tells a UA: the challenge must be the
+ * signed layout, fresh for this very request (uachal.c), signed by a
+ * certificate that validates to the trust anchors (-r) and names the
+ * warn-agent host, hand out an encryption certificate that validates and
+ * names the same host, and that host must be on the allow-list (-a);
+ * only then is the proxy added as a recipient and the MESSAGE sent again
+ * (same Call-ID and From tag, next CSeq, new branch), at most once per
+ * proxy and for at most -n proxies. Anything else ends the run with exit
+ * status 5 and nothing disclosed.
+ *
+ * Not yet here (issue 5 still open, and the usage text says so): 495,
+ * INVITE, UAS mode, the configuration file and the learned-proxy cache.
  *
  * Exit status: 0 for a 2xx, 1 for any other final response, 2 for a bad
- * command line, 3 for a local failure (keys, transport), 4 for a timeout.
+ * command line, 3 for a local failure (keys, transport), 4 for a timeout,
+ * 5 for a challenge refused.
  */
 #define NTA_OUTGOING_MAGIC_T struct ua
 
@@ -24,18 +34,35 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cms.h"
+#include "uachal.h"
 #include "uamsg.h"
 #include "version.h"
 
 enum { EXIT_2XX = 0, EXIT_FINAL = 1, EXIT_USAGE = 2, EXIT_LOCAL = 3,
-	EXIT_TIMEOUT = 4 };
+	EXIT_TIMEOUT = 4, EXIT_REFUSED = 5 };
+
+#define MAX_SKEW 300 /* seconds of Date / signingTime difference */
 
 struct ua {
 	su_root_t *root;
 	int status;
 	char phrase[128];
 	int done;
+	msg_t *resp;          /* the final response */
+};
+
+/* The request's identity across retries (RFC 3261 8.1.3.5). */
+struct call {
+	const char *call_id;
+	const char *from_tag;
+	unsigned cseq;
+	char branch[128];     /* of the last attempt */
+	long long sent_at;
 };
 
 struct opts {
@@ -47,6 +74,13 @@ struct opts {
 	size_t nproxies;
 	int separate, cbc, signed_data;
 	unsigned timeout;
+	const char *trust[4];       /* -r: anchors for challenges */
+	size_t ntrust;
+	const char *allow[8];       /* -a: legitimate inspecting proxies */
+	size_t nallow;
+	unsigned max_proxies;       /* -n */
+	char learned[UAMSG_MAX_PROXIES][64]; /* temp PEM files we wrote */
+	size_t nlearned;
 };
 
 static void
@@ -57,13 +91,18 @@ usage(void)
 	    "             [-b BIND-URI] [-c TYPE] [-m TEXT] [-T SECONDS]\n"
 	    "             [-s CERT:KEY] [-d] [-e PEER-CERT]...\n"
 	    "             [-x HOST=PROXY-CERT]... [-S] [-C]\n"
+	    "             [-r TRUST-ANCHORS]... [-a ALLOWED-PROXY]... [-n N]\n"
 	    "  -s  sign with CERT and KEY (PEM); -d: signed-data instead of\n"
 	    "      multipart/signed\n"
 	    "  -e  encrypt to this certificate (the peer's; repeatable)\n"
 	    "  -x  also disclose to this proxy and label it (repeatable)\n"
 	    "  -S  separate envelopes for the proxies; -C: AES-CBC\n"
-	    "exit: 0 2xx, 1 other final, 2 usage, 3 local error, 4 timeout\n"
-	    "Challenges (495/496), INVITE and UAS mode are not implemented yet.\n");
+	    "  -r  CA file to check 496 challenges against (repeatable)\n"
+	    "  -a  a proxy host that may inspect (repeatable); -n: at most N\n"
+	    "      proxies disclosed to by answering 496s (default 3)\n"
+	    "exit: 0 2xx, 1 other final, 2 usage, 3 local error, 4 timeout,\n"
+	    "      5 challenge refused\n"
+	    "Not implemented yet: 495, INVITE, UAS mode, config file, cache.\n");
 }
 
 static int
@@ -90,7 +129,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->type = "text/plain";
 	o->text = "hello from e2mua";
 	o->timeout = 10;
-	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:de:x:SCV")) != -1) {
+	o->max_proxies = 3;
+	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:de:x:SCr:a:n:V")) !=
+	    -1) {
 		switch (ch) {
 		case 't': o->to = optarg; break;
 		case 'f': o->from = optarg; break;
@@ -117,6 +158,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			o->nproxies++;
 			break;
+		case 'r':
+			if (o->ntrust == 4)
+				return -1;
+			o->trust[o->ntrust++] = optarg;
+			break;
+		case 'a':
+			if (o->nallow == 8)
+				return -1;
+			o->allow[o->nallow++] = optarg;
+			break;
+		case 'n': o->max_proxies = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'S': o->separate = 1; break;
 		case 'C': o->cbc = 1; break;
 		case 'V':
@@ -141,6 +194,8 @@ on_response(struct ua *ua, nta_outgoing_t *orq, const sip_t *sip)
 	snprintf(ua->phrase, sizeof(ua->phrase), "%s", sip != NULL &&
 	    sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "");
 	ua->done = 1;
+	if (sip != NULL)
+		ua->resp = nta_outgoing_getresponse(orq);
 	su_root_break(ua->root);
 	return 0;
 }
@@ -157,7 +212,8 @@ timed_out(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 
 /* The request with the body and labels uamsg made. */
 static msg_t *
-make_request(nta_agent_t *nta, const struct opts *o, const struct uamsg_out *b)
+make_request(nta_agent_t *nta, const struct opts *o, const struct uamsg_out *b,
+    const struct call *c)
 {
 	msg_t *msg = nta_msg_create(nta, 0);
 	sip_t *sip = sip_object(msg);
@@ -170,16 +226,16 @@ make_request(nta_agent_t *nta, const struct opts *o, const struct uamsg_out *b)
 	    SIPTAG_REQUEST(sip_request_create(home, SIP_METHOD_MESSAGE,
 	    URL_STRING_MAKE(o->to), NULL)),
 	    SIPTAG_FROM(sip_from_create(home, URL_STRING_MAKE(o->from))),
-	    SIPTAG_TO_STR(o->to), SIPTAG_CALL_ID(sip_call_id_create(home,
-	    NULL)), SIPTAG_CSEQ(sip_cseq_create(home, 1, SIP_METHOD_MESSAGE)),
+	    SIPTAG_TO_STR(o->to), SIPTAG_CALL_ID_STR(c->call_id),
+	    SIPTAG_CSEQ(sip_cseq_create(home, c->cseq, SIP_METHOD_MESSAGE)),
 	    SIPTAG_MAX_FORWARDS_STR("70"),
 	    SIPTAG_CONTENT_TYPE_STR(b->content_type),
 	    SIPTAG_CONTENT_DISPOSITION_STR(b->disposition),
 	    TAG_IF(b->content_id != NULL, SIPTAG_HEADER_STR(su_sprintf(home,
 	    "Content-ID: %s", b->content_id))),
 	    SIPTAG_PAYLOAD(sip_payload_create(home, b->body, (isize_t)b->len)),
-	    TAG_END()) < 0 || sip_from_tag(home, sip->sip_from,
-	    nta_agent_newtag(home, "tag=%s", nta)) < 0) {
+	    TAG_END()) < 0 || sip_from_tag(home, sip->sip_from, c->from_tag) <
+	    0) {
 		msg_destroy(msg);
 		return NULL;
 	}
@@ -207,8 +263,13 @@ json_string(const char *s)
 	putchar('"');
 }
 
+struct run {
+	int challenges;          /* 496s answered */
+	const char *refused;     /* why a challenge was refused, or NULL */
+};
+
 static int
-report(const struct ua *ua, const struct opts *o)
+report(const struct ua *ua, const struct opts *o, const struct run *r)
 {
 	size_t i;
 
@@ -222,29 +283,32 @@ report(const struct ua *ua, const struct opts *o)
 			putchar(',');
 		json_string(o->proxies[i].host);
 	}
-	printf("],\"challenges\":0}\n");
+	printf("],\"challenges\":%d", r->challenges);
+	if (r->refused != NULL) {
+		printf(",\"refused\":");
+		json_string(r->refused);
+	}
+	printf("}\n");
+	if (r->refused != NULL)
+		return EXIT_REFUSED;
 	if (!ua->done)
 		return EXIT_TIMEOUT;
 	return ua->status < 300 ? EXIT_2XX : EXIT_FINAL;
 }
 
 static int
-build_body(const struct opts *o, struct cms_signing_key **sk,
+build_body(const struct opts *o, const struct cms_signing_key *sk,
     struct uamsg_out *b)
 {
 	struct uamsg_in in = { .type = o->type,
 	    .content = (const uint8_t *)o->text, .len = strlen(o->text),
-	    .signed_data = o->signed_data, .peer_certs = o->peer_certs,
-	    .npeer_certs = o->npeer, .proxies = o->proxies,
-	    .nproxies = o->nproxies, .separate = o->separate, .cbc = o->cbc };
+	    .sk = sk, .signed_data = o->signed_data,
+	    .peer_certs = o->peer_certs, .npeer_certs = o->npeer,
+	    .proxies = o->proxies, .nproxies = o->nproxies,
+	    .separate = o->separate, .cbc = o->cbc };
 	char err[256];
 
-	if (o->sign_cert != NULL && (*sk = cms_signing_key_load(o->sign_cert,
-	    o->sign_key, NULL, 0, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "e2mua: %s\n", err);
-		return -1;
-	}
-	in.sk = *sk;
+	uamsg_out_free(b);
 	if (uamsg_build(&in, b, err, sizeof(err)) != 0) {
 		fprintf(stderr, "e2mua: %s\n", err);
 		return -1;
@@ -252,14 +316,192 @@ build_body(const struct opts *o, struct cms_signing_key **sk,
 	return 0;
 }
 
+/* One request and its final response (or the timeout) in ua. */
 static int
-send_and_wait(const struct opts *o, const struct uamsg_out *b)
+attempt(nta_agent_t *nta, const struct opts *o, const struct uamsg_out *b,
+    struct call *c, struct ua *ua)
 {
+	nta_outgoing_t *orq;
+	su_timer_t *timer;
+	msg_t *msg, *sent;
+
+	ua->done = 0;
+	ua->status = 0;
+	if (ua->resp != NULL)
+		msg_destroy(ua->resp);
+	ua->resp = NULL;
+	if ((msg = make_request(nta, o, b, c)) == NULL ||
+	    (orq = nta_outgoing_mcreate(nta, on_response, ua,
+	    o->proxy != NULL ? URL_STRING_MAKE(o->proxy) : NULL, msg,
+	    TAG_END())) == NULL) {
+		fprintf(stderr, "e2mua: cannot send the request\n");
+		return -1;
+	}
+	c->sent_at = (long long)time(NULL);
+	if ((sent = nta_outgoing_getrequest(orq)) != NULL) {
+		const sip_t *ss = sip_object(sent);
+
+		snprintf(c->branch, sizeof(c->branch), "%s",
+		    ss->sip_via != NULL && ss->sip_via->v_branch ?
+		    ss->sip_via->v_branch : "");
+		msg_destroy(sent);
+	}
+	timer = su_timer_create(su_root_task(ua->root), o->timeout * 1000);
+	su_timer_set(timer, timed_out, (su_timer_arg_t *)ua);
+	su_root_run(ua->root);
+	su_timer_destroy(timer);
+	nta_outgoing_destroy(orq);
+	return 0;
+}
+
+static int
+names_host(const struct cms_signer *who, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < who->ndns; i++)
+		if (strcasecmp(who->dns[i], host) == 0)
+			return 1;
+	return strncasecmp(who->uri, "sip:", 4) == 0 &&
+	    strcasecmp(who->uri + 4, host) == 0;
+}
+
+static int
+allowed(const struct opts *o, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < o->nallow; i++)
+		if (strcasecmp(o->allow[i], host) == 0)
+			return 1;
+	return 0;
+}
+
+/* The 496 as uachal wants it; strings in the response's home. */
+static void
+response_facts(msg_t *resp, struct uachal_response *r, const char **warn,
+    size_t maxwarn)
+{
+	const sip_t *sip = sip_object(resp);
+	su_home_t *home = msg_home(resp);
+	const sip_warning_t *w;
+
+	memset(r, 0, sizeof(*r));
+	r->status = sip->sip_status->st_status;
+	if (sip->sip_content_type != NULL)
+		r->content_type = sip_header_as_string(home,
+		    (const sip_header_t *)sip->sip_content_type);
+	if (sip->sip_payload != NULL) {
+		r->body = (const unsigned char *)sip->sip_payload->pl_data;
+		r->body_len = sip->sip_payload->pl_len;
+	}
+	for (w = sip->sip_warning; w != NULL && r->nwarnings < maxwarn;
+	    w = w->w_next)
+		warn[r->nwarnings++] = sip_header_as_string(home,
+		    (const sip_header_t *)w);
+	r->warnings = warn;
+	if (sip->sip_date != NULL)
+		r->date = sip_header_as_string(home,
+		    (const sip_header_t *)sip->sip_date);
+	if (sip->sip_to != NULL)
+		r->to = sip_header_as_string(home,
+		    (const sip_header_t *)sip->sip_to);
+}
+
+/* Digest 4.6 steps 1-5: a proxy to disclose to, or a reason not to. */
+static const char *
+check_challenge(struct opts *o, const struct cms_keys *trust, msg_t *resp,
+    const struct call *c)
+{
+	struct uachal_request rq = { c->call_id, NULL, c->from_tag, c->branch,
+	    c->sent_at };
+	struct uachal_response rs;
+	struct uachal *ch = NULL;
+	struct cms_signer signer, enc;
+	const char *warn[UACHAL_MAX_WARNINGS], *why = NULL, *reason = NULL;
+	char cseq[32], host[UACHAL_AGENT_LEN], *colon;
+	enum uachal_status st;
+	int fd;
+
+	snprintf(cseq, sizeof(cseq), "%u MESSAGE", c->cseq);
+	rq.cseq = cseq;
+	response_facts(resp, &rs, warn, UACHAL_MAX_WARNINGS);
+	st = uachal_parse(&rq, &rs, 380, (long long)time(NULL), MAX_SKEW,
+	    &ch, &why);
+	if (st != UACHAL_OK) {
+		reason = st == UACHAL_UNSIGNED ? "unsigned challenge" : why;
+		goto out;
+	}
+	if (cms_verify(trust, ch->signature, ch->signature_len,
+	    ch->signed_part, ch->signed_part_len, &signer, NULL, NULL,
+	    &why) != CMS_OK) {
+		reason = why;
+		goto out;
+	}
+	if (llabs((long long)signer.signing_time - (long long)time(NULL)) >
+	    MAX_SKEW) {
+		reason = "signingTime outside the allowed skew";
+		goto out;
+	}
+	snprintf(host, sizeof(host), "%s", ch->warn_agent[0] ?
+	    ch->warn_agent : signer.ndns > 0 ? signer.dns[0] : "");
+	if (host[0] != '[' && (colon = strchr(host, ':')) != NULL)
+		*colon = '\0';
+	if (host[0] == '\0' || !names_host(&signer, host)) {
+		reason = "the signer does not name the challenging host";
+		goto out;
+	}
+	if (cms_cert_check(trust, ch->cert, ch->cert_len, &enc, &why) !=
+	    CMS_OK) {
+		reason = why;
+		goto out;
+	}
+	if (!names_host(&enc, host)) {
+		reason = "the encryption certificate names another host";
+		goto out;
+	}
+	if (!allowed(o, host)) {
+		reason = "the proxy is not on the allow-list";
+		goto out;
+	}
+	for (size_t i = 0; i < o->nproxies; i++)
+		if (strcasecmp(o->proxies[i].host, host) == 0) {
+			reason = "the proxy challenged again after disclosure";
+			goto out;
+		}
+	if (o->nproxies >= o->max_proxies ||
+	    o->nproxies >= UAMSG_MAX_PROXIES) {
+		reason = "too many inspecting proxies";
+		goto out;
+	}
+	/* uamsg encrypts to certificate files: keep the learned one in a
+	 * private temporary file. */
+	snprintf(o->learned[o->nlearned], sizeof(o->learned[0]),
+	    "/tmp/e2mua-cert.XXXXXX");
+	if ((fd = mkstemp(o->learned[o->nlearned])) < 0 || (close(fd),
+	    cms_cert_write_pem(ch->cert, ch->cert_len,
+	    o->learned[o->nlearned], NULL, 0)) != 0) {
+		reason = "cannot keep the proxy's certificate";
+		goto out;
+	}
+	o->proxies[o->nproxies].host = strdup(host);
+	o->proxies[o->nproxies].cert_file = o->learned[o->nlearned++];
+	o->nproxies++;
+out:
+	uachal_free(ch);
+	return reason;
+}
+
+static int
+run(struct opts *o, const struct cms_signing_key *sk,
+    const struct cms_keys *trust)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
 	struct ua ua = { 0 };
+	struct run r = { 0 };
+	struct call c = { 0 };
+	struct uamsg_out b = { 0 };
 	nta_agent_t *nta = NULL;
-	nta_outgoing_t *orq = NULL;
-	su_timer_t *timer = NULL;
-	msg_t *msg;
 	int rc = EXIT_LOCAL;
 
 	if ((ua.root = su_root_create(NULL)) == NULL ||
@@ -268,24 +510,43 @@ send_and_wait(const struct opts *o, const struct uamsg_out *b)
 		fprintf(stderr, "e2mua: cannot bind %s\n", o->bind);
 		goto out;
 	}
-	if ((msg = make_request(nta, o, b)) == NULL ||
-	    (orq = nta_outgoing_mcreate(nta, on_response, &ua,
-	    o->proxy != NULL ? URL_STRING_MAKE(o->proxy) : NULL, msg,
-	    TAG_END())) == NULL) {
-		fprintf(stderr, "e2mua: cannot send the request\n");
-		goto out;
+	c.call_id = sip_call_id_create(home, NULL)->i_id;
+	c.from_tag = nta_agent_newtag(home, "%s", nta);
+	for (c.cseq = 1;; c.cseq++) {
+		if (build_body(o, sk, &b) != 0 ||
+		    attempt(nta, o, &b, &c, &ua) != 0)
+			goto out;
+		if (!ua.done || ua.status != 496 || ua.resp == NULL)
+			break;
+		if (trust == NULL) {
+			r.refused = "no trust anchors (-r) to check a challenge";
+			break;
+		}
+		if ((r.refused = check_challenge(o, trust, ua.resp, &c)) !=
+		    NULL)
+			break;
+		r.challenges++;
 	}
-	timer = su_timer_create(su_root_task(ua.root), o->timeout * 1000);
-	su_timer_set(timer, timed_out, (su_timer_arg_t *)&ua);
-	su_root_run(ua.root);
-	rc = report(&ua, o);
+	rc = report(&ua, o, &r);
 out:
-	su_timer_destroy(timer);
-	if (orq != NULL)
-		nta_outgoing_destroy(orq);
+	uamsg_out_free(&b);
+	if (ua.resp != NULL)
+		msg_destroy(ua.resp);
 	nta_agent_destroy(nta);
 	su_root_destroy(ua.root);
+	su_home_deinit(home);
 	return rc;
+}
+
+static void
+forget_learned(struct opts *o, size_t given)
+{
+	size_t i;
+
+	for (i = 0; i < o->nlearned; i++)
+		unlink(o->learned[i]);
+	for (i = given; i < o->nproxies; i++)
+		free((char *)o->proxies[i].host);
 }
 
 int
@@ -293,18 +554,32 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct cms_signing_key *sk = NULL;
-	struct uamsg_out b;
-	int rc;
+	struct cms_keys *trust = NULL;
+	char err[256];
+	size_t given;
+	int rc = EXIT_LOCAL;
 
 	if (parse_opts(argc, argv, &o) != 0) {
 		usage();
 		return EXIT_USAGE;
 	}
-	memset(&b, 0, sizeof(b));
+	given = o.nproxies;
 	if (su_init() != 0)
 		return EXIT_LOCAL;
-	rc = build_body(&o, &sk, &b) != 0 ? EXIT_LOCAL : send_and_wait(&o, &b);
-	uamsg_out_free(&b);
+	if (o.sign_cert != NULL && (sk = cms_signing_key_load(o.sign_cert,
+	    o.sign_key, NULL, 0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "e2mua: %s\n", err);
+		goto out;
+	}
+	if (o.ntrust > 0 && (trust = cms_keys_load(NULL, NULL, 0, o.trust,
+	    o.ntrust, NULL, 0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "e2mua: %s\n", err);
+		goto out;
+	}
+	rc = run(&o, sk, trust);
+out:
+	forget_learned(&o, given);
+	cms_keys_free(trust);
 	cms_signing_key_free(sk);
 	su_deinit();
 	return rc;

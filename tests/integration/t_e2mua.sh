@@ -1,6 +1,8 @@
 #!/bin/bash
 # e2mua, first part (issue 5): MESSAGEs with plain, signed, encrypted,
-# shared and separate bodies through e2mproxyd to a UAS. The proxy's log
+# shared and separate bodies through e2mproxyd to a UAS, and the 496
+# discovery loop (answered for an allowed proxy; refused off the
+# allow-list, without trust anchors, or under another CA). The proxy's log
 # says what it could open; the UAS's copy of each body is opened and
 # checked with the openssl command line (bodies made by our code, read by
 # the independent tool).
@@ -9,7 +11,8 @@
 t_init e2mua 21360
 E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
 K=$WORK
-pki_ca "$K" && pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
+# The proxy's certificate signs challenges too: an S/MIME signer for the UA.
+pki_ca "$K" && PKI_EKU=serverAuth,clientAuth,emailProtection pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
 	pki_cert "$K" uas "DNS:uas.test" uas.test &&
 	PKI_EKU=emailProtection pki_cert "$K" alice "email:alice@example.com" alice
 ok $? "test PKI made with openssl"
@@ -64,9 +67,29 @@ ok $? "plain: JSON reports 200"
 printf 'meet me at noon' | cmp -s - "$WORK/uas/$N.body"
 ok $? "plain: the UAS got the text"
 
-ua peer_only 1 -e "$K/uas.pem"
-grep -q '"status":496' "$WORK/peer_only.json"
-ok $? "encrypted to the peer only: the proxy answers 496 (not answered yet by e2mua)"
+ua peer_only 5 -e "$K/uas.pem"
+grep -q '"status":496,.*"refused":"no trust anchors' "$WORK/peer_only.json"
+ok $? "encrypted to the peer only: 496, not answered without trust anchors"
+
+# Digest 4.6: a signed, fresh challenge from an allowed proxy is answered
+# by adding the proxy as a recipient and sending again.
+ua answered 0 -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test
+N=$((N + 1))
+grep -q '"status":200,.*"disclosed_to":\["proxy.test"\],"challenges":1' "$WORK/answered.json"
+ok $? "496 answered: 200 after disclosing to proxy.test, one challenge"
+cid=$(grep -o '[0-9a-f]*@e2mua' "$WORK/uas/$N.head" | head -1)
+logged "MESSAGE inspected: targets 1 ($cid opened)"
+grep -q '^CSeq: 2 MESSAGE' "$WORK/uas/$N.head"
+ok $? "496 answered: the retry has the next CSeq"
+ua off_list 5 -e "$K/uas.pem" -r "$K/ca.pem" -a other.test
+grep -q '"refused":"the proxy is not on the allow-list"' "$WORK/off_list.json"
+ok $? "a proxy not on the allow-list: refused, nothing disclosed"
+grep -q '"disclosed_to":\[\]' "$WORK/off_list.json"
+ok $? "  disclosed to nobody"
+mkdir -p "$WORK/other" && pki_ca "$WORK/other"
+ua untrusted 5 -e "$K/uas.pem" -r "$WORK/other/ca.pem" -a proxy.test
+grep -q '"refused":"signer certificate path validation failed"' "$WORK/untrusted.json"
+ok $? "a challenge signed under another CA: refused"
 
 ua shared 0 -s "$K/alice.pem:$K/alice.key" -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem"
 N=$((N + 1))
