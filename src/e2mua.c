@@ -14,8 +14,12 @@
  * proxy and for at most -n proxies. Anything else ends the run with exit
  * status 5 and nothing disclosed.
  *
- * Not yet here (issue 5 still open, and the usage text says so): 495,
- * INVITE, UAS mode, the configuration file and the learned-proxy cache.
+ * A 495 is answered by signing (inside the envelope when encrypting) and
+ * sending once more; it is not verified first, since it only ever asks
+ * for more protection (digest R15).
+ *
+ * Not yet here (issue 5 still open, and the usage text says so): INVITE,
+ * UAS mode, the configuration file and the learned-proxy cache.
  *
  * Exit status: 0 for a 2xx, 1 for any other final response, 2 for a bad
  * command line, 3 for a local failure (keys, transport), 4 for a timeout,
@@ -73,6 +77,7 @@ struct opts {
 	struct uamsg_proxy proxies[UAMSG_MAX_PROXIES];
 	size_t nproxies;
 	int separate, cbc, signed_data;
+	int lazy_sign;              /* -L: sign only when a 495 asks */
 	unsigned timeout;
 	const char *trust[4];       /* -r: anchors for challenges */
 	size_t ntrust;
@@ -93,7 +98,7 @@ usage(void)
 	    "             [-x HOST=PROXY-CERT]... [-S] [-C]\n"
 	    "             [-r TRUST-ANCHORS]... [-a ALLOWED-PROXY]... [-n N]\n"
 	    "  -s  sign with CERT and KEY (PEM); -d: signed-data instead of\n"
-	    "      multipart/signed\n"
+	    "      multipart/signed; -L: sign only when a 495 asks for it\n"
 	    "  -e  encrypt to this certificate (the peer's; repeatable)\n"
 	    "  -x  also disclose to this proxy and label it (repeatable)\n"
 	    "  -S  separate envelopes for the proxies; -C: AES-CBC\n"
@@ -102,7 +107,7 @@ usage(void)
 	    "      proxies disclosed to by answering 496s (default 3)\n"
 	    "exit: 0 2xx, 1 other final, 2 usage, 3 local error, 4 timeout,\n"
 	    "      5 challenge refused\n"
-	    "Not implemented yet: 495, INVITE, UAS mode, config file, cache.\n");
+	    "Not implemented yet: INVITE, UAS mode, config file, cache.\n");
 }
 
 static int
@@ -130,7 +135,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->text = "hello from e2mua";
 	o->timeout = 10;
 	o->max_proxies = 3;
-	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:de:x:SCr:a:n:V")) !=
+	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:a:n:V")) !=
 	    -1) {
 		switch (ch) {
 		case 't': o->to = optarg; break;
@@ -146,6 +151,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			break;
 		case 'd': o->signed_data = 1; break;
+		case 'L': o->lazy_sign = 1; break;
 		case 'e':
 			if (o->npeer == 8)
 				return -1;
@@ -264,7 +270,8 @@ json_string(const char *s)
 }
 
 struct run {
-	int challenges;          /* 496s answered */
+	int challenges;          /* 495s and 496s answered */
+	int signed_now;          /* the body is signed */
 	const char *refused;     /* why a challenge was refused, or NULL */
 };
 
@@ -276,7 +283,7 @@ report(const struct ua *ua, const struct opts *o, const struct run *r)
 	printf("{\"method\":\"MESSAGE\",\"status\":%d,\"phrase\":", ua->status);
 	json_string(ua->done ? ua->phrase : "timeout");
 	printf(",\"signed\":%s,\"encrypted\":%s,\"disclosed_to\":[",
-	    o->sign_cert != NULL ? "true" : "false",
+	    r->signed_now ? "true" : "false",
 	    o->npeer > 0 ? "true" : "false");
 	for (i = 0; i < o->nproxies; i++) {
 		if (i > 0)
@@ -512,11 +519,28 @@ run(struct opts *o, const struct cms_signing_key *sk,
 	}
 	c.call_id = sip_call_id_create(home, NULL)->i_id;
 	c.from_tag = nta_agent_newtag(home, "%s", nta);
+	r.signed_now = sk != NULL && !o->lazy_sign;
 	for (c.cseq = 1;; c.cseq++) {
-		if (build_body(o, sk, &b) != 0 ||
+		if (build_body(o, r.signed_now ? sk : NULL, &b) != 0 ||
 		    attempt(nta, o, &b, &c, &ua) != 0)
 			goto out;
-		if (!ua.done || ua.status != 496 || ua.resp == NULL)
+		if (!ua.done || ua.resp == NULL)
+			break;
+		if (ua.status == 495) {
+			if (r.signed_now) {
+				r.refused = "495 although the body is signed";
+				break;
+			}
+			if (sk == NULL) {
+				r.refused = "495: a signature is required and "
+				    "no key was given (-s)";
+				break;
+			}
+			r.signed_now = 1;
+			r.challenges++;
+			continue;
+		}
+		if (ua.status != 496)
 			break;
 		if (trust == NULL) {
 			r.refused = "no trust anchors (-r) to check a challenge";

@@ -26,7 +26,10 @@ sip: {
 };
 inspect: { keys = ( { certificate = "$K/proxy.pem"; key = "$K/proxy.key"; } );
            trust_anchors = [ "$K/ca.pem" ]; };
-policy: { rules = ( { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; } ); };
+policy: { rules = (
+  { methods = [ "MESSAGE" ]; from_users = [ "integrity" ]; required_types = [ "text/plain" ];
+    require_integrity = true; },
+  { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; } ); };
 challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
 CONF
 start_proxy "$WORK/px.conf" proxy
@@ -111,6 +114,18 @@ N=$((N + 1))
 logged 'MESSAGE inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 1; visible text/plain; signatures 0'
 grep -qi '^Content-Type: multipart/mixed' "$WORK/uas/$N.head"
 ok $? "separate: multipart/mixed reached the UAS"
+
+# A 495 is answered by signing and sending again; without a key, refused.
+ua lazy 0 -f sip:integrity@example.com -s "$K/alice.pem:$K/alice.key" -L
+N=$((N + 1))
+grep -q '"status":200,"phrase":"OK","signed":true,.*"challenges":1' "$WORK/lazy.json"
+ok $? "495 answered: signed on request, 200, one challenge"
+logged 'MESSAGE policy: rule at line [0-9]* -> 495: signature required'
+grep -qi '^Content-Type: multipart/signed' "$WORK/uas/$N.head"
+ok $? "495 answered: the retry reached the UAS signed"
+ua nokey 5 -f sip:integrity@example.com
+grep -q '"refused":"495: a signature is required and no key was given' "$WORK/nokey.json"
+ok $? "495 without a signing key: refused"
 
 ua usage 2 -x "proxy.test"
 ua no_peer 3 -x "proxy.test=$K/proxy.pem"
