@@ -26,6 +26,7 @@
  * 5 for a challenge refused.
  */
 #define NTA_OUTGOING_MAGIC_T struct ua
+#define NTA_LEG_MAGIC_T struct uas
 
 #include <getopt.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include "cms.h"
 #include "uachal.h"
 #include "uamsg.h"
+#include "uarecv.h"
 #include "version.h"
 
 enum { EXIT_2XX = 0, EXIT_FINAL = 1, EXIT_USAGE = 2, EXIT_LOCAL = 3,
@@ -86,6 +88,9 @@ struct opts {
 	unsigned max_proxies;       /* -n */
 	char learned[UAMSG_MAX_PROXIES][64]; /* temp PEM files we wrote */
 	size_t nlearned;
+	int listen;                 /* -l: UAS mode */
+	const char *dec_cert, *dec_key; /* -k: our decryption key */
+	unsigned count;             /* -N: requests to answer, 0: until -T */
 };
 
 static void
@@ -105,9 +110,14 @@ usage(void)
 	    "  -r  CA file to check 496 challenges against (repeatable)\n"
 	    "  -a  a proxy host that may inspect (repeatable); -n: at most N\n"
 	    "      proxies disclosed to by answering 496s (default 3)\n"
+	    "   or: e2mua -l -b BIND-URI [-k CERT:KEY] [-r TRUST-ANCHORS]...\n"
+	    "             [-N COUNT] [-T SECONDS]\n"
+	    "  -l  UAS mode: answer MESSAGEs, one JSON line each: open what\n"
+	    "      -k opens (493 if a required part stays shut), check\n"
+	    "      signatures (-r), show text/plain or SDP (else 415)\n"
 	    "exit: 0 2xx, 1 other final, 2 usage, 3 local error, 4 timeout,\n"
 	    "      5 challenge refused\n"
-	    "Not implemented yet: INVITE, UAS mode, config file, cache.\n");
+	    "Not implemented yet: INVITE (UAC and UAS), config file, cache.\n");
 }
 
 static int
@@ -135,7 +145,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->text = "hello from e2mua";
 	o->timeout = 10;
 	o->max_proxies = 3;
-	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:a:n:V")) !=
+	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:a:n:lk:N:V")) !=
 	    -1) {
 		switch (ch) {
 		case 't': o->to = optarg; break;
@@ -176,6 +186,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'n': o->max_proxies = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'l': o->listen = 1; break;
+		case 'k':
+			if (split_pair(optarg, ':', &o->dec_cert,
+			    &o->dec_key) != 0)
+				return -1;
+			break;
+		case 'N': o->count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'S': o->separate = 1; break;
 		case 'C': o->cbc = 1; break;
 		case 'V':
@@ -185,6 +202,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
+	if (o->listen)
+		return optind == argc && o->timeout > 0 ? 0 : -1;
 	return o->to != NULL && optind == argc && o->timeout > 0 ? 0 : -1;
 }
 
@@ -562,6 +581,143 @@ out:
 	return rc;
 }
 
+struct uas {
+	su_root_t *root;
+	const struct cms_keys *keys;
+	unsigned count, answered;
+};
+
+static const char *
+header_value(msg_t *msg, const void *h)
+{
+	return h != NULL ? sip_header_as_string(msg_home(msg),
+	    (const sip_header_t *)h) : NULL;
+}
+
+static const char *
+unknown(const sip_t *sip, const char *name)
+{
+	const sip_unknown_t *u;
+
+	for (u = sip->sip_unknown; u != NULL; u = u->un_next)
+		if (u->un_name != NULL && strcasecmp(u->un_name, name) == 0)
+			return u->un_value;
+	return NULL;
+}
+
+static int
+recv_status(enum uarecv_status st)
+{
+	switch (st) {
+	case UARECV_OK:
+		return 200;
+	case UARECV_UNDECIPHERABLE:
+		return 493;
+	case UARECV_UNSUPPORTED:
+		return 415;
+	case UARECV_MALFORMED:
+		return 400;
+	default:
+		return 500;
+	}
+}
+
+static void
+print_received(const sip_t *sip, int status, const struct uarecv *r)
+{
+	char from[256] = "";
+
+	if (sip->sip_from != NULL)
+		url_e(from, sizeof(from), sip->sip_from->a_url);
+	from[sizeof(from) - 1] = '\0';
+	printf("{\"received\":\"MESSAGE\",\"from\":");
+	json_string(from);
+	printf(",\"status\":%d,\"decrypted\":%d,\"undecipherable\":%d,"
+	    "\"signatures\":%d,\"valid\":%d,\"signer\":", status,
+	    r->decrypted, r->undecipherable, r->signatures, r->valid);
+	json_string(r->signer);
+	printf(",\"type\":");
+	json_string(r->type);
+	printf(",\"text\":");
+	json_string(r->content != NULL ? r->content : "");
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* UAS mode: every request that is not for a dialog of ours. */
+static int
+uas_request(struct uas *u, nta_leg_t *leg, nta_incoming_t *irq,
+    const sip_t *sip)
+{
+	msg_t *msg = nta_incoming_getrequest(irq);
+	struct mime_headers top = { 0 };
+	struct uarecv r;
+	int status;
+
+	(void)leg;
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		msg_destroy(msg);
+		return 0;
+	}
+	if (sip->sip_request->rq_method != sip_method_message) {
+		msg_destroy(msg);
+		return 501;
+	}
+	top.content_type = header_value(msg, sip->sip_content_type);
+	top.content_disposition = header_value(msg,
+	    sip->sip_content_disposition);
+	top.content_id = unknown(sip, "Content-ID");
+	top.content_transfer_encoding = unknown(sip,
+	    "Content-Transfer-Encoding");
+	status = recv_status(uarecv_open(u->keys, &top,
+	    sip->sip_payload != NULL ? sip->sip_payload->pl_data : NULL,
+	    sip->sip_payload != NULL ? sip->sip_payload->pl_len : 0, &r));
+	print_received(sip, status, &r);
+	uarecv_free(&r);
+	msg_destroy(msg);
+	if (u->count != 0 && ++u->answered >= u->count)
+		su_root_break(u->root);
+	return status;
+}
+
+static void
+uas_timeout(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(void)m;
+	(void)t;
+	su_root_break(((struct uas *)arg)->root);
+}
+
+static int
+listen_mode(const struct opts *o, const struct cms_keys *keys)
+{
+	struct uas u = { .keys = keys, .count = o->count };
+	nta_agent_t *nta = NULL;
+	nta_leg_t *leg = NULL;
+	su_timer_t *timer = NULL;
+	int rc = EXIT_LOCAL;
+
+	if ((u.root = su_root_create(NULL)) == NULL ||
+	    (nta = nta_agent_create(u.root, URL_STRING_MAKE(o->bind), NULL,
+	    NULL, NTATAG_UA(1), TAG_END())) == NULL ||
+	    (leg = nta_leg_tcreate(nta, uas_request, &u, NTATAG_NO_DIALOG(1),
+	    TAG_END())) == NULL) {
+		fprintf(stderr, "e2mua: cannot listen on %s\n", o->bind);
+		goto out;
+	}
+	timer = su_timer_create(su_root_task(u.root), o->timeout * 1000);
+	su_timer_set(timer, uas_timeout, (su_timer_arg_t *)&u);
+	su_root_run(u.root);
+	rc = u.count == 0 || u.answered >= u.count ? EXIT_2XX : EXIT_TIMEOUT;
+out:
+	su_timer_destroy(timer);
+	if (leg != NULL)
+		nta_leg_destroy(leg);
+	nta_agent_destroy(nta);
+	su_root_destroy(u.root);
+	return rc;
+}
+
 static void
 forget_learned(struct opts *o, size_t given)
 {
@@ -595,12 +751,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "e2mua: %s\n", err);
 		goto out;
 	}
-	if (o.ntrust > 0 && (trust = cms_keys_load(NULL, NULL, 0, o.trust,
+	if ((o.ntrust > 0 || o.dec_cert != NULL) && (trust = cms_keys_load(
+	    o.dec_cert != NULL ? &o.dec_cert : NULL, o.dec_cert != NULL ?
+	    &o.dec_key : NULL, o.dec_cert != NULL ? 1 : 0, o.trust,
 	    o.ntrust, NULL, 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "e2mua: %s\n", err);
 		goto out;
 	}
-	rc = run(&o, sk, trust);
+	rc = o.listen ? listen_mode(&o, trust) : run(&o, sk, trust);
 out:
 	forget_learned(&o, given);
 	cms_keys_free(trust);

@@ -44,15 +44,14 @@ for i in $(seq 1 50); do
 done
 
 N=0
-LPORT=$UAC_PORT
-# ua NAME WANT-EXIT ARGS...: one MESSAGE; its JSON line in NAME.json
+TO="sip:bob@127.0.0.1:$UAS_PORT;transport=tcp"
+# ua NAME WANT-EXIT ARGS...: one MESSAGE to $TO; its JSON line in NAME.json
+# (runs one after the other, so they share one local port)
 ua() {
 	local name=$1 want=$2 rc
 	shift 2
-	LPORT=$((LPORT + 1))
-	"$E2MUA" -t "sip:bob@127.0.0.1:$UAS_PORT;transport=tcp" \
-		-o "sip:127.0.0.1:$PX_PORT;transport=tcp" \
-		-b "sip:127.0.0.1:$LPORT;transport=tcp" -T 5 -m "meet me at noon" \
+	"$E2MUA" -t "$TO" -o "sip:127.0.0.1:$PX_PORT;transport=tcp" \
+		-b "sip:127.0.0.1:$UAC_PORT;transport=tcp" -T 5 -m "meet me at noon" \
 		"$@" > "$WORK/$name.json" 2> "$WORK/$name.err"
 	rc=$?
 	[ "$rc" -eq "$want" ]
@@ -126,6 +125,48 @@ ok $? "495 answered: the retry reached the UAS signed"
 ua nokey 5 -f sip:integrity@example.com
 grep -q '"refused":"495: a signature is required and no key was given' "$WORK/nokey.json"
 ok $? "495 without a signing key: refused"
+
+# e2mua as the UAS: it opens what was encrypted to it, checks the inner
+# signature and shows the text; a body made by the openssl command line
+# reads the same; one it cannot open gets 493.
+UAS2=$((BASE + 15))
+"$E2MUA" -l -b "sip:127.0.0.1:$UAS2;transport=tcp" -k "$K/uas.pem:$K/uas.key" \
+	-r "$K/ca.pem" -N 3 -T 30 > "$WORK/uas2.out" 2> "$WORK/uas2.err" &
+UAS2_PID=$!
+PIDS="$PIDS $UAS2_PID"
+sleep 0.3
+TO="sip:bob@127.0.0.1:$UAS2;transport=tcp"
+ua to_e2mua 0 -f sip:alice@example.com -s "$K/alice.pem:$K/alice.key" -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem"
+printf 'Content-Type: text/plain\r\n\r\nfrom the openssl CLI' > "$WORK/cli.txt"
+openssl cms -encrypt -binary -aes-128-cbc -in "$WORK/cli.txt" -outform DER \
+	-out "$WORK/cli.der" -recip "$K/uas.pem"
+openssl cms -encrypt -binary -aes-128-cbc -in "$WORK/cli.txt" -outform DER \
+	-out "$WORK/notforme.der" -recip "$K/proxy.pem"
+rawmsg() {
+	local len
+	len=$(stat -c %s "$2")
+	{
+		printf 'MESSAGE %s SIP/2.0\r\n' "$TO"
+		printf 'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-%s-%s\r\n' "$1" "$RANDOM"
+		printf 'From: <sip:cli@example.com>;tag=c\r\nTo: <sip:bob@example.com>\r\n'
+		printf 'Call-ID: %s-%s@test\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n' "$1" "$RANDOM"
+		printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n'
+		printf 'Content-Length: %s\r\n\r\n' "$len"
+		cat "$2"
+	} > "$WORK/$1.sip"
+	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$UAS2" "$WORK/$1.sip" 5
+}
+[ "$(rawmsg cli "$WORK/cli.der")" = "SIP/2.0 200 OK" ]
+ok $? "e2mua UAS: a body made by openssl cms -encrypt answered 200"
+rawmsg notforme "$WORK/notforme.der" | grep -q '^SIP/2.0 493 '
+ok $? "e2mua UAS: a body it cannot open answered 493"
+wait_pid "$UAS2_PID" 10 2>/dev/null || sleep 1
+grep -q '"from":"sip:alice@example.com".*"status":200,"decrypted":1,"undecipherable":0,"signatures":1,"valid":1,"signer":"alice <alice@example.com>","type":"text/plain","text":"meet me at noon"' "$WORK/uas2.out"
+ok $? "e2mua UAS: opened, inner signature valid, text shown"
+grep -q '"from":"sip:cli@example.com","status":200,"decrypted":1.*"text":"from the openssl CLI"' "$WORK/uas2.out"
+ok $? "e2mua UAS: the openssl CLI's envelope read"
+grep -q '"status":493,"decrypted":0,"undecipherable":1' "$WORK/uas2.out"
+ok $? "e2mua UAS: 493 reported for the one it could not open"
 
 ua usage 2 -x "proxy.test"
 ua no_peer 3 -x "proxy.test=$K/proxy.pem"

@@ -14,6 +14,7 @@
 #include "mime.h"
 #include "t.h"
 #include "uamsg.h"
+#include "uarecv.h"
 
 static char dir[64];
 static const char TEXT[] = "meet me at noon";
@@ -355,6 +356,66 @@ test_encrypted(const struct cms_signing_key *sk, const struct cms_keys *trust)
 	uamsg_out_free(&o);
 }
 
+/* What the receiving UA makes of it (uarecv.c): the peer opens its part,
+ * skips the proxy's optional one, checks the inner signature. */
+static void
+test_receive(const struct cms_signing_key *sk)
+{
+	char uas_pem[256], uas_key[256], proxy_pem[256], proxy_key[256],
+	    ca_pem[256], err[256];
+	const char *uas[] = { uas_pem }, *ca[] = { ca_pem };
+	const char *pc[] = { proxy_pem }, *pk[] = { proxy_key };
+	const char *uc[] = { uas_pem }, *uk[] = { uas_key };
+	struct uamsg_proxy px[] = { { "proxy.example.com", proxy_pem } };
+	struct uamsg_in in = { .type = "text/plain",
+	    .content = (const uint8_t *)TEXT, .len = sizeof(TEXT) - 1,
+	    .peer_certs = uas, .npeer_certs = 1, .proxies = px,
+	    .nproxies = 1, .separate = 1, .sk = sk };
+	struct uamsg_out o;
+	struct mime_headers h = { 0 };
+	struct uarecv r;
+	struct cms_keys *peer, *proxy;
+
+	snprintf(uas_pem, sizeof(uas_pem), "%s", path("uas.pem"));
+	snprintf(uas_key, sizeof(uas_key), "%s", path("uas.key"));
+	snprintf(proxy_pem, sizeof(proxy_pem), "%s", path("proxy.pem"));
+	snprintf(proxy_key, sizeof(proxy_key), "%s", path("proxy.key"));
+	snprintf(ca_pem, sizeof(ca_pem), "%s", path("ca.pem"));
+	peer = cms_keys_load(uc, uk, 1, ca, 1, NULL, 0, err, sizeof(err));
+	proxy = cms_keys_load(pc, pk, 1, ca, 1, NULL, 0, err, sizeof(err));
+	T_OK(peer != NULL && proxy != NULL, "receiver keys loaded");
+	if (peer == NULL || proxy == NULL ||
+	    uamsg_build(&in, &o, err, sizeof(err)) != 0)
+		goto out;
+	h.content_type = o.content_type;
+	T_EQ_INT(uarecv_open(peer, &h, o.body, o.len, &r), UARECV_OK,
+	    "receiver: separate body read by the peer");
+	T_OK(r.decrypted == 1 && r.undecipherable == 1,
+	    "  its part opened, the proxy's optional part skipped");
+	T_OK(r.signatures == 1 && r.valid == 1 &&
+	    strcmp(r.signer, "alice <alice@example.com>") == 0,
+	    "  inner signature valid, signer named");
+	T_OK(strcmp(r.type, "text/plain") == 0 && r.content != NULL &&
+	    strcmp(r.content, TEXT) == 0, "  the text shown");
+	uarecv_free(&r);
+	/* The proxy's key cannot open the peer's required part: 493. */
+	T_EQ_INT(uarecv_open(proxy, &h, o.body, o.len, &r),
+	    UARECV_UNDECIPHERABLE, "receiver without the peer's key: 493");
+	uarecv_free(&r);
+	uamsg_out_free(&o);
+	h.content_type = "application/octet-stream";
+	T_EQ_INT(uarecv_open(peer, &h, TEXT, sizeof(TEXT) - 1, &r),
+	    UARECV_UNSUPPORTED, "receiver: no type it knows: 415");
+	uarecv_free(&r);
+	h.content_type = "multipart/mixed; boundary=x";
+	T_EQ_INT(uarecv_open(peer, &h, TEXT, sizeof(TEXT) - 1, &r),
+	    UARECV_MALFORMED, "receiver: broken multipart: 400");
+	uarecv_free(&r);
+out:
+	cms_keys_free(peer);
+	cms_keys_free(proxy);
+}
+
 static void
 test_refusals(void)
 {
@@ -422,6 +483,7 @@ main(void)
 	if (sk != NULL && trust != NULL) {
 		test_plain_and_signed(sk, trust);
 		test_encrypted(sk, trust);
+		test_receive(sk);
 		test_refusals();
 	}
 	cms_signing_key_free(sk);
