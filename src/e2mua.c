@@ -18,8 +18,13 @@
  * sending once more; it is not verified first, since it only ever asks
  * for more protection (digest R15).
  *
- * Not yet here (issue 5 still open, and the usage text says so): INVITE,
- * UAS mode, the configuration file and the learned-proxy cache.
+ * -I places a call instead: an SDP offer protected the same way, ACK of
+ * the 2xx along the dialog's route set, a hold (-H), BYE. -l is the UAS:
+ * MESSAGE and INVITE are opened and checked (uarecv.c), an INVITE is
+ * answered with an SDP answer protected by the UAS's own -e/-x.
+ *
+ * Not yet here (issue 5 still open, and the usage text says so): the
+ * configuration file, the learned-proxy cache, revocation for the UA.
  *
  * Exit status: 0 for a 2xx, 1 for any other final response, 2 for a bad
  * command line, 3 for a local failure (keys, transport), 4 for a timeout,
@@ -34,9 +39,11 @@
 #include <string.h>
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_tagarg.h>
 
 #include <strings.h>
@@ -53,6 +60,12 @@ enum { EXIT_2XX = 0, EXIT_FINAL = 1, EXIT_USAGE = 2, EXIT_LOCAL = 3,
 	EXIT_TIMEOUT = 4, EXIT_REFUSED = 5 };
 
 #define MAX_SKEW 300 /* seconds of Date / signingTime difference */
+
+/* Media is not the tool's business: a fixed offer and answer. */
+#define SDP_OFFER "v=0\r\no=e2mua 1 1 IN IP4 127.0.0.1\r\ns=-\r\n" \
+	"c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n"
+#define SDP_ANSWER "v=0\r\no=e2mua 2 2 IN IP4 127.0.0.1\r\ns=-\r\n" \
+	"c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\n"
 
 struct ua {
 	su_root_t *root;
@@ -89,6 +102,8 @@ struct opts {
 	char learned[UAMSG_MAX_PROXIES][64]; /* temp PEM files we wrote */
 	size_t nlearned;
 	int listen;                 /* -l: UAS mode */
+	int invite;                 /* -I: a call instead of a MESSAGE */
+	unsigned hold;              /* -H: seconds between ACK and BYE */
 	const char *dec_cert, *dec_key; /* -k: our decryption key */
 	unsigned count;             /* -N: requests to answer, 0: until -T */
 };
@@ -117,7 +132,10 @@ usage(void)
 	    "      signatures (-r), show text/plain or SDP (else 415)\n"
 	    "exit: 0 2xx, 1 other final, 2 usage, 3 local error, 4 timeout,\n"
 	    "      5 challenge refused\n"
-	    "Not implemented yet: INVITE (UAC and UAS), config file, cache.\n");
+	    "  -I  place a call instead (SDP offer; ACK, -H seconds, BYE);\n"
+	    "      with -l the UAS answers INVITEs with an SDP answer\n"
+	    "      protected by its own -e/-x\n"
+	    "Not implemented yet: config file, cache, revocation for the UA.\n");
 }
 
 static int
@@ -145,7 +163,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->text = "hello from e2mua";
 	o->timeout = 10;
 	o->max_proxies = 3;
-	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:a:n:lk:N:V")) !=
+	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:a:n:lk:N:IH:V")) !=
 	    -1) {
 		switch (ch) {
 		case 't': o->to = optarg; break;
@@ -187,6 +205,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->max_proxies = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'l': o->listen = 1; break;
+		case 'I': o->invite = 1; break;
+		case 'H': o->hold = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'k':
 			if (split_pair(optarg, ':', &o->dec_cert,
 			    &o->dec_key) != 0)
@@ -201,6 +221,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		default:
 			return -1;
 		}
+	}
+	if (o->invite && strcmp(o->type, "text/plain") == 0) {
+		o->type = "application/sdp";
+		o->text = SDP_OFFER;
 	}
 	if (o->listen)
 		return optind == argc && o->timeout > 0 ? 0 : -1;
@@ -219,8 +243,11 @@ on_response(struct ua *ua, nta_outgoing_t *orq, const sip_t *sip)
 	snprintf(ua->phrase, sizeof(ua->phrase), "%s", sip != NULL &&
 	    sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "");
 	ua->done = 1;
-	if (sip != NULL)
+	if (sip != NULL) {
+		if (ua->resp != NULL)
+			msg_destroy(ua->resp);
 		ua->resp = nta_outgoing_getresponse(orq);
+	}
 	su_root_break(ua->root);
 	return 0;
 }
@@ -248,11 +275,16 @@ make_request(nta_agent_t *nta, const struct opts *o, const struct uamsg_out *b,
 	if (msg == NULL)
 		return NULL;
 	if (sip_add_tl(msg, sip,
-	    SIPTAG_REQUEST(sip_request_create(home, SIP_METHOD_MESSAGE,
-	    URL_STRING_MAKE(o->to), NULL)),
+	    SIPTAG_REQUEST(sip_request_create(home, o->invite ?
+	    sip_method_invite : sip_method_message, o->invite ? "INVITE" :
+	    "MESSAGE", URL_STRING_MAKE(o->to), NULL)),
+	    TAG_IF(o->invite, SIPTAG_CONTACT_STR(su_sprintf(home, "<%s>",
+	    o->bind))),
 	    SIPTAG_FROM(sip_from_create(home, URL_STRING_MAKE(o->from))),
 	    SIPTAG_TO_STR(o->to), SIPTAG_CALL_ID_STR(c->call_id),
-	    SIPTAG_CSEQ(sip_cseq_create(home, c->cseq, SIP_METHOD_MESSAGE)),
+	    SIPTAG_CSEQ(sip_cseq_create(home, c->cseq, o->invite ?
+	    sip_method_invite : sip_method_message, o->invite ? "INVITE" :
+	    "MESSAGE")),
 	    SIPTAG_MAX_FORWARDS_STR("70"),
 	    SIPTAG_CONTENT_TYPE_STR(b->content_type),
 	    SIPTAG_CONTENT_DISPOSITION_STR(b->disposition),
@@ -288,9 +320,86 @@ json_string(const char *s)
 	putchar('"');
 }
 
+/* A request inside the dialog the 2xx ok made: to its Contact, along
+ * the route set its Record-Route gives (reversed: RFC 3261 12.1.2). */
+static nta_outgoing_t *
+in_dialog(nta_agent_t *nta, struct ua *ua, const struct opts *o,
+    const struct call *c, const sip_t *ok, sip_method_t m, const char *name,
+    unsigned cseq)
+{
+	msg_t *msg = nta_msg_create(nta, 0);
+	sip_t *sip = sip_object(msg);
+	su_home_t *home = msg_home(msg);
+	sip_route_t *route;
+	nta_outgoing_t *orq;
+
+	if (msg == NULL || ok->sip_contact == NULL)
+		goto fail;
+	route = sip_route_reverse(home, ok->sip_record_route);
+	if (sip_add_tl(msg, sip, SIPTAG_REQUEST(sip_request_create(home, m,
+	    name, (url_string_t const *)ok->sip_contact->m_url, NULL)),
+	    SIPTAG_FROM(sip_from_create(home, URL_STRING_MAKE(o->from))),
+	    SIPTAG_TO(ok->sip_to), SIPTAG_CALL_ID_STR(c->call_id),
+	    SIPTAG_CSEQ(sip_cseq_create(home, cseq, m, name)),
+	    SIPTAG_ROUTE(route), SIPTAG_MAX_FORWARDS_STR("70"),
+	    TAG_END()) < 0 || sip_from_tag(home, sip->sip_from,
+	    c->from_tag) < 0)
+		goto fail;
+	orq = nta_outgoing_mcreate(nta, m == sip_method_ack ? NULL :
+	    on_response, m == sip_method_ack ? NULL : ua,
+	    sip->sip_route != NULL ? (url_string_t const *)
+	    sip->sip_route->r_url : NULL, msg, TAG_IF(m == sip_method_ack,
+	    NTATAG_STATELESS(1)), TAG_END());
+	if (orq == NULL)
+		goto fail;
+	return orq;
+fail:
+	msg_destroy(msg);
+	return NULL;
+}
+
+/* ACK the 2xx, hold the call, BYE it; the BYE's final status. */
+static int
+end_call(nta_agent_t *nta, struct ua *ua, const struct opts *o,
+    const struct call *c)
+{
+	msg_t *okmsg = msg_ref_create(ua->resp);
+	const sip_t *ok = sip_object(okmsg);
+	nta_outgoing_t *orq;
+	su_timer_t *timer;
+	int status = 0;
+
+	orq = in_dialog(nta, ua, o, c, ok, SIP_METHOD_ACK, c->cseq);
+	if (orq != NULL && orq != (nta_outgoing_t *)-1)
+		nta_outgoing_destroy(orq);
+	timer = su_timer_create(su_root_task(ua->root), o->hold * 1000 + 1);
+	su_timer_set(timer, timed_out, (su_timer_arg_t *)ua);
+	su_root_run(ua->root);
+	su_timer_destroy(timer);
+	ua->done = 0;
+	if ((orq = in_dialog(nta, ua, o, c, ok, SIP_METHOD_BYE, c->cseq + 1)) !=
+	    NULL) {
+		timer = su_timer_create(su_root_task(ua->root),
+		    o->timeout * 1000);
+		su_timer_set(timer, timed_out, (su_timer_arg_t *)ua);
+		su_root_run(ua->root);
+		su_timer_destroy(timer);
+		status = ua->done ? ua->status : 408;
+		nta_outgoing_destroy(orq);
+	}
+	/* The call's own outcome is the INVITE's. */
+	ua->done = 1;
+	ua->status = ok->sip_status->st_status;
+	snprintf(ua->phrase, sizeof(ua->phrase), "%s",
+	    ok->sip_status->st_phrase ? ok->sip_status->st_phrase : "");
+	msg_destroy(okmsg);
+	return status;
+}
+
 struct run {
 	int challenges;          /* 495s and 496s answered */
 	int signed_now;          /* the body is signed */
+	int bye;                 /* a call: the BYE's final status */
 	const char *refused;     /* why a challenge was refused, or NULL */
 };
 
@@ -299,7 +408,8 @@ report(const struct ua *ua, const struct opts *o, const struct run *r)
 {
 	size_t i;
 
-	printf("{\"method\":\"MESSAGE\",\"status\":%d,\"phrase\":", ua->status);
+	printf("{\"method\":\"%s\",\"status\":%d,\"phrase\":",
+	    o->invite ? "INVITE" : "MESSAGE", ua->status);
 	json_string(ua->done ? ua->phrase : "timeout");
 	printf(",\"signed\":%s,\"encrypted\":%s,\"disclosed_to\":[",
 	    r->signed_now ? "true" : "false",
@@ -310,6 +420,8 @@ report(const struct ua *ua, const struct opts *o, const struct run *r)
 		json_string(o->proxies[i].host);
 	}
 	printf("],\"challenges\":%d", r->challenges);
+	if (o->invite && r->bye != 0)
+		printf(",\"bye\":%d", r->bye);
 	if (r->refused != NULL) {
 		printf(",\"refused\":");
 		json_string(r->refused);
@@ -319,6 +431,8 @@ report(const struct ua *ua, const struct opts *o, const struct run *r)
 		return EXIT_REFUSED;
 	if (!ua->done)
 		return EXIT_TIMEOUT;
+	if (o->invite && ua->status < 300 && (r->bye < 200 || r->bye >= 300))
+		return EXIT_FINAL;
 	return ua->status < 300 ? EXIT_2XX : EXIT_FINAL;
 }
 
@@ -449,7 +563,8 @@ check_challenge(struct opts *o, const struct cms_keys *trust, msg_t *resp,
 	enum uachal_status st;
 	int fd;
 
-	snprintf(cseq, sizeof(cseq), "%u MESSAGE", c->cseq);
+	snprintf(cseq, sizeof(cseq), "%u %s", c->cseq, o->invite ? "INVITE" :
+	    "MESSAGE");
 	rq.cseq = cseq;
 	response_facts(resp, &rs, warn, UACHAL_MAX_WARNINGS);
 	st = uachal_parse(&rq, &rs, 380, (long long)time(NULL), MAX_SKEW,
@@ -570,6 +685,8 @@ run(struct opts *o, const struct cms_signing_key *sk,
 			break;
 		r.challenges++;
 	}
+	if (o->invite && ua.done && ua.status < 300 && ua.resp != NULL)
+		r.bye = end_call(nta, &ua, o, &c);
 	rc = report(&ua, o, &r);
 out:
 	uamsg_out_free(&b);
@@ -584,6 +701,7 @@ out:
 struct uas {
 	su_root_t *root;
 	const struct cms_keys *keys;
+	const struct opts *o;
 	unsigned count, answered;
 };
 
@@ -625,12 +743,15 @@ recv_status(enum uarecv_status st)
 static void
 print_received(const sip_t *sip, int status, const struct uarecv *r)
 {
+	const char *method = sip->sip_request->rq_method_name;
 	char from[256] = "";
 
 	if (sip->sip_from != NULL)
 		url_e(from, sizeof(from), sip->sip_from->a_url);
 	from[sizeof(from) - 1] = '\0';
-	printf("{\"received\":\"MESSAGE\",\"from\":");
+	printf("{\"received\":");
+	json_string(method);
+	printf(",\"from\":");
 	json_string(from);
 	printf(",\"status\":%d,\"decrypted\":%d,\"undecipherable\":%d,"
 	    "\"signatures\":%d,\"valid\":%d,\"signer\":", status,
@@ -642,6 +763,46 @@ print_received(const sip_t *sip, int status, const struct uarecv *r)
 	json_string(r->content != NULL ? r->content : "");
 	printf("}\n");
 	fflush(stdout);
+}
+
+/* 200 with an SDP answer, protected as -e/-x say for the UAS. */
+static int
+answer_invite(struct uas *u, nta_incoming_t *irq)
+{
+	const struct opts *o = u->o;
+	struct uamsg_in in = { .type = "application/sdp",
+	    .content = (const uint8_t *)SDP_ANSWER, .len = strlen(SDP_ANSWER),
+	    .peer_certs = o->peer_certs, .npeer_certs = o->npeer,
+	    .proxies = o->proxies, .nproxies = o->nproxies,
+	    .separate = o->separate, .cbc = o->cbc };
+	struct uamsg_out b;
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	char err[256], labels[2048] = "", cid[160] = "";
+	size_t i, n = 0;
+
+	if (uamsg_build(&in, &b, err, sizeof(err)) != 0) {
+		fprintf(stderr, "e2mua: %s\n", err);
+		uamsg_out_free(&b);
+		return 500;
+	}
+	for (i = 0; i < b.nlabels; i++)
+		n += (size_t)snprintf(labels + n, n < sizeof(labels) ?
+		    sizeof(labels) - n : 0, "%sProxy-Inspect-Body: %s",
+		    i ? "\r\n" : "", b.labels[i]);
+	if (b.content_id != NULL)
+		snprintf(cid, sizeof(cid), "Content-ID: %s", b.content_id);
+	/* In angle brackets, or ;transport= would be a header parameter. */
+	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_CONTACT_STR(su_sprintf(home,
+	    "<%s>", o->bind)),
+	    SIPTAG_CONTENT_TYPE_STR(b.content_type),
+	    SIPTAG_CONTENT_DISPOSITION_STR(b.disposition),
+	    TAG_IF(cid[0] != '\0', SIPTAG_HEADER_STR(cid)),
+	    TAG_IF(labels[0] != '\0', SIPTAG_HEADER_STR(labels)),
+	    SIPTAG_PAYLOAD(sip_payload_create(home, b.body, (isize_t)b.len)),
+	    TAG_END());
+	su_home_deinit(home);
+	uamsg_out_free(&b);
+	return 0;
 }
 
 /* UAS mode: every request that is not for a dialog of ours. */
@@ -659,7 +820,15 @@ uas_request(struct uas *u, nta_leg_t *leg, nta_incoming_t *irq,
 		msg_destroy(msg);
 		return 0;
 	}
-	if (sip->sip_request->rq_method != sip_method_message) {
+	if (sip->sip_request->rq_method == sip_method_bye) {
+		memset(&r, 0, sizeof(r));
+		print_received(sip, 200, &r);
+		msg_destroy(msg);
+		status = 200;
+		goto counted;
+	}
+	if (sip->sip_request->rq_method != sip_method_message &&
+	    sip->sip_request->rq_method != sip_method_invite) {
 		msg_destroy(msg);
 		return 501;
 	}
@@ -675,6 +844,9 @@ uas_request(struct uas *u, nta_leg_t *leg, nta_incoming_t *irq,
 	print_received(sip, status, &r);
 	uarecv_free(&r);
 	msg_destroy(msg);
+	if (status == 200 && sip->sip_request->rq_method == sip_method_invite)
+		status = answer_invite(u, irq);
+counted:
 	if (u->count != 0 && ++u->answered >= u->count)
 		su_root_break(u->root);
 	return status;
@@ -691,7 +863,7 @@ uas_timeout(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 static int
 listen_mode(const struct opts *o, const struct cms_keys *keys)
 {
-	struct uas u = { .keys = keys, .count = o->count };
+	struct uas u = { .keys = keys, .o = o, .count = o->count };
 	nta_agent_t *nta = NULL;
 	nta_leg_t *leg = NULL;
 	su_timer_t *timer = NULL;
@@ -746,6 +918,8 @@ main(int argc, char **argv)
 	given = o.nproxies;
 	if (su_init() != 0)
 		return EXIT_LOCAL;
+	/* The JSON line is the output; Sofia's chatter is not. */
+	su_log_set_level(NULL, 0);
 	if (o.sign_cert != NULL && (sk = cms_signing_key_load(o.sign_cert,
 	    o.sign_key, NULL, 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "e2mua: %s\n", err);

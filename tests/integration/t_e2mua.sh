@@ -29,7 +29,8 @@ inspect: { keys = ( { certificate = "$K/proxy.pem"; key = "$K/proxy.key"; } );
 policy: { rules = (
   { methods = [ "MESSAGE" ]; from_users = [ "integrity" ]; required_types = [ "text/plain" ];
     require_integrity = true; },
-  { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; } ); };
+  { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; },
+  { methods = [ "INVITE" ]; required_types = [ "application/sdp" ]; } ); };
 challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
 CONF
 start_proxy "$WORK/px.conf" proxy
@@ -167,6 +168,28 @@ grep -q '"from":"sip:cli@example.com","status":200,"decrypted":1.*"text":"from t
 ok $? "e2mua UAS: the openssl CLI's envelope read"
 grep -q '"status":493,"decrypted":0,"undecipherable":1' "$WORK/uas2.out"
 ok $? "e2mua UAS: 493 reported for the one it could not open"
+
+# A call: the offer encrypted to the callee only gets a 496; e2mua checks
+# it, discloses to the proxy and calls again; the callee (e2mua -l) opens
+# the offer and answers with SDP encrypted back to the caller and the
+# proxy; ACK, then BYE.
+UAS3=$((BASE + 16))
+"$E2MUA" -l -b "sip:127.0.0.1:$UAS3;transport=tcp" -k "$K/uas.pem:$K/uas.key" \
+	-r "$K/ca.pem" -e "$K/alice.pem" -x "proxy.test=$K/proxy.pem" -N 2 -T 30 \
+	> "$WORK/uas3.out" 2> "$WORK/uas3.err" &
+UAS3_PID=$!
+PIDS="$PIDS $UAS3_PID"
+sleep 0.3
+TO="sip:bob@127.0.0.1:$UAS3;transport=tcp"
+ua call 0 -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test
+grep -q '"method":"INVITE","status":200,.*"disclosed_to":\["proxy.test"\],"challenges":1,"bye":200' "$WORK/call.json"
+ok $? "call: 496 answered, 200, BYE answered 200"
+logged 'INVITE policy: rule at line [0-9]* -> 496: required body undecipherable'
+logged 'INVITE 200 inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 0; visible application/sdp'
+wait_pid "$UAS3_PID" 10 2>/dev/null
+grep -q '"received":"INVITE","from":"sip:alice@example.com","status":200,"decrypted":1,.*"type":"application/sdp"' "$WORK/uas3.out" &&
+	grep -q '"received":"BYE"' "$WORK/uas3.out"
+ok $? "call: the callee opened the offer and got the BYE"
 
 ua usage 2 -x "proxy.test"
 ua no_peer 3 -x "proxy.test=$K/proxy.pem"
