@@ -26,11 +26,21 @@ t_init() {
 }
 
 t_cleanup() {
-	local p
+	local p i alive
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null
 	done
-	sleep 0.2
+	# Give them time to exit: under AddressSanitizer the leak check at
+	# exit can take a while, and a SIGKILL in the middle of it leaves a
+	# broken report ("Unable to get registers from thread").
+	for i in $(seq 1 50); do
+		alive=0
+		for p in $PIDS; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ "$alive" -eq 0 ] && break
+		sleep 0.1
+	done
 	# A process that ignored SIGTERM would keep this test's ports busy.
 	for p in $PIDS; do
 		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
