@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "cms.h"
+#include "sipmime.h"
 #include "uachal.h"
 #include "uamsg.h"
 #include "uarecv.h"
@@ -705,24 +706,6 @@ struct uas {
 	unsigned count, answered;
 };
 
-static const char *
-header_value(msg_t *msg, const void *h)
-{
-	return h != NULL ? sip_header_as_string(msg_home(msg),
-	    (const sip_header_t *)h) : NULL;
-}
-
-static const char *
-unknown(const sip_t *sip, const char *name)
-{
-	const sip_unknown_t *u;
-
-	for (u = sip->sip_unknown; u != NULL; u = u->un_next)
-		if (u->un_name != NULL && strcasecmp(u->un_name, name) == 0)
-			return u->un_value;
-	return NULL;
-}
-
 static int
 recv_status(enum uarecv_status st)
 {
@@ -811,7 +794,7 @@ uas_request(struct uas *u, nta_leg_t *leg, nta_incoming_t *irq,
     const sip_t *sip)
 {
 	msg_t *msg = nta_incoming_getrequest(irq);
-	struct mime_headers top = { 0 };
+	struct mime_headers top;
 	struct uarecv r;
 	int status;
 
@@ -832,12 +815,7 @@ uas_request(struct uas *u, nta_leg_t *leg, nta_incoming_t *irq,
 		msg_destroy(msg);
 		return 501;
 	}
-	top.content_type = header_value(msg, sip->sip_content_type);
-	top.content_disposition = header_value(msg,
-	    sip->sip_content_disposition);
-	top.content_id = unknown(sip, "Content-ID");
-	top.content_transfer_encoding = unknown(sip,
-	    "Content-Transfer-Encoding");
+	sipmime_headers(msg, sip, &top);
 	status = recv_status(uarecv_open(u->keys, &top,
 	    sip->sip_payload != NULL ? sip->sip_payload->pl_data : NULL,
 	    sip->sip_payload != NULL ? sip->sip_payload->pl_len : 0, &r));

@@ -96,17 +96,10 @@ inspector_free(struct inspector *ins)
 }
 
 static int
-is_type(const struct mime_entity *e, const char *type, const char *sub)
-{
-	return e->type != NULL && e->subtype != NULL &&
-	    strcmp(e->type, type) == 0 && strcmp(e->subtype, sub) == 0;
-}
-
-static int
 is_pkcs7_mime(const struct mime_entity *e)
 {
-	return is_type(e, "application", "pkcs7-mime") ||
-	    is_type(e, "application", "x-pkcs7-mime");
+	return mime_is(e, "application", "pkcs7-mime") ||
+	    mime_is(e, "application", "x-pkcs7-mime");
 }
 
 static int
@@ -153,15 +146,15 @@ is_signed_data(const struct mime_entity *e)
 static int
 is_signature(const struct mime_entity *e)
 {
-	return is_type(e, "application", "pkcs7-signature") ||
-	    is_type(e, "application", "x-pkcs7-signature");
+	return mime_is(e, "application", "pkcs7-signature") ||
+	    mime_is(e, "application", "x-pkcs7-signature");
 }
 
 /* multipart/signed with a detached CMS signature as its second part. */
 static int
 is_multipart_signed(const struct mime_entity *e)
 {
-	return is_type(e, "multipart", "signed") && e->nchildren == 2 &&
+	return mime_is(e, "multipart", "signed") && e->nchildren == 2 &&
 	    is_signature(e->children[1]) && e->children[1]->data != NULL;
 }
 

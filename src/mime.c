@@ -966,6 +966,13 @@ find_param(const struct mime_param *p, size_t n, const char *name)
 	return NULL;
 }
 
+int
+mime_is(const struct mime_entity *e, const char *type, const char *sub)
+{
+	return e->type != NULL && e->subtype != NULL &&
+	    strcmp(e->type, type) == 0 && strcmp(e->subtype, sub) == 0;
+}
+
 const char *
 mime_param(const struct mime_entity *e, const char *name)
 {

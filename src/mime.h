@@ -146,6 +146,9 @@ enum mime_status mime_graft(struct mime_entity *e, const void *bytes,
  * NULL is fine. */
 void mime_free(struct mime_entity *e);
 
+/* 1 if e's Content-Type is type/subtype (both given lower-case). */
+int mime_is(const struct mime_entity *e, const char *type, const char *sub);
+
 /* Content-Type / Content-Disposition parameter by case-insensitive name;
  * NULL if absent. */
 const char *mime_param(const struct mime_entity *e, const char *name);

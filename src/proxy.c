@@ -41,6 +41,7 @@
 #include "ratelimit.h"
 #include "route.h"
 #include "sipchallenge.h"
+#include "sipmime.h"
 #include "terminate.h"
 #include "txmap.h"
 #include "workers.h"
@@ -517,18 +518,6 @@ forward_ack(struct ptx *t)
 		nta_outgoing_destroy(orq);
 }
 
-/* The value of the first unknown header called name, or NULL. */
-static const char *
-unknown_header(const sip_t *sip, const char *name)
-{
-	const sip_unknown_t *u;
-
-	for (u = sip->sip_unknown; u != NULL; u = u->un_next)
-		if (u->un_name != NULL && strcasecmp(u->un_name, name) == 0)
-			return u->un_value;
-	return NULL;
-}
-
 static int
 is_label_header(const struct conf *c, const char *name)
 {
@@ -557,14 +546,6 @@ label_fields(const struct conf *c, const sip_t *sip, struct label_field *f,
 		n++;
 	}
 	return n;
-}
-
-static const char *
-header_text(msg_t *msg, const void *h)
-{
-	if (h == NULL)
-		return NULL;
-	return sip_header_as_string(msg_home(msg), (sip_header_t const *)h);
 }
 
 static void run_stages(struct ptx *t);
@@ -742,12 +723,7 @@ inspect_input_of(struct ptx *t, msg_t *msg, struct inspect_input *in,
 	const sip_t *sip = sip_object(msg);
 
 	memset(in, 0, sizeof(*in));
-	in->top.content_type = header_text(msg, sip->sip_content_type);
-	in->top.content_disposition = header_text(msg,
-	    sip->sip_content_disposition);
-	in->top.content_id = unknown_header(sip, "Content-ID");
-	in->top.content_transfer_encoding = unknown_header(sip,
-	    "Content-Transfer-Encoding");
+	sipmime_headers(msg, sip, &in->top);
 	in->body = sip->sip_payload->pl_data;
 	in->len = sip->sip_payload->pl_len;
 	in->labels = labels;

@@ -14,30 +14,12 @@ static const char *const shown[] = { "text/plain", "application/sdp",
 	"message/cpim", "message/sipfrag" };
 
 static int
-is(const struct mime_entity *e, const char *type, const char *sub)
-{
-	return e->type != NULL && e->subtype != NULL &&
-	    strcmp(e->type, type) == 0 && strcmp(e->subtype, sub) == 0;
-}
-
-static const char *
-param(const struct mime_entity *e, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < e->nparams; i++)
-		if (strcmp(e->params[i].name, name) == 0)
-			return e->params[i].value;
-	return NULL;
-}
-
-static int
 pkcs7_mime(const struct mime_entity *e, const char *smime_type)
 {
-	const char *st = param(e, "smime-type");
+	const char *st = mime_param(e, "smime-type");
 
-	return (is(e, "application", "pkcs7-mime") ||
-	    is(e, "application", "x-pkcs7-mime")) && st != NULL &&
+	return (mime_is(e, "application", "pkcs7-mime") ||
+	    mime_is(e, "application", "x-pkcs7-mime")) && st != NULL &&
 	    strcasecmp(st, smime_type) == 0 && e->data != NULL &&
 	    e->nchildren == 0;
 }
@@ -96,7 +78,7 @@ visit(const struct cms_keys *k, struct mime_entity *e, struct uarecv *r)
 		if (st == CMS_OK)
 			ms = mime_graft(e, out, out_len, NULL, NULL);
 		cms_plain_free(out, out_len);
-	} else if (is(e, "multipart", "signed") && e->nchildren == 2 &&
+	} else if (mime_is(e, "multipart", "signed") && e->nchildren == 2 &&
 	    e->children[1]->data != NULL) {
 		st = k != NULL ? cms_verify(k, e->children[1]->data,
 		    e->children[1]->data_len, e->children[0]->raw,
