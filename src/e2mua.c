@@ -97,6 +97,9 @@ struct opts {
 	unsigned timeout;
 	const char *trust[4];       /* -r: anchors for challenges */
 	size_t ntrust;
+	const char *crls[4];        /* -R: CRL files (then every path is
+	                               checked for revocation) */
+	size_t ncrl;
 	const char *allow[8];       /* -a: legitimate inspecting proxies */
 	size_t nallow;
 	unsigned max_proxies;       /* -n */
@@ -117,13 +120,16 @@ usage(void)
 	    "             [-b BIND-URI] [-c TYPE] [-m TEXT] [-T SECONDS]\n"
 	    "             [-s CERT:KEY] [-d] [-e PEER-CERT]...\n"
 	    "             [-x HOST=PROXY-CERT]... [-S] [-C]\n"
-	    "             [-r TRUST-ANCHORS]... [-a ALLOWED-PROXY]... [-n N]\n"
+	    "             [-r TRUST-ANCHORS]... [-R CRL]... [-a ALLOWED-PROXY]...\n"
+	    "             [-n N]\n"
 	    "  -s  sign with CERT and KEY (PEM); -d: signed-data instead of\n"
 	    "      multipart/signed; -L: sign only when a 495 asks for it\n"
 	    "  -e  encrypt to this certificate (the peer's; repeatable)\n"
 	    "  -x  also disclose to this proxy and label it (repeatable)\n"
 	    "  -S  separate envelopes for the proxies; -C: AES-CBC\n"
 	    "  -r  CA file to check 496 challenges against (repeatable)\n"
+	    "  -R  CRL file (PEM, repeatable): every certificate of a path\n"
+	    "      must then have a current CRL from its issuer\n"
 	    "  -a  a proxy host that may inspect (repeatable); -n: at most N\n"
 	    "      proxies disclosed to by answering 496s (default 3)\n"
 	    "   or: e2mua -l -b BIND-URI [-k CERT:KEY] [-r TRUST-ANCHORS]...\n"
@@ -164,7 +170,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->text = "hello from e2mua";
 	o->timeout = 10;
 	o->max_proxies = 3;
-	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:a:n:lk:N:IH:V")) !=
+	while ((ch = getopt(argc, argv, "t:f:o:b:c:m:T:s:dLe:x:SCr:R:a:n:lk:N:IH:V")) !=
 	    -1) {
 		switch (ch) {
 		case 't': o->to = optarg; break;
@@ -197,6 +203,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (o->ntrust == 4)
 				return -1;
 			o->trust[o->ntrust++] = optarg;
+			break;
+		case 'R':
+			if (o->ncrl == 4)
+				return -1;
+			o->crls[o->ncrl++] = optarg;
 			break;
 		case 'a':
 			if (o->nallow == 8)
@@ -906,7 +917,7 @@ main(int argc, char **argv)
 	if ((o.ntrust > 0 || o.dec_cert != NULL) && (trust = cms_keys_load(
 	    o.dec_cert != NULL ? &o.dec_cert : NULL, o.dec_cert != NULL ?
 	    &o.dec_key : NULL, o.dec_cert != NULL ? 1 : 0, o.trust,
-	    o.ntrust, NULL, 0, err, sizeof(err))) == NULL) {
+	    o.ntrust, o.crls, o.ncrl, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "e2mua: %s\n", err);
 		goto out;
 	}
