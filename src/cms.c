@@ -1514,3 +1514,48 @@ cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
 	ERR_clear_error();
 	return ok ? 0 : -1;
 }
+
+int
+cms_cert_to_pem(const uint8_t *der, size_t len, char **pem)
+{
+	const unsigned char *p = der;
+	X509 *x = len <= CMS_MAX_DER ? d2i_X509(NULL, &p, (long)len) : NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int ok = 0;
+
+	*pem = NULL;
+	if (x != NULL && p == der + len && b != NULL &&
+	    PEM_write_bio_X509(b, x) && (n = BIO_get_mem_data(b, &data)) > 0 &&
+	    (*pem = malloc((size_t)n + 1)) != NULL) {
+		memcpy(*pem, data, (size_t)n);
+		(*pem)[n] = '\0';
+		ok = 1;
+	}
+	BIO_free(b);
+	X509_free(x);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
+
+int
+cms_cert_from_pem(const char *pem, uint8_t **der, size_t *len)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	unsigned char *p = NULL;
+	int n = x != NULL ? i2d_X509(x, &p) : -1;
+
+	*der = NULL;
+	*len = 0;
+	if (n > 0 && (*der = malloc((size_t)n)) != NULL) {
+		memcpy(*der, p, (size_t)n);
+		*len = (size_t)n;
+	}
+	OPENSSL_free(p);
+	X509_free(x);
+	BIO_free(b);
+	ERR_clear_error();
+	return *der != NULL ? 0 : -1;
+}

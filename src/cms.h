@@ -181,6 +181,12 @@ int cms_cert_der_load(const char *file, uint8_t **der, size_t *len,
 int cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
     char *err, size_t errsz);
 
+/* One DER certificate as PEM text (malloc()ed, NUL-terminated, free()),
+ * and the first certificate of PEM text as DER (malloc()ed, free()), for
+ * certificates kept in files of other formats. 0, or -1. */
+int cms_cert_to_pem(const uint8_t *der, size_t len, char **pem);
+int cms_cert_from_pem(const char *pem, uint8_t **der, size_t *len);
+
 /* n cryptographically random bytes from OpenSSL's DRBG; 0, or -1. */
 int cms_random(uint8_t *p, size_t n);
 
