@@ -89,6 +89,42 @@ grep -q '"refused":"the proxy is not on the allow-list"' "$WORK/off_list.json"
 ok $? "a proxy not on the allow-list: refused, nothing disclosed"
 grep -q '"disclosed_to":\[\]' "$WORK/off_list.json"
 ok $? "  disclosed to nobody"
+# The same from a configuration file, with a cache: the first request
+# learns the proxy from its 496, the next is right the first time.
+cat > "$WORK/alice.conf" <<CONF
+from = "sip:alice@example.com";
+sign_certificate = "$K/alice.pem"; sign_key = "$K/alice.key";
+peer_certificates = [ "$K/uas.pem" ];
+trust_anchors = [ "$K/ca.pem" ];
+allowed_proxies = [ "proxy.test" ];
+cache = "$WORK/alice.cache";
+CONF
+ua cfg_learn 0 -F "$WORK/alice.conf"
+N=$((N + 1))
+grep -q '"status":200,.*"disclosed_to":\["proxy.test"\],"challenges":1' "$WORK/cfg_learn.json"
+ok $? "config file: signed, encrypted, 496 answered, 200"
+grep -q 'host = "proxy.test"' "$WORK/alice.cache" && grep -q 'types = \[ "text/plain" \]' "$WORK/alice.cache" &&
+	[ "$(stat -c %a "$WORK/alice.cache")" = 600 ]
+ok $? "cache: the proxy, its required type and certificate kept (mode 600)"
+ua cfg_cached 0 -F "$WORK/alice.conf"
+N=$((N + 1))
+grep -q '"status":200,.*"disclosed_to":\["proxy.test"\],"from_cache":\["proxy.test"\],"challenges":0' "$WORK/cfg_cached.json"
+ok $? "cache: the next MESSAGE is disclosed at once, no challenge"
+grep -qi '^CSeq: 1 MESSAGE' "$WORK/uas/$N.head" && grep -qi '^Proxy-Inspect-Body: proxy.test' "$WORK/uas/$N.head"
+ok $? "cache: first attempt (CSeq 1) already labelled for the proxy"
+sed 's/allowed_proxies = .*/allowed_proxies = [ "other.test" ];/' "$WORK/alice.conf" > "$WORK/alice2.conf"
+ua cfg_dropped 5 -F "$WORK/alice2.conf"
+grep -q 'cached proxy proxy.test dropped: the proxy is not on the allow-list' "$WORK/cfg_dropped.err" &&
+	grep -q '"disclosed_to":\[\]' "$WORK/cfg_dropped.json"
+ok $? "cache: an entry no longer allowed is not used (and the 496 refused)"
+! grep -q 'proxy.test' "$WORK/alice.cache"
+ok $? "cache: and it is forgotten"
+printf 'from = "sip:a@b";\ncolour = 1;\ntimeout = "x";\n' > "$WORK/bad.conf"
+ua cfg_bad 2 -F "$WORK/bad.conf"
+grep -q 'bad.conf:2: unknown setting "colour"' "$WORK/cfg_bad.err" &&
+	grep -q 'bad.conf:3: timeout: expected a number' "$WORK/cfg_bad.err"
+ok $? "a bad config file: every error as file:line, exit 2"
+
 mkdir -p "$WORK/other" && pki_ca "$WORK/other"
 ua untrusted 5 -e "$K/uas.pem" -r "$WORK/other/ca.pem" -a proxy.test
 grep -q '"refused":"signer certificate path validation failed"' "$WORK/untrusted.json"
@@ -181,9 +217,12 @@ UAS3_PID=$!
 PIDS="$PIDS $UAS3_PID"
 sleep 0.3
 TO="sip:bob@127.0.0.1:$UAS3;transport=tcp"
-ua call 0 -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test
+ua call 0 -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test \
+	-k "$K/alice.pem:$K/alice.key"
 grep -q '"method":"INVITE","status":200,.*"disclosed_to":\["proxy.test"\],"challenges":1,"bye":200' "$WORK/call.json"
 ok $? "call: 496 answered, 200, BYE answered 200"
+grep -q '"answer":{"decrypted":1,"undecipherable":0,"signatures":0,"valid":0,"type":"application/sdp","text":"v=0' "$WORK/call.json"
+ok $? "call: the caller opened the callee's SDP answer with its key"
 logged 'INVITE policy: rule at line [0-9]* -> 496: required body undecipherable'
 logged 'INVITE 200 inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 0; visible application/sdp'
 wait_pid "$UAS3_PID" 10 2>/dev/null
