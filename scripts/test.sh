@@ -16,6 +16,7 @@
 #               _build-asan/sanitizer-logs/TEST.{asan,ubsan}.EXE.PID, and
 #               any such file fails the run (known leaks inside Debian's
 #               libsofia-sip-ua TLS code are suppressed: see below)
+#   demo        scripts/demo.sh, the README's main command (one test)
 #   distcheck   make distcheck from _build/ (configure flag --enable-werror)
 #   fuzz        _build-fuzz/ (clang, --enable-fuzzing): each libFuzzer harness
 #               runs FUZZ_SECS (default 20) seconds from its seed corpus
@@ -301,6 +302,19 @@ if [ "$AUTORECONF_OK" -eq 1 ]; then
 	build normal "$BUILD" --enable-werror &&
 		suite check-normal "$BUILD"
 	NORMAL_CONFIGURED=$([ -f "$BUILD/Makefile" ] && echo 1 || echo 0)
+
+	# --- the README's main command runs its whole loop (one test)
+	if [ "$NORMAL_CONFIGURED" -eq 1 ]; then
+		run demo "$ROOT" 180 ./scripts/demo.sh
+		reap_strays demo
+		if [ "$RC" -eq 0 ]; then
+			PASSED=$((PASSED + 1))
+			row demo "$SECS" ok
+		else
+			row demo "$SECS" "FAILED (exit $RC)"
+			fail_one demo "exit $RC" "$LOGDIR/demo.log"
+		fi
+	fi
 
 	if [ "$QUICK" -eq 0 ]; then
 		# --- the same under AddressSanitizer + UBSan, built by gcc.

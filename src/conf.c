@@ -815,23 +815,35 @@ check_readable(struct loader *l, const config_setting_t *s, const char *path,
 }
 
 /*
- * The files are read after daemon() has moved to "/", so a relative name
- * is anchored to the directory the daemon was started from.
+ * A relative name is anchored to the directory of the configuration file
+ * (as an operator reading the file expects, whatever directory the daemon
+ * was started from; it moves to "/" anyway): "pki/proxy.pem" next to
+ * /etc/e2mproxyd.conf is /etc/pki/proxy.pem.
  */
 static char *
 absolute(struct loader *l, const char *file)
 {
 	char cwd[4096], *p;
+	const char *slash = strrchr(l->path, '/');
+	int dirlen = slash != NULL ? (int)(slash - l->path) : 0;
 	size_t len;
 
-	if (file[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+	if (file[0] == '/')
 		return xstrdup(l, file);
-	len = strlen(cwd) + 1 + strlen(file) + 1;
+	cwd[0] = '\0';
+	if (l->path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(l, file);
+	len = strlen(cwd) + 1 + (size_t)dirlen + 1 + strlen(file) + 1;
 	if ((p = malloc(len)) == NULL) {
 		l->oom = 1;
 		return NULL;
 	}
-	snprintf(p, len, "%s/%s", cwd, file);
+	if (l->path[0] == '/')
+		snprintf(p, len, "%.*s/%s", dirlen, l->path, file);
+	else if (slash != NULL)
+		snprintf(p, len, "%s/%.*s/%s", cwd, dirlen, l->path, file);
+	else
+		snprintf(p, len, "%s/%s", cwd, file);
 	return p;
 }
 
@@ -846,12 +858,14 @@ check_file(struct loader *l, const config_setting_t *s, const char *path,
 {
 	struct stat st;
 
-	*to = absolute(l, file);
-	if (!check_readable(l, s, path, file, &st))
+	/* Messages name the file where it was looked for. */
+	if ((*to = absolute(l, file)) == NULL)
+		return;
+	if (!check_readable(l, s, path, *to, &st))
 		return;
 	if (secret && (st.st_mode & 077) != 0)
 		err(l, s, "%s: \"%s\" is accessible by other users "
-		    "(mode %04o); chmod 600 it", path, file,
+		    "(mode %04o); chmod 600 it", path, *to,
 		    (unsigned)(st.st_mode & 07777));
 }
 

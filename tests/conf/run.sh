@@ -86,7 +86,25 @@ check_bad() {
 	fi
 }
 
-check_good "$top/conf/e2mproxyd.conf"
+# The shipped file names the proxy's keys relative to itself (pki/):
+# beside a throwaway PKI it is accepted; without one, every missing file
+# is named at its line and the file is refused.
+mkdir -p "$tmp/shipped" "$tmp/bare"
+cp "$top/conf/e2mproxyd.conf" "$tmp/shipped/" && cp "$top/conf/e2mproxyd.conf" "$tmp/bare/"
+if "$top/scripts/e2m-pki.sh" "$tmp/shipped/pki" >"$tmp/pki.out" 2>&1; then
+	check_good "$tmp/shipped/e2mproxyd.conf"
+else
+	fail "throwaway PKI for the shipped configuration"
+	diag "$tmp/pki.out"
+fi
+"$E2MPROXYD" -c -f "$tmp/bare/e2mproxyd.conf" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$(grep -c "^$tmp/bare/e2mproxyd.conf:[0-9]*: .*cannot read \"$tmp/bare/pki/" "$tmp/err")" -eq 5 ]; then
+	pass "shipped configuration without its pki/: the 5 missing files named"
+else
+	fail "shipped configuration without its pki/: the 5 missing files named"
+	diag "$tmp/err"
+fi
 for f in "$here"/good/*.conf; do
 	check_good "$f"
 done

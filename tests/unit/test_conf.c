@@ -270,29 +270,69 @@ test_defaults(void)
 	conf_free(c);
 }
 
-/* The shipped file promises to hold exactly the built-in defaults. */
+/* The shipped file's [example] settings: an edge proxy that must see
+ * MESSAGE text and INVITE SDP, keys in pki/ beside the file. */
+static void
+check_shipped_examples(const struct conf *c)
+{
+	T_OK(c->nown_names == 1 && strcmp(c->own_names[0],
+	    "proxy.example.com") == 0, "shipped: own_names proxy.example.com");
+	T_OK(c->ninspect_keys == 1 && strcmp(c->inspect_keys[0].certificate,
+	    fmt("%s/pki/proxy.pem", tmpdir)) == 0,
+	    "shipped: inspect key pki/proxy.pem, beside the file");
+	T_OK(c->ntrust_anchors == 1 && strcmp(c->trust_anchors[0],
+	    fmt("%s/pki/ca.pem", tmpdir)) == 0, "shipped: trust anchor");
+	T_EQ_INT(c->npolicy_rules, 2, "shipped: two policy rules");
+	T_EQ_STR(c->ch_signing_certificate, fmt("%s/pki/proxy-sign.pem",
+	    tmpdir), "shipped: challenge signing certificate");
+}
+
+/* Apart from its [example] settings the shipped file holds exactly the
+ * built-in defaults. */
 static void
 test_shipped(void)
 {
+	static const char *const pki[] = { "pki/proxy.pem", "pki/proxy.key",
+	    "pki/ca.pem", "pki/proxy-sign.pem", "pki/proxy-sign.key" };
 	const char *top = getenv("TOP_SRCDIR");
-	const char *path;
-	struct conf *c;
+	char *text = NULL;
+	struct conf *c, d;
+	size_t i, n = 0;
+	FILE *f;
 
 	if (top == NULL)
 		top = getenv("srcdir");
-	path = fmt("%s/conf/e2mproxyd.conf", top != NULL ? top : ".");
-	if (access(path, R_OK) != 0) {
+	f = fopen(fmt("%s/conf/e2mproxyd.conf", top != NULL ? top : "."), "r");
+	if (f == NULL || getdelim(&text, &n, '\0', f) < 0) {
 		T_OK(1, "shipped config # SKIP conf/e2mproxyd.conf not found "
 		    "(set TOP_SRCDIR)");
+		if (f != NULL)
+			fclose(f);
+		free(text);
 		return;
 	}
+	fclose(f);
+	mkdir(fmt("%s/pki", tmpdir), 0700);
+	for (i = 0; i < sizeof(pki) / sizeof(pki[0]); i++)
+		put_file(pki[i], 0600, "pem\n");
 	clear_errors();
-	c = conf_load(path, collect, NULL);
+	c = conf_load(put_file("e2mproxyd.conf", 0644, text), collect, NULL);
+	free(text);
 	T_OK(c != NULL && nerrs == 0, "shipped config loads");
 	show_errors();
-	if (c != NULL)
-		check_defaults("shipped config", c);
+	if (c != NULL) {
+		check_shipped_examples(c);
+		d = *c;
+		d.nown_names = d.ninspect_keys = d.ntrust_anchors = 0;
+		d.npolicy_rules = 0;
+		d.inspect_keys = NULL;
+		d.policy_rules = NULL;
+		check_defaults("shipped config", &d);
+	}
 	conf_free(c);
+	for (i = 0; i < sizeof(pki) / sizeof(pki[0]); i++)
+		unlink(fmt("%s/%s", tmpdir, pki[i]));
+	rmdir(fmt("%s/pki", tmpdir));
 }
 
 static void
@@ -822,16 +862,17 @@ test_tls(void)
 	chmod(key, 0600);
 }
 
-/* The daemon reads TLS files after daemon() has changed to "/". */
+/* Relative names are anchored to the configuration file's directory,
+ * not to where the daemon was started (it moves to "/" anyway). */
 static void
 test_tls_relative(void)
 {
-	char cwd[1024], here[1024];
+	char cwd[1024];
+	const char *here = tmpdir;
 	struct conf *c;
 
 	put_tls_files();
-	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir(tmpdir) != 0 ||
-	    getcwd(here, sizeof(here)) == NULL) {
+	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir("/") != 0) {
 		T_OK(0, "relative tls paths: cannot change directory");
 		return;
 	}
@@ -863,7 +904,8 @@ put_inspect_files(void)
 static void
 test_inspect(void)
 {
-	char cwd[1024], here[1024];
+	char cwd[1024];
+	const char *here;
 	struct conf *c;
 
 	put_inspect_files();
@@ -966,8 +1008,8 @@ test_inspect(void)
 	conf_free(c);
 
 	/* Relative names are anchored like the tls ones. */
-	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir(tmpdir) != 0 ||
-	    getcwd(here, sizeof(here)) == NULL) {
+	here = tmpdir;
+	if (getcwd(cwd, sizeof(cwd)) == NULL || chdir("/") != 0) {
 		T_OK(0, "relative inspect paths: cannot change directory");
 		return;
 	}
