@@ -33,6 +33,7 @@ PACKAGES="
 	llvm
 	clang-format
 	ca-certificates
+	groff-base
 	git
 	file
 	gzip

@@ -234,4 +234,19 @@ ua usage 2 -x "proxy.test"
 ua no_peer 3 -x "proxy.test=$K/proxy.pem"
 grep -q 'needs an encrypted body' "$WORK/no_peer.err"
 ok $? "disclosing to a proxy without encrypting is refused with a message"
+# e2mua(1) documents every option and every configuration setting the
+# program knows, and renders without groff warnings.
+MAN=$TOP_SRCDIR/docs/e2mua.1
+missing=""
+for o in $(grep -o '#define OPTSTRING "[^"]*"' "$TOP_SRCDIR/src/uaopts.c" |
+	sed 's/.*"\(.*\)"/\1/' | tr -d ':' | fold -w1); do
+	grep -Eq "^\.BI? \\\\-$o( |\$)" "$MAN" || missing="$missing -$o"
+done
+for k in $(sed -n 's/^\t{ "\([a-z_]*\)", K_.*/\1/p' "$TOP_SRCDIR/src/uaopts.c"); do
+	grep -q "\b$k\b" "$MAN" || missing="$missing $k"
+done
+[ -z "$missing" ]
+ok $? "e2mua(1) documents every option and setting${missing:+ (missing:$missing)}"
+[ -z "$(groff -man -ww -z -t "$MAN" 2>&1)" ]
+ok $? "e2mua(1) renders without warnings"
 t_done
