@@ -97,7 +97,7 @@ echo "                    $(sed -n 3p "$W/bob.out" | cut -c1-100)"
 say "Summary"
 ok=0
 grep -q '"status":200.*"disclosed_to":\["proxy.example.com"\],"challenges":1' "$W/msg.json" && ok=$((ok + 1))
-grep -q '"status":200.*"challenges":1,"bye":200,"answer":{"decrypted":1' "$W/call.json" && ok=$((ok + 1))
+grep -q '"status":200.*"challenges":1,"checks":\[{"status":496,"proxy":"proxy.example.com","wants":\["application/sdp"\],"result":"verified"}\],"bye":200,"answer":{"decrypted":1' "$W/call.json" && ok=$((ok + 1))
 inspected=$(grep -c "inspected: targets 1 (.* opened)" "$W/proxy.log" || true)
 echo "    $ok of 2 exchanges: challenged by a signed 496, verified, disclosed to"
 echo "    the proxy, inspected ($inspected bodies opened by the proxy: the MESSAGE,"

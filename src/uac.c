@@ -51,7 +51,17 @@ struct call {
 	long long sent_at;
 };
 
+#define MAX_CHECKS 8 /* challenges reported; more end the run anyway */
+
+/* One 495 or 496 and what came of it, for the report. */
+struct check {
+	int status;
+	struct ualearn_seen seen; /* a 496 accepted: who, wanting what */
+	const char *refused;      /* or why not */
+};
+
 struct run {
+	struct check checks[MAX_CHECKS];
 	int challenges;          /* 495s and 496s answered */
 	int signed_now;          /* the body is signed */
 	int bye;                 /* a call: the BYE's final status */
@@ -227,6 +237,35 @@ report_answer(const struct uarecv *a)
 	putchar('}');
 }
 
+/* "checks":[{"status":496,"proxy":"p","wants":["text/plain"],
+ * "result":"accepted"},...]: what each challenge was found to be. */
+static void
+report_checks(const struct run *r, int n)
+{
+	const struct check *c;
+	const char *types[UACHAL_MAX_TYPES];
+	size_t k;
+	int i;
+
+	printf(",\"checks\":[");
+	for (i = 0; i < n && i < MAX_CHECKS; i++) {
+		c = &r->checks[i];
+		printf("%s{\"status\":%d", i ? "," : "", c->status);
+		if (c->status == 496 && c->refused == NULL) {
+			printf(",\"proxy\":");
+			uajson_string(c->seen.host);
+			for (k = 0; k < c->seen.ntypes; k++)
+				types[k] = c->seen.types[k];
+			uajson_list("wants", types, c->seen.ntypes);
+		}
+		printf(",\"result\":");
+		uajson_string(c->refused != NULL ? "refused" : c->status ==
+		    495 ? "signed" : "verified");
+		putchar('}');
+	}
+	putchar(']');
+}
+
 static int
 report(const struct ua *ua, const struct uaopts *o, const struct run *r)
 {
@@ -246,6 +285,8 @@ report(const struct ua *ua, const struct uaopts *o, const struct run *r)
 	if (ncached > 0)
 		uajson_list("from_cache", cached, ncached);
 	printf(",\"challenges\":%d", r->challenges);
+	if (r->challenges > 0 || r->refused != NULL)
+		report_checks(r, r->challenges + (r->refused != NULL));
 	if (o->invite && r->bye != 0)
 		printf(",\"bye\":%d", r->bye);
 	if (r->have_answer)
@@ -351,7 +392,7 @@ response_facts(msg_t *resp, struct uachal_response *r, const char **warn,
 
 static const char *
 answer_496(const struct uaopts *o, struct run *r, const struct call *c,
-    msg_t *resp)
+    msg_t *resp, struct ualearn_seen *seen)
 {
 	const char *warn[UACHAL_MAX_WARNINGS];
 	struct uachal_request rq = { c->call_id, NULL, c->from_tag, c->branch,
@@ -363,7 +404,8 @@ answer_496(const struct uaopts *o, struct run *r, const struct call *c,
 	    "MESSAGE");
 	rq.cseq = cseq;
 	response_facts(resp, &rs, warn, UACHAL_MAX_WARNINGS);
-	return ualearn_challenge(r->learn, &rq, &rs, (long long)time(NULL));
+	return ualearn_challenge(r->learn, &rq, &rs, (long long)time(NULL),
+	    seen);
 }
 
 /* What to do about a final response: 1 send again, 0 done. */
@@ -372,6 +414,13 @@ next_step(const struct uaopts *o, const struct cms_signing_key *sk,
     const struct cms_keys *keys, struct run *r, const struct call *c,
     const struct ua *ua)
 {
+	struct check *k = &r->checks[r->challenges < MAX_CHECKS ?
+	    r->challenges : MAX_CHECKS - 1];
+
+	if (ua->status != 495 && ua->status != 496)
+		return 0;
+	memset(k, 0, sizeof(*k));
+	k->status = ua->status;
 	if (ua->status == 495) {
 		if (r->signed_now)
 			r->refused = "495 although the body is signed";
@@ -380,14 +429,11 @@ next_step(const struct uaopts *o, const struct cms_signing_key *sk,
 			    "was given (-s)";
 		else
 			r->signed_now = 1;
-	} else if (ua->status == 496) {
-		if (keys == NULL)
-			r->refused = "no trust anchors (-r) to check a "
-			    "challenge";
-		else
-			r->refused = answer_496(o, r, c, ua->resp);
-	} else
-		return 0;
+	} else if (keys == NULL)
+		r->refused = "no trust anchors (-r) to check a challenge";
+	else
+		r->refused = answer_496(o, r, c, ua->resp, &k->seen);
+	k->refused = r->refused;
 	if (r->refused != NULL)
 		return 0;
 	r->challenges++;

@@ -174,10 +174,12 @@ again(struct ualearn *l, int i, const struct uatrust_proxy *p)
 
 const char *
 ualearn_challenge(struct ualearn *l, const struct uachal_request *req,
-    const struct uachal_response *resp, long long now)
+    const struct uachal_response *resp, long long now,
+    struct ualearn_seen *seen)
 {
 	struct uatrust_proxy p;
 	const char *why;
+	size_t k;
 	int i;
 
 	if ((why = uatrust_challenge(l->t, req, resp, now, &p)) != NULL)
@@ -189,8 +191,14 @@ ualearn_challenge(struct ualearn *l, const struct uachal_request *req,
 		why = "too many inspecting proxies";
 	else if (add_proxy(l, p.host, p.cert, p.cert_len, 0) != 0)
 		why = "cannot keep the proxy's certificate";
-	if (why == NULL)
+	if (why == NULL) {
 		remember(l, &p, now);
+		snprintf(seen->host, sizeof(seen->host), "%s", p.host);
+		for (k = 0; k < p.ntypes; k++)
+			snprintf(seen->types[k], sizeof(seen->types[k]), "%s",
+			    p.types[k]);
+		seen->ntypes = p.ntypes;
+	}
 	uatrust_proxy_free(&p);
 	return why;
 }

@@ -27,11 +27,19 @@ struct ualearn *ualearn_new(struct uaopts *o, const struct uatrust *t,
 /* Disclose to the cached proxies that apply to a body of this type. */
 void ualearn_from_cache(struct ualearn *l, const char *type, long long now);
 
+/* What an accepted challenge said, for the report. */
+struct ualearn_seen {
+	char host[UACHAL_AGENT_LEN];
+	char types[UACHAL_MAX_TYPES][UACHAL_TYPE_LEN];
+	size_t ntypes;                  /* 0: the whole body */
+};
+
 /* Digest 4.6 for a 496: NULL when the proxy was added (or its cached
- * certificate replaced), else why the challenge is refused. */
+ * certificate replaced) and *seen filled, else why the challenge is
+ * refused. */
 const char *ualearn_challenge(struct ualearn *l,
     const struct uachal_request *req, const struct uachal_response *resp,
-    long long now);
+    long long now, struct ualearn_seen *seen);
 
 /* Hosts disclosed to from the cache, for the report. */
 const char *const *ualearn_cached(const struct ualearn *l, size_t *n);

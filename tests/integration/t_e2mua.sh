@@ -85,7 +85,7 @@ logged "MESSAGE inspected: targets 1 ($cid opened)"
 grep -q '^CSeq: 2 MESSAGE' "$WORK/uas/$N.head"
 ok $? "496 answered: the retry has the next CSeq"
 ua off_list 5 -e "$K/uas.pem" -r "$K/ca.pem" -a other.test
-grep -q '"refused":"the proxy is not on the allow-list"' "$WORK/off_list.json"
+grep -q '"checks":\[{"status":496,"result":"refused"}\],"refused":"the proxy is not on the allow-list"' "$WORK/off_list.json"
 ok $? "a proxy not on the allow-list: refused, nothing disclosed"
 grep -q '"disclosed_to":\[\]' "$WORK/off_list.json"
 ok $? "  disclosed to nobody"
@@ -144,6 +144,16 @@ ok $? "shared: the UAS's copy opens with openssl cms -decrypt, signed inside"
 openssl cms -decrypt -binary -inform DER -in "$WORK/uas/$N.body" -recip "$K/proxy.pem" \
 	-inkey "$K/proxy.key" -out /dev/null 2>/dev/null
 ok $? "shared: the proxy's key opens the same envelope"
+
+# RSA certificates work as well as EC ones (key transport, RSA-OAEP).
+PKI_KEY=rsa pki_cert "$K" uasrsa "DNS:uasrsa.test" uasrsa.test
+ua rsa 0 -e "$K/uasrsa.pem" -x "proxy.test=$K/proxy.pem"
+N=$((N + 1))
+logged 'MESSAGE inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 0; visible text/plain'
+openssl cms -decrypt -binary -inform DER -in "$WORK/uas/$N.body" -recip "$K/uasrsa.pem" \
+	-inkey "$K/uasrsa.key" -out "$WORK/rsa.plain" 2>/dev/null &&
+	grep -q 'meet me at noon' "$WORK/rsa.plain"
+ok $? "RSA: the UAS's RSA key opens the envelope with openssl cms -decrypt"
 
 ua separate 0 -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem" -S -C
 N=$((N + 1))
@@ -219,7 +229,7 @@ sleep 0.3
 TO="sip:bob@127.0.0.1:$UAS3;transport=tcp"
 ua call 0 -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test \
 	-k "$K/alice.pem:$K/alice.key"
-grep -q '"method":"INVITE","status":200,.*"disclosed_to":\["proxy.test"\],"challenges":1,"bye":200' "$WORK/call.json"
+grep -q '"method":"INVITE","status":200,.*"disclosed_to":\["proxy.test"\],"challenges":1,"checks":\[{"status":496,"proxy":"proxy.test","wants":\["application/sdp"\],"result":"verified"}\],"bye":200' "$WORK/call.json"
 ok $? "call: 496 answered, 200, BYE answered 200"
 grep -q '"answer":{"decrypted":1,"undecipherable":0,"signatures":0,"valid":0,"type":"application/sdp","text":"v=0' "$WORK/call.json"
 ok $? "call: the caller opened the callee's SDP answer with its key"
