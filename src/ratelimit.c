@@ -356,6 +356,20 @@ ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa, uint64_t now_ms)
 	return 1;
 }
 
+int
+ratelimit_has(const struct ratelimit *rl, const struct sockaddr *sa,
+    uint64_t now_ms)
+{
+	uint8_t key[KEY_LEN];
+	uint32_t i;
+
+	if (rl == NULL || rl->rate == 0)
+		return 1;
+	make_key(sa, key);
+	i = find(rl, chain_of(rl, key), key);
+	return i == NIL || tokens_at(rl, &rl->e[i], now_ms) >= MILLI;
+}
+
 size_t
 ratelimit_nsources(const struct ratelimit *rl)
 {

@@ -50,6 +50,11 @@ void ratelimit_free(struct ratelimit *rl); /* NULL is fine */
 int ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa,
     uint64_t now_ms);
 
+/* Whether ratelimit_take() would say yes now, without taking a token or
+ * starting to track an unknown source (which starts with a full bucket). */
+int ratelimit_has(const struct ratelimit *rl, const struct sockaddr *sa,
+    uint64_t now_ms);
+
 /* Sources currently tracked (for tests and statistics). */
 size_t ratelimit_nsources(const struct ratelimit *rl);
 

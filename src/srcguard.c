@@ -1,0 +1,180 @@
+/*
+ * srcguard.c - per-source datagram budget before parsing (srcguard.h).
+ */
+#include "srcguard.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "netaddr.h"
+#include "ratelimit.h"
+
+/* Queued datagrams from over-budget sources drained per wakeup: bounded,
+ * so the loop still turns to other sockets during a flood. */
+#define DRAIN_MAX 64
+
+static struct {
+	struct ratelimit *rl;
+	struct netaddr *exempt;
+	size_t nexempt;
+	int fds[SRCGUARD_MAX_FDS];
+	size_t nfds;
+	uint64_t dropped;
+} g;
+
+typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
+
+static recvmsg_fn *
+real_recvmsg(void)
+{
+	static recvmsg_fn *real;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "recvmsg");
+	return real;
+}
+
+int
+srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
+    const struct netaddr *exempt, size_t nexempt)
+{
+	srcguard_reset();
+	if (rate == 0)
+		return 0;
+	if ((g.rl = ratelimit_new(rate, burst, max_sources)) == NULL ||
+	    (nexempt > 0 && (g.exempt = calloc(nexempt,
+	    sizeof(*exempt))) == NULL)) {
+		srcguard_reset();
+		return -1;
+	}
+	if (nexempt > 0)
+		memcpy(g.exempt, exempt, nexempt * sizeof(*exempt));
+	g.nexempt = nexempt;
+	return 0;
+}
+
+int
+srcguard_add_fd(int fd)
+{
+	if (g.nfds == SRCGUARD_MAX_FDS)
+		return -1;
+	g.fds[g.nfds++] = fd;
+	return 0;
+}
+
+uint64_t
+srcguard_dropped(void)
+{
+	return g.dropped;
+}
+
+void
+srcguard_reset(void)
+{
+	ratelimit_free(g.rl);
+	free(g.exempt);
+	memset(&g, 0, sizeof(g));
+}
+
+static int
+guarded(int fd)
+{
+	size_t i;
+
+	if (g.rl == NULL)
+		return 0;
+	for (i = 0; i < g.nfds; i++)
+		if (g.fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+exempt(const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < g.nexempt; i++)
+		if (netaddr_match(&g.exempt[i], sa))
+			return 1;
+	return 0;
+}
+
+/* Over budget: this datagram is to be dropped. take: it is being read
+ * (counts against the budget); otherwise only peeked at. */
+static int
+over(const struct sockaddr *sa, int take, uint64_t now)
+{
+	if (exempt(sa))
+		return 0;
+	return take ? !ratelimit_take(g.rl, sa, now) :
+	    !ratelimit_has(g.rl, sa, now);
+}
+
+/* After a drop: discard the queued datagrams of over-budget sources, up
+ * to the first from a source within its budget (left for the caller's
+ * next read, with a buffer sized for it). */
+static void
+drain(int fd, recvmsg_fn *real, uint64_t now)
+{
+	struct sockaddr_storage from;
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m;
+	int i;
+
+	for (i = 0; i < DRAIN_MAX; i++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &from;
+		m.msg_namelen = sizeof(from);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		if (real(fd, &m, MSG_PEEK | MSG_DONTWAIT) < 0 ||
+		    !over((struct sockaddr *)&from, 0, now))
+			return;
+		if (real(fd, &m, MSG_DONTWAIT) < 0)
+			return;
+		g.dropped++;
+	}
+}
+
+/* Interposes libc's recvmsg() for the whole process, Sofia included;
+ * only the registered sockets are looked at. */
+ssize_t
+recvmsg(int fd, struct msghdr *m, int flags)
+{
+	recvmsg_fn *real = real_recvmsg();
+	uint64_t now;
+	ssize_t n;
+
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	n = real(fd, m, flags);
+	if (n < 0 || !guarded(fd) || m->msg_name == NULL ||
+	    (flags & MSG_PEEK) != 0)
+		return n;
+	now = now_ms();
+	if (!over(m->msg_name, 1, now))
+		return n;
+	g.dropped++;
+	drain(fd, real, now);
+	/* Sofia takes EAGAIN as "nothing after all" and waits for the next
+	 * readiness event (level-triggered: at once if more is queued). */
+	errno = EAGAIN;
+	return -1;
+}

@@ -1,0 +1,47 @@
+/*
+ * srcguard.h - a per-source datagram budget on the UDP listening sockets,
+ * applied before Sofia parses anything.
+ *
+ * A single address flooding the proxy (with requests it will only refuse,
+ * 503 or 496) costs the loop tens of microseconds per request in Sofia's
+ * parser and transaction layer, and every other caller waits behind it:
+ * the per-source limits on challenges and decryptions bound the
+ * private-key work, not that. nta offers no hook before parsing, so
+ * recvmsg(2) is interposed for the registered sockets only: a datagram
+ * from a source over its token bucket (ratelimit.c) is read and dropped
+ * (silently, as a loaded UDP server drops), and further queued datagrams
+ * from over-budget sources are drained with cheap peeks, so that a flood
+ * costs a few microseconds a datagram instead of a parse. A dropped UDP
+ * request is retransmitted by an honest sender (RFC 3261 17.1.1.2).
+ *
+ * Responses from next hops arrive on the same sockets: a busy next hop
+ * (an SBC, a PBX) must be exempted or the budget set above its rate.
+ * Off (rate 0) unless configured, like Kamailio's pike.
+ *
+ * Runs on the thread that calls recvmsg (the loop); not thread-safe.
+ */
+#ifndef SRCGUARD_H
+#define SRCGUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netaddr;
+
+/* Datagrams per second and burst per source IP address (rate 0: off);
+ * sources in the exempt networks are never limited. Copies exempt.
+ * 0, or -1 out of memory (the guard stays off). */
+int srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
+    const struct netaddr *exempt, size_t nexempt);
+
+/* Guard datagrams read from this socket (at most SRCGUARD_MAX_FDS). */
+#define SRCGUARD_MAX_FDS 16
+int srcguard_add_fd(int fd);
+
+/* Datagrams dropped so far. */
+uint64_t srcguard_dropped(void);
+
+/* Turn the guard off and free its state. */
+void srcguard_reset(void);
+
+#endif /* SRCGUARD_H */
