@@ -56,7 +56,7 @@ struct option {
 static option_fn opt_target, opt_level, opt_facility, opt_listen,
     opt_own_names, opt_tls_file, opt_tls_key, opt_default_next_hop,
     opt_rules, opt_transport, opt_address, opt_domain, opt_methods,
-    opt_sources, opt_next_hop, opt_inspect_keys, opt_trust_anchors,
+    opt_sources, opt_source_exempt, opt_next_hop, opt_inspect_keys, opt_trust_anchors,
     opt_crl_files, opt_content_ciphers, opt_pair_certificate, opt_pair_key,
     opt_policy_rules, opt_pr_methods, opt_pr_domains, opt_pr_from_users,
     opt_pr_from_domains, opt_pr_sources, opt_pr_transports,
@@ -91,6 +91,9 @@ static const struct option sip_opts[] = {
 	O_UINT("udp_mtu", 500, 65535, udp_mtu),
 	O_UINT("udp_buffer", 65536, 67108864, udp_buffer),
 	O_UINT("max_message_size", 4096, 1048576, max_message_size),
+	O_UINT("source_rate", 0, 1000000, source_rate),
+	O_UINT("source_burst", 1, 10000000, source_burst),
+	O_FN("source_exempt", opt_source_exempt),
 	O_END
 };
 
@@ -1156,6 +1159,33 @@ opt_sources(struct loader *l, const config_setting_t *s, const char *path,
 	}
 }
 
+/* sip.source_exempt: networks the datagram budget never applies to. */
+static void
+opt_source_exempt(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	struct conf *c = base;
+	const config_setting_t *e;
+	const char *v;
+	int i, n;
+
+	(void)o;
+	if ((n = strings(l, s, path)) <= 0)
+		return;
+	if ((c->source_exempt = xcalloc(l, (size_t)n,
+	    sizeof(*c->source_exempt))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (netaddr_parse(&c->source_exempt[c->nsource_exempt], v) < 0)
+			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
+			    path, v);
+		else
+			c->nsource_exempt++;
+	}
+}
+
 static void
 free_route(struct conf_route *r)
 {
@@ -1965,6 +1995,9 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 		check_tls(&l, &cfg);
 		check_inspect(&l, &cfg);
 		check_challenge(&l, &cfg);
+		if (c->source_burst == 0)
+			c->source_burst = c->source_rate > 0 ?
+			    2 * c->source_rate : 1;
 	}
 	config_destroy(&cfg);
 	fclose(fp);
@@ -2011,6 +2044,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nown_names; i++)
 		free(c->own_names[i]);
 	free(c->own_names);
+	free(c->source_exempt);
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->tls_ca_file);

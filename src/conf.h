@@ -64,6 +64,10 @@ struct conf {
 	unsigned udp_mtu;            /* larger requests go over TCP */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF for UDP sockets */
 	unsigned max_message_size;   /* larger messages are refused */
+	unsigned source_rate;        /* UDP datagrams/s per source, 0: off */
+	unsigned source_burst;       /* its bucket (default 2 * rate) */
+	struct netaddr *source_exempt; /* never limited */
+	size_t nsource_exempt;
 
 	char *tls_certificate;
 	char *tls_key;

@@ -247,6 +247,8 @@ check_defaults(const char *name, const struct conf *c)
 	T_EQ_INT(c->tls_verify_client, 0, fmt("%s: tls.verify_client", name));
 	T_EQ_STR(c->default_next_hop, NULL, fmt("%s: default_next_hop", name));
 	T_EQ_INT(c->nroutes, 0, fmt("%s: no rules", name));
+	T_EQ_INT(c->source_rate, 0, fmt("%s: source_rate off", name));
+	T_EQ_INT(c->nsource_exempt, 0, fmt("%s: no source_exempt", name));
 	check_inspect_defaults(name, c);
 	T_EQ_INT(c->npolicy_rules, 0, fmt("%s: no policy rules", name));
 	T_OK(c->policy_rules == NULL, fmt("%s: no policy array", name));
@@ -860,6 +862,34 @@ test_tls(void)
 	    fmt("1: tls.key: \"%s\" is accessible by other users (mode 0640); "
 	    "chmod 600 it", key));
 	chmod(key, 0600);
+}
+
+/* The per-source datagram budget: burst defaults to twice the rate. */
+static void
+test_source_budget(void)
+{
+	struct conf *c;
+
+	c = load_ok("source budget", "sip: { source_rate = 500; "
+	    "source_exempt = [ \"10.0.0.0/8\", \"2001:db8::1\" ]; };\n");
+	if (c != NULL) {
+		T_EQ_INT(c->source_rate, 500, "source_rate");
+		T_EQ_INT(c->source_burst, 1000, "source_burst defaults to 2x");
+		T_EQ_INT(c->nsource_exempt, 2, "two exempt networks");
+	}
+	conf_free(c);
+	c = load_ok("source burst", "sip: { source_rate = 5; "
+	    "source_burst = 7; };\n");
+	if (c != NULL)
+		T_EQ_INT(c->source_burst, 7, "source_burst set");
+	conf_free(c);
+	EXPECT("bad source budget",
+	    "sip: {\n\tsource_rate = -1;\n\tsource_burst = 0;\n"
+	    "\tsource_exempt = [ \"10.0.0.0/33\" ];\n};\n",
+	    "2: sip.source_rate: -1 is out of range [0..1000000]",
+	    "3: sip.source_burst: 0 is out of range [1..10000000]",
+	    "4: sip.source_exempt: \"10.0.0.0/33\" is not an IPv4 or IPv6 "
+	    "network");
 }
 
 /* Relative names are anchored to the configuration file's directory,
@@ -1898,6 +1928,7 @@ main(void)
 	test_listen();
 	test_tls();
 	test_tls_relative();
+	test_source_budget();
 	test_inspect();
 	test_inspect_errors();
 	test_many_errors();
