@@ -125,6 +125,17 @@ grep -q 'bad.conf:2: unknown setting "colour"' "$WORK/cfg_bad.err" &&
 	grep -q 'bad.conf:3: timeout: expected a number' "$WORK/cfg_bad.err"
 ok $? "a bad config file: every error as file:line, exit 2"
 
+# A legacy (unsigned) challenge proves nothing: refused, nothing disclosed.
+PX2=$((BASE + 17))
+sed -e "s/port = $PX_PORT;/port = $PX2;/g" \
+	-e 's/challenge: {/challenge: { mode = "legacy-unsigned";/' "$WORK/px.conf" > "$WORK/px2.conf"
+start_proxy "$WORK/px2.conf" proxy2
+ok $? "a second proxy, challenging legacy-unsigned"
+"$E2MUA" -t "$TO" -o "sip:127.0.0.1:$PX2;transport=tcp" -b "sip:127.0.0.1:$UAC_PORT;transport=tcp" \
+	-T 5 -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test > "$WORK/unsigned.json" 2>&1
+[ $? -eq 5 ] && grep -q '"status":496,.*"disclosed_to":\[\],.*"refused":"unsigned challenge"' "$WORK/unsigned.json"
+ok $? "an unsigned 496: refused (exit 5), disclosed to nobody"
+
 mkdir -p "$WORK/other" && pki_ca "$WORK/other"
 ua untrusted 5 -e "$K/uas.pem" -r "$WORK/other/ca.pem" -a proxy.test
 grep -q '"refused":"signer certificate path validation failed"' "$WORK/untrusted.json"
