@@ -8,6 +8,12 @@ set -u
 SIPP=${SIPP:-sipp}
 [ -n "$SIPP" ] || SIPP=sipp
 SCEN="$TOP_SRCDIR/tests/integration/scenarios"
+# The system's python3 directly: a version manager's shim first in PATH
+# (pyenv here) costs most of a second per start, and the tests start
+# python helpers often (and wait for them: timing-sensitive).
+if [ -x /usr/bin/python3 ]; then
+	python3() { /usr/bin/python3 "$@"; }
+fi
 T_N=0
 T_FAILED=0
 PIDS=""
