@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "netaddr.h"
+#include "sockfind.h"
 #include "srcguard.h"
 #include "t.h"
 
@@ -89,6 +90,27 @@ main(void)
 	T_OK(s >= 0 && fa >= 0 && fb >= 0, "loopback sockets");
 	if (s < 0 || fa < 0 || fb < 0)
 		return t_done();
+
+	/* sockfind: the UDP socket by its port; a listening TCP socket on
+	 * the same port is a stream one; a connected one is not listening. */
+	{
+		int fds[4], tl, tc, n;
+		struct sockaddr_in tsin = srv;
+
+		tl = socket(AF_INET, SOCK_STREAM, 0);
+		tc = socket(AF_INET, SOCK_STREAM, 0);
+		n = bind(tl, (struct sockaddr *)&tsin, sizeof(tsin)) == 0 &&
+		    listen(tl, 1) == 0;
+		T_OK(n, "a TCP listener on the UDP socket's port");
+		n = sockfind(SOCK_DGRAM, ntohs(srv.sin_port), fds, 4);
+		T_OK(n == 1 && fds[0] == s, "sockfind: the UDP socket");
+		n = sockfind(SOCK_STREAM, ntohs(srv.sin_port), fds, 4);
+		T_OK(n == 1 && fds[0] == tl, "sockfind: the TCP listener only");
+		T_EQ_INT(sockfind(SOCK_DGRAM, 1, fds, 4), 0,
+		    "sockfind: nothing on another port");
+		close(tl);
+		close(tc);
+	}
 
 	/* Off: everything arrives. */
 	send_n(fa, &srv, 50, 'a');
