@@ -1,0 +1,201 @@
+#!/bin/bash
+# e2mua, second part (issue 5 point 5): challenges the UA must refuse, and
+# two inspecting proxies that each challenge in turn. Over TCP on
+# 127.0.0.1: e2mua -> [fakeproxy.py] -> e2mproxyd A -> e2mproxyd B -> UAS.
+#  - a genuine signed 496 of A, captured through a relay, is forged for a
+#    new request (sipfrag rewritten: freshness passes, the signature does
+#    not), also with its certificate part swapped, or re-signed under
+#    another name; and replayed unchanged for another transaction (stale);
+#  - B's certificate revoked (e2mua -R) or B off the allow-list;
+#  - the chain A, B: two challenges answered (shared and separate
+#    envelopes), bounded by -n and by the allow-list; the final envelope
+#    opens with openssl cms -decrypt under A's, B's and the UAS's key.
+# "Nothing disclosed" is checked where it happens: what the fake proxy
+# received, what the proxies' logs say they opened, what the UAS got.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/pki.sh"
+t_init e2mua_refuse 21400
+E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
+K=$WORK
+B_PORT=$((BASE + 2))   # proxy B (A is PX_PORT)
+FAKE_PORT=$((BASE + 3)) # fakeproxy.py
+CALLEE_PORT=$((BASE + 15))
+CHAL=$TOP_SRCDIR/tests/integration/challenge.py
+SIGNER=serverAuth,clientAuth,emailProtection # proxies sign challenges
+# mallory: a certificate from the same CA naming A's host (a mis-issued
+# one, the worst case); evil: an honest certificate for the attacker's
+# own host, from the same CA.
+pki_ca "$K" && PKI_EKU=$SIGNER pki_cert "$K" a "DNS:a.test" a.test &&
+	PKI_EKU=$SIGNER pki_cert "$K" b "DNS:b.test" b.test &&
+	pki_cert "$K" uas "DNS:uas.test" uas.test &&
+	PKI_EKU=emailProtection pki_cert "$K" alice "email:alice@example.com" alice &&
+	PKI_EKU=$SIGNER pki_cert "$K" mallory "DNS:a.test" a.test &&
+	PKI_EKU=$SIGNER pki_cert "$K" evil "DNS:evil.test" evil.test &&
+	openssl x509 -in "$K/mallory.pem" -outform DER -out "$K/mallory.der"
+ok $? "test PKI made with openssl"
+
+# proxy_conf FILE PORT HOST KEYNAME [OTHER_GROUPS]: an inspecting proxy
+# on TCP that needs text/plain of a MESSAGE and application/sdp of an
+# INVITE, and signs its challenges with its own key.
+proxy_conf() {
+	cat > "$1" <<CONF
+log: { level = "debug"; };
+sip: {
+  listen = ( { transport = "tcp"; address = "127.0.0.1"; port = $2; } );
+  own_names = [ "$3" ];
+};
+inspect: { keys = ( { certificate = "$K/$4.pem"; key = "$K/$4.key"; } );
+           trust_anchors = [ "$K/ca.pem" ]; };
+policy: { rules = (
+  { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; },
+  { methods = [ "INVITE" ]; required_types = [ "application/sdp" ]; } ); };
+challenge: { signing_certificate = "$K/$4.pem"; signing_key = "$K/$4.key"; };
+${5:-}
+CONF
+}
+# A sends everything on to B; B by request-URI to the UAS.
+proxy_conf "$WORK/a.conf" "$PX_PORT" a.test a \
+	"routing: { default_next_hop = \"sip:127.0.0.1:$B_PORT;transport=tcp\"; };"
+proxy_conf "$WORK/b.conf" "$B_PORT" b.test b
+start_proxy "$WORK/a.conf" proxy_a
+ok $? "proxy A (a.test) starts"
+start_proxy "$WORK/b.conf" proxy_b
+ok $? "proxy B (b.test) starts"
+mkdir -p "$WORK/uas"
+python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 100 300 &
+PIDS="$PIDS $!"
+for i in $(seq 1 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$UAS_PORT") 2>/dev/null && break
+	sleep 0.1
+done
+
+TO="sip:bob@127.0.0.1:$UAS_PORT;transport=tcp"
+# ua NAME WANT-EXIT PORT ARGS...: one MESSAGE to $TO, outbound proxy on
+# 127.0.0.1:PORT; its JSON line in NAME.json. One after the other.
+ua() {
+	local name=$1 want=$2 port=$3 rc
+	shift 3
+	"$E2MUA" -t "$TO" -o "sip:127.0.0.1:$port;transport=tcp" \
+		-b "sip:127.0.0.1:$UAC_PORT;transport=tcp" -T 5 -m "meet me at noon" \
+		"$@" > "$WORK/$name.json" 2> "$WORK/$name.err"
+	rc=$?
+	[ "$rc" -eq "$want" ]
+	ok $? "$name: exit status $rc, want $want ($(cat "$WORK/$name.json"))"
+}
+json() { # NAME REGEX TEXT
+	grep -Eq "$2" "$WORK/$1.json"
+	ok $? "$1: $3"
+}
+uas_count() { find "$WORK/uas" -name '*.body' | wc -l; }
+# opened LOG: how many requests that proxy opened so far
+opened() { grep -c 'MESSAGE inspected: targets [1-9][0-9]* (.* opened)' "$WORK/$1.log"; }
+# opens DER-FILE KEYNAME: openssl cms -decrypt opens it with K/KEYNAME.key
+opens() {
+	openssl cms -decrypt -binary -inform DER -in "$1" -recip "$K/$2.pem" \
+		-inkey "$K/$2.key" -out "$1.$2.plain" 2>/dev/null
+}
+# fake NAME MODE ARGS...: fakeproxy.py on FAKE_PORT, files in WORK/NAME
+fake() {
+	local name=$1 i
+	shift
+	mkdir -p "$WORK/$name"
+	python3 "$TOP_SRCDIR/tests/integration/fakeproxy.py" "$FAKE_PORT" "$WORK/$name" "$@" 60 \
+		> "$WORK/$name.log" 2>&1 &
+	FAKE_PID=$!
+	PIDS="$PIDS $FAKE_PID"
+	for i in $(seq 1 100); do
+		[ -f "$WORK/$name/ready" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+unfake() {
+	kill "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+}
+
+# ---- capture: through a relay that changes nothing the chain works; the
+# relay keeps A's and B's genuine 496s.
+fake relay relay "$PX_PORT"
+ok $? "relay listens"
+u0=$(uas_count)
+ua relayed 0 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test
+json relayed '"status":200,.*"disclosed_to":\["a.test","b.test"\],"challenges":2' \
+	"through the relay: 200 after two challenges"
+unfake
+[ "$(uas_count)" -eq $((u0 + 1)) ] && [ -f "$WORK/relay/496-2.sip" ]
+ok $? "relay: the UAS got the message; A's and B's 496 captured"
+CAPTURED=$WORK/relay/496-1.sip
+grep -q '^Warning: 380 a.test ' "$CAPTURED"
+ok $? "the first captured 496 is A's"
+
+# refused_quietly NAME FAKEDIR UAS-BEFORE: nothing was disclosed: only
+# the first request reached the fake proxy, unlabelled, its envelope
+# opens for the UAS and not for A; the UAS got nothing.
+refused_quietly() {
+	local d=$WORK/$2
+	[ -f "$d/req-1.sip" ] && [ ! -f "$d/req-2.sip" ]
+	ok $? "$1: no second request was sent"
+	python3 "$CHAL" body "$d/req-1.sip" "$d/req-1.der" &&
+		! grep -qi '^Proxy-Inspect-Body' "$d/req-1.sip" &&
+		opens "$d/req-1.der" uas && ! opens "$d/req-1.der" a
+	ok $? "$1: the one request is unlabelled and shut to A's key"
+	json "$1" '"disclosed_to":\[\]' "disclosed to nobody"
+	[ "$(uas_count)" -eq "$3" ]
+	ok $? "$1: the UAS received nothing"
+}
+
+# ---- 1. forged: A's genuine signed challenge rewritten for a new request.
+# Control first: the same rewrite signed with A's real key is accepted
+# (the rewritten sipfrag is fresh), so only the signature can fail below.
+u0=$(uas_count)
+fake resigned forge "$CAPTURED" --sign "$K/a.pem" "$K/a.key"
+ua resigned 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test
+unfake
+json resigned '"disclosed_to":\["a.test"\],"challenges":1,"refused":"the proxy challenged again after disclosure"' \
+	"control: the rewrite signed by A's key is answered (then the 2nd 496 refused)"
+grep -qi '^Proxy-Inspect-Body: a.test;' "$WORK/resigned/req-2.sip"
+ok $? "control: the answer reached the fake proxy labelled for a.test"
+
+for v in forged swapped; do
+	u0=$(uas_count)
+	if [ $v = forged ]; then
+		fake $v forge "$CAPTURED"
+	else
+		fake $v forge "$CAPTURED" --cert "$K/mallory.der"
+	fi
+	ua $v 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test
+	unfake
+	json $v '"status":496,.*"refused":"signature does not verify"' \
+		"refused: the signature does not verify"
+	refused_quietly $v $v "$u0"
+done
+# Re-signed by the attacker's own, valid certificate (evil.test): the
+# signer does not name the host the challenge speaks for.
+u0=$(uas_count)
+fake evil_signed forge "$CAPTURED" --sign "$K/evil.pem" "$K/evil.key"
+ua evil_signed 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a evil.test
+unfake
+json evil_signed '"refused":"the signer does not name the challenging host"' \
+	"re-signed by evil.test for a.test: refused (signer name)"
+refused_quietly evil_signed evil_signed "$u0"
+# ... and speaking for itself but handing out A's certificate.
+u0=$(uas_count)
+fake evil_agent forge "$CAPTURED" --sign "$K/evil.pem" "$K/evil.key" --agent evil.test
+ua evil_agent 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a evil.test
+unfake
+json evil_agent '"refused":"the encryption certificate names another host"' \
+	"evil.test handing out A's certificate: refused"
+refused_quietly evil_agent evil_agent "$u0"
+
+# ---- 2. replayed: A's genuine 496 of the relayed transaction, unchanged
+# but for Via, From, Call-ID and CSeq (for Sofia to match it).
+u0=$(uas_count)
+fake replayed replay "$CAPTURED"
+ua replayed 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test
+unfake
+json replayed '"status":496,.*"refused":"Call-ID is not the request'"'"'s"' \
+	"replayed genuine 496: refused as stale (Call-ID)"
+refused_quietly replayed replayed "$u0"
+
+t_done
