@@ -198,4 +198,112 @@ json replayed '"status":496,.*"refused":"Call-ID is not the request'"'"'s"' \
 	"replayed genuine 496: refused as stale (Call-ID)"
 refused_quietly replayed replayed "$u0"
 
+# ---- 4. the chain: A challenges, then B; each is disclosed to in turn.
+# chain_checks NAME: the last message at the UAS is the name's, labelled
+# for both; sets LAST (its number) and CID_A, CID_B (the labelled parts).
+chain_checks() {
+	LAST=$(uas_count)
+	grep -q '^CSeq: 3 MESSAGE' "$WORK/uas/$LAST.head"
+	ok $? "$1: the UAS got the third request (CSeq 3)"
+	CID_A=$(grep -io '^Proxy-Inspect-Body: a.test;cid="[^"]*"' "$WORK/uas/$LAST.head" | sed 's/.*cid="\(.*\)"/\1/')
+	CID_B=$(grep -io '^Proxy-Inspect-Body: b.test;cid="[^"]*"' "$WORK/uas/$LAST.head" | sed 's/.*cid="\(.*\)"/\1/')
+	[ -n "$CID_A" ] && [ -n "$CID_B" ]
+	ok $? "$1: labelled for a.test and for b.test"
+	grep -q "MESSAGE inspected: targets 1 ($CID_A opened)" "$WORK/proxy_a.log" &&
+		grep -q "MESSAGE inspected: targets 1 ($CID_B opened)" "$WORK/proxy_b.log"
+	ok $? "$1: A's and B's logs say each opened its labelled part"
+}
+oa=$(opened proxy_a) ob=$(opened proxy_b) u0=$(uas_count)
+ua chain 0 "$PX_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test
+json chain '"status":200,.*"disclosed_to":\["a.test","b.test"\],"challenges":2' \
+	"200 after A's and B's challenges, disclosed to both in that order"
+[ "$(uas_count)" -eq $((u0 + 1)) ]
+ok $? "chain: the UAS got one message"
+chain_checks chain
+[ "$CID_A" = "$CID_B" ] && grep -qi '^Content-Type: application/pkcs7-mime' "$WORK/uas/$LAST.head"
+ok $? "chain: one shared envelope for A, B and the UAS"
+# A opened the second and the third request, B the third only.
+[ "$(opened proxy_a)" -eq $((oa + 2)) ] && [ "$(opened proxy_b)" -eq $((ob + 1)) ]
+ok $? "chain: A opened 2 requests, B 1"
+# 5. The independent tool opens the final envelope with each key.
+for key in a b uas; do
+	opens "$WORK/uas/$LAST.body" $key &&
+		grep -q 'meet me at noon' "$WORK/uas/$LAST.body.$key.plain"
+	ok $? "chain: openssl cms -decrypt opens the UAS's copy with $key's key"
+done
+opens "$WORK/uas/$LAST.body" evil
+[ $? -ne 0 ]
+ok $? "chain: ... and not with a key it was not made for"
+
+# Separate envelopes (-S): one for the proxies, one for the UAS.
+oa=$(opened proxy_a) ob=$(opened proxy_b)
+ua chain_sep 0 "$PX_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test -S
+json chain_sep '"status":200,.*"disclosed_to":\["a.test","b.test"\],"challenges":2' \
+	"separate: 200 after two challenges"
+chain_checks chain_sep
+grep -qi '^Content-Type: multipart/mixed' "$WORK/uas/$LAST.head" &&
+	grep -q "targets 1 ($CID_B opened); closed 1" "$WORK/proxy_b.log"
+ok $? "separate: multipart/mixed; B opened its part, the UAS's stayed shut"
+# Each part with the independent tool: the proxies' part opens with A's
+# and B's keys, not the UAS's; the UAS's part the other way round.
+PYTHONPATH=$TOP_SRCDIR/tests/integration python3 - "$WORK/uas/$LAST" "$CID_A" <<'PY'
+import sys
+from challenge import mime_params, split_multipart, mime_entity
+head = open(sys.argv[1] + '.head', encoding='latin-1', newline='').read()
+ct = [l.split(':', 1)[1] for l in head.split('\r\n') if l.lower().startswith('content-type:')][0]
+body = open(sys.argv[1] + '.body', 'rb').read()
+for raw in split_multipart(body, mime_params(ct)[1]['boundary']):
+    h, content = mime_entity(raw)
+    who = 'proxies' if h.get('content-id', '').strip('<>') == sys.argv[2] else 'uas'
+    open(sys.argv[1] + '.' + who + '.der', 'wb').write(content)
+PY
+P=$WORK/uas/$LAST
+opens "$P.proxies.der" a && opens "$P.proxies.der" b && ! opens "$P.proxies.der" uas &&
+	grep -q 'meet me at noon' "$P.proxies.der.a.plain"
+ok $? "separate: the proxies' part opens with A's and B's keys only (openssl)"
+opens "$P.uas.der" uas && ! opens "$P.uas.der" a && ! opens "$P.uas.der" b &&
+	grep -q 'meet me at noon' "$P.uas.der.uas.plain"
+ok $? "separate: the UAS's part opens with the UAS's key only (openssl)"
+
+# At most one proxy (-n 1): B's challenge is refused, B sees nothing.
+oa=$(opened proxy_a) ob=$(opened proxy_b) u0=$(uas_count)
+ua chain_n1 5 "$PX_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test -n 1
+json chain_n1 '"status":496,.*"disclosed_to":\["a.test"\],"challenges":1,"refused":"too many inspecting proxies"' \
+	"-n 1: disclosed to A, B's challenge refused"
+[ "$(opened proxy_a)" -eq $((oa + 1)) ] && [ "$(opened proxy_b)" -eq "$ob" ] &&
+	[ "$(uas_count)" -eq "$u0" ]
+ok $? "-n 1: A opened one request, B none, the UAS got nothing"
+# Only A on the allow-list: the same, for another reason.
+oa=$(opened proxy_a) ob=$(opened proxy_b) u0=$(uas_count)
+ua chain_only_a 5 "$PX_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test
+json chain_only_a '"status":496,.*"disclosed_to":\["a.test"\],"challenges":1,"refused":"the proxy is not on the allow-list"' \
+	"only a.test allowed: B's challenge refused"
+[ "$(opened proxy_a)" -eq $((oa + 1)) ] && [ "$(opened proxy_b)" -eq "$ob" ] &&
+	[ "$(uas_count)" -eq "$u0" ]
+ok $? "only a.test allowed: A opened one request, B none, the UAS got nothing"
+
+# ---- 3. revocation, against B alone (B routes to the UAS). A CRL that
+# revokes nothing: accepted; B's certificate revoked: refused.
+pki_crl "$K" && cp "$K/ca.crl" "$K/fresh.crl"
+ok $? "a CRL revoking nothing"
+u0=$(uas_count)
+ua crl_ok 0 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/fresh.crl" -a b.test
+json crl_ok '"status":200,.*"disclosed_to":\["b.test"\],"challenges":1' \
+	"current CRL, B not revoked: 496 answered, 200"
+[ "$(uas_count)" -eq $((u0 + 1)) ]
+ok $? "crl_ok: the UAS got it"
+ua off_list 5 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/fresh.crl" -a a.test
+json off_list '"disclosed_to":\[\],"challenges":0,"refused":"the proxy is not on the allow-list"' \
+	"B not on the allow-list: refused, disclosed to nobody"
+pki_revoke "$K" b && openssl crl -in "$K/ca.crl" -noout -text | grep -q 'Serial Number'
+ok $? "B's certificate revoked (pki_revoke), CRL written"
+ob=$(opened proxy_b) u0=$(uas_count)
+ua revoked 5 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/ca.crl" -a b.test
+json revoked '"status":496,.*"disclosed_to":\[\],"challenges":0,"refused":"[^"]*revoked' \
+	"B revoked: refused, the reason says revoked"
+[ "$(opened proxy_b)" -eq "$ob" ] && [ "$(uas_count)" -eq "$u0" ]
+ok $? "revoked: B opened nothing, the UAS got nothing"
+# Without -R the same revoked certificate passes: the CRL is what refused it.
+ua no_crl 0 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a b.test
+
 t_done
