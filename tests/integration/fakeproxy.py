@@ -2,16 +2,19 @@
 """An attacker on the path for e2mua's tests (digest 4.6, R1, R7): a TCP
 SIP "proxy" on 127.0.0.1 that the UA's outbound proxy (-o) points at.
 
-usage: fakeproxy.py PORT OUTDIR relay UPSTREAM-PORT [TIMEOUT]
+usage: fakeproxy.py PORT OUTDIR relay UPSTREAM-PORT [--set-warning VALUE]
+                    [TIMEOUT]
        fakeproxy.py PORT OUTDIR forge CAPTURED [--cert DER] [--sign CERT KEY]
-                    [--agent HOST] [TIMEOUT]
+                    [--agent HOST] [--unsigned] [TIMEOUT]
        fakeproxy.py PORT OUTDIR replay CAPTURED [TIMEOUT]
 
 relay   passes every request byte for byte to 127.0.0.1:UPSTREAM-PORT (one
         upstream connection per client connection) and every response
         back; each 496 that passes is also saved as OUTDIR/496-N.sip. This
         is how a genuine signed challenge is captured (and the control:
-        through the relay, e2mua must succeed).
+        through the relay, e2mua must succeed). --set-warning replaces the
+        Warning header of each 496 on its way back by VALUE (the signed
+        body is left alone).
 forge   answers every request with a 496 built from the genuine one in
         CAPTURED: the signed message/sipfrag is rewritten to match this
         request (Via values, From, To, Call-ID, CSeq, a current Date) and
@@ -21,7 +24,9 @@ forge   answers every request with a 496 built from the genuine one in
         --agent HOST puts HOST as warn-agent into every Warning (signed
         and not); --sign signs the new first part with CERT and KEY (PEM,
         openssl cms -sign, detached) instead of keeping the proxy's
-        signature bytes.
+        signature bytes. --unsigned instead answers with the draft's
+        literal form: the certificate alone as application/pkix-cert, with
+        the captured Warning.
 replay  answers every request with CAPTURED unchanged except the SIP
         headers Sofia needs to match it to the UA's transaction: Via,
         From, Call-ID and CSeq. To, Date, Warning and the signed body stay
@@ -40,6 +45,7 @@ import sys
 import time
 from email.utils import formatdate
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from challenge import (mime_params, one, read_messages, split_message,  # noqa: E402
                        values)
@@ -172,6 +178,37 @@ def forged(req, captured, cert, signer, agent):
     return build(cstart, vias + out, newbody)
 
 
+def unsigned(req, captured):
+    """The draft-literal 496: only the captured certificate, unsigned."""
+    _, qh, _ = split_message(req)
+    cstart, ch, _ = split_message(captured)
+    body, _, _, c0, c1 = signed_layout(captured)
+    out = [('Via', v) for v in values(qh, 'via')]
+    out += [('From', one(qh, 'from')), ('To', one(ch, 'to')),
+            ('Call-ID', one(qh, 'call-id')), ('CSeq', one(qh, 'cseq')),
+            ('Date', sip_date())]
+    out += [('Warning', w) for w in values(ch, 'warning')]
+    out.append(('Content-Type', 'application/pkix-cert'))
+    return build(cstart, out, body[c0:c1])
+
+
+def set_warning(resp, value):
+    """resp with its Warning header(s) replaced by one with value."""
+    start, hdrs, body = split_message(resp)
+    out, done = [], False
+    for name, v in hdrs:
+        n = hname(name)
+        if n == 'content-length':
+            continue
+        if n == 'warning':
+            if not done:
+                out.append(('Warning', value))
+                done = True
+            continue
+        out.append((name, v))
+    return build(start, out, body)
+
+
 def replayed(req, captured):
     """The captured 496 with only Via, From, Call-ID and CSeq taken from
     req: enough for Sofia to match the transaction, nothing else."""
@@ -191,9 +228,13 @@ def replayed(req, captured):
 def main():
     port, outdir, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     args = sys.argv[4:]
-    upstream = captured = cert = signer = agent = None
+    upstream = captured = cert = signer = agent = warning = None
+    bare = False
     if mode == 'relay':
         upstream = int(args.pop(0))
+        if args and args[0] == '--set-warning':
+            args.pop(0)
+            warning = args.pop(0)
     elif mode == 'forge':
         captured = open(args.pop(0), 'rb').read()
         while args and args[0].startswith('--'):
@@ -204,6 +245,8 @@ def main():
                 signer = (args.pop(0), args.pop(0))
             elif opt == '--agent':
                 agent = args.pop(0)
+            elif opt == '--unsigned':
+                bare = True
             else:
                 print(__doc__, file=sys.stderr)
                 return 2
@@ -251,6 +294,8 @@ def main():
                         n496 += 1
                         with open(os.path.join(outdir, '496-%d.sip' % n496), 'wb') as f:
                             f.write(m)
+                        if warning is not None:
+                            m = set_warning(m, warning)
                     if s in peer:
                         peer[s].sendall(m)
                     continue
@@ -267,6 +312,8 @@ def main():
                         peer[s], peer[u] = u, s
                         bufs[u] = b''
                     peer[s].sendall(m)
+                elif mode == 'forge' and bare:
+                    s.sendall(unsigned(m, captured))
                 elif mode == 'forge':
                     s.sendall(forged(m, captured, cert, signer, agent))
                 else:

@@ -188,6 +188,27 @@ json evil_agent '"refused":"the encryption certificate names another host"' \
 	"evil.test handing out A's certificate: refused"
 refused_quietly evil_agent evil_agent "$u0"
 
+# The draft-literal 496 (the genuine certificate alone, unsigned): R1.
+u0=$(uas_count)
+fake bare forge "$CAPTURED" --unsigned
+ua bare 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test
+unfake
+json bare '"status":496,.*"refused":"unsigned challenge"' \
+	"unsigned 496 with A's genuine certificate: refused"
+refused_quietly bare bare "$u0"
+# On the path, A's genuine and fresh 496 with its (unsigned) Warning
+# header changed to ask for another type: the headers must be the signed
+# ones.
+oa=$(opened proxy_a) u0=$(uas_count)
+fake tampered relay "$PX_PORT" --set-warning "380 a.test \"Required to View Content-Type 'application/sdp'\""
+ua tampered 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test
+unfake
+json tampered '"status":496,.*"refused":"Warnings are not the signed ones"' \
+	"genuine fresh 496 with a changed Warning: refused"
+[ -f "$WORK/tampered/496-1.sip" ] && [ ! -f "$WORK/tampered/req-2.sip" ] &&
+	[ "$(opened proxy_a)" -eq "$oa" ] && [ "$(uas_count)" -eq "$u0" ]
+ok $? "tampered: one request only, A opened nothing, the UAS got nothing"
+
 # ---- 2. replayed: A's genuine 496 of the relayed transaction, unchanged
 # but for Via, From, Call-ID and CSeq (for Sofia to match it).
 u0=$(uas_count)
@@ -246,7 +267,7 @@ grep -qi '^Content-Type: multipart/mixed' "$WORK/uas/$LAST.head" &&
 ok $? "separate: multipart/mixed; B opened its part, the UAS's stayed shut"
 # Each part with the independent tool: the proxies' part opens with A's
 # and B's keys, not the UAS's; the UAS's part the other way round.
-PYTHONPATH=$TOP_SRCDIR/tests/integration python3 - "$WORK/uas/$LAST" "$CID_A" <<'PY'
+PYTHONPATH=$TOP_SRCDIR/tests/integration python3 -B - "$WORK/uas/$LAST" "$CID_A" <<'PY'
 import sys
 from challenge import mime_params, split_multipart, mime_entity
 head = open(sys.argv[1] + '.head', encoding='latin-1', newline='').read()
@@ -281,6 +302,31 @@ json chain_only_a '"status":496,.*"disclosed_to":\["a.test"\],"challenges":1,"re
 [ "$(opened proxy_a)" -eq $((oa + 1)) ] && [ "$(opened proxy_b)" -eq "$ob" ] &&
 	[ "$(uas_count)" -eq "$u0" ]
 ok $? "only a.test allowed: A opened one request, B none, the UAS got nothing"
+
+# A call through the chain: the offer is challenged by A, then by B;
+# the callee (e2mua -l) answers with SDP encrypted to the caller and both
+# proxies, which each open it; ACK and BYE follow the Record-Route.
+"$E2MUA" -l -b "sip:127.0.0.1:$CALLEE_PORT;transport=tcp" -k "$K/uas.pem:$K/uas.key" \
+	-r "$K/ca.pem" -e "$K/alice.pem" -x "a.test=$K/a.pem" -x "b.test=$K/b.pem" \
+	-N 2 -T 30 > "$WORK/callee.out" 2> "$WORK/callee.err" &
+CALLEE=$!
+PIDS="$PIDS $CALLEE"
+sleep 0.3
+TO="sip:bob@127.0.0.1:$CALLEE_PORT;transport=tcp"
+ua call 0 "$PX_PORT" -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" \
+	-a a.test -a b.test
+json call '"method":"INVITE","status":200,.*"disclosed_to":\["a.test","b.test"\],"challenges":2,"bye":200' \
+	"two 496s answered, 200, BYE answered 200"
+wait_pid "$CALLEE" 10 2>/dev/null
+grep -q '"received":"INVITE","from":"sip:alice@example.com","status":200,"decrypted":1,.*"type":"application/sdp"' "$WORK/callee.out" &&
+	grep -q '"received":"BYE"' "$WORK/callee.out"
+ok $? "call: the callee opened the offer and got the BYE"
+for p in proxy_a proxy_b; do
+	grep -q 'INVITE inspected: targets 1 ([0-9a-f]*@e2mua opened)' "$WORK/$p.log" &&
+		grep -q 'INVITE 200 inspected: targets 1 ([0-9a-f]*@e2mua opened); closed 0; visible application/sdp' "$WORK/$p.log"
+	ok $? "call: $p opened the offer and the answer"
+done
+TO="sip:bob@127.0.0.1:$UAS_PORT;transport=tcp"
 
 # ---- 3. revocation, against B alone (B routes to the UAS). A CRL that
 # revokes nothing: accepted; B's certificate revoked: refused.
