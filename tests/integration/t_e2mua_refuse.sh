@@ -19,6 +19,7 @@ E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
 K=$WORK
 B_PORT=$((BASE + 2))   # proxy B (A is PX_PORT)
 FAKE_PORT=$((BASE + 3)) # fakeproxy.py
+C_PORT=$((BASE + 4))    # proxy C: separate signing and encryption keys
 CALLEE_PORT=$((BASE + 15))
 CHAL=$TOP_SRCDIR/tests/integration/challenge.py
 SIGNER=serverAuth,clientAuth,emailProtection # proxies sign challenges
@@ -31,12 +32,15 @@ pki_ca "$K" && PKI_EKU=$SIGNER pki_cert "$K" a "DNS:a.test" a.test &&
 	PKI_EKU=emailProtection pki_cert "$K" alice "email:alice@example.com" alice &&
 	PKI_EKU=$SIGNER pki_cert "$K" mallory "DNS:a.test" a.test &&
 	PKI_EKU=$SIGNER pki_cert "$K" evil "DNS:evil.test" evil.test &&
+	PKI_EKU=$SIGNER pki_cert "$K" csig "DNS:c.test" c.test &&
+	pki_cert "$K" cenc "DNS:c.test" c.test &&
 	openssl x509 -in "$K/mallory.pem" -outform DER -out "$K/mallory.der"
 ok $? "test PKI made with openssl"
 
-# proxy_conf FILE PORT HOST KEYNAME [OTHER_GROUPS]: an inspecting proxy
-# on TCP that needs text/plain of a MESSAGE and application/sdp of an
-# INVITE, and signs its challenges with its own key.
+# proxy_conf FILE PORT HOST KEYNAME SIGNKEYNAME [OTHER_GROUPS]: an
+# inspecting proxy on TCP that needs text/plain of a MESSAGE and
+# application/sdp of an INVITE, decrypts with K/KEYNAME.key and signs its
+# challenges with K/SIGNKEYNAME.key.
 proxy_conf() {
 	cat > "$1" <<CONF
 log: { level = "debug"; };
@@ -49,18 +53,21 @@ inspect: { keys = ( { certificate = "$K/$4.pem"; key = "$K/$4.key"; } );
 policy: { rules = (
   { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; },
   { methods = [ "INVITE" ]; required_types = [ "application/sdp" ]; } ); };
-challenge: { signing_certificate = "$K/$4.pem"; signing_key = "$K/$4.key"; };
-${5:-}
+challenge: { signing_certificate = "$K/$5.pem"; signing_key = "$K/$5.key"; };
+${6:-}
 CONF
 }
 # A sends everything on to B; B by request-URI to the UAS.
-proxy_conf "$WORK/a.conf" "$PX_PORT" a.test a \
+proxy_conf "$WORK/a.conf" "$PX_PORT" a.test a a \
 	"routing: { default_next_hop = \"sip:127.0.0.1:$B_PORT;transport=tcp\"; };"
-proxy_conf "$WORK/b.conf" "$B_PORT" b.test b
+proxy_conf "$WORK/b.conf" "$B_PORT" b.test b b
+proxy_conf "$WORK/c.conf" "$C_PORT" c.test cenc csig
 start_proxy "$WORK/a.conf" proxy_a
 ok $? "proxy A (a.test) starts"
 start_proxy "$WORK/b.conf" proxy_b
 ok $? "proxy B (b.test) starts"
+start_proxy "$WORK/c.conf" proxy_c
+ok $? "proxy C (c.test, signing key apart from its decryption key) starts"
 mkdir -p "$WORK/uas"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 100 300 &
 PIDS="$PIDS $!"
@@ -341,6 +348,22 @@ ok $? "crl_ok: the UAS got it"
 ua off_list 5 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/fresh.crl" -a a.test
 json off_list '"disclosed_to":\[\],"challenges":0,"refused":"the proxy is not on the allow-list"' \
 	"B not on the allow-list: refused, disclosed to nobody"
+ua crl_ok_c 0 "$C_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/fresh.crl" -a c.test
+json crl_ok_c '"status":200,.*"disclosed_to":\["c.test"\],"challenges":1' \
+	"C (separate signing key), current CRL: accepted"
+# A CRL past its nextUpdate proves nothing: refused.
+pki_crl_at "$K" "$K/expired.crl" "$(date -u -d '-2 hours' +%Y%m%d%H%M%SZ)" \
+	"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)"
+ok $? "an expired CRL revoking nothing"
+u0=$(uas_count)
+ua crl_expired 5 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/expired.crl" -a b.test
+json crl_expired '"disclosed_to":\[\],"challenges":0,"refused":' "expired CRL: refused, disclosed to nobody"
+# -R with only another CA's CRL: no current CRL for B's issuer.
+mkdir -p "$WORK/other" && pki_ca "$WORK/other" && pki_crl "$WORK/other"
+ua crl_other 5 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$WORK/other/ca.crl" -a b.test
+json crl_other '"disclosed_to":\[\],"challenges":0,"refused":' "only another CA's CRL: refused"
+[ "$(uas_count)" -eq "$u0" ]
+ok $? "expired or foreign CRL: the UAS got nothing"
 pki_revoke "$K" b && openssl crl -in "$K/ca.crl" -noout -text | grep -q 'Serial Number'
 ok $? "B's certificate revoked (pki_revoke), CRL written"
 ob=$(opened proxy_b) u0=$(uas_count)
@@ -351,5 +374,15 @@ json revoked '"status":496,.*"disclosed_to":\[\],"challenges":0,"refused":"[^"]*
 ok $? "revoked: B opened nothing, the UAS got nothing"
 # Without -R the same revoked certificate passes: the CRL is what refused it.
 ua no_crl 0 "$B_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a b.test
+# C's encryption certificate revoked, its signing certificate not: the
+# certificate the UA would encrypt to is checked too (digest 4.6 step 3).
+pki_revoke "$K" cenc
+ok $? "C's encryption certificate revoked"
+oc=$(opened proxy_c) u0=$(uas_count)
+ua revoked_enc 5 "$C_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/ca.crl" -a c.test
+json revoked_enc '"disclosed_to":\[\],"challenges":0,"refused":"certificate revoked"' \
+	"C's encryption certificate revoked: refused"
+[ "$(uas_count)" -eq "$u0" ] && [ "$(opened proxy_c)" -eq "$oc" ]
+ok $? "revoked_enc: C opened nothing, the UAS got nothing"
 
 t_done
