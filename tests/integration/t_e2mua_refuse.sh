@@ -318,7 +318,10 @@ ok $? "only a.test allowed: A opened one request, B none, the UAS got nothing"
 	-N 2 -T 30 > "$WORK/callee.out" 2> "$WORK/callee.err" &
 CALLEE=$!
 PIDS="$PIDS $CALLEE"
-sleep 0.3
+for i in $(seq 1 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$CALLEE_PORT") 2>/dev/null && break
+	sleep 0.05
+done
 TO="sip:bob@127.0.0.1:$CALLEE_PORT;transport=tcp"
 ua call 0 "$PX_PORT" -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" \
 	-a a.test -a b.test
