@@ -3,7 +3,7 @@
 SIP "proxy" on 127.0.0.1 that the UA's outbound proxy (-o) points at.
 
 usage: fakeproxy.py PORT OUTDIR relay UPSTREAM-PORT [--set-warning VALUE]
-                    [TIMEOUT]
+                    [--replay-496] [TIMEOUT]
        fakeproxy.py PORT OUTDIR forge CAPTURED [--cert DER] [--sign CERT KEY]
                     [--agent HOST] [--unsigned] [TIMEOUT]
        fakeproxy.py PORT OUTDIR replay CAPTURED [TIMEOUT]
@@ -14,7 +14,9 @@ relay   passes every request byte for byte to 127.0.0.1:UPSTREAM-PORT (one
         is how a genuine signed challenge is captured (and the control:
         through the relay, e2mua must succeed). --set-warning replaces the
         Warning header of each 496 on its way back by VALUE (the signed
-        body is left alone).
+        body is left alone). --replay-496: once a 496 has passed, later
+        requests are not passed on but answered with it as replay does
+        (a replay inside the same call: Call-ID and From tag match).
 forge   answers every request with a 496 built from the genuine one in
         CAPTURED: the signed message/sipfrag is rewritten to match this
         request (Via values, From, To, Call-ID, CSeq, a current Date) and
@@ -229,12 +231,18 @@ def main():
     port, outdir, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     args = sys.argv[4:]
     upstream = captured = cert = signer = agent = warning = None
-    bare = False
+    bare = replay_later = False
     if mode == 'relay':
         upstream = int(args.pop(0))
-        if args and args[0] == '--set-warning':
-            args.pop(0)
-            warning = args.pop(0)
+        while args and args[0].startswith('--'):
+            opt = args.pop(0)
+            if opt == '--set-warning':
+                warning = args.pop(0)
+            elif opt == '--replay-496':
+                replay_later = True
+            else:
+                print(__doc__, file=sys.stderr)
+                return 2
     elif mode == 'forge':
         captured = open(args.pop(0), 'rb').read()
         while args and args[0].startswith('--'):
@@ -306,7 +314,10 @@ def main():
                 nreq += 1
                 with open(os.path.join(outdir, 'req-%d.sip' % nreq), 'wb') as f:
                     f.write(m)
-                if mode == 'relay':
+                if mode == 'relay' and replay_later and n496 > 0:
+                    first = open(os.path.join(outdir, '496-1.sip'), 'rb').read()
+                    s.sendall(replayed(m, first))
+                elif mode == 'relay':
                     if s not in peer:
                         u = socket.create_connection(('127.0.0.1', upstream))
                         peer[s], peer[u] = u, s

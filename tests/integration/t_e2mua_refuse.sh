@@ -226,6 +226,19 @@ json replayed '"status":496,.*"refused":"Call-ID is not the request'"'"'s"' \
 	"replayed genuine 496: refused as stale (Call-ID)"
 refused_quietly replayed replayed "$u0"
 
+# The same inside one call: A's genuine 496 to the first request is
+# replayed (by an on-path relay) to the retry, whose Call-ID and From tag
+# are the same; the CSeq (and branch) of the signed sipfrag are not.
+oa=$(opened proxy_a) u0=$(uas_count)
+fake replay_call relay "$PX_PORT" --replay-496
+ua replay_call 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test
+unfake
+json replay_call '"status":496,.*"disclosed_to":\["a.test"\],"challenges":1,"refused":"CSeq is not the request'"'"'s"' \
+	"A's 496 replayed to the retry in the same call: refused as stale (CSeq)"
+[ -f "$WORK/replay_call/req-2.sip" ] && [ ! -f "$WORK/replay_call/req-3.sip" ] &&
+	[ "$(opened proxy_a)" -eq "$oa" ] && [ "$(uas_count)" -eq "$u0" ]
+ok $? "replay_call: no third request; nothing reached A's inspection or the UAS"
+
 # ---- 4. the chain: A challenges, then B; each is disclosed to in turn.
 # chain_checks NAME: the last message at the UAS is the name's, labelled
 # for both; sets LAST (its number) and CID_A, CID_B (the labelled parts).
