@@ -2,14 +2,22 @@
 # e2mua, second part (issue 5 point 5): challenges the UA must refuse, and
 # two inspecting proxies that each challenge in turn. Over TCP on
 # 127.0.0.1: e2mua -> [fakeproxy.py] -> e2mproxyd A -> e2mproxyd B -> UAS.
-#  - a genuine signed 496 of A, captured through a relay, is forged for a
-#    new request (sipfrag rewritten: freshness passes, the signature does
-#    not), also with its certificate part swapped, or re-signed under
-#    another name; and replayed unchanged for another transaction (stale);
-#  - B's certificate revoked (e2mua -R) or B off the allow-list;
-#  - the chain A, B: two challenges answered (shared and separate
-#    envelopes), bounded by -n and by the allow-list; the final envelope
-#    opens with openssl cms -decrypt under A's, B's and the UAS's key.
+#  1. A's genuine signed 496, captured through a relay, forged for a new
+#     request (sipfrag rewritten: freshness passes, the signature does
+#     not), also with its certificate part swapped for a valid one naming
+#     a.test, or re-signed by another valid certificate; the draft's
+#     unsigned 496; a genuine fresh 496 whose Warning was changed on the
+#     way. A control re-signed with A's real key is accepted.
+#  2. A's genuine 496 replayed for another call (Call-ID) and, inside the
+#     same call, for the retry (CSeq): stale.
+#  3. Revocation (e2mua -R): B's certificate revoked; C's encryption
+#     certificate revoked while its signing certificate is not; expired and
+#     foreign CRLs; against a current CRL revoking nothing: accepted. B off
+#     the allow-list.
+#  4. The chain A, B: two challenges answered (shared and -S separate
+#     envelopes, and a call); -n 1 and an allow-list of A alone refuse B's.
+#  5. The final bodies open with openssl cms -decrypt under A's, B's and
+#     the UAS's key (and the separate parts only under their recipients').
 # "Nothing disclosed" is checked where it happens: what the fake proxy
 # received, what the proxies' logs say they opened, what the UAS got.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
