@@ -81,3 +81,12 @@ pki_revoke() {
 	done
 	pki_crl "$dir"
 }
+
+# pki_crl_at DIR OUT LASTUPDATE NEXTUPDATE: the root's CRL (what DIR's
+# database holds revoked) with the given times (YYYYMMDDHHMMSSZ) in OUT;
+# e.g. an expired CRL.
+pki_crl_at() {
+	pki_ca_db "$1" &&
+	openssl ca -config "$1/ca.cnf" -gencrl -crl_lastupdate "$3" \
+		-crl_nextupdate "$4" -out "$2" 2>/dev/null
+}
