@@ -216,11 +216,13 @@ count_tests() {
 check_ports() {
 	local busy
 	command -v ss >/dev/null 2>&1 || return 0
-	busy=$(ss -Hltunp 2>/dev/null | awk '{
+	local lo=$((21000 + ${E2M_TEST_PORT_OFFSET:-0}))
+	local hi=$((lo + 500))
+	busy=$(ss -Hltunp 2>/dev/null | awk -v lo="$lo" -v hi="$hi" '{
 		n = split($5, a, ":"); p = a[n] + 0
-		if (p >= 21000 && p < 21400) print }')
+		if (p >= lo && p < hi) print }')
 	[ -z "$busy" ] && return 0
-	say "    WARNING: test ports (21000-21399) already in use; another" \
+	say "    WARNING: test ports ($lo-$((hi - 1))) already in use; another" \
 	    "test run? Expect failures:"
 	say "$busy" | sed 's/^/      /'
 }

@@ -854,6 +854,33 @@ map_verify_error(int err)
 	}
 }
 
+/* Why a path failed, for people: static text, per certificate role. */
+static const char *
+path_reason(int e, enum cms_status st, bool signer)
+{
+	if (st == CMS_WEAK_ALGORITHM)
+		return "weak key or signature in certificate path";
+	switch (e) {
+	case X509_V_ERR_CERT_REVOKED:
+		return signer ? "signer certificate revoked" :
+		    "encryption certificate revoked";
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+		return "a CRL of the path has expired";
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return "a CRL of the path is not yet valid";
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+		return "a CRL of the path does not verify";
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return "no CRL for a certificate of the path";
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return signer ? "signer certificate expired" :
+		    "encryption certificate expired";
+	default:
+		return signer ? "signer certificate path validation failed" :
+		    "certificate path validation failed";
+	}
+}
+
 /* RFC 5280 path validation of one signer certificate, through the cache. */
 static enum cms_status
 validate_signer(const struct cms_keys *k, X509 *signer,
@@ -885,11 +912,7 @@ validate_signer(const struct cms_keys *k, X509 *signer,
 		int e = X509_STORE_CTX_get_error(ctx);
 
 		st = map_verify_error(e);
-		*reason = e == X509_V_ERR_CERT_REVOKED ?
-		    "signer certificate revoked" :
-		    st == CMS_WEAK_ALGORITHM ?
-		    "weak key or signature in certificate path" :
-		    "signer certificate path validation failed";
+		*reason = path_reason(e, st, true);
 		X509_STORE_CTX_free(ctx);
 		return st;
 	}
@@ -1472,10 +1495,7 @@ cms_cert_check(const struct cms_keys *k, const uint8_t *der, size_t len,
 	if (X509_verify_cert(ctx) != 1) {
 		e = X509_STORE_CTX_get_error(ctx);
 		st = map_verify_error(e);
-		*reason = e == X509_V_ERR_CERT_REVOKED ? "certificate revoked" :
-		    st == CMS_WEAK_ALGORITHM ?
-		    "weak key or signature in certificate path" :
-		    "certificate path validation failed";
+		*reason = path_reason(e, st, false);
 		goto out;
 	}
 	st = CMS_UNTRUSTED;

@@ -11,8 +11,10 @@ SCEN="$TOP_SRCDIR/tests/integration/scenarios"
 # The system's python3 directly: a version manager's shim first in PATH
 # (pyenv here) costs most of a second per start, and the tests start
 # python helpers often (and wait for them: timing-sensitive).
+# (bash's command hash, not a function: "python3 ... &" must leave the
+# interpreter itself in $!, for the kill that ends it)
 if [ -x /usr/bin/python3 ]; then
-	python3() { /usr/bin/python3 "$@"; }
+	hash -p /usr/bin/python3 python3
 fi
 T_N=0
 T_FAILED=0

@@ -69,6 +69,8 @@ grep -q '"status":200' "$WORK/plain.json"
 ok $? "plain: JSON reports 200"
 printf 'meet me at noon' | cmp -s - "$WORK/uas/$N.body"
 ok $? "plain: the UAS got the text"
+grep -q "^To: <sip:bob@127.0.0.1:$UAS_PORT;transport=tcp>" "$WORK/uas/$N.head"
+ok $? "plain: To carries -t's URI parameters inside the brackets"
 
 ua peer_only 5 -e "$K/uas.pem"
 grep -q '"status":496,.*"refused":"no trust anchors' "$WORK/peer_only.json"

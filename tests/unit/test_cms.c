@@ -804,7 +804,8 @@ test_cert_check(const struct cms_keys *k, const struct cms_keys *kcrl)
 	    "key usage does not allow keyAgreement");
 	check_cert(k, "nosign", CMS_UNTRUSTED,
 	    "key usage does not allow keyAgreement");
-	check_cert(kcrl, "revoked", CMS_UNTRUSTED, "certificate revoked");
+	check_cert(kcrl, "revoked", CMS_UNTRUSTED,
+	    "encryption certificate revoked");
 
 	der = cert_der("proxy_ec", &len);
 	T_OK(der != NULL && cms_cert_check(k, der, len, &who, NULL) == CMS_OK,
