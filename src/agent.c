@@ -20,6 +20,8 @@
 #include <sofia-sip/su_tag_io.h>
 
 #include "log.h"
+#include "sockfind.h"
+#include "srcguard.h"
 #include "tcpclamp.h"
 
 #define TLS_DIR_MAX 512
@@ -67,16 +69,6 @@ agent_redirect_sofia_logs(unsigned level)
 	su_log_set_level(tport_log, level);
 }
 
-static int
-sockaddr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return -1;
-}
-
 static char *
 host_literal(su_home_t *home, const char *addr)
 {
@@ -105,7 +97,7 @@ copy_file(FILE *out, const char *path)
 	int rc = 0;
 
 	if ((in = fopen(path, "r")) == NULL) {
-		log_warn("cannot read %s", path);
+		log_warnx("cannot read %s", path);
 		return -1;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
@@ -135,7 +127,7 @@ tls_dir_make(char *dir, size_t dirsz, const struct conf *c)
 		tmp = "/tmp";
 	snprintf(dir, dirsz, "%s/e2mproxyd-tls.XXXXXX", tmp);
 	if (mkdtemp(dir) == NULL) {
-		log_warn("mkdtemp %s", dir);
+		log_warnx("mkdtemp %s", dir);
 		return -1;
 	}
 	old = umask(077);
@@ -185,36 +177,29 @@ tls_policy(const struct conf *c)
  * bytes, held as long as the transactions: a peer that gets ahead of us
  * (or wants to) could make us use gigabytes. A small receive buffer bounds
  * one read. Accepted sockets inherit it from the listening socket, which
- * Sofia does not expose: find it among our descriptors by its address.
+ * Sofia does not expose: find it among our descriptors by its port.
  */
 static void
 clamp_stream_rcvbuf(const struct conf_listen *li)
 {
-	DIR *d;
-	struct dirent *de;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, type, acc, size = STREAM_RCVBUF;
-	socklen_t ol;
+	int fds[8], n, i, size = STREAM_RCVBUF;
 
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || (fd = atoi(de->d_name)) < 0)
-			continue;
-		ol = sizeof(type);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) == -1 ||
-		    type != SOCK_STREAM)
-			continue;
-		ol = sizeof(acc);
-		sl = sizeof(ss);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &ol) == -1 ||
-		    !acc || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-			continue;
-		if (sockaddr_port(&ss) == li->port)
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	}
-	closedir(d);
+	n = sockfind(SOCK_STREAM, li->port, fds, 8);
+	for (i = 0; i < n; i++)
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/* The datagram budget (sip.source_rate) watches the UDP listeners. */
+static void
+guard_datagrams(const struct conf_listen *li)
+{
+	int fds[8], n, i;
+
+	n = sockfind(SOCK_DGRAM, li->port, fds, 8);
+	for (i = 0; i < n; i++)
+		if (srcguard_add_fd(fds[i]) != 0)
+			log_warnx("more UDP sockets than the datagram budget "
+			    "can watch: %u is not limited", li->port);
 }
 
 static int
@@ -250,6 +235,8 @@ add_listener(struct agent *a, const struct conf_listen *li)
 	}
 	if (li->transport != CONF_TP_UDP)
 		clamp_stream_rcvbuf(li);
+	else if (a->conf->source_rate > 0)
+		guard_datagrams(li);
 	log_info("listening on %s", url);
 	return 0;
 }
@@ -309,6 +296,16 @@ set_names(struct agent *a)
 	return 0;
 }
 
+/* Sources tracked by the datagram budget (about 50 bytes each). */
+#define GUARD_SOURCES 65536
+
+static void
+report_drops(uint64_t dropped, const char *last)
+{
+	log_warnx("dropped %llu datagrams over sip.source_rate so far "
+	    "(last from %s)", (unsigned long long)dropped, last);
+}
+
 struct agent *
 agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
     nta_agent_magic_t *magic)
@@ -321,6 +318,12 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	su_home_init(a->home);
 	a->conf = c;
 	tcpclamp_set(STREAM_RCVBUF);
+	if (srcguard_init(c->source_rate, c->source_burst, GUARD_SOURCES,
+	    c->source_exempt, c->nsource_exempt) != 0) {
+		log_error("out of memory for the datagram budget");
+		goto fail;
+	}
+	srcguard_report(report_drops);
 	/*
 	 * Sofia's message log (whole messages, bodies too) is switched by its
 	 * environment when the transports are created; TPTAG_LOG given to
@@ -363,6 +366,7 @@ agent_free(struct agent *a)
 		return;
 	if (a->nta != NULL)
 		nta_agent_destroy(a->nta);
+	srcguard_reset();
 	su_home_deinit(a->home);
 	free(a);
 }

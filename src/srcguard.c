@@ -3,7 +3,9 @@
  */
 #include "srcguard.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
  * so the loop still turns to other sockets during a flood. */
 #define DRAIN_MAX 64
 
+static void (*report_fn)(uint64_t, const char *);
+
 static struct {
 	struct ratelimit *rl;
 	struct netaddr *exempt;
@@ -24,6 +28,7 @@ static struct {
 	int fds[SRCGUARD_MAX_FDS];
 	size_t nfds;
 	uint64_t dropped;
+	uint64_t reported_ms;   /* when report_fn was last called */
 } g;
 
 typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
@@ -55,6 +60,31 @@ srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
 		memcpy(g.exempt, exempt, nexempt * sizeof(*exempt));
 	g.nexempt = nexempt;
 	return 0;
+}
+
+void
+srcguard_report(void (*fn)(uint64_t dropped, const char *last))
+{
+	report_fn = fn;
+}
+
+/* Tell report_fn, at most every SRCGUARD_REPORT_MS. */
+static void
+report(const struct sockaddr *sa, uint64_t now)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (report_fn == NULL || (g.reported_ms != 0 &&
+	    now - g.reported_ms < SRCGUARD_REPORT_MS))
+		return;
+	g.reported_ms = now;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    host, sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->
+		    sin6_addr, host, sizeof(host));
+	report_fn(g.dropped, host);
 }
 
 int
@@ -113,12 +143,23 @@ exempt(const struct sockaddr *sa)
 	return 0;
 }
 
+/* A SIP response: never limited. Responses come from the next hops the
+ * proxy itself sent requests to (a busy PBX answers a lot), and one that
+ * matches no transaction costs nta little; the budget is for requests,
+ * as Kamailio's pike is. */
+static int
+is_response(const void *p, size_t n)
+{
+	return n >= 8 && memcmp(p, "SIP/2.0 ", 8) == 0;
+}
+
 /* Over budget: this datagram is to be dropped. take: it is being read
  * (counts against the budget); otherwise only peeked at. */
 static int
-over(const struct sockaddr *sa, int take, uint64_t now)
+over(const struct sockaddr *sa, const void *start, size_t n, int take,
+    uint64_t now)
 {
-	if (exempt(sa))
+	if (is_response(start, n) || exempt(sa))
 		return 0;
 	return take ? !ratelimit_take(g.rl, sa, now) :
 	    !ratelimit_has(g.rl, sa, now);
@@ -131,9 +172,10 @@ static void
 drain(int fd, recvmsg_fn *real, uint64_t now)
 {
 	struct sockaddr_storage from;
-	char byte;
-	struct iovec iov = { &byte, 1 };
+	char head[8];
+	struct iovec iov = { head, sizeof(head) };
 	struct msghdr m;
+	ssize_t n;
 	int i;
 
 	for (i = 0; i < DRAIN_MAX; i++) {
@@ -142,8 +184,8 @@ drain(int fd, recvmsg_fn *real, uint64_t now)
 		m.msg_namelen = sizeof(from);
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
-		if (real(fd, &m, MSG_PEEK | MSG_DONTWAIT) < 0 ||
-		    !over((struct sockaddr *)&from, 0, now))
+		if ((n = real(fd, &m, MSG_PEEK | MSG_DONTWAIT)) < 0 ||
+		    !over((struct sockaddr *)&from, head, (size_t)n, 0, now))
 			return;
 		if (real(fd, &m, MSG_DONTWAIT) < 0)
 			return;
@@ -157,6 +199,8 @@ ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
 	recvmsg_fn *real = real_recvmsg();
+	const void *first = NULL;
+	size_t flen = 0;
 	uint64_t now;
 	ssize_t n;
 
@@ -168,11 +212,17 @@ recvmsg(int fd, struct msghdr *m, int flags)
 	if (n < 0 || !guarded(fd) || m->msg_name == NULL ||
 	    (flags & MSG_PEEK) != 0)
 		return n;
+	if (m->msg_iovlen > 0) { /* where the datagram starts */
+		first = m->msg_iov[0].iov_base;
+		flen = m->msg_iov[0].iov_len < (size_t)n ?
+		    m->msg_iov[0].iov_len : (size_t)n;
+	}
 	now = now_ms();
-	if (!over(m->msg_name, 1, now))
+	if (!over(m->msg_name, first, flen, 1, now))
 		return n;
 	g.dropped++;
 	drain(fd, real, now);
+	report(m->msg_name, now);
 	/* Sofia takes EAGAIN as "nothing after all" and waits for the next
 	 * readiness event (level-triggered: at once if more is queued). */
 	errno = EAGAIN;

@@ -14,9 +14,10 @@
  * costs a few microseconds a datagram instead of a parse. A dropped UDP
  * request is retransmitted by an honest sender (RFC 3261 17.1.1.2).
  *
- * Responses from next hops arrive on the same sockets: a busy next hop
- * (an SBC, a PBX) must be exempted or the budget set above its rate.
- * Off (rate 0) unless configured, like Kamailio's pike.
+ * Only requests count: SIP responses (from the next hops the proxy sent
+ * requests to) always pass. A busy peer sending requests (an SBC, a PBX
+ * placing calls) must be exempted or the budget set above its rate. Off
+ * (rate 0) unless configured, like Kamailio's pike.
  *
  * Runs on the thread that calls recvmsg (the loop); not thread-safe.
  */
@@ -37,6 +38,12 @@ int srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
 /* Guard datagrams read from this socket (at most SRCGUARD_MAX_FDS). */
 #define SRCGUARD_MAX_FDS 16
 int srcguard_add_fd(int fd);
+
+/* Called from the read that drops, at most every REPORT_MS while a
+ * source is being dropped: the total so far and the last source as text
+ * (for a log line). */
+#define SRCGUARD_REPORT_MS 10000
+void srcguard_report(void (*fn)(uint64_t dropped, const char *last));
 
 /* Datagrams dropped so far. */
 uint64_t srcguard_dropped(void);

@@ -136,6 +136,19 @@ main(void)
 	T_EQ_INT(got[0], 0, "over budget: nothing more from A");
 	T_EQ_INT(got[1], 2, "B's two, queued among A's 200, delivered");
 
+	/* Responses always pass, even from a source over its budget. */
+	{
+		const char resp[] = "SIP/2.0 200 OK\r\n\r\n";
+		int i;
+
+		for (i = 0; i < 30; i++)
+			sendto(fa, resp, sizeof(resp) - 1, 0,
+			    (struct sockaddr *)&srv, sizeof(srv));
+		read_all(s, got);
+		T_EQ_INT(got[1], 30,
+		    "responses from an over-budget source: all 30 delivered");
+	}
+
 	/* Exempt network: never limited. */
 	netaddr_parse(&lo2, "127.0.0.2/32");
 	T_EQ_INT(srcguard_init(1, 1, 64, &lo2, 1), 0, "guard with exemption");
