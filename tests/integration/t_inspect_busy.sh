@@ -58,7 +58,9 @@ busy=$(awk '$1 == 503 { print $2 }' "$WORK/burst.out")
 ra=$(awk '$1 == "retry-after" { print $2 }' "$WORK/burst.out")
 [ "$((${ok200:-0} + ${busy:-0}))" -eq 100 ]
 ok $? "all 100 got a final answer (200: ${ok200:-0}, 503: ${busy:-0})"
-[ "${busy:-0}" -gt 0 ] && [ "${ok200:-0}" -ge 5 ]
+[ "${busy:-0}" -gt 0 ] && [ "${ok200:-0}" -ge 4 ]
+# A queue's worth (4): the worker may not have taken its first job yet
+# when the loop has read the whole burst (seen under load).
 ok $? "the excess got 503, at least a queue's worth got through"
 [ "${ra:-0}" -eq "${busy:-0}" ]
 ok $? "every 503 carries Retry-After"
