@@ -309,7 +309,7 @@ sign_main(double secs)
 
 /* ---- flood ---- */
 
-#define MAX_INFLIGHT 1024
+#define MAX_INFLIGHT 16384
 #define LOST_AFTER 1.0 /* seconds */
 
 struct slot {

@@ -15,9 +15,11 @@
 #include "netaddr.h"
 #include "ratelimit.h"
 
-/* Queued datagrams from over-budget sources drained per wakeup: bounded,
- * so the loop still turns to other sockets during a flood. */
-#define DRAIN_MAX 64
+/* Queued datagrams from over-budget sources drained per wakeup: a flood
+ * arriving in bursts must not fill the socket's receive queue (then the
+ * kernel drops other callers' datagrams too), yet the loop must still turn
+ * to other sockets: 1024 peeks and discards are about a millisecond. */
+#define DRAIN_MAX 1024
 
 static void (*report_fn)(uint64_t, const char *);
 
