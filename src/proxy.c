@@ -2,7 +2,8 @@
  * proxy.c - per-request proxy transactions on Sofia nta.
  *
  * A request passes short stages (check, loop, route) and is then forwarded
- * as one client transaction; the server transaction (irq) and the client
+ * as one client transaction; the server transaction (nta's irq, or for a
+ * non-INVITE over UDP one of our own, see srvtx.h) and the client
  * transaction (orq) are tied by a struct ptx. Responses go upstream with
  * our Via removed. Everything runs on the loop thread.
  */
