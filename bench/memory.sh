@@ -67,6 +67,8 @@ failed=$(echo "$last" | cut -d';' -f18)
 cpu=$(awk '{ print $14 + $15 }' "/proc/$PXPID/stat")
 echo "calls: successful $ok, failed $failed"
 echo "proxy CPU: $cpu ticks ($(getconf CLK_TCK)/s)"
+awk -v c="$cpu" -v n="$((ok + failed))" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { if (n > 0) printf "proxy CPU per call: %.3f ms\n", c * 1000 / hz / n }'
 echo "RSS: peak ${peak} KiB ($((peak / 1024)) MiB), after the run $(rss) KiB"
 [ -n "${BENCH_SETTLE:-}" ] && sleep 35
 [ -n "${BENCH_SETTLE:-}" ] && echo "RSS 35 s after the load stopped: $(rss) KiB"
