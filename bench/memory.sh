@@ -9,6 +9,8 @@
 # usage: bench/memory.sh [-r RATE] [-s SECS] [-t u1|t1] [-b BUILD_DIR]
 #                        [-c EXTRA_SIP_CONF]
 # -t t1 runs both call legs over TCP (SIPp's single-socket TCP mode).
+# BENCH_PIN=1 pins the proxy to CPU 0 and both SIPps to CPU 1 (taskset), so
+# that on a two-CPU machine the generator does not take the proxy's CPU.
 set -u
 RATE=2000 SECS=60 BUILD= EXTRA= TP=u1
 while getopts r:s:b:c:t: o; do
@@ -38,16 +40,18 @@ sip: {
   $EXTRA
 };
 CONF
-"$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
+PIN_PX= PIN_GEN=
+[ -n "${BENCH_PIN:-}" ] && PIN_PX="taskset -c 0" PIN_GEN="taskset -c 1"
+$PIN_PX "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
 PXPID=$!
 sleep 0.5
-sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -t "$TP" -nostdin -buff_size 4194304 \
+$PIN_GEN sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -t "$TP" -nostdin -buff_size 4194304 \
 	> "$WORK/uas.out" 2>&1 &
 UASPID=$!
 sleep 0.3
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status"; }
 echo "transport $TP, rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss) KiB"
-timeout $((SECS + 60)) sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
+timeout $((SECS + 60)) $PIN_GEN sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
 	-i 127.0.0.1 -p $UAC -t "$TP" -s bench -r "$RATE" -m $((RATE * SECS)) -l 30000 \
 	-buff_size 4194304 -nostdin -trace_stat -stf "$WORK/uac.csv" -fd 5 \
 	> "$WORK/uac.out" 2>&1 &
