@@ -9,6 +9,10 @@
 # usage: bench/memory.sh [-r RATE] [-s SECS] [-t u1|t1] [-b BUILD_DIR]
 #                        [-c EXTRA_SIP_CONF]
 # -t t1 runs both call legs over TCP (SIPp's single-socket TCP mode).
+# BENCH_PIN=1 pins the proxy to CPU 0 and both SIPps to CPU 1 (taskset), so
+# that on a two-CPU machine the generator does not take the proxy's CPU.
+# BENCH_RAMP=1 starts SIPp at RATE/4 and adds RATE/4 each second, instead
+# of the full rate at once (the first seconds are when a backlog starts).
 set -u
 RATE=2000 SECS=60 BUILD= EXTRA= TP=u1
 while getopts r:s:b:c:t: o; do
@@ -38,17 +42,24 @@ sip: {
   $EXTRA
 };
 CONF
-"$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
+PIN_PX= PIN_GEN=
+[ -n "${BENCH_PIN:-}" ] && PIN_PX="taskset -c 0" PIN_GEN="taskset -c 1"
+$PIN_PX "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
 PXPID=$!
 sleep 0.5
-sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -t "$TP" -nostdin -buff_size 4194304 \
+$PIN_GEN sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -t "$TP" -nostdin -buff_size 4194304 \
 	> "$WORK/uas.out" 2>&1 &
 UASPID=$!
 sleep 0.3
+START=$RATE RAMP=
+if [ -n "${BENCH_RAMP:-}" ]; then
+	START=$((RATE / 4))
+	RAMP="-rate_increase $((RATE / 4)) -rate_interval 1 -rate_max $RATE -no_rate_quit"
+fi
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status"; }
 echo "transport $TP, rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss) KiB"
-timeout $((SECS + 60)) sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
-	-i 127.0.0.1 -p $UAC -t "$TP" -s bench -r "$RATE" -m $((RATE * SECS)) -l 30000 \
+timeout $((SECS + 60)) $PIN_GEN sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
+	-i 127.0.0.1 -p $UAC -t "$TP" -s bench -r "$START" $RAMP -m $((RATE * SECS)) -l 30000 \
 	-buff_size 4194304 -nostdin -trace_stat -stf "$WORK/uac.csv" -fd 5 \
 	> "$WORK/uac.out" 2>&1 &
 UACPID=$!
@@ -67,6 +78,8 @@ failed=$(echo "$last" | cut -d';' -f18)
 cpu=$(awk '{ print $14 + $15 }' "/proc/$PXPID/stat")
 echo "calls: successful $ok, failed $failed"
 echo "proxy CPU: $cpu ticks ($(getconf CLK_TCK)/s)"
+awk -v c="$cpu" -v n="$((ok + failed))" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { if (n > 0) printf "proxy CPU per call: %.3f ms\n", c * 1000 / hz / n }'
 echo "RSS: peak ${peak} KiB ($((peak / 1024)) MiB), after the run $(rss) KiB"
 [ -n "${BENCH_SETTLE:-}" ] && sleep 35
 [ -n "${BENCH_SETTLE:-}" ] && echo "RSS 35 s after the load stopped: $(rss) KiB"

@@ -15,8 +15,9 @@ struct agent;
 
 /*
  * Binds every listener of c. The stray callback receives responses that
- * match no transaction (late 2xx retransmissions); NULL on failure (logged).
- * c must outlive the agent.
+ * match no transaction (late 2xx retransmissions) and, as long as no
+ * default leg is made, every request that matches none (new requests);
+ * NULL on failure (logged). c must outlive the agent.
  */
 struct agent *agent_new(struct loop *l, const struct conf *c,
     nta_message_f *stray, nta_agent_magic_t *magic);

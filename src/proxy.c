@@ -2,11 +2,11 @@
  * proxy.c - per-request proxy transactions on Sofia nta.
  *
  * A request passes short stages (check, loop, route) and is then forwarded
- * as one client transaction; the server transaction (irq) and the client
+ * as one client transaction; the server transaction (nta's irq, or for a
+ * non-INVITE over UDP one of our own, see srvtx.h) and the client
  * transaction (orq) are tied by a struct ptx. Responses go upstream with
  * our Via removed. Everything runs on the loop thread.
  */
-#define NTA_LEG_MAGIC_T struct proxy
 #define NTA_INCOMING_MAGIC_T struct ptx
 #define NTA_OUTGOING_MAGIC_T struct ptx
 #define NTA_AGENT_MAGIC_T struct proxy
@@ -25,10 +25,12 @@
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport.h>
 
 #include "agent.h"
 #include "cms.h"
@@ -42,6 +44,7 @@
 #include "route.h"
 #include "sipchallenge.h"
 #include "sipmime.h"
+#include "srvtx.h"
 #include "terminate.h"
 #include "txmap.h"
 #include "workers.h"
@@ -54,6 +57,8 @@
 /* Responses of one transaction waiting while an earlier one is inspected;
  * more than this many in that time is not a real UAS. */
 #define RESP_QUEUE 16
+/* Completed transactions of our own expire in batches this far apart. */
+#define OWN_BATCH_MS 250
 /* Sources tracked by each rate limiter (about 64 bytes each). */
 #define RATELIMIT_SOURCES 65536
 
@@ -61,7 +66,6 @@ struct proxy {
 	const struct conf *conf;
 	struct loop *loop;
 	struct agent *agent;
-	nta_leg_t *leg;
 	struct cms_keys *keys;       /* NULL: no decryption keys configured */
 	struct workers *workers;
 	struct inspector *inspector;
@@ -71,13 +75,17 @@ struct proxy {
 	struct ratelimit *dec_rl; /* decryptions per source */
 	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
 	struct dialogs *dialogs;  /* callers a terminating ACK must reach */
+	struct srvtx_table *own;  /* UDP non-INVITE server transactions */
+	struct event *own_timer;  /* the oldest completed one expires */
 	unsigned long long next_id;
 };
 
 struct ptx {
 	struct proxy *px;
 	unsigned long long id;
-	nta_incoming_t *irq;
+	nta_incoming_t *irq;       /* nta's server transaction, or NULL: */
+	struct srvtx *stx;         /* our own (UDP non-INVITE), or NULL */
+	tport_t *tport;            /* stx: the socket the request came in on */
 	nta_outgoing_t *orq;
 	msg_t *req;          /* our reference to the received request */
 	sip_t *sip;          /* parsed req */
@@ -215,6 +223,158 @@ log_request(const struct ptx *t, const char *what)
 	    method_name(sip), ruri, cid);
 }
 
+/*
+ * Our own non-INVITE server transactions over UDP (docs/design.md,
+ * "Memory"). nta would keep each completed one with its parsed request
+ * and response for Timer J, 64*T1: most of the proxy's memory under a UDP
+ * call load (the BYEs). Such requests reach us without a transaction (the
+ * proxy has no default leg); srvtx.c keeps the key and, once a response
+ * went out, its bytes, which answer retransmissions (RFC 3261 17.2.2).
+ */
+static uint64_t now_ms(void);
+static void own_arm(struct proxy *px);
+
+/*
+ * What a response copies from its request (RFC 3261 8.2.6.2; nta does
+ * this for its own transactions), and a To tag for a final response that
+ * has none, before its bytes are kept: a retransmission must get the same
+ * tag.
+ */
+static int
+own_complete(struct ptx *t, msg_t *resp, sip_t *rsip)
+{
+	su_home_t *home = msg_home(resp);
+	const sip_t *q = t->sip;
+
+	if ((rsip->sip_via == NULL && sip_add_dup(resp, rsip,
+	    (sip_header_t const *)q->sip_via) < 0) ||
+	    (rsip->sip_from == NULL && sip_add_dup(resp, rsip,
+	    (sip_header_t const *)q->sip_from) < 0) ||
+	    (rsip->sip_to == NULL && sip_add_dup(resp, rsip,
+	    (sip_header_t const *)q->sip_to) < 0) ||
+	    (rsip->sip_call_id == NULL && sip_add_dup(resp, rsip,
+	    (sip_header_t const *)q->sip_call_id) < 0) ||
+	    (rsip->sip_cseq == NULL && sip_add_dup(resp, rsip,
+	    (sip_header_t const *)q->sip_cseq) < 0))
+		return -1;
+	if (rsip->sip_status->st_status > 100 && rsip->sip_to != NULL &&
+	    rsip->sip_to->a_tag == NULL && sip_to_tag(home, rsip->sip_to,
+	    nta_agent_newtag(home, "tag=%s", agent_nta(t->px->agent))) < 0)
+		return -1;
+	return sip_complete_message(resp);
+}
+
+/* Send resp (consumed) upstream on t's own transaction; its bytes answer
+ * the request's retransmissions from now on. 0, or -1. */
+static int
+own_send(struct ptx *t, msg_t *resp)
+{
+	struct proxy *px = t->px;
+	sip_t *rsip = sip_object(resp);
+	int status = rsip->sip_status->st_status, final = status >= 200;
+	const char *bytes = NULL;
+	size_t len = 0;
+
+	if (srvtx_completed(t->stx)) {
+		/* As nta: one final response per transaction. */
+		msg_destroy(resp);
+		return -1;
+	}
+	if (own_complete(t, resp, rsip) == 0)
+		bytes = msg_as_string(msg_home(resp), resp, NULL, 0, &len);
+	if (srvtx_respond(px->own, t->stx, bytes, len, final, now_ms()) != 0)
+		log_info("tx %llu: %d not kept: retransmissions will be "
+		    "absorbed", t->id, status);
+	if (final)
+		own_arm(px);
+	if (bytes == NULL) {
+		msg_destroy(resp);
+		return -1;
+	}
+	/* The socket the request came in on; nta goes by the top Via. */
+	return nta_msg_mreply(agent_nta(px->agent), resp, rsip, status, NULL,
+	    msg_ref_create(t->req), NTATAG_TPORT(t->tport), TAG_END());
+}
+
+/* A local answer on whichever server transaction t has. */
+static void
+answer(struct ptx *t, int status, const char *phrase, tag_type_t tag,
+    tag_value_t value, ...)
+{
+	ta_list ta;
+	msg_t *resp;
+	sip_t *rsip;
+
+	ta_start(ta, tag, value);
+	if (t->irq != NULL) {
+		nta_incoming_treply(t->irq, status, phrase, ta_tags(ta));
+	} else if ((resp = nta_msg_create(agent_nta(t->px->agent), 0)) != NULL) {
+		rsip = sip_object(resp);
+		if (sip_add_tl(resp, rsip, SIPTAG_STATUS(sip_status_create(
+		    msg_home(resp), status, phrase, NULL)), ta_tags(ta)) < 0 ||
+		    rsip->sip_status == NULL)
+			msg_destroy(resp);
+		else
+			own_send(t, resp);
+	}
+	(void)ta_end(ta);
+}
+
+static int
+own_challenge(struct ptx *t, enum sipchallenge_kind kind,
+    const char *const *missing, size_t nmissing, const char **why)
+{
+	msg_t *resp = nta_msg_create(agent_nta(t->px->agent), 0);
+	sip_t *rsip = sip_object(resp);
+	const char *phrase;
+	int status = sipchallenge_status(t->px->chal, kind, &phrase);
+
+	*why = "out of memory";
+	if (resp == NULL)
+		return -1;
+	if (sip_add_tl(resp, rsip, SIPTAG_STATUS(sip_status_create(
+	    msg_home(resp), status, phrase, NULL)), TAG_END()) < 0 ||
+	    rsip->sip_status == NULL || own_complete(t, resp, rsip) < 0 ||
+	    sipchallenge_fill(t->px->chal, resp, kind, missing, nmissing,
+	    why) < 0) {
+		msg_destroy(resp);
+		return -1;
+	}
+	if (own_send(t, resp) < 0) {
+		*why = "cannot send";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+own_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *px = arg;
+
+	(void)fd;
+	(void)what;
+	srvtx_expire(px->own, now_ms());
+	own_arm(px);
+}
+
+/* One timer for all completed transactions, at the oldest one's end:
+ * they all linger the same time, so they expire in order. */
+static void
+own_arm(struct proxy *px)
+{
+	uint64_t when, now = now_ms();
+	struct timeval tv;
+
+	if (evtimer_pending(px->own_timer, NULL) ||
+	    !srvtx_next_expiry(px->own, &when))
+		return;
+	when = (when > now ? when - now : 0) + OWN_BATCH_MS;
+	tv.tv_sec = (time_t)(when / 1000);
+	tv.tv_usec = (suseconds_t)(when % 1000) * 1000;
+	evtimer_add(px->own_timer, &tv);
+}
+
 /* Answer locally; the ptx is finished afterwards. */
 static enum step
 reply(struct ptx *t, int status, const char *phrase)
@@ -222,7 +382,7 @@ reply(struct ptx *t, int status, const char *phrase)
 	/* Refusals are worth a line; keep-alive OPTIONS are not. */
 	log_msg(status >= 300 ? LOG_INFO : LOG_DEBUG, "tx %llu: %s answered %d %s",
 	    t->id, method_name(t->sip), status, phrase);
-	nta_incoming_treply(t->irq, status, phrase, TAG_END());
+	answer(t, status, phrase, TAG_END());
 	return STEP_DONE;
 }
 
@@ -268,8 +428,8 @@ stage_check(struct ptx *t)
 		    (sip_header_t const *)sip->sip_proxy_require);
 
 		log_info("tx %llu: unsupported Proxy-Require", t->id);
-		nta_incoming_treply(t->irq, SIP_420_BAD_EXTENSION,
-		    SIPTAG_UNSUPPORTED_STR(unsupp), TAG_END());
+		answer(t, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR(unsupp),
+		    TAG_END());
 		return STEP_DONE;
 	}
 	return STEP_NEXT;
@@ -559,8 +719,8 @@ busy(struct ptx *t, const char *why)
 	snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
 	log_info("tx %llu: %s answered 503: %s", t->id, method_name(t->sip),
 	    why);
-	nta_incoming_treply(t->irq, SIP_503_SERVICE_UNAVAILABLE,
-	    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+	answer(t, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR(ra),
+	    TAG_END());
 	return STEP_DONE;
 }
 
@@ -623,8 +783,9 @@ challenge(struct ptx *t, enum sipchallenge_kind kind,
 
 	if (!ratelimit_take(px->ch_rl, source_of(t), now_ms()))
 		return busy(t, "challenge rate limit");
-	if (sipchallenge_send(px->chal, agent_nta(px->agent), t->irq, kind,
-	    missing, nmissing, &why) == -1) {
+	if ((t->irq != NULL ? sipchallenge_send(px->chal, agent_nta(px->agent),
+	    t->irq, kind, missing, nmissing, &why) : own_challenge(t, kind,
+	    missing, nmissing, &why)) == -1) {
 		log_error("tx %llu: cannot make the challenge: %s", t->id, why);
 		return reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	}
@@ -813,35 +974,191 @@ on_ack(struct ptx *t)
 	run_stages(t);
 }
 
-static int
-on_request(struct proxy *px, nta_leg_t *leg, nta_incoming_t *irq,
-    const sip_t *sip)
+/* t is made for one request; NULL when out of memory. */
+static struct ptx *
+ptx_new(struct proxy *px, msg_t *req)
 {
-	struct ptx *t;
+	struct ptx *t = calloc(1, sizeof(*t));
 
-	(void)leg;
-	if (sip->sip_request->rq_method == sip_method_cancel)
-		return 481; /* nta matched no transaction for it */
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		if (sip->sip_request->rq_method == sip_method_ack)
-			nta_incoming_destroy(irq);
-		return 500;
-	}
+	if (t == NULL)
+		return NULL;
 	t->px = px;
 	t->id = ++px->next_id;
-	t->irq = irq;
-	t->req = nta_incoming_getrequest(irq);
-	t->sip = sip_object(t->req);
-	if (sip->sip_request->rq_method == sip_method_ack) {
+	t->req = req;
+	t->sip = sip_object(req);
+	return t;
+}
+
+static void
+start(struct ptx *t)
+{
+	if (t->sip->sip_request->rq_method == sip_method_ack) {
 		on_ack(t);
-		return 0;
+		return;
 	}
 	make_branch(t);
 	log_request(t, "received");
 	/* From now on a CANCEL reaches us, also while crypto runs. */
-	nta_incoming_bind(irq, on_ack_cancel, t);
+	if (t->irq != NULL)
+		nta_incoming_bind(t->irq, on_ack_cancel, t);
 	run_stages(t);
-	return 0;
+}
+
+/* A request in a server transaction of nta's. */
+static void
+start_with_irq(struct proxy *px, nta_incoming_t *irq)
+{
+	struct ptx *t = ptx_new(px, nta_incoming_getrequest(irq));
+
+	if (t == NULL) {
+		if (nta_incoming_status(irq) < 200)
+			nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
+			    TAG_END());
+		nta_incoming_destroy(irq);
+		return;
+	}
+	t->irq = irq;
+	start(t);
+}
+
+/* Requests whose transaction we keep ourselves: RFC 3261 branches (the
+ * others match differently), non-INVITE, over UDP (over TCP nta ends the
+ * transaction at its final response anyway). */
+static int
+own_eligible(const sip_t *sip)
+{
+	const sip_via_t *v = sip->sip_via;
+	sip_method_t m = sip->sip_request->rq_method;
+
+	return m != sip_method_invite && m != sip_method_ack &&
+	    m != sip_method_cancel && v != NULL && v->v_host != NULL &&
+	    v->v_branch != NULL && strncasecmp(v->v_branch, "z9hG4bK", 7) == 0 &&
+	    strcasecmp(v->v_protocol, sip_transport_udp) == 0;
+}
+
+/* A retransmission: the last response again, or nothing while the
+ * request is worked on (RFC 3261 17.2.2). Consumes msg. */
+static void
+own_retransmission(struct proxy *px, struct srvtx *x, msg_t *msg,
+    const sip_t *sip)
+{
+	size_t len;
+	const char *bytes = srvtx_response(x, &len);
+	msg_t *resp;
+	sip_t *rsip;
+
+	if (bytes == NULL || len == 0) {
+		log_debug("%s retransmission absorbed", method_name(sip));
+		msg_destroy(msg);
+		return;
+	}
+	resp = msg_make(sip_default_mclass(), 0, bytes, (ssize_t)len);
+	rsip = sip_object(resp);
+	if (rsip == NULL || rsip->sip_status == NULL) {
+		msg_destroy(resp);
+		msg_destroy(msg);
+		return;
+	}
+	log_debug("%s retransmission answered %d again", method_name(sip),
+	    rsip->sip_status->st_status);
+	/* Out of the socket the retransmission came in on. */
+	nta_msg_mreply(agent_nta(px->agent), resp, rsip,
+	    rsip->sip_status->st_status, NULL, msg, TAG_END());
+}
+
+/* A request that is ours to keep track of (own_eligible). */
+static void
+start_own(struct proxy *px, msg_t *msg, sip_t *sip)
+{
+	nta_agent_t *nta = agent_nta(px->agent);
+	const sip_via_t *v = sip->sip_via;
+	struct srvtx *x = srvtx_find(px->own, v->v_branch, v->v_host,
+	    v->v_port, method_name(sip));
+	struct ptx *t;
+	nta_incoming_t *irq;
+
+	if (x != NULL) {
+		own_retransmission(px, x, msg, sip);
+		return;
+	}
+	if ((t = ptx_new(px, msg)) == NULL) {
+		nta_msg_treply(nta, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	t->stx = srvtx_open(px->own, v->v_branch, v->v_host, v->v_port,
+	    method_name(sip), t);
+	if (t->stx == NULL) {
+		/* nta's transaction then: costs memory, not correctness. */
+		free(t);
+		if ((irq = nta_incoming_create(nta, NULL, msg, sip,
+		    TAG_END())) != NULL)
+			start_with_irq(px, irq);
+		return;
+	}
+	/* While it is being delivered nta can tell the socket. */
+	t->tport = nta_incoming_transport(nta, NULL, msg);
+	start(t);
+}
+
+/* A CANCEL nta matched to none of its transactions: ours may be the
+ * target (RFC 3261 9.2: 200, and a non-INVITE goes on regardless). */
+static void
+on_cancel(struct proxy *px, msg_t *msg, const sip_t *sip)
+{
+	const sip_via_t *v = sip->sip_via;
+	int mine = v != NULL && v->v_branch != NULL && v->v_host != NULL &&
+	    srvtx_find(px->own, v->v_branch, v->v_host, v->v_port, NULL) !=
+	    NULL;
+
+	nta_msg_treply(agent_nta(px->agent), msg, mine ? 200 : 481, NULL,
+	    TAG_END());
+}
+
+/*
+ * A request that matched no transaction of nta's (there is no default
+ * leg, so all new requests come here). UDP non-INVITEs get a transaction
+ * of ours; the rest one of nta's, as a default leg would have made.
+ */
+static void
+on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
+{
+	nta_incoming_t *irq;
+	msg_t *ref;
+
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		on_cancel(px, msg, sip);
+		return;
+	}
+	if (own_eligible(sip)) {
+		start_own(px, msg, sip);
+		return;
+	}
+	/* nta frees msg when it cannot make the transaction. */
+	ref = msg_ref_create(msg);
+	if ((irq = nta_incoming_create(nta, NULL, msg, sip, TAG_END())) ==
+	    NULL) {
+		if (sip->sip_request->rq_method != sip_method_ack)
+			nta_msg_treply(nta, ref, SIP_500_INTERNAL_SERVER_ERROR,
+			    TAG_END());
+		else
+			msg_destroy(ref);
+		return;
+	}
+	msg_destroy(ref);
+	start_with_irq(px, irq);
+}
+
+/* Like nta's for a destroyed transaction: a 500 if nothing final went. */
+static void
+own_close(struct ptx *t)
+{
+	if (!srvtx_completed(t->stx))
+		answer(t, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+	/* Still open only when even that could not be made. */
+	srvtx_drop(t->px->own, t->stx);
+	t->stx = NULL;
+	if (t->tport != NULL)
+		tport_unref(t->tport);
 }
 
 /* The irq stays in nta (retransmissions, ACK); we only let go of it. */
@@ -858,6 +1175,8 @@ ptx_free(struct ptx *t)
 		msg_destroy(t->sent);
 	if (t->irq != NULL)
 		nta_incoming_destroy(t->irq);
+	if (t->stx != NULL)
+		own_close(t);
 	inspect_free(t->insp);
 	inspect_free(t->rinsp);
 	for (; t->rq_n > 0; t->rq_n--, t->rq_first = (t->rq_first + 1) %
@@ -881,7 +1200,7 @@ relay_local_failure(struct ptx *t, int status)
 		status = 503;
 	log_info("tx %llu: %s got no answer downstream, answering %d", t->id,
 	    method_name(t->sip), status);
-	nta_incoming_treply(t->irq, status, NULL, TAG_END());
+	answer(t, status, NULL, TAG_END());
 }
 
 /* Hand one response upstream; 1 when it was final (t is done). */
@@ -891,7 +1210,8 @@ relay_response(struct ptx *t, msg_t *resp)
 	int status = sip_object(resp)->sip_status->st_status;
 
 	/* mreply consumes resp; it fails on a response left without Via. */
-	if (nta_incoming_mreply(t->irq, resp) != 0)
+	if ((t->irq != NULL ? nta_incoming_mreply(t->irq, resp) :
+	    own_send(t, resp)) != 0)
 		log_info("tx %llu: cannot relay %d for %s upstream", t->id,
 		    status, method_name(t->sip));
 	if (status < 200)
@@ -1198,11 +1518,11 @@ ours_to_invite(struct proxy *px, const sip_t *sip)
 }
 
 /*
- * Responses nta matched to no transaction: those of INVITEs we detached
- * go to their call; once the call is gone, a 2xx retransmission is
- * forwarded statelessly (RFC 3261 16.7 step 10, only with a Via left for
- * it: no reflection for strangers) and a non-2xx one is ACKed again.
- * Anything else is dropped.
+ * Messages nta matched to no transaction. Requests: see on_new_request.
+ * Responses: those of INVITEs we detached go to their call; once the call
+ * is gone, a 2xx retransmission is forwarded statelessly (RFC 3261 16.7
+ * step 10, only with a Via left for it: no reflection for strangers) and
+ * a non-2xx one is ACKed again. Anything else is dropped.
  */
 static int
 on_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
@@ -1210,6 +1530,10 @@ on_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 	struct ptx *t;
 	int status;
 
+	if (sip != NULL && sip->sip_request != NULL) {
+		on_new_request(px, nta, msg, sip);
+		return 0;
+	}
 	if (!ours_to_invite(px, sip)) {
 		msg_destroy(msg);
 		return 0;
@@ -1335,14 +1659,17 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 	px->conf = c;
 	px->loop = l;
 	agent_redirect_sofia_logs(sofia_debug);
-	if ((px->agent = agent_new(l, c, on_stray, px)) == NULL)
-		goto fail;
-	px->leg = nta_leg_tcreate(agent_nta(px->agent), on_request, px,
-	    NTATAG_NO_DIALOG(1), TAG_END());
-	if (px->leg == NULL) {
-		log_error("cannot create the default SIP leg");
+	/* Timer J: 64*T1, which transaction_timeout is. */
+	px->own = srvtx_new(c->transaction_timeout_ms);
+	px->own_timer = evtimer_new(loop_base(l), own_expire, px);
+	if (px->own == NULL || px->own_timer == NULL) {
+		log_error("cannot set up the transaction table: out of memory");
 		goto fail;
 	}
+	/* No default leg: every new request comes to on_stray, which makes
+	 * the server transaction, nta's or ours (on_new_request). */
+	if ((px->agent = agent_new(l, c, on_stray, px)) == NULL)
+		goto fail;
 	if (load_keys(px) == -1 || load_policy(px) == -1)
 		goto fail;
 	return px;
@@ -1365,8 +1692,9 @@ proxy_free(struct proxy *px)
 	ratelimit_free(px->dec_rl);
 	txmap_free(px->detached);
 	dialogs_free(px->dialogs);
-	if (px->leg != NULL)
-		nta_leg_destroy(px->leg);
 	agent_free(px->agent);
+	if (px->own_timer != NULL)
+		event_free(px->own_timer);
+	srvtx_free(px->own);
 	free(px);
 }

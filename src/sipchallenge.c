@@ -210,12 +210,25 @@ fill(const struct sipchallenge *sc, msg_t *msg, sip_t *rsip,
 }
 
 int
+sipchallenge_fill(const struct sipchallenge *sc, msg_t *msg,
+    enum sipchallenge_kind kind, const char *const *missing,
+    size_t nmissing, const char **why)
+{
+	sip_t *rsip = sip_object(msg);
+
+	*why = "out of memory";
+	if (add_headers(sc, msg, rsip, kind, missing, nmissing) < 0 ||
+	    fill(sc, msg, rsip, kind, why) < 0)
+		return -1;
+	return 0;
+}
+
+int
 sipchallenge_send(const struct sipchallenge *sc, nta_agent_t *nta,
     nta_incoming_t *irq, enum sipchallenge_kind kind,
     const char *const *missing, size_t nmissing, const char **why)
 {
 	msg_t *msg = nta_msg_create(nta, 0);
-	sip_t *rsip = sip_object(msg);
 	const char *phrase;
 	int status = sipchallenge_status(sc, kind, &phrase);
 
@@ -223,8 +236,8 @@ sipchallenge_send(const struct sipchallenge *sc, nta_agent_t *nta,
 	if (msg == NULL)
 		return -1;
 	if (nta_incoming_complete_response(irq, msg, status, phrase,
-	    TAG_END()) < 0 || add_headers(sc, msg, rsip, kind, missing,
-	    nmissing) < 0 || fill(sc, msg, rsip, kind, why) < 0) {
+	    TAG_END()) < 0 || sipchallenge_fill(sc, msg, kind, missing,
+	    nmissing, why) < 0) {
 		msg_destroy(msg);
 		return -1;
 	}

@@ -35,6 +35,16 @@ int sipchallenge_send(const struct sipchallenge *sc, nta_agent_t *nta,
     nta_incoming_t *irq, enum sipchallenge_kind kind,
     const char *const *missing, size_t nmissing, const char **why);
 
+/*
+ * The same challenge put into msg, a response already completed from its
+ * request (status line, Via, From, To with tag, Call-ID, CSeq), for a
+ * caller that sends it itself (the proxy's own server transactions).
+ * 0, or -1 (*why as above; msg is left to the caller).
+ */
+int sipchallenge_fill(const struct sipchallenge *sc, msg_t *msg,
+    enum sipchallenge_kind kind, const char *const *missing,
+    size_t nmissing, const char **why);
+
 /* Status code and phrase a kind is sent with (configurable). */
 int sipchallenge_status(const struct sipchallenge *sc,
     enum sipchallenge_kind kind, const char **phrase);

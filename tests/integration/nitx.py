@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Both ends of one non-INVITE transaction over UDP through the proxy, to
+see how it treats retransmissions of the request (RFC 3261 17.2.2).
+
+usage: nitx.py after|before|cancel PROXYPORT UACPORT UASPORT METHOD
+
+The UAC (127.0.0.1:UACPORT) sends METHOD for sip:bob@127.0.0.1:UASPORT to
+the proxy; the UAS (127.0.0.1:UASPORT) answers 200 OK with To tag "uas-N"
+(N counts the requests it received).
+  after:  the UAS answers at once; once the UAC has its 200 it sends the
+          very same request twice more (same branch), 100 ms apart.
+  before: the UAS answers after 400 ms; meanwhile the UAC sends the same
+          request again at 50, 100 and 150 ms.
+  cancel: as after, then a CANCEL for the request (same branch).
+Prints one line per fact, "name value", for the test to check:
+  uas_got N        requests the UAS received
+  uac_final N      final responses the UAC received
+  uac_tags T,T     their To tags, in order
+  uac_same 0|1     all final responses byte for byte the same
+  cancel STATUS    (cancel) the status of the CANCEL's response
+"""
+import random
+import re
+import socket
+import sys
+import time
+
+
+def header(msg, name, short):
+    m = re.search(rb'(?im)^(?:' + name + rb'|' + short + rb')[ \t]*:[ \t]*(.*)$',
+                  msg)
+    return m.group(1).strip() if m else b''
+
+
+def status(msg):
+    m = re.match(rb'SIP/2\.0 (\d{3})', msg)
+    return int(m.group(1)) if m else 0
+
+
+def request(method, uac, uas, branch, callid):
+    return ('%s sip:bob@127.0.0.1:%d SIP/2.0\r\n'
+            'Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n'
+            'Max-Forwards: 70\r\n'
+            'From: <sip:alice@127.0.0.1>;tag=uac\r\n'
+            'To: <sip:bob@127.0.0.1>\r\n'
+            'Call-ID: %s\r\n'
+            'CSeq: 2 %s\r\n'
+            'Content-Length: 0\r\n\r\n'
+            % (method, uas, uac, branch, callid, method)).encode()
+
+
+def ok(req, n):
+    """200 OK copying the request's Via, From, To (tagged), Call-ID, CSeq."""
+    head = req.split(b'\r\n\r\n', 1)[0].split(b'\r\n')[1:]
+    out = [b'SIP/2.0 200 OK']
+    for line in head:
+        name = line.split(b':', 1)[0].strip().lower()
+        if name in (b'via', b'v', b'from', b'f', b'call-id', b'i', b'cseq'):
+            out.append(line)
+        elif name in (b'to', b't'):
+            out.append(line + b';tag=uas-%d' % n)
+    out.append(b'Content-Length: 0')
+    return b'\r\n'.join(out) + b'\r\n\r\n'
+
+
+class Ends:
+    def __init__(self, proxy, uac, uas):
+        self.proxy = ('127.0.0.1', proxy)
+        self.uac = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.uac.bind(('127.0.0.1', uac))
+        self.uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.uas.bind(('127.0.0.1', uas))
+        self.uas_got = 0
+        self.pending = []   # (when, bytes, addr) answers the UAS will send
+        self.finals = []
+        self.other = []     # responses to other requests (the CANCEL)
+        self.delay = 0.0
+
+    def pump(self, seconds, cseq_method=None):
+        """Run both ends for a while."""
+        end = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            for p in [p for p in self.pending if p[0] <= now]:
+                self.uas.sendto(p[1], p[2])
+                self.pending.remove(p)
+            if now >= end:
+                return
+            for s in (self.uas, self.uac):
+                s.settimeout(0.01)
+                try:
+                    data, addr = s.recvfrom(65535)
+                except socket.timeout:
+                    continue
+                if s is self.uas and data[:8] != b'SIP/2.0 ':
+                    self.uas_got += 1
+                    self.pending.append((now + self.delay,
+                                         ok(data, self.uas_got), addr))
+                elif s is self.uac and status(data) >= 200:
+                    cseq = header(data, b'cseq', b'x')
+                    if cseq_method and cseq.endswith(cseq_method):
+                        self.finals.append(data)
+                    else:
+                        self.other.append(data)
+
+    def send(self, data):
+        self.uac.sendto(data, self.proxy)
+
+
+def main():
+    mode, proxy, uac, uas, method = (sys.argv[1], int(sys.argv[2]),
+                                     int(sys.argv[3]), int(sys.argv[4]),
+                                     sys.argv[5])
+    e = Ends(proxy, uac, uas)
+    branch = 'z9hG4bK-nitx-%08x' % random.getrandbits(32)
+    callid = 'nitx-%08x@127.0.0.1' % random.getrandbits(32)
+    req = request(method, uac, uas, branch, callid)
+    m = method.encode()
+    if mode == 'before':
+        e.delay = 0.4
+        e.send(req)
+        for _ in range(3):
+            e.pump(0.05, m)
+            e.send(req)
+        e.pump(1.0, m)
+    else:
+        e.send(req)
+        e.pump(0.5, m)
+        for _ in range(2):
+            e.send(req)
+            e.pump(0.1, m)
+        if mode == 'cancel':
+            e.send(request('CANCEL', uac, uas, branch, callid))
+        e.pump(1.0, m)
+    tags = [header(f, b'to', b't').split(b'tag=')[-1].decode() for f in e.finals]
+    print('uas_got %d' % e.uas_got)
+    print('uac_final %d' % len(e.finals))
+    print('uac_tags %s' % ','.join(tags))
+    print('uac_same %d' % int(len(set(e.finals)) == 1))
+    if mode == 'cancel':
+        print('cancel %s' % (status(e.other[0]) if e.other else 'none'))
+
+
+if __name__ == '__main__':
+    main()
