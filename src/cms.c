@@ -1410,6 +1410,7 @@ make_template(const struct cms_signing_key *sk)
 	if (!EVP_Digest(probe, sizeof(probe), sha, &n, EVP_sha256(), NULL) ||
 	    sign_full(sk, probe, sizeof(probe), true, &der, &der_len) !=
 	    CMS_OK || (t = cmstpl_new(der, der_len, sha)) == NULL ||
+	    cmstpl_bind(t, sk->pkey) != 0 ||
 	    cmstpl_sign(t, sk->pkey, probe, sizeof(probe), &der2,
 	    &der2_len) == -1)
 		goto fail;

@@ -29,6 +29,10 @@ struct cmstpl *cmstpl_new(const uint8_t *probe, size_t len,
     const uint8_t probe_sha256[32]);
 void cmstpl_free(struct cmstpl *t); /* NULL is fine */
 
+/* Prepare signing with pkey once (then each cmstpl_sign() with that key
+ * copies a ready context). Optional; 0, or -1 (signing still works). */
+int cmstpl_bind(struct cmstpl *t, EVP_PKEY *pkey);
+
 /* A detached SignedData over data by pkey (the probe's key), signingTime
  * now. DER malloc()ed into *der. 0, or -1. */
 int cmstpl_sign(const struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
