@@ -258,6 +258,7 @@ test_keys(void)
 	const char *c[2], *kf[2], *ca[1];
 	struct cms_keys *k;
 	char err[256];
+	enum cms_status st;
 	int same;
 
 	ca[0] = path("ca.crt");
@@ -278,8 +279,13 @@ test_keys(void)
 	c[0] = path("wrong.crt"); kf[0] = path("wrong.key");
 	k = cms_keys_load(c, kf, 1, ca, 1, NULL, 0, err, sizeof(err));
 	T_OK(k != NULL, "load the look-alike key");
-	T_EQ_INT(dec_file(k, "env_rsa.der", &same), CMS_UNDECIPHERABLE,
-	    "wrong key (PKCS#1 v1.5)");
+	/* PKCS#1 v1.5 with the wrong key: OpenSSL's implicit rejection
+	 * yields a random content key (no padding oracle), and AES-CBC then
+	 * "succeeds" with garbage whenever the last block's padding happens
+	 * to look right (about 1 in 256). Never the plaintext, though. */
+	st = dec_file(k, "env_rsa.der", &same);
+	T_OK(st == CMS_UNDECIPHERABLE || (st == CMS_OK && !same),
+	    "wrong key (PKCS#1 v1.5): undecipherable, or garbage");
 	T_EQ_INT(dec_file(k, "env_oaep.der", &same), CMS_UNDECIPHERABLE,
 	    "wrong key (OAEP)");
 	T_EQ_INT(dec_file(k, "env_gcm_rsa.der", &same), CMS_UNDECIPHERABLE,
