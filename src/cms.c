@@ -1241,12 +1241,43 @@ out:
 	return st;
 }
 
+/* x as DER in a malloc() copy (OpenSSL's allocator may not be malloc()).
+ * 0, or -1 with *der NULL. */
+static int
+der_copy(X509 *x, uint8_t **der, size_t *len)
+{
+	unsigned char *p = NULL;
+	int n = i2d_X509(x, &p);
+
+	*der = NULL;
+	*len = 0;
+	if (n > 0 && (*der = malloc((size_t)n)) != NULL) {
+		memcpy(*der, p, (size_t)n);
+		*len = (size_t)n;
+	}
+	OPENSSL_free(p);
+	return *der != NULL ? 0 : -1;
+}
+
+/* Exactly one DER certificate (nothing after it), or NULL. */
+static X509 *
+one_cert(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = len <= CMS_MAX_DER ? d2i_X509(NULL, &p, (long)len) : NULL;
+
+	if (x != NULL && p != der + len) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
 int
 cms_cert_der_load(const char *file, uint8_t **der, size_t *len, char *err,
     size_t errsz)
 {
 	X509 *x = read_cert(file);
-	unsigned char *p = NULL;
 	int n;
 
 	*der = NULL;
@@ -1255,22 +1286,11 @@ cms_cert_der_load(const char *file, uint8_t **der, size_t *len, char *err,
 		set_err(err, errsz, "cannot read certificate", file);
 		return -1;
 	}
-	n = i2d_X509(x, &p);
+	n = der_copy(x, der, len);
 	X509_free(x);
-	if (n <= 0) {
+	if (n != 0)
 		set_err(err, errsz, "cannot encode certificate", file);
-		return -1;
-	}
-	/* OpenSSL's allocator may not be malloc(): hand out a malloc() copy. */
-	if ((*der = malloc((size_t)n)) == NULL) {
-		OPENSSL_free(p);
-		set_err(err, errsz, "out of memory", NULL);
-		return -1;
-	}
-	memcpy(*der, p, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_free(p);
-	return 0;
+	return n;
 }
 
 static struct cmstpl *make_template(const struct cms_signing_key *sk);
@@ -1517,12 +1537,11 @@ int
 cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
     char *err, size_t errsz)
 {
-	const unsigned char *p = der;
-	X509 *x = len <= CMS_MAX_DER ? d2i_X509(NULL, &p, (long)len) : NULL;
+	X509 *x = one_cert(der, len);
 	BIO *b = NULL;
 	int ok = 0;
 
-	if (x == NULL || p != der + len)
+	if (x == NULL)
 		set_err(err, errsz, "not one DER certificate", NULL);
 	else if ((b = BIO_new_file(path, "w")) == NULL)
 		set_err(err, errsz, "cannot write", path);
@@ -1539,15 +1558,14 @@ cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
 int
 cms_cert_to_pem(const uint8_t *der, size_t len, char **pem)
 {
-	const unsigned char *p = der;
-	X509 *x = len <= CMS_MAX_DER ? d2i_X509(NULL, &p, (long)len) : NULL;
+	X509 *x = one_cert(der, len);
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data;
 	long n;
 	int ok = 0;
 
 	*pem = NULL;
-	if (x != NULL && p == der + len && b != NULL &&
+	if (x != NULL && b != NULL &&
 	    PEM_write_bio_X509(b, x) && (n = BIO_get_mem_data(b, &data)) > 0 &&
 	    (*pem = malloc((size_t)n + 1)) != NULL) {
 		memcpy(*pem, data, (size_t)n);
@@ -1565,18 +1583,10 @@ cms_cert_from_pem(const char *pem, uint8_t **der, size_t *len)
 {
 	BIO *b = BIO_new_mem_buf(pem, -1);
 	X509 *x = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	unsigned char *p = NULL;
-	int n = x != NULL ? i2d_X509(x, &p) : -1;
+	int rc = x != NULL ? der_copy(x, der, len) : -1;
 
-	*der = NULL;
-	*len = 0;
-	if (n > 0 && (*der = malloc((size_t)n)) != NULL) {
-		memcpy(*der, p, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_free(p);
 	X509_free(x);
 	BIO_free(b);
 	ERR_clear_error();
-	return *der != NULL ? 0 : -1;
+	return rc;
 }

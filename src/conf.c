@@ -1134,29 +1134,41 @@ opt_methods(struct loader *l, const config_setting_t *s, const char *path,
 	}
 }
 
+/*
+ * n strings of s (already checked) as networks into a new array *out;
+ * *count gets the ones that parse, each other one is an error.
+ */
+static void
+load_networks(struct loader *l, const config_setting_t *s, const char *path,
+    int n, struct netaddr **out, size_t *count)
+{
+	const config_setting_t *e;
+	const char *v;
+	int i;
+
+	if ((*out = xcalloc(l, (size_t)n, sizeof(**out))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		if (netaddr_parse(&(*out)[*count], v) < 0)
+			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
+			    path, v);
+		else
+			(*count)++;
+	}
+}
+
 static void
 opt_sources(struct loader *l, const config_setting_t *s, const char *path,
     const struct option *o, void *base)
 {
 	struct conf_route *r = base;
-	const config_setting_t *e;
-	const char *v;
-	int i, n;
+	int n;
 
 	(void)o;
-	if ((n = nonempty_strings(l, s, path, "source")) <= 0)
-		return;
-	if ((r->sources = xcalloc(l, (size_t)n, sizeof(*r->sources))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		e = config_setting_get_elem(s, (unsigned)i);
-		v = config_setting_get_string(e);
-		if (netaddr_parse(&r->sources[r->nsources], v) < 0)
-			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
-			    path, v);
-		else
-			r->nsources++;
-	}
+	if ((n = nonempty_strings(l, s, path, "source")) > 0)
+		load_networks(l, s, path, n, &r->sources, &r->nsources);
 }
 
 /* sip.source_exempt: networks the datagram budget never applies to. */
@@ -1165,25 +1177,12 @@ opt_source_exempt(struct loader *l, const config_setting_t *s,
     const char *path, const struct option *o, void *base)
 {
 	struct conf *c = base;
-	const config_setting_t *e;
-	const char *v;
-	int i, n;
+	int n;
 
 	(void)o;
-	if ((n = strings(l, s, path)) <= 0)
-		return;
-	if ((c->source_exempt = xcalloc(l, (size_t)n,
-	    sizeof(*c->source_exempt))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		e = config_setting_get_elem(s, (unsigned)i);
-		v = config_setting_get_string(e);
-		if (netaddr_parse(&c->source_exempt[c->nsource_exempt], v) < 0)
-			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
-			    path, v);
-		else
-			c->nsource_exempt++;
-	}
+	if ((n = strings(l, s, path)) > 0)
+		load_networks(l, s, path, n, &c->source_exempt,
+		    &c->nsource_exempt);
 }
 
 static void
@@ -1360,26 +1359,13 @@ opt_pr_sources(struct loader *l, const config_setting_t *s, const char *path,
 {
 	struct policy_rule *r = base;
 	struct conf_policy_owned *ow = owned_of(l, r);
-	const config_setting_t *e;
-	const char *v;
-	int i, n;
+	int n;
 
 	(void)o;
 	if ((n = nonempty_strings(l, s, path, "source")) <= 0)
 		return;
-	if ((ow->sources = xcalloc(l, (size_t)n, sizeof(*ow->sources))) ==
-	    NULL)
-		return;
+	load_networks(l, s, path, n, &ow->sources, &r->nsources);
 	r->sources = ow->sources;
-	for (i = 0; i < n; i++) {
-		e = config_setting_get_elem(s, (unsigned)i);
-		v = config_setting_get_string(e);
-		if (netaddr_parse(&ow->sources[r->nsources], v) < 0)
-			err(l, e, "%s: \"%s\" is not an IPv4 or IPv6 network",
-			    path, v);
-		else
-			r->nsources++;
-	}
 }
 
 static void
