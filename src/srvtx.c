@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fifomem.h"
 #include "txmap.h"
 
 struct srvtx {
@@ -16,6 +17,7 @@ struct srvtx {
 	char *resp;         /* last response sent, or NULL */
 	size_t resp_len;
 	unsigned char done;
+	unsigned char kept; /* resp is the final one, in the table's fifo */
 	/* branch, host, port, method: four NUL-terminated strings */
 	char key[];
 };
@@ -23,6 +25,11 @@ struct srvtx {
 struct srvtx_table {
 	struct txmap *map;
 	struct srvtx *head, *tail; /* completed, oldest first */
+	struct fifomem *finals;    /* their final responses, the same order */
+	/* Most fifo blocks in use within the current and the previous
+	 * linger period: what is kept for reuse (spare_keep()). */
+	size_t peak, peak_prev;
+	uint64_t peak_start;
 	uint64_t linger;
 	size_t n;
 };
@@ -76,7 +83,9 @@ srvtx_new(uint64_t linger_ms)
 
 	if (tb == NULL)
 		return NULL;
-	if ((tb->map = txmap_new()) == NULL) {
+	if ((tb->map = txmap_new()) == NULL ||
+	    (tb->finals = fifomem_new()) == NULL) {
+		txmap_free(tb->map);
 		free(tb);
 		return NULL;
 	}
@@ -87,7 +96,8 @@ srvtx_new(uint64_t linger_ms)
 static void
 x_free(struct srvtx *x)
 {
-	free(x->resp);
+	if (!x->kept)
+		free(x->resp);
 	free(x);
 }
 
@@ -105,6 +115,7 @@ srvtx_free(struct srvtx_table *tb)
 		x_free(x);
 	}
 	txmap_free(tb->map);
+	fifomem_free(tb->finals);
 	free(tb);
 }
 
@@ -168,32 +179,49 @@ complete(struct srvtx_table *tb, struct srvtx *x, uint64_t now)
 	tb->tail = x;
 }
 
+/* A provisional response's bytes, replacing the previous ones. */
+static int
+keep_provisional(struct srvtx *x, const char *resp, size_t len)
+{
+	char *copy;
+
+	if (resp == NULL || (copy = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	memcpy(copy, resp, len);
+	free(x->resp);
+	x->resp = copy;
+	x->resp_len = len;
+	return 0;
+}
+
+/* The final response's bytes, kept in expiry order; without them
+ * retransmissions are absorbed (stale provisional bytes would be a wrong
+ * answer). */
+static int
+keep_final(struct srvtx_table *tb, struct srvtx *x, const char *resp,
+    size_t len)
+{
+	char *copy = resp != NULL ? fifomem_push(tb->finals, resp, len) : NULL;
+
+	free(x->resp);
+	x->resp = copy;
+	x->resp_len = copy != NULL ? len : 0;
+	x->kept = copy != NULL;
+	return copy != NULL ? 0 : -1;
+}
+
 int
 srvtx_respond(struct srvtx_table *tb, struct srvtx *x, const char *resp,
     size_t len, int final, uint64_t now)
 {
-	char *copy;
-	int rc = 0;
+	int rc;
 
 	if (x->done)
 		return 0;
-	if (resp == NULL || (copy = malloc(len > 0 ? len : 1)) == NULL) {
-		rc = -1;
-	} else {
-		memcpy(copy, resp, len);
-		free(x->resp);
-		x->resp = copy;
-		x->resp_len = len;
-	}
-	if (final) {
-		if (rc == -1) {
-			/* Stale provisional bytes would be a wrong answer. */
-			free(x->resp);
-			x->resp = NULL;
-			x->resp_len = 0;
-		}
-		complete(tb, x, now);
-	}
+	if (!final)
+		return keep_provisional(x, resp, len);
+	rc = keep_final(tb, x, resp, len);
+	complete(tb, x, now);
 	return rc;
 }
 
@@ -214,6 +242,31 @@ srvtx_drop(struct srvtx_table *tb, struct srvtx *x)
 	x_free(x);
 }
 
+/* Give back the fifo blocks that the load of the last two linger periods
+ * did not need: a load that comes and goes (rounds of a flood) reuses
+ * its blocks instead of having fresh pages zeroed at every rise, and
+ * memory goes back once it has been quiet for that long. */
+static void
+spare_keep(struct srvtx_table *tb, uint64_t now)
+{
+	size_t used = fifomem_blocks(tb->finals), keep;
+
+	if (tb->head == NULL) {
+		fifomem_trim(tb->finals, 0);
+		tb->peak = tb->peak_prev = 0;
+		return;
+	}
+	if (now - tb->peak_start >= tb->linger) {
+		tb->peak_prev = tb->peak;
+		tb->peak = used;
+		tb->peak_start = now;
+	} else if (used > tb->peak) {
+		tb->peak = used;
+	}
+	keep = tb->peak > tb->peak_prev ? tb->peak : tb->peak_prev;
+	fifomem_trim(tb->finals, keep > used ? keep - used : 0);
+}
+
 size_t
 srvtx_expire(struct srvtx_table *tb, uint64_t now)
 {
@@ -226,9 +279,12 @@ srvtx_expire(struct srvtx_table *tb, uint64_t now)
 			tb->tail = NULL;
 		txmap_del(tb->map, x->hash, x);
 		tb->n--;
+		if (x->kept)
+			(void)fifomem_pop(tb->finals, x->resp);
 		x_free(x);
 		n++;
 	}
+	spare_keep(tb, now);
 	return n;
 }
 
