@@ -1453,13 +1453,63 @@ out:
 	return t;
 }
 
-int
-cms_random(uint8_t *p, size_t n)
+/*
+ * Small requests (MIME boundaries, tags: two per challenge) are served
+ * from a per-thread pool refilled by one RAND_bytes() call: OpenSSL 3.0's
+ * DRBG costs several microseconds and a getpid() system call per call,
+ * which was 6 % of a signed 496 (docs/performance.md). The bytes are the
+ * DRBG's all the same; a forked child must not reuse its parent's, so the
+ * pool is emptied in the child.
+ */
+#define RANDOM_POOL 512
+#define RANDOM_POOLED_MAX 64
+
+static _Thread_local struct {
+	uint8_t b[RANDOM_POOL];
+	size_t left; /* unused bytes at the end of b */
+} pool;
+
+static void
+pool_forget(void)
+{
+	OPENSSL_cleanse(&pool, sizeof(pool));
+}
+
+static void
+pool_atfork(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
+
+static int
+drbg(uint8_t *p, size_t n)
 {
 	if (n > INT_MAX || RAND_bytes(p, (int)n) != 1) {
 		ERR_clear_error();
 		return -1;
 	}
+	return 0;
+}
+
+int
+cms_random(uint8_t *p, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	uint8_t *from;
+
+	if (n > RANDOM_POOLED_MAX)
+		return drbg(p, n);
+	pthread_once(&once, pool_atfork);
+	if (pool.left < n) {
+		if (drbg(pool.b, sizeof(pool.b)) != 0)
+			return -1;
+		pool.left = sizeof(pool.b);
+	}
+	from = pool.b + sizeof(pool.b) - pool.left;
+	memcpy(p, from, n);
+	/* Handed out once only. */
+	OPENSSL_cleanse(from, n);
+	pool.left -= n;
 	return 0;
 }
 

@@ -187,7 +187,8 @@ int cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
 int cms_cert_to_pem(const uint8_t *der, size_t len, char **pem);
 int cms_cert_from_pem(const char *pem, uint8_t **der, size_t *len);
 
-/* n cryptographically random bytes from OpenSSL's DRBG; 0, or -1. */
+/* n cryptographically random bytes from OpenSSL's DRBG (small requests
+ * from a per-thread pool it fills); 0, or -1. Thread-safe. */
 int cms_random(uint8_t *p, size_t n);
 
 /* A signing certificate, its key and chain, parsed once. */

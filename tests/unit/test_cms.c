@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cms.h"
@@ -843,6 +844,44 @@ test_cert_check(const struct cms_keys *k, const struct cms_keys *kcrl)
 	    "  signingTime of the signature is today");
 }
 
+/* cms_random: small requests come from a pool; no two draws repeat, and
+ * a forked child does not get its parent's next bytes. */
+static void
+test_random(void)
+{
+	static uint8_t r[300][12];
+	uint8_t big[100], mine[12], child[12];
+	int i, j, same = 0, fd[2];
+	pid_t pid;
+
+	for (i = 0; i < 300; i++)
+		if (cms_random(r[i], sizeof(r[i])) != 0)
+			same++;
+	for (i = 0; i < 300; i++)
+		for (j = i + 1; j < 300; j++)
+			same += memcmp(r[i], r[j], sizeof(r[i])) == 0;
+	T_EQ_INT(same, 0, "random: 300 small draws, all different");
+	T_EQ_INT(cms_random(big, sizeof(big)), 0, "random: a large draw");
+	if (pipe(fd) != 0 || (pid = fork()) < 0) {
+		T_OK(0, "random: fork");
+		return;
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		cms_random(child, sizeof(child));
+		_exit(write(fd[1], child, sizeof(child)) == sizeof(child) ? 0 :
+		    1);
+	}
+	close(fd[1]);
+	cms_random(mine, sizeof(mine));
+	T_OK(read(fd[0], child, sizeof(child)) == (ssize_t)sizeof(child),
+	    "random: the child drew");
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+	T_OK(memcmp(mine, child, sizeof(mine)) != 0,
+	    "random: parent and forked child draw different bytes");
+}
+
 int
 main(void)
 {
@@ -897,6 +936,7 @@ main(void)
 		printf("# %s\n", err);
 		return t_done();
 	}
+	test_random();
 	T_EQ_STR(cms_status_str(CMS_UNDECIPHERABLE), "undecipherable",
 	    "status names");
 
