@@ -1,8 +1,9 @@
 /*
  * loop.c - the "epoll-fd bridge": Sofia's default port on Linux keeps all
  * its sockets in one epoll fd. libevent watches that fd (level-triggered)
- * and a timer for Sofia's next su_timer; each wakeup runs exactly one
- * su_root_step(). No polling interval, so an idle daemon sleeps.
+ * and a timer for Sofia's next su_timer; each wakeup runs a Sofia step,
+ * and more while they keep receiving. No polling interval, so an idle
+ * daemon sleeps.
  */
 #include "loop.h"
 
@@ -20,8 +21,16 @@
 #include <sofia-sip/su_wait.h>
 
 #include "log.h"
+#include "recvhook.h"
 
 #define MAX_EPFDS 64
+
+/* Sofia steps per wakeup at most while each one receives: under load a
+ * pass through libevent (a timerfd_settime() and an epoll_wait() on this
+ * guest, where system calls are dear) per datagram would otherwise come
+ * on top of Sofia's own epoll_wait(); bounded so that timers, signals and
+ * crypto completions still get their turn. */
+#define MAX_STEPS 32
 
 struct loop {
 	struct event_base *base;
@@ -85,12 +94,17 @@ bridge_cb(evutil_socket_t fd, short what, void *arg)
 	struct loop *l = arg;
 	su_duration_t t;
 	struct timeval tv;
-	uint64_t deadline;
+	uint64_t deadline, reads;
+	int steps = 0;
 
 	(void)fd;
-	/* One step only: su_root_step returns 0 both after work and when a
-	 * timer is under 1 ms away, so looping on 0 would spin. */
-	t = su_root_step(l->root, 0);
+	/* su_root_step() returns 0 both after work and when a timer is under
+	 * 1 ms away, so looping on it would spin: go on only while a step
+	 * read something (then more is likely queued). */
+	do {
+		reads = recvhook_reads();
+		t = su_root_step(l->root, 0);
+	} while (recvhook_reads() != reads && ++steps < MAX_STEPS);
 	if (t == SU_WAIT_FOREVER) {
 		if (l->armed_ms != 0)
 			event_del(l->ev_tmo);

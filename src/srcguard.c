@@ -4,7 +4,6 @@
 #include "srcguard.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "netaddr.h"
 #include "ratelimit.h"
+#include "recvhook.h"
 
 /* Queued datagrams from over-budget sources drained per wakeup: a flood
  * arriving in bursts must not fill the socket's receive queue (then the
@@ -33,17 +33,9 @@ static struct {
 	uint64_t reported_ms;   /* when report_fn was last called */
 } g;
 
-typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
+typedef recvhook_real_fn recvmsg_fn;
 
-static recvmsg_fn *
-real_recvmsg(void)
-{
-	static recvmsg_fn *real;
-
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "recvmsg");
-	return real;
-}
+static recvhook_filter_fn guard_recv;
 
 int
 srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
@@ -61,6 +53,7 @@ srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
 	if (nexempt > 0)
 		memcpy(g.exempt, exempt, nexempt * sizeof(*exempt));
 	g.nexempt = nexempt;
+	recvhook_filter(guard_recv);
 	return 0;
 }
 
@@ -107,6 +100,7 @@ srcguard_dropped(void)
 void
 srcguard_reset(void)
 {
+	recvhook_filter(NULL);
 	ratelimit_free(g.rl);
 	free(g.exempt);
 	memset(&g, 0, sizeof(g));
@@ -195,21 +189,16 @@ drain(int fd, recvmsg_fn *real, uint64_t now)
 	}
 }
 
-/* Interposes libc's recvmsg() for the whole process, Sofia included;
- * only the registered sockets are looked at. */
-ssize_t
-recvmsg(int fd, struct msghdr *m, int flags)
+/* Every recvmsg() of the process while the guard is on; only the
+ * registered sockets are looked at. */
+static ssize_t
+guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 {
-	recvmsg_fn *real = real_recvmsg();
 	const void *first = NULL;
 	size_t flen = 0;
 	uint64_t now;
 	ssize_t n;
 
-	if (real == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
 	n = real(fd, m, flags);
 	if (n < 0 || !guarded(fd) || m->msg_name == NULL ||
 	    (flags & MSG_PEEK) != 0)

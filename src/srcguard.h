@@ -7,7 +7,7 @@
  * parser and transaction layer, and every other caller waits behind it:
  * the per-source limits on challenges and decryptions bound the
  * private-key work, not that. nta offers no hook before parsing, so
- * recvmsg(2) is interposed for the registered sockets only: a datagram
+ * recvmsg(2) is interposed (recvhook.c) and the registered sockets watched: a datagram
  * from a source over its token bucket (ratelimit.c) is read and dropped
  * (silently, as a loaded UDP server drops), and further queued datagrams
  * from over-budget sources are drained with cheap peeks, so that a flood

@@ -1,0 +1,34 @@
+/*
+ * recvhook.h - the process's recvmsg(2), interposed.
+ *
+ * Sofia reads every datagram and stream with recvmsg() and offers no hook
+ * before it parses. Two things need one: the per-source datagram budget
+ * (srcguard.c), which drops a flood's datagrams before they cost a parse,
+ * and the loop bridge (loop.c), which runs further Sofia steps in one
+ * wakeup while they keep receiving, so that a backlog of datagrams costs
+ * a Sofia step each instead of a pass through libevent as well.
+ *
+ * Everything here runs on the calling thread; the filter is set and the
+ * count read on the loop thread.
+ */
+#ifndef RECVHOOK_H
+#define RECVHOOK_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+typedef ssize_t recvhook_real_fn(int fd, struct msghdr *m, int flags);
+
+/* Sees every recvmsg() call instead of libc; real is libc's. */
+typedef ssize_t recvhook_filter_fn(int fd, struct msghdr *m, int flags,
+    recvhook_real_fn *real);
+
+/* Install fn (NULL: none). */
+void recvhook_filter(recvhook_filter_fn *fn);
+
+/* How many recvmsg() calls of this thread returned data (peeks not
+ * counted), ever. */
+uint64_t recvhook_reads(void);
+
+#endif /* RECVHOOK_H */
