@@ -19,8 +19,8 @@
  *
  *   challenge_speed flood -s ADDR:PORT -l ADDR:PORT -k KIND -t SECS
  *                         [-W WARMUP] [-n INFLIGHT] [-e ENV.der]
- *                         [-P PROXY_PID] [-d DUMPDIR] [-m MAX]
- *       A closed-loop UDP load generator: INFLIGHT MESSAGE requests
+ *                         [-P PROXY_PID] [-d DUMPDIR] [-m MAX] [-R RATE]
+ *       A closed-loop UDP load generator: INFLIGHT requests (MESSAGE)
  *       outstanding, a new one sent for each final response; a request
  *       unanswered for 1 s is counted lost and replaced. KIND picks the
  *       From user (the proxy's policy rule) and the body:
@@ -33,6 +33,10 @@
  *                    PRMB type: 403, no signature, the same SIP path)
  *         integrity  From "integrity", a visible text/plain body (rule:
  *                    require_integrity: a signed 495)
+ *         invite     an INVITE from "closed" with the ENV.der body (rule:
+ *                    INVITE requires application/sdp, not opened: 496);
+ *                    each final response is ACKed as RFC 3261 17.1.1.3
+ *                    says
  *       Final responses are counted by status over SECS after WARMUP
  *       (default 0.3 s). With -P, the proxy's CPU time (utime + stime
  *       from /proc) and minor page faults over the window are reported
@@ -40,7 +44,10 @@
  *       signed challenge is split into DUMPDIR/response.bin,
  *       signed_part.bin (part 1 of the multipart/signed, headers
  *       included) and sig.der (the binary signature part). -m stops after
- *       MAX final responses. One output line of "key value" pairs.
+ *       MAX final responses. -R RATE sends RATE requests a second,
+ *       evenly paced, whether answered or not (an open loop, as a flood
+ *       from one address is; slots are reused round-robin, nothing is
+ *       counted lost). One output line of "key value" pairs.
  *
  *   challenge_speed calls -s PROXY:PORT -l ADDR:PORT -u UAS_URI [-r RATE]
  *                         [-t SECS]
@@ -350,12 +357,19 @@ parse_addr(const char *s, struct sockaddr_in *sa, const char **host,
 	return 0;
 }
 
+static int
+is_invite(void)
+{
+	return strcmp(kind, "invite") == 0;
+}
+
 static void
 send_request(unsigned i, double t)
 {
 	static char buf[65536];
-	const char *user, *ctype;
+	const char *user, *ctype, *method = is_invite() ? "INVITE" : "MESSAGE";
 	const uint8_t *body;
+	char contact[128] = "";
 	size_t blen;
 	int n;
 
@@ -370,26 +384,31 @@ send_request(unsigned i, double t)
 		body = (const uint8_t *)"Hello from the e2mproxy bench.";
 		blen = strlen((const char *)body);
 	} else {
-		user = kind; /* closed, tried */
+		user = is_invite() ? "closed" : kind; /* closed, tried */
 		ctype = "application/pkcs7-mime; smime-type=enveloped-data; "
 		    "name=smime.p7m";
 		body = env;
 		blen = env_len;
 	}
+	if (is_invite())
+		snprintf(contact, sizeof(contact), "Contact: <sip:%s@%s:%u>\r\n",
+		    user, local_host, local_port);
 	slots[i].seq = ++nsent;
 	slots[i].sent = t;
 	n = snprintf(buf, sizeof(buf),
-	    "MESSAGE sip:bob@example.com SIP/2.0\r\n"
+	    "%s sip:bob@example.com SIP/2.0\r\n"
 	    "Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-e2mb-%s-%u-%lu-%x;rport\r\n"
 	    "Max-Forwards: 70\r\n"
 	    "From: <sip:%s@example.com>;tag=f%u\r\n"
 	    "To: <sip:bob@example.com>\r\n"
 	    "Call-ID: e2mb-%s-%u-%lu-%x@%s\r\n"
-	    "CSeq: 1 MESSAGE\r\n"
+	    "CSeq: 1 %s\r\n"
+	    "%s"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n\r\n",
-	    local_host, local_port, kind, i, slots[i].seq, run_id, user, i,
-	    kind, i, slots[i].seq, run_id, local_host, ctype, blen);
+	    method, local_host, local_port, kind, i, slots[i].seq, run_id, user,
+	    i, kind, i, slots[i].seq, run_id, local_host, method, contact, ctype,
+	    blen);
 	if (n < 0 || (size_t)n + blen > sizeof(buf))
 		die("request too large");
 	memcpy(buf + n, body, blen);
@@ -424,6 +443,36 @@ header(const char *msg, size_t hlen, const char *name, const char *c,
 		p = eol + 2;
 	}
 	return NULL;
+}
+
+/* The ACK for a final response to an INVITE (RFC 3261 17.1.1.3): the
+ * response's own Via, From, To (with the tag) and Call-ID. */
+static void
+send_ack(const char *resp, size_t hlen)
+{
+	static char buf[4096];
+	const char *via, *from, *to, *cid;
+	size_t vl, fl, tl, cl;
+	int n;
+
+	if ((via = header(resp, hlen, "Via", "v", &vl)) == NULL ||
+	    (from = header(resp, hlen, "From", "f", &fl)) == NULL ||
+	    (to = header(resp, hlen, "To", "t", &tl)) == NULL ||
+	    (cid = header(resp, hlen, "Call-ID", "i", &cl)) == NULL)
+		return;
+	n = snprintf(buf, sizeof(buf),
+	    "ACK sip:bob@example.com SIP/2.0\r\n"
+	    "Via: %.*s\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "From: %.*s\r\n"
+	    "To: %.*s\r\n"
+	    "Call-ID: %.*s\r\n"
+	    "CSeq: 1 ACK\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	    (int)vl, via, (int)fl, from, (int)tl, to, (int)cl, cid);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		(void)sendto(sock, buf, (size_t)n, 0,
+		    (const struct sockaddr *)&dst, sizeof(dst));
 }
 
 /* Split the first signed challenge into its parts (see the top). */
@@ -504,7 +553,8 @@ flood_main(int argc, char **argv)
 	const char *server = NULL, *local = "127.0.0.1:26010", *envf = NULL;
 	const char *ddir = NULL;
 	double secs = 3, warm = 0.3, t0, t1, tend, t, lastscan, c0 = 0, c1 = 0;
-	double m0 = 0, m1 = 0, lat_sum = 0;
+	double m0 = 0, m1 = 0, lat_sum = 0, pace = 0, tstart;
+	unsigned long paced = 0;
 	unsigned inflight = 32, i;
 	unsigned long counts[700] = { 0 }, total = 0, lost = 0, max = 0;
 	unsigned long other = 0, lat_n = 0, f0 = 0, f1 = 0;
@@ -514,7 +564,7 @@ flood_main(int argc, char **argv)
 	int rcvbuf = 4 << 20;
 	static char buf[65536];
 
-	while ((ch = getopt(argc, argv, "s:l:k:t:W:n:e:P:d:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:l:k:t:W:n:e:P:d:m:R:")) != -1) {
 		switch (ch) {
 		case 's': server = optarg; break;
 		case 'l': local = optarg; break;
@@ -526,6 +576,7 @@ flood_main(int argc, char **argv)
 		case 'P': pid = atol(optarg); break;
 		case 'd': ddir = optarg; break;
 		case 'm': max = strtoul(optarg, NULL, 10); break;
+		case 'R': pace = atof(optarg); break;
 		default: die("flood: bad option");
 		}
 	}
@@ -534,10 +585,10 @@ flood_main(int argc, char **argv)
 	    inflight == 0 || inflight > MAX_INFLIGHT || secs <= 0)
 		die("usage: flood -s ADDR:PORT -l ADDR:PORT -k KIND -t SECS ...");
 	if (strcmp(kind, "closed") && strcmp(kind, "tried") &&
-	    strcmp(kind, "html") && strcmp(kind, "integrity"))
-		die("flood: KIND is closed, tried, html or integrity");
-	if ((strcmp(kind, "closed") == 0 || strcmp(kind, "tried") == 0) &&
-	    envf == NULL)
+	    strcmp(kind, "html") && strcmp(kind, "integrity") && !is_invite())
+		die("flood: KIND is closed, tried, html, integrity or invite");
+	if ((strcmp(kind, "closed") == 0 || strcmp(kind, "tried") == 0 ||
+	    is_invite()) && envf == NULL)
 		die("flood: -e ENV.der needed for this kind");
 	if (envf != NULL)
 		env = slurp(envf, &env_len);
@@ -557,11 +608,17 @@ flood_main(int argc, char **argv)
 	t1 = t0 + secs;
 	tend = t1;
 	lastscan = t;
-	for (i = 0; i < inflight; i++)
-		send_request(i, t);
+	tstart = t;
+	if (pace <= 0)
+		for (i = 0; i < inflight; i++)
+			send_request(i, t);
 	while ((t = now()) < tend) {
 		struct pollfd pfd = { .fd = sock, .events = POLLIN };
 		ssize_t n;
+
+		/* Open loop: catch up with the schedule, a slot at a time. */
+		while (pace > 0 && paced < (unsigned long)((t - tstart) * pace))
+			send_request((unsigned)(paced++ % inflight), t);
 
 		if (!counting && t >= t0) {
 			counting = 1;
@@ -569,7 +626,7 @@ flood_main(int argc, char **argv)
 			m0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 			t0 = t;
 		}
-		(void)poll(&pfd, 1, 10);
+		(void)poll(&pfd, 1, pace > 0 ? 1 : 10);
 		while ((n = recv(sock, buf, sizeof(buf) - 1, 0)) > 0) {
 			const char *cid, *hend;
 			size_t clen;
@@ -584,6 +641,8 @@ flood_main(int argc, char **argv)
 			if (status < 200 || status > 699)
 				continue;
 			hend = memmem(buf, (size_t)n, "\r\n\r\n", 4);
+			if (hend != NULL && is_invite())
+				send_ack(buf, (size_t)(hend - buf) + 2);
 			if (hend == NULL || (cid = header(buf, (size_t)(hend -
 			    buf) + 2, "Call-ID", "i", &clen)) == NULL ||
 			    sscanf(cid, "e2mb-%15[a-z]-%u-%lu-%x@", kbuf, &slot,
@@ -606,9 +665,10 @@ flood_main(int argc, char **argv)
 				tend = t;
 				break;
 			}
-			send_request(slot, t);
+			if (pace <= 0)
+				send_request(slot, t);
 		}
-		if (t - lastscan > 0.05) {
+		if (pace <= 0 && t - lastscan > 0.05) {
 			lastscan = t;
 			for (i = 0; i < inflight; i++)
 				if (t - slots[i].sent > LOST_AFTER) {
@@ -956,7 +1016,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: challenge_speed sign [-t SECS] DIR\n"
 	    "       challenge_speed flood -s ADDR:PORT -l ADDR:PORT -k KIND "
-	    "-t SECS [-W WARMUP] [-n INFLIGHT] [-e ENV.der] [-P PID] "
+	    "-t SECS [-W WARMUP] [-n INFLIGHT] [-e ENV.der] [-P PID] [-R RATE] "
 	    "[-d DUMPDIR] [-m MAX]\n"
 	    "       challenge_speed calls -s PROXY:PORT -l ADDR:PORT -u UAS_URI "
 	    "[-r RATE] [-t SECS]\n");
