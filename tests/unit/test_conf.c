@@ -285,6 +285,8 @@ check_shipped_examples(const struct conf *c)
 	T_OK(c->ntrust_anchors == 1 && strcmp(c->trust_anchors[0],
 	    fmt("%s/pki/ca.pem", tmpdir)) == 0, "shipped: trust anchor");
 	T_EQ_INT(c->npolicy_rules, 2, "shipped: two policy rules");
+	T_EQ_INT(c->source_rate, 500, "shipped: source_rate 500");
+	T_EQ_INT(c->source_burst, 1000, "shipped: source_burst twice that");
 	T_EQ_STR(c->ch_signing_certificate, fmt("%s/pki/proxy-sign.pem",
 	    tmpdir), "shipped: challenge signing certificate");
 }
@@ -327,6 +329,7 @@ test_shipped(void)
 		d = *c;
 		d.nown_names = d.ninspect_keys = d.ntrust_anchors = 0;
 		d.npolicy_rules = 0;
+		d.source_rate = 0;
 		d.inspect_keys = NULL;
 		d.policy_rules = NULL;
 		check_defaults("shipped config", &d);
