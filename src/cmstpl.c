@@ -1,6 +1,7 @@
 /* cmstpl.c - detached CMS signatures from a template (see cmstpl.h). */
 #include "cmstpl.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,11 +29,18 @@ struct cmstpl {
 	size_t time_at;
 	uint8_t *sigalg;   /* signatureAlgorithm, whole TLV */
 	size_t sigalg_len;
-	/* DigestSignInit done once for the bound key: fetching the digest
-	 * and the signature implementation per signature was about a sixth
-	 * of a challenge's cost. Copied, never used itself. */
-	EVP_MD_CTX *base;
-	EVP_PKEY *key;     /* what base was made for (not owned) */
+	/*
+	 * The bound key's signing context, made once and used for every
+	 * signature under lock: the attributes are hashed here and the hash
+	 * signed with EVP_PKEY_sign(). EVP_DigestSign() on a copied context
+	 * duplicated the provider's context twice per signature (the copy,
+	 * then DigestSignFinal's own), allocations that cost more than the
+	 * hashing; fetching per signature cost a sixth of a challenge.
+	 */
+	EVP_PKEY_CTX *pctx;
+	EVP_PKEY *key;     /* what pctx was made for (not owned) */
+	EVP_MD *sha256;    /* fetched once; NULL: EVP_sha256() */
+	pthread_mutex_t lock;
 	size_t sig_max;
 };
 
@@ -172,7 +180,11 @@ cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32])
 	struct der ci, oid, ctx, sd, f, last;
 	const uint8_t *p, *end = probe + len;
 
-	if (t == NULL || der_read(probe, end, &ci) == -1 ||
+	if (t == NULL)
+		return NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	t->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	if (der_read(probe, end, &ci) == -1 ||
 	    der_read(ci.val, ci.end, &oid) == -1 ||
 	    !is_oid(&oid, NID_pkcs7_signed) ||
 	    der_read(oid.end, ci.end, &ctx) == -1 ||
@@ -205,12 +217,15 @@ cmstpl_bind(struct cmstpl *t, EVP_PKEY *pkey)
 {
 	int size = EVP_PKEY_get_size(pkey);
 
-	if (t->base != NULL || size <= 0 ||
-	    (t->base = EVP_MD_CTX_new()) == NULL)
+	if (t->pctx != NULL || size <= 0 ||
+	    (t->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL)
 		return -1;
-	if (EVP_DigestSignInit(t->base, NULL, EVP_sha256(), NULL, pkey) != 1) {
-		EVP_MD_CTX_free(t->base);
-		t->base = NULL;
+	/* The digest named: RSA then wraps the hash in a DigestInfo (PKCS#1
+	 * v1.5), as CMS_sign() does; for ECDSA it is only checked. */
+	if (EVP_PKEY_sign_init(t->pctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(t->pctx, EVP_sha256()) != 1) {
+		EVP_PKEY_CTX_free(t->pctx);
+		t->pctx = NULL;
 		return -1;
 	}
 	t->key = pkey;
@@ -228,7 +243,9 @@ cmstpl_free(struct cmstpl *t)
 	free(t->si_prefix);
 	free(t->attrs);
 	free(t->sigalg);
-	EVP_MD_CTX_free(t->base);
+	EVP_PKEY_CTX_free(t->pctx);
+	EVP_MD_free(t->sha256);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
@@ -263,40 +280,63 @@ put(uint8_t *p, const void *b, size_t n)
 
 /* attrs with this signature's digest and time; attrs[0] gets the SET tag
  * while signing (RFC 5652 5.4: the signature covers the SET OF). */
+/* attrs as they are signed (a SET). 1 when *sig holds the signature. */
 static int
-sign_attrs(const struct cmstpl *t, EVP_PKEY *pkey, uint8_t *attrs,
+sign_bound(struct cmstpl *t, const EVP_MD *md, const uint8_t *attrs,
+    uint8_t **sig, size_t *sig_len)
+{
+	uint8_t h[SHA256_LEN];
+	unsigned int hlen = 0;
+	int ok;
+
+	if (!EVP_Digest(attrs, t->attrs_len, h, &hlen, md, NULL) ||
+	    hlen != SHA256_LEN || (*sig = malloc(t->sig_max)) == NULL)
+		return 0;
+	*sig_len = t->sig_max;
+	pthread_mutex_lock(&t->lock);
+	ok = EVP_PKEY_sign(t->pctx, *sig, sig_len, h, SHA256_LEN) == 1;
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+static int
+sign_unbound(const struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *attrs,
+    uint8_t **sig, size_t *sig_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md != NULL &&
+	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_DigestSign(md, NULL, sig_len, attrs, t->attrs_len) == 1 &&
+	    (*sig = malloc(*sig_len)) != NULL &&
+	    EVP_DigestSign(md, *sig, sig_len, attrs, t->attrs_len) == 1;
+
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static int
+sign_attrs(struct cmstpl *t, EVP_PKEY *pkey, uint8_t *attrs,
     const uint8_t *data, size_t len, uint8_t **sig, size_t *sig_len)
 {
+	const EVP_MD *md = t->sha256 != NULL ? t->sha256 : EVP_sha256();
 	unsigned int dlen = 0;
-	EVP_MD_CTX *md = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
 	char ts[UTCTIME_LEN + 1];
-	int ok = 0;
+	int ok;
 
-	if (!EVP_Digest(data, len, attrs + t->digest_at, &dlen, EVP_sha256(),
-	    NULL) || dlen != SHA256_LEN || gmtime_r(&now, &tm) == NULL ||
+	if (!EVP_Digest(data, len, attrs + t->digest_at, &dlen, md, NULL) ||
+	    dlen != SHA256_LEN || gmtime_r(&now, &tm) == NULL ||
 	    tm.tm_year >= 150 || strftime(ts, sizeof(ts), "%y%m%d%H%M%SZ",
 	    &tm) != UTCTIME_LEN)
 		return -1;
 	memcpy(attrs + t->time_at, ts, UTCTIME_LEN);
 	attrs[0] = 0x31;
 	*sig = NULL;
-	if (t->base != NULL && t->key == pkey) {
-		*sig_len = t->sig_max;
-		if ((md = EVP_MD_CTX_new()) != NULL &&
-		    EVP_MD_CTX_copy_ex(md, t->base) == 1 &&
-		    (*sig = malloc(*sig_len)) != NULL &&
-		    EVP_DigestSign(md, *sig, sig_len, attrs, t->attrs_len) == 1)
-			ok = 1;
-	} else if ((md = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-	    EVP_DigestSign(md, NULL, sig_len, attrs, t->attrs_len) == 1 &&
-	    (*sig = malloc(*sig_len)) != NULL &&
-	    EVP_DigestSign(md, *sig, sig_len, attrs, t->attrs_len) == 1)
-		ok = 1;
+	ok = t->pctx != NULL && t->key == pkey ?
+	    sign_bound(t, md, attrs, sig, sig_len) :
+	    sign_unbound(t, pkey, attrs, sig, sig_len);
 	attrs[0] = 0xa0;
-	EVP_MD_CTX_free(md);
 	if (!ok) {
 		free(*sig);
 		*sig = NULL;
@@ -305,7 +345,7 @@ sign_attrs(const struct cmstpl *t, EVP_PKEY *pkey, uint8_t *attrs,
 }
 
 int
-cmstpl_sign(const struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
+cmstpl_sign(struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
     size_t len, uint8_t **der, size_t *der_len)
 {
 	uint8_t *attrs, *sig = NULL, *p;

@@ -7,7 +7,8 @@
  * the two values, signs the attributes (one EVP_DigestSign) and puts the
  * DER back together: about a third of CMS_sign()'s cost, nearly all of it
  * the private-key operation itself. Internal to the crypto modules (takes
- * OpenSSL types); read-only once built, so threads may share it.
+ * OpenSSL types). Threads may share one: it is read-only once built but
+ * for the bound key's signing context, which is used under a lock.
  */
 #ifndef CMSTPL_H
 #define CMSTPL_H
@@ -30,12 +31,12 @@ struct cmstpl *cmstpl_new(const uint8_t *probe, size_t len,
 void cmstpl_free(struct cmstpl *t); /* NULL is fine */
 
 /* Prepare signing with pkey once (then each cmstpl_sign() with that key
- * copies a ready context). Optional; 0, or -1 (signing still works). */
+ * uses one ready context). Optional; 0, or -1 (signing still works). */
 int cmstpl_bind(struct cmstpl *t, EVP_PKEY *pkey);
 
 /* A detached SignedData over data by pkey (the probe's key), signingTime
  * now. DER malloc()ed into *der. 0, or -1. */
-int cmstpl_sign(const struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
+int cmstpl_sign(struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
     size_t len, uint8_t **der, size_t *der_len);
 
 #endif /* CMSTPL_H */
