@@ -264,6 +264,32 @@ own_complete(struct ptx *t, msg_t *resp, sip_t *rsip)
 	return sip_complete_message(resp);
 }
 
+/* The bytes the transport sent msg as (it encodes the headers into the
+ * message for the send), in msg's home: cheaper than encoding them again
+ * with msg_as_string(). NULL when msg was not encoded (an early failure). */
+static char *
+sent_bytes(msg_t *msg, size_t *len)
+{
+	msg_iovec_t iov[8];
+	isize_t n = msg_iovec(msg, iov, 8), i;
+	size_t total = 0, at = 0;
+	char *b;
+
+	if (n <= 0 || n > 8)
+		return NULL;
+	for (i = 0; i < n; i++)
+		total += iov[i].mv_len;
+	if ((b = su_alloc(msg_home(msg), total + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		memcpy(b + at, iov[i].mv_base, iov[i].mv_len);
+		at += iov[i].mv_len;
+	}
+	b[total] = '\0';
+	*len = total;
+	return b;
+}
+
 /* Send resp (consumed) upstream on t's own transaction; its bytes answer
  * the request's retransmissions from now on. 0, or -1. */
 static int
@@ -271,29 +297,31 @@ own_send(struct ptx *t, msg_t *resp)
 {
 	struct proxy *px = t->px;
 	sip_t *rsip = sip_object(resp);
-	int status = rsip->sip_status->st_status, final = status >= 200;
+	int status = rsip->sip_status->st_status, final = status >= 200, rc;
 	const char *bytes = NULL;
 	size_t len = 0;
+	msg_t *sent;
 
-	if (srvtx_completed(t->stx)) {
+	if (srvtx_completed(t->stx) || own_complete(t, resp, rsip) < 0) {
 		/* As nta: one final response per transaction. */
+		if (!srvtx_completed(t->stx))
+			srvtx_respond(px->own, t->stx, NULL, 0, final, now_ms());
 		msg_destroy(resp);
 		return -1;
 	}
-	if (own_complete(t, resp, rsip) == 0)
-		bytes = msg_as_string(msg_home(resp), resp, NULL, 0, &len);
+	sent = msg_ref_create(resp);
+	/* The socket the request came in on; nta goes by the top Via. */
+	rc = nta_msg_mreply(agent_nta(px->agent), resp, rsip, status, NULL,
+	    msg_ref_create(t->req), NTATAG_TPORT(t->tport), TAG_END());
+	if ((bytes = sent_bytes(sent, &len)) == NULL)
+		bytes = msg_as_string(msg_home(sent), sent, NULL, 0, &len);
 	if (srvtx_respond(px->own, t->stx, bytes, len, final, now_ms()) != 0)
 		log_info("tx %llu: %d not kept: retransmissions will be "
 		    "absorbed", t->id, status);
 	if (final)
 		own_arm(px);
-	if (bytes == NULL) {
-		msg_destroy(resp);
-		return -1;
-	}
-	/* The socket the request came in on; nta goes by the top Via. */
-	return nta_msg_mreply(agent_nta(px->agent), resp, rsip, status, NULL,
-	    msg_ref_create(t->req), NTATAG_TPORT(t->tport), TAG_END());
+	msg_destroy(sent);
+	return rc;
 }
 
 /* A local answer on whichever server transaction t has. */
