@@ -1405,7 +1405,7 @@ cms_sign(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
 {
 	if (sk != NULL && sk->tpl != NULL && detached &&
 	    len <= CMS_MAX_DER * 4 &&
-	    cmstpl_sign(sk->tpl, sk->pkey, data, len, der, der_len) == 0)
+	    cmstpl_sign(sk->tpl, data, len, der, der_len) == 0)
 		return CMS_OK;
 	return sign_full(sk, data, len, detached, der, der_len);
 }
@@ -1429,9 +1429,8 @@ make_template(const struct cms_signing_key *sk)
 
 	if (!EVP_Digest(probe, sizeof(probe), sha, &n, EVP_sha256(), NULL) ||
 	    sign_full(sk, probe, sizeof(probe), true, &der, &der_len) !=
-	    CMS_OK || (t = cmstpl_new(der, der_len, sha)) == NULL ||
-	    cmstpl_bind(t, sk->pkey) != 0 ||
-	    cmstpl_sign(t, sk->pkey, probe, sizeof(probe), &der2,
+	    CMS_OK || (t = cmstpl_new(der, der_len, sha, sk->pkey)) == NULL ||
+	    cmstpl_sign(t, probe, sizeof(probe), &der2,
 	    &der2_len) == -1)
 		goto fail;
 	q = der2;

@@ -30,7 +30,7 @@ struct cmstpl {
 	uint8_t *sigalg;   /* signatureAlgorithm, whole TLV */
 	size_t sigalg_len;
 	/*
-	 * The bound key's signing context, made once and used for every
+	 * The key's signing context, made once and used for every
 	 * signature under lock: the attributes are hashed here and the hash
 	 * signed with EVP_PKEY_sign(). EVP_DigestSign() on a copied context
 	 * duplicated the provider's context twice per signature (the copy,
@@ -38,7 +38,6 @@ struct cmstpl {
 	 * hashing; fetching per signature cost a sixth of a challenge.
 	 */
 	EVP_PKEY_CTX *pctx;
-	EVP_PKEY *key;     /* what pctx was made for (not owned) */
 	EVP_MD *sha256;    /* fetched once; NULL: EVP_sha256() */
 	pthread_mutex_t lock;
 	size_t sig_max;
@@ -173,8 +172,11 @@ detached(const struct der *sd)
 	    oid.end == f.end;
 }
 
+static int bind_key(struct cmstpl *t, EVP_PKEY *pkey);
+
 struct cmstpl *
-cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32])
+cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32],
+    EVP_PKEY *pkey)
 {
 	struct cmstpl *t = calloc(1, sizeof(*t));
 	struct der ci, oid, ctx, sd, f, last;
@@ -204,7 +206,8 @@ cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32])
 	t->oid = dup_bytes(oid.start, oid.end, &t->oid_len);
 	t->sd_prefix = dup_bytes(sd.val, last.start, &t->sd_prefix_len);
 	if (t->oid == NULL || t->sd_prefix == NULL ||
-	    take_signer(t, &last, probe_sha256) == -1)
+	    take_signer(t, &last, probe_sha256) == -1 ||
+	    bind_key(t, pkey) == -1)
 		goto fail;
 	return t;
 fail:
@@ -212,23 +215,19 @@ fail:
 	return NULL;
 }
 
-int
-cmstpl_bind(struct cmstpl *t, EVP_PKEY *pkey)
+static int
+bind_key(struct cmstpl *t, EVP_PKEY *pkey)
 {
 	int size = EVP_PKEY_get_size(pkey);
 
-	if (t->pctx != NULL || size <= 0 ||
+	if (size <= 0 ||
 	    (t->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL)
 		return -1;
 	/* The digest named: RSA then wraps the hash in a DigestInfo (PKCS#1
 	 * v1.5), as CMS_sign() does; for ECDSA it is only checked. */
 	if (EVP_PKEY_sign_init(t->pctx) != 1 ||
-	    EVP_PKEY_CTX_set_signature_md(t->pctx, EVP_sha256()) != 1) {
-		EVP_PKEY_CTX_free(t->pctx);
-		t->pctx = NULL;
+	    EVP_PKEY_CTX_set_signature_md(t->pctx, EVP_sha256()) != 1)
 		return -1;
-	}
-	t->key = pkey;
 	t->sig_max = (size_t)size;
 	return 0;
 }
@@ -280,9 +279,10 @@ put(uint8_t *p, const void *b, size_t n)
 
 /* attrs with this signature's digest and time; attrs[0] gets the SET tag
  * while signing (RFC 5652 5.4: the signature covers the SET OF). */
-/* attrs as they are signed (a SET). 1 when *sig holds the signature. */
+/* attrs as they are signed (a SET): their hash, signed with the bound
+ * context. 1 when *sig holds the signature. */
 static int
-sign_bound(struct cmstpl *t, const EVP_MD *md, const uint8_t *attrs,
+sign_hash(struct cmstpl *t, const EVP_MD *md, const uint8_t *attrs,
     uint8_t **sig, size_t *sig_len)
 {
 	uint8_t h[SHA256_LEN];
@@ -300,23 +300,8 @@ sign_bound(struct cmstpl *t, const EVP_MD *md, const uint8_t *attrs,
 }
 
 static int
-sign_unbound(const struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *attrs,
+sign_attrs(struct cmstpl *t, uint8_t *attrs, const uint8_t *data, size_t len,
     uint8_t **sig, size_t *sig_len)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md != NULL &&
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-	    EVP_DigestSign(md, NULL, sig_len, attrs, t->attrs_len) == 1 &&
-	    (*sig = malloc(*sig_len)) != NULL &&
-	    EVP_DigestSign(md, *sig, sig_len, attrs, t->attrs_len) == 1;
-
-	EVP_MD_CTX_free(md);
-	return ok;
-}
-
-static int
-sign_attrs(struct cmstpl *t, EVP_PKEY *pkey, uint8_t *attrs,
-    const uint8_t *data, size_t len, uint8_t **sig, size_t *sig_len)
 {
 	const EVP_MD *md = t->sha256 != NULL ? t->sha256 : EVP_sha256();
 	unsigned int dlen = 0;
@@ -333,9 +318,7 @@ sign_attrs(struct cmstpl *t, EVP_PKEY *pkey, uint8_t *attrs,
 	memcpy(attrs + t->time_at, ts, UTCTIME_LEN);
 	attrs[0] = 0x31;
 	*sig = NULL;
-	ok = t->pctx != NULL && t->key == pkey ?
-	    sign_bound(t, md, attrs, sig, sig_len) :
-	    sign_unbound(t, pkey, attrs, sig, sig_len);
+	ok = sign_hash(t, md, attrs, sig, sig_len);
 	attrs[0] = 0xa0;
 	if (!ok) {
 		free(*sig);
@@ -345,8 +328,8 @@ sign_attrs(struct cmstpl *t, EVP_PKEY *pkey, uint8_t *attrs,
 }
 
 int
-cmstpl_sign(struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
-    size_t len, uint8_t **der, size_t *der_len)
+cmstpl_sign(struct cmstpl *t, const uint8_t *data, size_t len, uint8_t **der,
+    size_t *der_len)
 {
 	uint8_t *attrs, *sig = NULL, *p;
 	size_t sig_len = 0, os, si, sis, sd, ctx, ci;
@@ -356,7 +339,7 @@ cmstpl_sign(struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
 	if ((attrs = malloc(t->attrs_len)) == NULL)
 		return -1;
 	memcpy(attrs, t->attrs, t->attrs_len);
-	if (sign_attrs(t, pkey, attrs, data, len, &sig, &sig_len) == -1) {
+	if (sign_attrs(t, attrs, data, len, &sig, &sig_len) == -1) {
 		free(attrs);
 		return -1;
 	}

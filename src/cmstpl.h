@@ -4,11 +4,11 @@
  * one key differs between two signatures only in the messageDigest and
  * signingTime attribute values and in the signature. So one signature made
  * by OpenSSL at key load is taken apart once, and each challenge patches
- * the two values, signs the attributes (one EVP_DigestSign) and puts the
+ * the two values, signs the attributes' hash (one EVP_PKEY_sign) and puts the
  * DER back together: about a third of CMS_sign()'s cost, nearly all of it
  * the private-key operation itself. Internal to the crypto modules (takes
  * OpenSSL types). Threads may share one: it is read-only once built but
- * for the bound key's signing context, which is used under a lock.
+ * for the key's signing context, made once and used under a lock.
  */
 #ifndef CMSTPL_H
 #define CMSTPL_H
@@ -21,22 +21,19 @@
 struct cmstpl;
 
 /*
- * probe: DER of a detached SignedData with one SignerInfo whose signed
- * attributes hold messageDigest = probe_sha256 and a UTCTime signingTime,
- * and no unsigned attributes. NULL when the layout is anything else (the
- * caller then keeps using CMS_sign()).
+ * probe: DER of a detached SignedData by pkey with one SignerInfo whose
+ * signed attributes hold messageDigest = probe_sha256 and a UTCTime
+ * signingTime, and no unsigned attributes. NULL when the layout is
+ * anything else (the caller then keeps using CMS_sign()) or pkey cannot
+ * sign.
  */
 struct cmstpl *cmstpl_new(const uint8_t *probe, size_t len,
-    const uint8_t probe_sha256[32]);
+    const uint8_t probe_sha256[32], EVP_PKEY *pkey);
 void cmstpl_free(struct cmstpl *t); /* NULL is fine */
 
-/* Prepare signing with pkey once (then each cmstpl_sign() with that key
- * uses one ready context). Optional; 0, or -1 (signing still works). */
-int cmstpl_bind(struct cmstpl *t, EVP_PKEY *pkey);
-
-/* A detached SignedData over data by pkey (the probe's key), signingTime
+/* A detached SignedData over data by the template's key, signingTime
  * now. DER malloc()ed into *der. 0, or -1. */
-int cmstpl_sign(struct cmstpl *t, EVP_PKEY *pkey, const uint8_t *data,
-    size_t len, uint8_t **der, size_t *der_len);
+int cmstpl_sign(struct cmstpl *t, const uint8_t *data, size_t len,
+    uint8_t **der, size_t *der_len);
 
 #endif /* CMSTPL_H */

@@ -297,30 +297,34 @@ own_send(struct ptx *t, msg_t *resp)
 {
 	struct proxy *px = t->px;
 	sip_t *rsip = sip_object(resp);
-	int status = rsip->sip_status->st_status, final = status >= 200, rc;
+	int status = rsip->sip_status->st_status, final = status >= 200;
+	int rc = -1;
 	const char *bytes = NULL;
 	size_t len = 0;
-	msg_t *sent;
+	msg_t *sent = NULL;
 
-	if (srvtx_completed(t->stx) || own_complete(t, resp, rsip) < 0) {
+	if (srvtx_completed(t->stx)) {
 		/* As nta: one final response per transaction. */
-		if (!srvtx_completed(t->stx))
-			srvtx_respond(px->own, t->stx, NULL, 0, final, now_ms());
 		msg_destroy(resp);
 		return -1;
 	}
-	sent = msg_ref_create(resp);
-	/* The socket the request came in on; nta goes by the top Via. */
-	rc = nta_msg_mreply(agent_nta(px->agent), resp, rsip, status, NULL,
-	    msg_ref_create(t->req), NTATAG_TPORT(t->tport), TAG_END());
-	if ((bytes = sent_bytes(sent, &len)) == NULL)
-		bytes = msg_as_string(msg_home(sent), sent, NULL, 0, &len);
+	if (own_complete(t, resp, rsip) == 0) {
+		sent = msg_ref_create(resp);
+		/* Out of the socket the request came in on, not by Via. */
+		rc = nta_msg_mreply(agent_nta(px->agent), resp, rsip, status,
+		    NULL, msg_ref_create(t->req), NTATAG_TPORT(t->tport),
+		    TAG_END());
+		if ((bytes = sent_bytes(sent, &len)) == NULL)
+			bytes = msg_as_string(msg_home(sent), sent, NULL, 0,
+			    &len);
+	}
+	/* Not sent: a final still completes the transaction (absorbing). */
 	if (srvtx_respond(px->own, t->stx, bytes, len, final, now_ms()) != 0)
 		log_info("tx %llu: %d not kept: retransmissions will be "
 		    "absorbed", t->id, status);
 	if (final)
 		own_arm(px);
-	msg_destroy(sent);
+	msg_destroy(sent != NULL ? sent : resp);
 	return rc;
 }
 

@@ -16,8 +16,7 @@ struct srvtx {
 	void *owner;        /* NULL once completed */
 	char *resp;         /* last response sent, or NULL */
 	size_t resp_len;
-	unsigned char done;
-	unsigned char kept; /* resp is the final one, in the table's fifo */
+	unsigned char done;  /* then resp, if any, is in the table's fifo */
 	/* branch, host, port, method: four NUL-terminated strings */
 	char key[];
 };
@@ -96,7 +95,7 @@ srvtx_new(uint64_t linger_ms)
 static void
 x_free(struct srvtx *x)
 {
-	if (!x->kept)
+	if (!x->done)
 		free(x->resp);
 	free(x);
 }
@@ -206,7 +205,6 @@ keep_final(struct srvtx_table *tb, struct srvtx *x, const char *resp,
 	free(x->resp);
 	x->resp = copy;
 	x->resp_len = copy != NULL ? len : 0;
-	x->kept = copy != NULL;
 	return copy != NULL ? 0 : -1;
 }
 
@@ -279,7 +277,7 @@ srvtx_expire(struct srvtx_table *tb, uint64_t now)
 			tb->tail = NULL;
 		txmap_del(tb->map, x->hash, x);
 		tb->n--;
-		if (x->kept)
+		if (x->resp != NULL)
 			(void)fifomem_pop(tb->finals, x->resp);
 		x_free(x);
 		n++;

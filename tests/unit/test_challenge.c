@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
 #include "challenge.h"
@@ -506,30 +507,33 @@ check_template(const struct cms_signing_key *sk, const char *label)
 	unsigned int n = 0;
 	struct cmstpl *t;
 	char name[128];
+	/* Any key that can sign: the layout checks do not depend on it. */
+	EVP_PKEY *k = EVP_EC_gen("P-256");
 
 	EVP_Digest(data, sizeof data, sha, &n, EVP_sha256(), NULL);
 	memcpy(wrong, sha, sizeof wrong);
 	wrong[0] ^= 1;
 	T_OK(cms_sign(sk, data, sizeof data, true, &der, &len) == CMS_OK,
 	    "signed for the template checks");
-	t = cmstpl_new(der, len, sha);
+	t = cmstpl_new(der, len, sha, k);
 	snprintf(name, sizeof name, "%s: template from a detached signature",
 	    label);
 	T_OK(t != NULL, name);
 	cmstpl_free(t);
 	snprintf(name, sizeof name, "%s: template refuses another digest",
 	    label);
-	T_OK(cmstpl_new(der, len, wrong) == NULL, name);
+	T_OK(cmstpl_new(der, len, wrong, k) == NULL, name);
 	snprintf(name, sizeof name, "%s: template refuses a truncated one",
 	    label);
-	T_OK(cmstpl_new(der, len - 1, sha) == NULL, name);
+	T_OK(cmstpl_new(der, len - 1, sha, k) == NULL, name);
 	snprintf(name, sizeof name, "%s: template refuses garbage", label);
-	T_OK(cmstpl_new(data, sizeof data, sha) == NULL, name);
+	T_OK(cmstpl_new(data, sizeof data, sha, k) == NULL, name);
 	free(der);
 	/* Carried content (signed-data) is never made from the template. */
 	T_OK(cms_sign(sk, data, sizeof data, false, &der, &len) == CMS_OK &&
-	    cmstpl_new(der, len, sha) == NULL, "signed-data is no template");
+	    cmstpl_new(der, len, sha, k) == NULL, "signed-data is no template");
 	free(der);
+	EVP_PKEY_free(k);
 }
 
 int
