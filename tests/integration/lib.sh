@@ -113,6 +113,20 @@ start_proxy() {
 	return 1
 }
 
+# wait_listen tcp|udp PORT: wait (up to 10 s) until something on 127.0.0.1
+# listens there. A test peer written in Python can take more than a second
+# to start on a loaded machine; a request forwarded before that gets a
+# transport error (503) instead of the answer the test is about.
+wait_listen() {
+	local i
+	for i in $(seq 1 200); do
+		[ -n "$(ss -Hln --"$1" "sport = :$2" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	echo "# nothing listens on $1 port $2"
+	return 1
+}
+
 # sipp_bg NAME ARGS...: a SIPp instance in the background (a UAS, usually)
 sipp_bg() {
 	local name=$1

@@ -94,7 +94,8 @@ except socket.timeout:
     sys.exit(0)
 PY
 VICTIM=$!
-sleep 0.2
+wait_listen udp "$((BASE + 12))"
+ok $? "the victim listens"
 expect stray-200 udp TIMEOUT
 wait "$VICTIM"
 ok $? "a stray 200 with a foreign Via is not forwarded"

@@ -78,7 +78,8 @@ start_proxy "$WORK/a.conf" proxy
 ok $? "proxy starts with challenge.rate 1, challenge.burst 5"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 1000 60 &
 PIDS="$PIDS $!"
-sleep 0.3
+wait_listen tcp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 tmpl "$WORK/burst.sip" burst "$WORK/bob.p7m"
 python3 "$CHAL" burst tcp "$PX_PORT" "$WORK/burst.sip" 15 "$WORK/burst" 10 > "$WORK/burst.out"

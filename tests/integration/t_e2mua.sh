@@ -38,11 +38,8 @@ ok $? "proxy starts"
 mkdir -p "$WORK/uas"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 20 60 &
 PIDS="$PIDS $!"
-# Python takes a while to start here: wait until the UAS accepts.
-for i in $(seq 1 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$UAS_PORT") 2>/dev/null && break
-	sleep 0.1
-done
+wait_listen tcp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 N=0
 TO="sip:bob@127.0.0.1:$UAS_PORT;transport=tcp"

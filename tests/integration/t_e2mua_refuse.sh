@@ -79,10 +79,8 @@ ok $? "proxy C (c.test, signing key apart from its decryption key) starts"
 mkdir -p "$WORK/uas"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 100 300 &
 PIDS="$PIDS $!"
-for i in $(seq 1 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$UAS_PORT") 2>/dev/null && break
-	sleep 0.1
-done
+wait_listen tcp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 TO="sip:bob@127.0.0.1:$UAS_PORT;transport=tcp"
 # ua NAME WANT-EXIT PORT ARGS...: one MESSAGE to $TO, outbound proxy on

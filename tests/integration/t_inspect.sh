@@ -40,7 +40,8 @@ ok $? "proxy starts with two decryption keys"
 N=0
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK" 20 60 &
 PIDS="$PIDS $!"
-sleep 0.3
+wait_listen tcp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 # send NAME CONTENT-TYPE BODYFILE [EXTRA-HEADER-LINES]: one MESSAGE over TCP;
 # prints the status line; N counts the requests the UAS should have got.

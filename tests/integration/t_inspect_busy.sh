@@ -32,7 +32,8 @@ start_proxy "$WORK/px.conf" proxy
 ok $? "proxy with one crypto thread and a queue of 4"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK" 200 60 &
 PIDS="$PIDS $!"
-sleep 0.3
+wait_listen tcp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 printf 'Content-Type: text/plain\r\n\r\nburst' > "$WORK/inner.txt"
 openssl cms -encrypt -binary -aes-128-cbc -in "$WORK/inner.txt" -outform DER \
@@ -63,7 +64,7 @@ ok $? "all 100 got a final answer (200: ${ok200:-0}, 503: ${busy:-0})"
 # when the loop has read the whole burst (seen under load).
 ok $? "the excess got 503, at least a queue's worth got through"
 [ "${ra:-0}" -eq "${busy:-0}" ]
-ok $? "every 503 carries Retry-After"
+ok $? "every 503 carries Retry-After (503: ${busy:-0}, with Retry-After: ${ra:-0})"
 grep -q 'Retry-After: 7' "$WORK/proxy.log" || grep -q 'crypto queue full' "$WORK/proxy.log"
 ok $? "the proxy logs the full queue"
 t_done

@@ -394,7 +394,8 @@ start_proxy "$CONF" proxy
 ok $? "proxy starts with policy rules and an EC challenge key with a chain"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 500 120 &
 PIDS="$PIDS $!"
-sleep 0.3
+wait_listen tcp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 # All requests one after the other, then the assertions.
 send_all tcp t1 t2 t2_unlabelled t2_vialine t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \

@@ -22,6 +22,8 @@ CONF
 mkdir -p "$WORK/uas"
 python3 "$TOP_SRCDIR/tests/integration/uas.py" udp "$UAS_PORT" "$WORK/uas" 100000 60 &
 PIDS="$PIDS $!"
+wait_listen udp "$UAS_PORT"
+ok $? "the test UAS listens"
 
 # 400 MESSAGEs at once from 127.0.0.2 against a budget of 5/s, burst 20.
 # The UAS answers from 127.0.0.1: responses are never limited.
