@@ -1221,18 +1221,30 @@ ptx_free(struct ptx *t)
 	free(t);
 }
 
+/*
+ * RFC 3261 16.9 counts a transport error as a 503 from the next hop, and
+ * 16.7 step 6 has a proxy answer 500 for a lone 503: upstream, a 503
+ * would say this proxy is unavailable (RFC 3263 moves every request to
+ * another server), when only one destination behind it is.
+ */
+#define SIP_500_DOWNSTREAM 500, "Next Hop Unavailable"
+
 /* nta made this final response itself: timeout (408) or transport
  * error (503). A canceled call still ends as canceled. */
 static void
 relay_local_failure(struct ptx *t, int status)
 {
-	if (t->canceled)
+	if (t->canceled) {
 		status = 487;
-	else if (status < 300)
-		status = 503;
-	log_info("tx %llu: %s got no answer downstream, answering %d", t->id,
+		answer(t, status, NULL, TAG_END());
+	} else if (status == 408) {
+		answer(t, status, NULL, TAG_END());
+	} else {
+		status = 500;
+		answer(t, SIP_500_DOWNSTREAM, TAG_END());
+	}
+	log_info("tx %llu: %s got no answer downstream, answered %d", t->id,
 	    method_name(t->sip), status);
-	answer(t, status, NULL, TAG_END());
 }
 
 /* Hand one response upstream; 1 when it was final (t is done). */
@@ -1241,6 +1253,13 @@ relay_response(struct ptx *t, msg_t *resp)
 {
 	int status = sip_object(resp)->sip_status->st_status;
 
+	if (status == 503) {
+		msg_destroy(resp);
+		log_info("tx %llu: %s got 503 downstream, answering 500",
+		    t->id, method_name(t->sip));
+		answer(t, SIP_500_DOWNSTREAM, TAG_END());
+		return 1;
+	}
 	/* mreply consumes resp; it fails on a response left without Via. */
 	if ((t->irq != NULL ? nta_incoming_mreply(t->irq, resp) :
 	    own_send(t, resp)) != 0)

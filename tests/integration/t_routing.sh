@@ -38,10 +38,10 @@ ok $? "source 127.0.0.1 is outside 10.0.0.0/8: the default next hop takes it"
 wait_pid "$UAS" 10
 ok $? "UAS got both"
 
-uac_expect inv INVITE 70 503 example.com
+uac_expect inv INVITE 70 500 example.com
 sipp_run inv -sf "$WORK/inv.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s user
-ok $? "INVITE for example.com skips the MESSAGE-only rule (to a dead hop: 503)"
+ok $? "INVITE for example.com skips the MESSAGE-only rule (to a dead hop: 500)"
 
 send loop a.loop.test 482
 ok $? "a rule pointing back at the proxy ends in 482 Loop Detected"

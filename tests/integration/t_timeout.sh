@@ -1,6 +1,7 @@
 #!/bin/bash
 # Downstream silent -> 408 upstream after the transaction timeout;
-# downstream port closed -> 503 upstream at once (ICMP unreachable).
+# downstream port closed -> 500 upstream at once (ICMP unreachable: a
+# transport error, RFC 3261 16.9 and 16.7 step 6).
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init timeout 21100
 write_conf "$WORK/px.conf" "transaction_timeout = 2000;"
@@ -16,11 +17,13 @@ ok $? "UAC gets 408 from the proxy for a silent UAS"
 took=$(( $(date +%s) - start ))
 [ "$took" -le 6 ]
 ok $? "the 408 came after the configured 2 s timeout, not the default 32 s (took ${took}s)"
-grep -q 'got no answer downstream, answering 408' "$WORK/proxy.log"
+grep -q 'got no answer downstream, answered 408' "$WORK/proxy.log"
 ok $? "proxy logs the downstream timeout"
 
-uac_expect uac2 MESSAGE 70 503 "127.0.0.1:$((BASE + 19))"
+uac_expect uac2 MESSAGE 70 500 "127.0.0.1:$((BASE + 19))"
 sipp_run uac2 -sf "$WORK/uac2.xml" 127.0.0.1:$((BASE + 19)) -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s erin
-ok $? "UAC gets 503 when the next hop's port is closed"
+ok $? "UAC gets 500 when the next hop's port is closed"
+grep -q "^SIP/2.0 500 Next Hop Unavailable" "$WORK/uac2.msg.log"
+ok $? "its reason phrase names the next hop"
 t_done
