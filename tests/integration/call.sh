@@ -11,7 +11,7 @@ ok $? "proxy starts"
 
 sipp_bg uas -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$TP" -m 3
 UAS=$LAST_PID
-sleep 0.3
+if [ "$TP" = t1 ]; then wait_listen tcp "$UAS_PORT"; else wait_listen udp "$UAS_PORT"; fi
 sipp_run uac -sf "$SCEN/uac_call.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -t "$TP" -m 3 -r 10 -s service
 ok $? "UAC completes 3 calls through the proxy"

@@ -8,7 +8,7 @@ start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 sipp_bg uas -sf "$SCEN/uas_cancel.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 2
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 sipp_run uac -sf "$SCEN/uac_cancel.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 2 -s bob
 ok $? "UAC: 180, CANCEL answered 200, INVITE answered 487"

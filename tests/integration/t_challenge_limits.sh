@@ -138,7 +138,7 @@ FLOOD=$!
 PIDS="$PIDS $FLOOD"
 sipp_bg uas -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$((UAS_PORT + 1))" -t t1 -m 5
 SUAS=$LAST_PID
-sleep 0.5
+wait_listen tcp "$((UAS_PORT + 1))"
 NAMES=""
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 	if [ $((i % 3)) -eq 0 ]; then

@@ -29,7 +29,7 @@ SIP
 sed -i 's/$/\r/' "$WORK/nomf.sip"
 sipp_bg uas -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 sip_raw udp "$PX_PORT" "$WORK/nomf.sip" > "$WORK/nomf.out"
 wait_pid "$UAS" 5
 grep -q '^Max-Forwards: 42' "$WORK/uas.msg.log"

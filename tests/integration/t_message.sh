@@ -7,7 +7,7 @@ start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 sipp_bg uas -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 2
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 sipp_run uac -sf "$SCEN/uac_message.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 2 -s alice
 ok $? "UAC gets 200 for 2 MESSAGEs"

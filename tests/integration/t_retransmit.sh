@@ -9,7 +9,7 @@ start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 sipp_bg uas -sf "$SCEN/uas_retrans.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 sipp_run uac -sf "$SCEN/uac_late_ack.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s mia
 ok $? "UAC gets 200 and ACKs late"

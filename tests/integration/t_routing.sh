@@ -26,7 +26,7 @@ send() { # NAME RURIHOST STATUS
 
 sipp_bg uas -sf "$SCEN/uas_message_any.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 2
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 send rule example.com 200
 ok $? "MESSAGE for example.com follows the first rule"
 grep -q "routed by rule at line $(rule_line 'methods = \[ "MESSAGE"') to sip:127.0.0.1:$UAS_PORT" "$WORK/proxy.log"

@@ -8,7 +8,7 @@ write_conf "$WORK/px.conf" "transaction_timeout = 2000;"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 sipp_bg uas -sf "$SCEN/uas_silent.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 uac_expect uac MESSAGE 70 408 "127.0.0.1:$UAS_PORT"
 start=$(date +%s)
 sipp_run uac -sf "$WORK/uac.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \

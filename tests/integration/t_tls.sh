@@ -43,7 +43,7 @@ ok $? "no copy of the TLS key is left on disk"
 
 sipp_bg uas -sf "$SCEN/uas_message_any.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 uac_expect uac MESSAGE 70 200 tls.test
 sipp_run uac -sf "$WORK/uac.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$A" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s lee
@@ -56,7 +56,7 @@ ok $? "A's Via at the UAS says TLS"
 
 sipp_bg uas2 -sf "$SCEN/uas_busy.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 uac_expect inv INVITE 70 486 tls.test
 sipp_run inv -sf "$WORK/inv.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$A" \
 	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s lee

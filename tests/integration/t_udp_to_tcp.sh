@@ -12,7 +12,7 @@ uac_expect uac MESSAGE 70 200 "127.0.0.1:$UAS_PORT" "$big"
 # The UAS listens on TCP only: the request can reach it no other way.
 sipp_bg uas -sf "$SCEN/uas_message_any.xml" -i 127.0.0.1 -p "$UAS_PORT" -t t1 -m 1
 UAS=$LAST_PID
-sleep 0.3
+wait_listen tcp "$UAS_PORT"
 sipp_run uac -sf "$WORK/uac.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -t u1 -m 1 -s henry
 ok $? "UAC (UDP) gets 200 for a 3 KB MESSAGE"
@@ -27,7 +27,7 @@ ok $? "the body arrived whole (${size:-0} bytes)"
 uac_expect uac2 MESSAGE 70 200 "127.0.0.1:$UAS_PORT"
 sipp_bg uas2 -sf "$SCEN/uas_message_any.xml" -i 127.0.0.1 -p "$UAS_PORT" -t u1 -m 1
 UAS=$LAST_PID
-sleep 0.3
+wait_listen udp "$UAS_PORT"
 sipp_run uac2 -sf "$WORK/uac2.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
 	-i 127.0.0.1 -p "$UAC_PORT" -t u1 -m 1 -s henry
 ok $? "a small MESSAGE goes through"
