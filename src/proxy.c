@@ -1234,17 +1234,14 @@ ptx_free(struct ptx *t)
 static void
 relay_local_failure(struct ptx *t, int status)
 {
-	if (t->canceled) {
-		status = 487;
-		answer(t, status, NULL, TAG_END());
-	} else if (status == 408) {
-		answer(t, status, NULL, TAG_END());
-	} else {
-		status = 500;
+	int sent = t->canceled ? 487 : status == 408 ? 408 : 500;
+
+	if (sent == 500)
 		answer(t, SIP_500_DOWNSTREAM, TAG_END());
-	}
-	log_info("tx %llu: %s got no answer downstream, answered %d", t->id,
-	    method_name(t->sip), status);
+	else
+		answer(t, sent, NULL, TAG_END());
+	log_info("tx %llu: %s got no answer downstream (%d), answered %d",
+	    t->id, method_name(t->sip), status, sent);
 }
 
 /* Hand one response upstream; 1 when it was final (t is done). */
