@@ -21,6 +21,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "log.h"
+#include "monoclock.h"
 #include "recvhook.h"
 
 #define MAX_EPFDS 64
@@ -40,15 +41,6 @@ struct loop {
 	struct event *ev_tmo;
 	uint64_t armed_ms; /* deadline ev_tmo is armed for; 0: not armed */
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Collect the fds that are epoll instances; there is no Sofia getter. */
 static size_t
@@ -115,7 +107,7 @@ bridge_cb(evutil_socket_t fd, short what, void *arg)
 		t = 1;
 	/* Most steps leave Sofia's next timer where it was; re-arming costs
 	 * a timerfd_settime() system call per message. */
-	deadline = now_ms() + (uint64_t)t;
+	deadline = monoclock_ms() + (uint64_t)t;
 	if (what != EV_TIMEOUT && l->armed_ms == deadline)
 		return;
 	l->armed_ms = deadline;

@@ -11,6 +11,7 @@
 #define NTA_OUTGOING_MAGIC_T struct ptx
 #define NTA_AGENT_MAGIC_T struct proxy
 
+#include "monoclock.h"
 #include "proxy.h"
 
 #include <stdint.h>
@@ -231,7 +232,6 @@ log_request(const struct ptx *t, const char *what)
  * proxy has no default leg); srvtx.c keeps the key and, once a response
  * went out, its bytes, which answer retransmissions (RFC 3261 17.2.2).
  */
-static uint64_t now_ms(void);
 static void own_arm(struct proxy *px);
 
 /*
@@ -319,7 +319,7 @@ own_send(struct ptx *t, msg_t *resp)
 			    &len);
 	}
 	/* Not sent: a final still completes the transaction (absorbing). */
-	if (srvtx_respond(px->own, t->stx, bytes, len, final, now_ms()) != 0)
+	if (srvtx_respond(px->own, t->stx, bytes, len, final, monoclock_ms()) != 0)
 		log_info("tx %llu: %d not kept: retransmissions will be "
 		    "absorbed", t->id, status);
 	if (final)
@@ -386,7 +386,7 @@ own_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	srvtx_expire(px->own, now_ms());
+	srvtx_expire(px->own, monoclock_ms());
 	own_arm(px);
 }
 
@@ -395,7 +395,7 @@ own_expire(evutil_socket_t fd, short what, void *arg)
 static void
 own_arm(struct proxy *px)
 {
-	uint64_t when, now = now_ms();
+	uint64_t when, now = monoclock_ms();
 	struct timeval tv;
 
 	if (evtimer_pending(px->own_timer, NULL) ||
@@ -626,7 +626,6 @@ static int on_ack_cancel(struct ptx *t, nta_incoming_t *irq,
     const sip_t *sip);
 static void ptx_free(struct ptx *t);
 static void send_trying(struct ptx *t);
-static uint64_t now_ms(void);
 static void forward_ack(struct ptx *t);
 static void cancel_downstream(struct ptx *t);
 
@@ -698,9 +697,9 @@ forward_ack(struct ptx *t)
 	if (t->terminate != NULL)
 		log_info("tx %llu: dialog terminated: %d BYE sent", t->id,
 		    terminate_from_ack(px->dialogs, px->agent, fsip,
-		    px->conf->ch_496_code, t->terminate, now_ms()));
+		    px->conf->ch_496_code, t->terminate, monoclock_ms()));
 	else
-		dialogs_forget(px->dialogs, fsip, now_ms());
+		dialogs_forget(px->dialogs, fsip, monoclock_ms());
 	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,
 	    t->route_url ? URL_STRING_MAKE(t->route_url) : NULL, fwd,
 	    NTATAG_STATELESS(1), TAG_END());
@@ -756,15 +755,6 @@ busy(struct ptx *t, const char *why)
 	return STEP_DONE;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const struct sockaddr *
 source_of(const struct ptx *t)
 {
@@ -779,7 +769,7 @@ may_decrypt(void *arg)
 {
 	struct ptx *t = arg;
 
-	return ratelimit_take(t->px->dec_rl, source_of(t), now_ms());
+	return ratelimit_take(t->px->dec_rl, source_of(t), monoclock_ms());
 }
 
 /* Which rule applies decides whether the body is looked at at all. */
@@ -813,7 +803,7 @@ challenge(struct ptx *t, enum sipchallenge_kind kind,
 	const char *why, *phrase;
 	int status;
 
-	if (!ratelimit_take(px->ch_rl, source_of(t), now_ms()))
+	if (!ratelimit_take(px->ch_rl, source_of(t), monoclock_ms()))
 		return busy(t, "challenge rate limit");
 	if ((t->irq != NULL ? sipchallenge_send(px->chal, agent_nta(px->agent),
 	    t->irq, kind, missing, nmissing, &why) : own_challenge(t, kind,
@@ -1307,7 +1297,7 @@ remember_caller(const struct ptx *t, const sip_t *rsip, int status)
 	    POLICY_INDIALOG_TERMINATE &&
 	    t->sip->sip_request->rq_method == sip_method_invite)
 		dialogs_remember(t->px->dialogs, t->px->agent, t->sip, rsip,
-		    now_ms());
+		    monoclock_ms());
 }
 
 /* Decide on and relay the oldest waiting response; 1 when t is gone. */

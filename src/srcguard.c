@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "monoclock.h"
 #include "netaddr.h"
 #include "ratelimit.h"
 #include "recvhook.h"
@@ -119,15 +120,6 @@ guarded(int fd)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 exempt(const struct sockaddr *sa)
 {
@@ -208,7 +200,7 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 		flen = m->msg_iov[0].iov_len < (size_t)n ?
 		    m->msg_iov[0].iov_len : (size_t)n;
 	}
-	now = now_ms();
+	now = monoclock_coarse_ms();
 	if (!over(m->msg_name, first, flen, 1, now))
 		return n;
 	g.dropped++;

@@ -127,6 +127,15 @@ wait_listen() {
 	return 1
 }
 
+# start_uas tcp|udp DIR COUNT TIMEOUT: uas.py on UAS_PORT (see there),
+# ready when this returns 0
+start_uas() {
+	mkdir -p "$2"
+	python3 "$TOP_SRCDIR/tests/integration/uas.py" "$1" "$UAS_PORT" "$2" "$3" "$4" &
+	PIDS="$PIDS $!"
+	wait_listen "$1" "$UAS_PORT"
+}
+
 # sipp_bg NAME ARGS...: a SIPp instance in the background (a UAS, usually)
 sipp_bg() {
 	local name=$1

@@ -76,9 +76,7 @@ count() {
 conf "$WORK/a.conf" 1 5 0 1
 start_proxy "$WORK/a.conf" proxy
 ok $? "proxy starts with challenge.rate 1, challenge.burst 5"
-python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 1000 60 &
-PIDS="$PIDS $!"
-wait_listen tcp "$UAS_PORT"
+start_uas tcp "$WORK/uas" 1000 60
 ok $? "the test UAS listens"
 
 tmpl "$WORK/burst.sip" burst "$WORK/bob.p7m"

@@ -35,10 +35,7 @@ challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key";
 CONF
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
-mkdir -p "$WORK/uas"
-python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 20 60 &
-PIDS="$PIDS $!"
-wait_listen tcp "$UAS_PORT"
+start_uas tcp "$WORK/uas" 20 60
 ok $? "the test UAS listens"
 
 N=0

@@ -76,10 +76,7 @@ start_proxy "$WORK/b.conf" proxy_b
 ok $? "proxy B (b.test) starts"
 start_proxy "$WORK/c.conf" proxy_c
 ok $? "proxy C (c.test, signing key apart from its decryption key) starts"
-mkdir -p "$WORK/uas"
-python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 100 300 &
-PIDS="$PIDS $!"
-wait_listen tcp "$UAS_PORT"
+start_uas tcp "$WORK/uas" 100 300
 ok $? "the test UAS listens"
 
 TO="sip:bob@127.0.0.1:$UAS_PORT;transport=tcp"

@@ -38,9 +38,7 @@ start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts with two decryption keys"
 
 N=0
-python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK" 20 60 &
-PIDS="$PIDS $!"
-wait_listen tcp "$UAS_PORT"
+start_uas tcp "$WORK" 20 60
 ok $? "the test UAS listens"
 
 # send NAME CONTENT-TYPE BODYFILE [EXTRA-HEADER-LINES]: one MESSAGE over TCP;

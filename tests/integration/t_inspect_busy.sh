@@ -30,9 +30,7 @@ challenge: { mode = "legacy-unsigned"; };
 CONF
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy with one crypto thread and a queue of 4"
-python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK" 200 60 &
-PIDS="$PIDS $!"
-wait_listen tcp "$UAS_PORT"
+start_uas tcp "$WORK" 200 60
 ok $? "the test UAS listens"
 
 printf 'Content-Type: text/plain\r\n\r\nburst' > "$WORK/inner.txt"

@@ -392,9 +392,7 @@ write_conf_policy "$CONF" "challenge: {
 PXLOG=$WORK/proxy.log
 start_proxy "$CONF" proxy
 ok $? "proxy starts with policy rules and an EC challenge key with a chain"
-python3 "$TOP_SRCDIR/tests/integration/uas.py" tcp "$UAS_PORT" "$WORK/uas" 500 120 &
-PIDS="$PIDS $!"
-wait_listen tcp "$UAS_PORT"
+start_uas tcp "$WORK/uas" 500 120
 ok $? "the test UAS listens"
 
 # All requests one after the other, then the assertions.

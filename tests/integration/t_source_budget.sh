@@ -19,10 +19,7 @@ sip: {
 };
 CONF
 }
-mkdir -p "$WORK/uas"
-python3 "$TOP_SRCDIR/tests/integration/uas.py" udp "$UAS_PORT" "$WORK/uas" 100000 60 &
-PIDS="$PIDS $!"
-wait_listen udp "$UAS_PORT"
+start_uas udp "$WORK/uas" 100000 60
 ok $? "the test UAS listens"
 
 # 400 MESSAGEs at once from 127.0.0.2 against a budget of 5/s, burst 20.
