@@ -1027,6 +1027,31 @@ find_signers(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis,
 	return CMS_OK;
 }
 
+/*
+ * Detached content for CMS_verify(), as a read-only memory BIO behind a
+ * null filter; free with BIO_free_all(). Why not the memory BIO itself:
+ * CMS_verify() (OpenSSL 3.0.19 as Debian 12 ships it, and upstream's code
+ * alike) copies the content of a BIO_TYPE_MEM BIO into a memory BIO of its
+ * own, and when CMS_dataInit() then fails (for an unknown digest in the
+ * digestAlgorithms set, which the sender chooses) its error path frees
+ * neither: ~270 bytes leaked per signed request, found by fuzz_cms. A BIO
+ * of any other type is used as it is, nothing allocated on our behalf.
+ * The filter costs one call per read.
+ */
+static BIO *
+content_bio(const uint8_t *data, size_t len)
+{
+	BIO *mem, *filter;
+
+	if (len > INT_MAX || (mem = BIO_new_mem_buf(data, (int)len)) == NULL)
+		return NULL;
+	if ((filter = BIO_new(BIO_f_null())) == NULL) {
+		BIO_free(mem);
+		return NULL;
+	}
+	return BIO_push(filter, mem);
+}
+
 /* The signature maths only; paths are validated by us (and cached). */
 static enum cms_status
 check_signature(CMS_ContentInfo *cms, const uint8_t *data, size_t len,
@@ -1039,14 +1064,14 @@ check_signature(CMS_ContentInfo *cms, const uint8_t *data, size_t len,
 		*reason = "signed data too large";
 		return CMS_MALFORMED;
 	}
-	if (data != NULL && (dcont = BIO_new_mem_buf(data, (int)len)) == NULL)
+	if (data != NULL && (dcont = content_bio(data, len)) == NULL)
 		return CMS_ERROR;
 	if (CMS_verify(cms, NULL, NULL, dcont, bout,
 	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
 		*reason = "signature does not verify";
 		st = CMS_BAD_SIGNATURE;
 	}
-	BIO_free(dcont);
+	BIO_free_all(dcont);
 	return st;
 }
 
@@ -1435,7 +1460,7 @@ make_template(const struct cms_signing_key *sk)
 		goto fail;
 	q = der2;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &q, (long)der2_len)) == NULL ||
-	    (content = BIO_new_mem_buf(probe, sizeof(probe))) == NULL ||
+	    (content = content_bio(probe, sizeof(probe))) == NULL ||
 	    CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY |
 	    CMS_NO_SIGNER_CERT_VERIFY) != 1)
 		goto fail;
@@ -1445,7 +1470,7 @@ fail:
 	t = NULL;
 out:
 	CMS_ContentInfo_free(cms);
-	BIO_free(content);
+	BIO_free_all(content);
 	free(der);
 	free(der2);
 	ERR_clear_error();

@@ -2,7 +2,9 @@
 """Send COUNT copies of a request (a file; Call-ID and branch made unique)
 pipelined over one TCP connection, collect the final responses, and print
 "CODE COUNT" lines plus "retry-after N" for the 503s that carried one.
-usage: flood.py PORT FILE COUNT [WAIT]"""
+With WINDOW, at most WINDOW requests are outstanding at a time (a steady
+load below the proxy's queue limits); without, all are sent at once.
+usage: flood.py PORT FILE COUNT [WAIT [WINDOW]]"""
 import collections
 import socket
 import sys
@@ -12,14 +14,24 @@ import time
 def main():
     port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     wait = float(sys.argv[4]) if len(sys.argv) > 4 else 20
+    window = int(sys.argv[5]) if len(sys.argv) > 5 else count
     tmpl = open(path, 'rb').read()
-    out = b''.join(tmpl.replace(b'@N@', str(i).encode()) for i in range(count))
     s = socket.create_connection(('127.0.0.1', port))
-    s.sendall(out)
+    sent = 0
+
+    def send_upto(n):
+        nonlocal sent
+        n = min(n, count)
+        if n > sent:
+            s.sendall(b''.join(tmpl.replace(b'@N@', str(i).encode())
+                               for i in range(sent, n)))
+            sent = n
+    send_upto(window)
     s.settimeout(wait)
     buf, codes, ra = b'', collections.Counter(), 0
     deadline = time.time() + wait
     while sum(codes.values()) < count and time.time() < deadline:
+        send_upto(sum(codes.values()) + window)
         try:
             d = s.recv(65536)
         except socket.timeout:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A minimal SIP UAS for tests: listens on TCP (or UDP), answers every
 request 200 OK, and stores each request's body byte-exact as DIR/N.body and
-its headers as DIR/N.head (N counts from 1). Exits after COUNT requests or
-TIMEOUT seconds.
+its headers as DIR/N.head (N counts from 1; DIR "-": stores nothing). Exits
+after COUNT requests or TIMEOUT seconds.
 usage: uas.py udp|tcp PORT DIR COUNT [TIMEOUT]"""
 import os
 import socket
@@ -40,6 +40,8 @@ def answer(head):
 
 
 def store(directory, n, head, body):
+    if directory == '-':
+        return
     with open(os.path.join(directory, '%d.head' % n), 'w') as f:
         f.write(head)
     with open(os.path.join(directory, '%d.body' % n), 'wb') as f:

@@ -153,3 +153,44 @@ sig sig_sha1ca.der   -signer signer_sha1ca.crt -inkey signer_sha1ca.key
 $O cms -encrypt -binary -in signed_entity.bin -outform DER \
     -out env_signed.der -aes-128-gcm -recip proxy_ec.crt
 
+
+# --- signatures with algorithm identifiers OpenSSL does not know ---
+# A fuzzer found that OpenSSL 3.0's CMS_verify() leaks its private copy of
+# memory-BIO content when the SignedData's digestAlgorithms set names an
+# unknown digest (CMS_dataInit() fails); cms.c must not leak on any of
+# these. mutate IN OUT FROM TO WHICH: replace the WHICH-th ("first",
+# "second", "last", "all") occurrence of the hex byte string FROM by TO.
+mutate() {
+	perl -0777 -e '
+		my ($in, $out, $from, $to, $which) = @ARGV;
+		open(my $f, "<:raw", $in) or die "$in: $!"; local $/;
+		my $d = <$f>; close($f);
+		my ($a, $b) = (pack("H*", $from), pack("H*", $to));
+		my $n = 0;
+		if ($which eq "all") { $n = ($d =~ s/\Q$a\E/$b/g); }
+		elsif ($which eq "last") { $n = ($d =~ s/(.*)\Q$a\E/$1$b/s); }
+		else {
+			my $want = $which eq "first" ? 1 : 2;
+			my $i = 0;
+			$d =~ s/\Q$a\E/++$i == $want ? ($n = 1, $b)[1] : $a/ge;
+		}
+		die "mutate: $from not found ($which) in $in\n" unless $n;
+		open($f, ">:raw", $out) or die "$out: $!";
+		print $f $d; close($f);
+	' "$@"
+}
+SHA256=608648016503040201        # 2.16.840.1.101.3.4.2.1
+SHA256_BAD=60864801655b040201    # 2.16.840.1.101.91.4.2.1 (unknown)
+SHA384=608648016503040202        # 2.16.840.1.101.3.4.2.2
+ECDSA256=2a8648ce3d040302        # ecdsa-with-SHA256
+ECDSA_BAD=2a8648ce3d04037f       # 1.2.840.10045.4.3.127 (unknown)
+# The first SHA-256 OID is the SignedData's digestAlgorithms set, the
+# second the SignerInfo's digestAlgorithm; the last ECDSA OID is the
+# SignerInfo's signatureAlgorithm (the certificates come before it).
+mutate sig_det_ec.der  sig_unkdig_set.der     $SHA256 $SHA256_BAD first
+mutate sig_det_rsa.der sig_unkdig_set_rsa.der $SHA256 $SHA256_BAD first
+mutate sig_opaque.der  sig_unkdig_set_opaque.der $SHA256 $SHA256_BAD first
+mutate sig_det_ec.der  sig_unkdig_si.der      $SHA256 $SHA256_BAD second
+mutate sig_det_ec.der  sig_unkdig_all.der     $SHA256 $SHA256_BAD all
+mutate sig_det_ec.der  sig_otherdig_set.der   $SHA256 $SHA384 first
+mutate sig_det_ec.der  sig_unksigalg.der      $ECDSA256 $ECDSA_BAD last
