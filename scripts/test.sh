@@ -18,8 +18,10 @@
 #               libsofia-sip-ua TLS code are suppressed: see below)
 #   demo        scripts/demo.sh, the README's main command (one test)
 #   distcheck   make distcheck from _build/ (configure flag --enable-werror)
-#   fuzz        _build-fuzz/ (clang, --enable-fuzzing): each libFuzzer harness
-#               runs FUZZ_SECS (default 20) seconds from its seed corpus
+#   fuzz        _build-fuzz/ (clang, --enable-fuzzing): scripts/fuzz.sh --ci
+#               for each libFuzzer harness: every committed corpus and
+#               regression input, then seed 1 for a fixed number of runs
+#               (the same verdict for the same commit)
 #
 # Every TAP result of the normal and the ASan test runs is counted from the
 # .trs files automake writes; distcheck counts as one test, the sanitizer
@@ -69,7 +71,6 @@ BUILD=$ROOT/_build
 ASAN_BUILD=$ROOT/_build-asan
 SANLOGS=$ASAN_BUILD/sanitizer-logs
 FUZZ_BUILD=$ROOT/_build-fuzz
-FUZZ_SECS=${FUZZ_SECS:-20}
 TAIL_LINES=80
 
 # Results: totals, one summary row per stage, details printed at the end.
@@ -368,19 +369,18 @@ export UBSAN_OPTIONS;"
 	fi
 fi
 
-# --- fuzz: every libFuzzer harness for FUZZ_SECS seconds from its seed
-# corpus (copied, so new inputs do not land in the tree); one test each.
+# --- fuzz: scripts/fuzz.sh --ci for each libFuzzer harness: the committed
+# corpus and regression inputs, then a fixed exploration (seed 1, a fixed
+# number of runs, no address randomisation): the same verdict for the same
+# commit, every time. One test each. Open-ended fuzzing is scripts/fuzz.sh
+# without --ci, outside CI.
 if [ "$QUICK" -eq 0 ]; then
 	if build fuzz "$FUZZ_BUILD" CC=clang --enable-fuzzing; then
 		for h in "$FUZZ_BUILD"/tests/fuzz/fuzz_*; do
 			[ -x "$h" ] || continue
 			name=${h##*/fuzz_}
-			corpus=$(mktemp -d)
-			cp -r "$ROOT/tests/fuzz/corpus/$name/." "$corpus/"
-			run "fuzz-$name" "$FUZZ_BUILD" $((FUZZ_SECS + 120)) "$h" \
-			    -max_total_time="$FUZZ_SECS" -timeout=10 -rss_limit_mb=2048 \
-			    "$corpus"
-			rm -rf "$corpus"
+			run "fuzz-$name" "$ROOT" 600 "$ROOT/scripts/fuzz.sh" --ci \
+			    -B "$FUZZ_BUILD" "$name"
 			if [ "$RC" -eq 0 ]; then
 				PASSED=$((PASSED + 1))
 				row "fuzz-$name" "$SECS" ok
