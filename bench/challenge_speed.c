@@ -79,8 +79,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "challenge.h"
-#include "cms.h"
+#include "e2m/challenge.h"
+#include "crypto/cms.h"
 
 static double
 clock_s(clockid_t id)

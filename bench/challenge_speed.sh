@@ -11,7 +11,7 @@
 #      ECDSA P-256 and RSA-2048, and an EnvelopedData made with
 #      "openssl cms -encrypt" to some OTHER certificate (no RecipientInfo
 #      is the proxy's). bench/challenge_speed.c is built with cc -O2
-#      against BUILD_DIR/libe2mproxy.a (default _build).
+#      against BUILD_DIR's layer libraries (default _build).
 #   2. Three e2mproxyd, all pinned with taskset to CPU A (default 0),
 #      inspect.workers = 1, log level warning, UDP on 127.0.0.1:
 #        26000  ECDSA challenge key, challenge.rate = 0 (no limit)
@@ -81,8 +81,9 @@ shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$TOP/_build}" && pwd) || exit 1
 PROXY=$BUILD/e2mproxyd
-[ -x "$PROXY" ] && [ -f "$BUILD/libe2mproxy.a" ] || {
-	echo "challenge_speed.sh: build first ($BUILD/e2mproxyd, libe2mproxy.a)" >&2
+LIBS="$BUILD/src/e2m/libe2mcore.a $BUILD/src/crypto/libe2mcrypto.a $BUILD/src/common/libe2mcommon.a"
+[ -x "$PROXY" ] && [ -f "$BUILD/src/e2m/libe2mcore.a" ] || {
+	echo "challenge_speed.sh: build first ($BUILD/e2mproxyd and the layer libraries)" >&2
 	exit 1
 }
 for t in sipp taskset openssl pkg-config cc; do
@@ -143,7 +144,7 @@ fail() { echo "challenge_speed.sh: FAILED: $*" >&2; exit 1; }
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -Wall -Wextra -I"$TOP/src" -I"$BUILD/src" \
 	$(pkg-config --cflags sofia-sip-ua libevent libconfig libssl libcrypto) \
-	-o "$WORK/challenge_speed" "$TOP/bench/challenge_speed.c" "$BUILD/libe2mproxy.a" \
+	-o "$WORK/challenge_speed" "$TOP/bench/challenge_speed.c" $LIBS \
 	$(pkg-config --libs sofia-sip-ua libevent libevent_pthreads libconfig libssl libcrypto) \
 	-lpthread || fail "cannot build bench/challenge_speed.c"
 H=$WORK/challenge_speed

@@ -40,12 +40,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "cms.h"
-#include "inspect.h"
-#include "label.h"
-#include "loop.h"
-#include "mime.h"
-#include "workers.h"
+#include "crypto/cms.h"
+#include "e2m/inspect.h"
+#include "e2m/label.h"
+#include "proxyd/loop.h"
+#include "e2m/mime.h"
+#include "proxyd/workers.h"
 
 #define MAX_ROUNDS 64
 
@@ -374,6 +374,13 @@ stage_break(evutil_socket_t fd, short what, void *arg)
 	loop_break(arg);
 }
 
+static int
+submit(void *pool, inspect_work_fn *work, inspect_job_done_fn *done,
+    void *arg)
+{
+	return workers_submit(pool, work, done, arg);
+}
+
 static double
 stage_measure(struct kind *k, unsigned r)
 {
@@ -394,7 +401,8 @@ stage_measure(struct kind *k, unsigned r)
 		die("workers_new");
 	memset(&c, 0, sizeof(c));
 	c.keys = k->keys;
-	c.workers = w;
+	c.submit = submit;
+	c.pool = w;
 	mime_limits_default(&c.limits);
 	c.own_names = own_names;
 	c.nown_names = 1;

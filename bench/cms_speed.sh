@@ -5,7 +5,7 @@
 #
 # Makes a throwaway PKI and CMS vectors with the openssl command line tool
 # in a mktemp directory, builds bench/cms_speed.c with cc -O2 against
-# BUILD_DIR (default _build, which must hold a built libe2mproxy.a), runs
+# BUILD_DIR (default _build, which must hold the built layer libraries), runs
 # it and deletes the directory. No key is ever kept. BENCH_KEEP=1 keeps the
 # directory (keys included: throwaway, never commit them).
 set -eu
@@ -26,8 +26,10 @@ shift $((OPTIND - 1))
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build}
 build=$(cd "$build" && pwd)
-[ -f "$build/libe2mproxy.a" ] || {
-	echo "cms_speed.sh: no $build/libe2mproxy.a (run make there)" >&2
+ours="$build/src/proxyd/libe2mproxyd.a $build/src/e2m/libe2mcore.a \
+    $build/src/crypto/libe2mcrypto.a $build/src/common/libe2mcommon.a"
+[ -f "$build/src/proxyd/libe2mproxyd.a" ] || {
+	echo "cms_speed.sh: no $build/src/proxyd/libe2mproxyd.a (run make there)" >&2
 	exit 1
 }
 
@@ -117,6 +119,6 @@ cflags=$(pkg-config --cflags sofia-sip-ua libevent libevent_pthreads \
 # shellcheck disable=SC2086
 cc -std=c11 -O2 -Wall -Wextra \
     -I"$top/src" -I"$build/src" $cflags -o "$work/cms_speed" \
-    "$top/bench/cms_speed.c" "$build/libe2mproxy.a" $libs -lpthread
+    "$top/bench/cms_speed.c" $ours $libs -lpthread
 
 "$work/cms_speed" -t "$secs" -r "$rounds" -n "$inflight" "$work"

@@ -5,7 +5,7 @@
  * and every cid found is compared with the first line as a Content-ID.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       tests/fuzz/fuzz_label.c src/label.c -o fuzz_label
+ *       tests/fuzz/fuzz_label.c src/e2m/label.c -o fuzz_label
  *   ./fuzz_label tests/fuzz/corpus/label/
  */
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "label.h"
+#include "e2m/label.h"
 
 #define MAX_FIELDS 64
 

@@ -4,14 +4,14 @@
  * the tree, graft the first leaf's decoded body onto it, free.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       tests/fuzz/fuzz_mime.c src/mime.c -o /tmp/fuzz_mime
+ *       tests/fuzz/fuzz_mime.c src/e2m/mime.c -o /tmp/fuzz_mime
  *   /tmp/fuzz_mime -max_total_time=30 tests/fuzz/corpus/mime/
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mime.h"
+#include "e2m/mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

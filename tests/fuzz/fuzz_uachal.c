@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uachal.h"
+#include "ua/uachal.h"
 
 #define MAX_LINES (3 + UACHAL_MAX_WARNINGS)
 

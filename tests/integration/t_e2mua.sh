@@ -255,11 +255,11 @@ ok $? "disclosing to a proxy without encrypting is refused with a message"
 # program knows, and renders without groff warnings.
 MAN=$TOP_SRCDIR/docs/e2mua.1
 missing=""
-for o in $(grep -o '#define OPTSTRING "[^"]*"' "$TOP_SRCDIR/src/uaopts.c" |
+for o in $(grep -o '#define OPTSTRING "[^"]*"' "$TOP_SRCDIR/src/ua/uaopts.c" |
 	sed 's/.*"\(.*\)"/\1/' | tr -d ':' | fold -w1); do
 	grep -Eq "^\.BI? \\\\-$o( |\$)" "$MAN" || missing="$missing -$o"
 done
-for k in $(sed -n 's/^\t{ "\([a-z_]*\)", K_.*/\1/p' "$TOP_SRCDIR/src/uaopts.c"); do
+for k in $(sed -n 's/^\t{ "\([a-z_]*\)", K_.*/\1/p' "$TOP_SRCDIR/src/ua/uaopts.c"); do
 	grep -q "\b$k\b" "$MAN" || missing="$missing $k"
 done
 [ -z "$missing" ]

@@ -14,10 +14,10 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "challenge.h"
-#include "cms.h"
-#include "cmstpl.h"
-#include "mime.h"
+#include "e2m/challenge.h"
+#include "crypto/cms.h"
+#include "crypto/sigtemplate.h"
+#include "e2m/mime.h"
 #include "t.h"
 
 static char dir[64];

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cms.h"
+#include "crypto/cms.h"
 #include "t.h"
 
 static char dir[512];

@@ -16,8 +16,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "conf.h"
-#include "policy.h"
+#include "proxyd/conf.h"
+#include "e2m/policy.h"
 #include "t.h"
 
 #define MAXERR 64

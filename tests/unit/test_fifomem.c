@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fifomem.h"
+#include "common/fifomem.h"
 #include "t.h"
 
 #define N 20000

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "label.h"
+#include "e2m/label.h"
 #include "t.h"
 
 static const char *const own[] = { "ss1.atlanta.example.com", "192.0.2.10",

@@ -1,7 +1,7 @@
 /* test_log.c - escaping of untrusted text and level names. */
 #include <string.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "t.h"
 
 int

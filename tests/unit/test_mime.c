@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mime.h"
+#include "e2m/mime.h"
 #include "t.h"
 
 static enum mime_status

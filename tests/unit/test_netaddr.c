@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "netaddr.h"
+#include "common/netaddr.h"
 #include "addr.h"
 #include "t.h"
 

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "policy.h"
+#include "e2m/policy.h"
 #include "addr.h"
 #include "t.h"
 

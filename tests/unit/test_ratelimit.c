@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "ratelimit.h"
+#include "common/ratelimit.h"
 #include "addr.h"
 #include "t.h"
 

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "recvhook.h"
+#include "proxyd/sofia/recvhook.h"
 #include "t.h"
 
 static int filtered;

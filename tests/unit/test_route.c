@@ -3,8 +3,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "domain.h"
-#include "route.h"
+#include "common/domain.h"
+#include "proxyd/route.h"
 #include "t.h"
 
 static struct sockaddr_in

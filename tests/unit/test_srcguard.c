@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "netaddr.h"
-#include "sockfind.h"
-#include "srcguard.h"
+#include "common/netaddr.h"
+#include "proxyd/sofia/sockfind.h"
+#include "proxyd/sofia/srcguard.h"
 #include "t.h"
 
 static int

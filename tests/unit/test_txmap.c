@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "t.h"
-#include "txmap.h"
+#include "common/txmap.h"
 
 #define N 10000
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "uacache.h"
+#include "ua/uacache.h"
 
 #define PEM "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 

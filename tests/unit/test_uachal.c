@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "challenge.h"
-#include "cms.h"
-#include "uachal.h"
+#include "e2m/challenge.h"
+#include "crypto/cms.h"
+#include "ua/uachal.h"
 #include "t.h"
 
 static char dir[64];

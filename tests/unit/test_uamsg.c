@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cms.h"
-#include "mime.h"
+#include "crypto/cms.h"
+#include "e2m/mime.h"
 #include "t.h"
-#include "uamsg.h"
-#include "uarecv.h"
+#include "ua/uamsg.h"
+#include "ua/uarecv.h"
 
 static char dir[64];
 static const char TEXT[] = "meet me at noon";

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "uaopts.h"
+#include "ua/uaopts.h"
 
 static char dir[] = "/tmp/test_uaopts.XXXXXX";
 static char file[128];

@@ -6,10 +6,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "log.h"
-#include "loop.h"
+#include "common/log.h"
+#include "proxyd/loop.h"
 #include "t.h"
-#include "workers.h"
+#include "proxyd/workers.h"
 
 static pthread_t loop_thread;
 static struct loop *L;

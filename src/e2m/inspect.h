@@ -1,0 +1,129 @@
+/*
+ * inspect.h - the decrypt stage: find the body parts a user agent labelled
+ * for this proxy, open them on worker threads, check signatures, and say
+ * what became visible. No Sofia types: the proxy hands over header strings
+ * and body bytes.
+ */
+#ifndef INSPECT_H
+#define INSPECT_H
+
+#include <stddef.h>
+
+#include "e2m/label.h"
+#include "e2m/mime.h"
+
+struct cms_keys;
+struct inspector;
+struct inspect;
+
+/*
+ * Where the crypto runs, off the caller's thread: submit(pool, work, done,
+ * arg) runs work(arg) on another thread, then done(arg, ran) back on the
+ * caller's (event loop) thread, exactly once (ran 0: the pool stopped
+ * before work ran); or it returns -1 at once (queue full), and neither is
+ * called. The daemon passes its worker pool (proxyd/workers.h); this
+ * layer knows no threads or event loop.
+ */
+typedef void inspect_work_fn(void *arg);
+typedef void inspect_job_done_fn(void *arg, int ran);
+typedef int inspect_submit_fn(void *pool, inspect_work_fn *work,
+    inspect_job_done_fn *done, void *arg);
+
+struct inspector_conf {
+	const struct cms_keys *keys; /* borrowed; NULL: nothing can be opened */
+	inspect_submit_fn *submit;
+	void *pool;                  /* borrowed, given to submit() */
+	struct mime_limits limits;
+	const char *const *own_names; /* borrowed: names meaning this proxy */
+	size_t nown_names;
+};
+
+/* The request's body and labels; everything borrowed for the call only. */
+struct inspect_input {
+	struct mime_headers top;     /* SIP-level Content-* header values */
+	const void *body;
+	size_t len;
+	const struct label_field *labels; /* Proxy-Inspect-Body and
+	                                   * Proxy-Required-Body values */
+	size_t nlabels;
+	/* Also open envelopes no label names when no labelled target was
+	 * found (policy open_unlabelled, digest 5.1 step 4). */
+	int open_unlabelled;
+	/* Asked before each decryption (a private-key operation): 0 stops
+	 * the inspection with INSPECT_RATE_LIMITED. NULL: always allowed. */
+	int (*may_decrypt)(void *arg);
+	void *may_decrypt_arg;
+};
+
+enum inspect_status {
+	INSPECT_DONE,      /* finished now; done() is not called */
+	INSPECT_PENDING,   /* crypto queued; done() comes on the loop thread */
+	INSPECT_TOO_LARGE, /* body over the limit: 413, no crypto spent */
+	INSPECT_MALFORMED, /* MIME syntax or limits: 400 */
+	INSPECT_BUSY,      /* crypto queue full: 503 with Retry-After */
+	INSPECT_RATE_LIMITED, /* may_decrypt() said no: 503, Retry-After */
+	INSPECT_NOMEM      /* 500 */
+};
+
+enum inspect_target_state {
+	TARGET_NOT_FOUND,     /* labelled, but no part has that Content-ID */
+	TARGET_OPENED,        /* decrypted and grafted into the tree */
+	TARGET_UNDECIPHERABLE, /* any failure to open, one outcome (R-spec) */
+	TARGET_PLAIN          /* labelled part is not encrypted */
+};
+
+struct inspect_target {
+	char cid[LABEL_CID_BUFSZ]; /* normalised */
+	enum inspect_target_state state;
+};
+
+struct inspect_signature {
+	int valid;            /* chain, key usage, algorithm and signature ok */
+	int inside_envelope;  /* signed data came out of an envelope */
+	int over_envelope;    /* what it signs holds encrypted data
+	                       * (encrypt-then-sign) */
+	int covers_whole;     /* signs the whole body, or the whole content
+	                       * of an envelope */
+	const char *reason;   /* static text when not valid */
+	char signer[160];     /* signer's subject, escaped; empty if unknown */
+};
+
+typedef void inspect_done_fn(struct inspect *in, void *arg);
+
+struct inspector *inspector_new(const struct inspector_conf *c);
+void inspector_free(struct inspector *ins); /* NULL is fine */
+
+/*
+ * Start inspecting. *out gets the inspection (also on errors, for the
+ * log); the caller frees it with inspect_free(), which may be called while
+ * crypto is pending (the work finishes unseen and done() is not called).
+ */
+enum inspect_status inspect_start(struct inspector *ins,
+    const struct inspect_input *in, inspect_done_fn *done, void *arg,
+    struct inspect **out);
+void inspect_free(struct inspect *in); /* NULL is fine */
+
+/* What the inspection found; valid once DONE or after done(). */
+enum inspect_status inspect_result(const struct inspect *in);
+const char *inspect_reason(const struct inspect *in); /* static; for 4xx */
+size_t inspect_ntargets(const struct inspect *in);
+const struct inspect_target *inspect_target(const struct inspect *in,
+    size_t i);
+/* Encrypted parts nobody labelled for us: left closed. */
+size_t inspect_nclosed(const struct inspect *in);
+/* Distinct type/subtype of every leaf visible in plaintext, in tree order. */
+size_t inspect_nvisible(const struct inspect *in);
+const char *inspect_visible(const struct inspect *in, size_t i);
+int inspect_sees(const struct inspect *in, const char *type_subtype);
+size_t inspect_nsignatures(const struct inspect *in);
+const struct inspect_signature *inspect_signature(const struct inspect *in,
+    size_t i);
+/* The whole tree with plaintext grafted in, for services; NULL if none. */
+const struct mime_entity *inspect_tree(const struct inspect *in);
+
+/* One log line, no plaintext: targets, closed parts, visible types,
+ * signatures. Returns buf. */
+const char *inspect_summary(const struct inspect *in, char *buf,
+    size_t bufsz);
+
+#endif /* INSPECT_H */

@@ -1,0 +1,454 @@
+/* agent.c - nta agent creation, transports, self recognition. */
+#include "proxyd/agent.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_tag_io.h>
+
+#include "common/log.h"
+#include "proxyd/sofia/sockfind.h"
+#include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/tcpclamp.h"
+
+#define TLS_DIR_MAX 512
+#define STREAM_RCVBUF (32 * 1024) /* the kernel doubles it */
+
+struct agent {
+	const struct conf *conf;
+	su_home_t home[1];
+	nta_agent_t *nta;
+	url_t *rr_plain; /* sip:addr:port;lr */
+	url_t *rr_tls;   /* sips:addr:port;lr */
+	const char **names; /* own_names, then listener addresses */
+	size_t nnames;
+};
+
+extern su_log_t nta_log[];
+extern su_log_t tport_log[];
+
+static void
+sofia_logger(void *stream, char const *fmt, va_list ap)
+{
+	char buf[1024];
+	size_t n;
+
+	(void)stream;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	/* In SIP trace mode whole messages come through here (TPTAG_LOG). */
+	if (n > 0)
+		log_msg(log_trace_enabled() ? LOG_INFO : LOG_DEBUG, "sofia: %s",
+		    buf);
+}
+
+void
+agent_redirect_sofia_logs(unsigned level)
+{
+
+	su_log_redirect(NULL, sofia_logger, NULL);
+	su_log_redirect(nta_log, sofia_logger, NULL);
+	su_log_redirect(tport_log, sofia_logger, NULL);
+	su_log_set_level(NULL, level);
+	su_log_set_level(nta_log, level);
+	su_log_set_level(tport_log, level);
+}
+
+static char *
+host_literal(su_home_t *home, const char *addr)
+{
+	if (strchr(addr, ':') != NULL)
+		return su_sprintf(home, "[%s]", addr);
+	return su_strdup(home, addr);
+}
+
+static char *
+listen_url(su_home_t *home, const struct conf_listen *li)
+{
+	char *host = host_literal(home, li->address);
+
+	if (li->transport == CONF_TP_TLS)
+		return su_sprintf(home, "sips:%s:%d", host, li->port);
+	return su_sprintf(home, "sip:%s:%d;transport=%s", host, li->port,
+	    conf_transport_name(li->transport));
+}
+
+static int
+copy_file(FILE *out, const char *path)
+{
+	FILE *in;
+	char buf[4096];
+	size_t n;
+	int rc = 0;
+
+	if ((in = fopen(path, "r")) == NULL) {
+		log_warnx("cannot read %s", path);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = -1;
+	if (ferror(in))
+		rc = -1;
+	fclose(in);
+	return rc;
+}
+
+/*
+ * Sofia 1.12 takes TLS material only as a directory holding agent.pem
+ * (key and certificate) and cafile.pem. Build one, private, and remove it
+ * once the transport has read it.
+ */
+static int
+tls_dir_make(char *dir, size_t dirsz, const struct conf *c)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[TLS_DIR_MAX + 32];
+	FILE *f;
+	int rc = 0;
+	mode_t old;
+
+	if (tmp == NULL || strlen(tmp) > TLS_DIR_MAX - 32)
+		tmp = "/tmp";
+	snprintf(dir, dirsz, "%s/e2mproxyd-tls.XXXXXX", tmp);
+	if (mkdtemp(dir) == NULL) {
+		log_warnx("mkdtemp %s", dir);
+		return -1;
+	}
+	old = umask(077);
+	snprintf(path, sizeof(path), "%s/agent.pem", dir);
+	if ((f = fopen(path, "w")) == NULL ||
+	    copy_file(f, c->tls_key) == -1 ||
+	    copy_file(f, c->tls_certificate) == -1)
+		rc = -1;
+	if (f != NULL && fclose(f) != 0)
+		rc = -1;
+	snprintf(path, sizeof(path), "%s/cafile.pem", dir);
+	if (rc == 0 && ((f = fopen(path, "w")) == NULL ||
+	    copy_file(f, c->tls_ca_file) == -1 || fclose(f) != 0))
+		rc = -1;
+	umask(old);
+	return rc;
+}
+
+static void
+tls_dir_remove(const char *dir)
+{
+	char path[TLS_DIR_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/agent.pem", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cafile.pem", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static unsigned
+tls_policy(const struct conf *c)
+{
+	unsigned p = TPTLS_VERIFY_NONE;
+
+	if (c->tls_verify_server)
+		p |= TPTLS_VERIFY_SUBJECTS_OUT;
+	if (c->tls_verify_client)
+		p |= TPTLS_VERIFY_INCOMING;
+	return p;
+}
+
+/*
+ * Sofia reads all a TCP socket holds in one go and splits it into messages
+ * by copying the unparsed rest into the next message, while each message
+ * keeps its whole buffer. So N bytes of pipelined requests cost about N*N/2
+ * bytes, held as long as the transactions: a peer that gets ahead of us
+ * (or wants to) could make us use gigabytes. A small receive buffer bounds
+ * one read. Accepted sockets inherit it from the listening socket, which
+ * Sofia does not expose: find it among our descriptors by its port.
+ */
+static void
+clamp_stream_rcvbuf(const struct conf_listen *li)
+{
+	int fds[8], n, i, size = STREAM_RCVBUF;
+
+	n = sockfind(SOCK_STREAM, li->port, fds, 8);
+	for (i = 0; i < n; i++)
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/* The datagram budget (sip.source_rate) watches the UDP listeners. */
+static void
+guard_datagrams(const struct conf_listen *li)
+{
+	int fds[8], n, i;
+
+	n = sockfind(SOCK_DGRAM, li->port, fds, 8);
+	for (i = 0; i < n; i++)
+		if (srcguard_add_fd(fds[i]) != 0)
+			log_warnx("more UDP sockets than the datagram budget "
+			    "can watch: %u is not limited", li->port);
+}
+
+static int
+add_listener(struct agent *a, const struct conf_listen *li)
+{
+	const struct conf *c = a->conf;
+	char *url = listen_url(a->home, li);
+	char dir[TLS_DIR_MAX];
+	int rc;
+
+	if (li->transport != CONF_TP_TLS) {
+		rc = nta_agent_add_tport(a->nta, URL_STRING_MAKE(url),
+		    TPTAG_UDP_RMEM(c->udp_buffer),
+		    TPTAG_UDP_WMEM(c->udp_buffer),
+		    TAG_END());
+	} else {
+		if (tls_dir_make(dir, sizeof(dir), c) == -1) {
+			tls_dir_remove(dir);
+			log_error("cannot prepare TLS material for %s", url);
+			return -1;
+		}
+		/* Without VERIFY_DATE Sofia accepts expired peers. */
+		rc = nta_agent_add_tport(a->nta, URL_STRING_MAKE(url),
+		    TPTAG_CERTIFICATE(dir),
+		    TPTAG_TLS_VERIFY_POLICY(tls_policy(c)),
+		    TPTAG_TLS_VERIFY_DATE(1), TPTAG_TLS_VERIFY_DEPTH(8),
+		    TAG_END());
+		tls_dir_remove(dir);
+	}
+	if (rc < 0) {
+		log_error("cannot listen on %s: %s", url, strerror(errno));
+		return -1;
+	}
+	if (li->transport != CONF_TP_UDP)
+		clamp_stream_rcvbuf(li);
+	else if (a->conf->source_rate > 0)
+		guard_datagrams(li);
+	log_info("listening on %s", url);
+	return 0;
+}
+
+static void
+set_rr_urls(struct agent *a)
+{
+	size_t i;
+	const struct conf_listen *li;
+	char *s;
+
+	for (i = 0; i < a->conf->nlisten; i++) {
+		li = &a->conf->listen[i];
+		if (li->transport == CONF_TP_TLS && a->rr_tls == NULL) {
+			s = su_sprintf(a->home, "sips:%s:%d;lr",
+			    host_literal(a->home, li->address), li->port);
+			a->rr_tls = url_make(a->home, s);
+		} else if (li->transport != CONF_TP_TLS && a->rr_plain == NULL) {
+			s = su_sprintf(a->home, "sip:%s:%d;lr",
+			    host_literal(a->home, li->address), li->port);
+			a->rr_plain = url_make(a->home, s);
+		}
+	}
+}
+
+/*
+ * Sofia flags a stream as "too large" when what it has buffered from a TCP
+ * connection passes this size, even if that is many small pipelined
+ * messages; then it closes the connection. So it is only a memory cap per
+ * connection; sip.max_message_size is enforced per message by the proxy.
+ */
+static unsigned
+stream_limit(const struct conf *c)
+{
+	unsigned cap = 4U * 1024 * 1024;
+
+	return c->max_message_size * 16U > cap ? c->max_message_size * 16U :
+	    cap;
+}
+
+/* What a Proxy-Inspect-Body value may call us: configured names first. */
+static int
+set_names(struct agent *a)
+{
+	const struct conf *c = a->conf;
+	size_t i, n = 0;
+
+	a->names = su_zalloc(a->home,
+	    (c->nown_names + c->nlisten + 1) * sizeof(*a->names));
+	if (a->names == NULL)
+		return -1;
+	for (i = 0; i < c->nown_names; i++)
+		a->names[n++] = c->own_names[i];
+	for (i = 0; i < c->nlisten; i++)
+		a->names[n++] = c->listen[i].address;
+	a->nnames = n;
+	return 0;
+}
+
+/* Sources tracked by the datagram budget (about 50 bytes each). */
+#define GUARD_SOURCES 65536
+
+static void
+report_drops(uint64_t dropped, const char *last)
+{
+	log_warnx("dropped %llu datagrams over sip.source_rate so far "
+	    "(last from %s)", (unsigned long long)dropped, last);
+}
+
+struct agent *
+agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
+    nta_agent_magic_t *magic)
+{
+	struct agent *a;
+	size_t i;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	su_home_init(a->home);
+	a->conf = c;
+	tcpclamp_set(STREAM_RCVBUF);
+	if (srcguard_init(c->source_rate, c->source_burst, GUARD_SOURCES,
+	    c->source_exempt, c->nsource_exempt) != 0) {
+		log_error("out of memory for the datagram budget");
+		goto fail;
+	}
+	srcguard_report(report_drops);
+	/*
+	 * Sofia's message log (whole messages, bodies too) is switched by its
+	 * environment when the transports are created; TPTAG_LOG given to
+	 * nta_agent_create() does not reach them. Only our SIP trace mode may
+	 * turn it on.
+	 */
+	unsetenv("MSG_STREAM_LOG");
+	if (c->sip_trace)
+		setenv("TPORT_LOG", "1", 1);
+	else
+		unsetenv("TPORT_LOG");
+	/* NTATAG_UA(0): we are a proxy; CANCEL_487(0): the UAS sends 487. */
+	a->nta = nta_agent_create(loop_root(l), (url_string_t *)-1, stray,
+	    magic, NTATAG_UA(0), NTATAG_CANCEL_487(0),
+	    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+	    NTATAG_TCP_RPORT(1), NTATAG_UDP_MTU(c->udp_mtu),
+	    NTATAG_MAXSIZE(stream_limit(c)),
+	    NTATAG_SIP_T1X64(c->transaction_timeout_ms),
+	    NTATAG_MERGE_482(0), NTATAG_EXTRA_100(0), TAG_END());
+	if (a->nta == NULL) {
+		log_error("cannot create the SIP agent");
+		goto fail;
+	}
+	for (i = 0; i < c->nlisten; i++)
+		if (add_listener(a, &c->listen[i]) == -1)
+			goto fail;
+	set_rr_urls(a);
+	if (set_names(a) == -1)
+		goto fail;
+	return a;
+fail:
+	agent_free(a);
+	return NULL;
+}
+
+void
+agent_free(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	if (a->nta != NULL)
+		nta_agent_destroy(a->nta);
+	srcguard_reset();
+	su_home_deinit(a->home);
+	free(a);
+}
+
+const char *const *
+agent_own_names(const struct agent *a, size_t *n)
+{
+	*n = a->nnames;
+	return a->names;
+}
+
+nta_agent_t *
+agent_nta(const struct agent *a)
+{
+	return a->nta;
+}
+
+const url_t *
+agent_rr_url(const struct agent *a, int tls)
+{
+	if (tls && a->rr_tls != NULL)
+		return a->rr_tls;
+	return a->rr_plain != NULL ? a->rr_plain : a->rr_tls;
+}
+
+/* Ports compare as numbers with the scheme's default filled in. */
+static unsigned
+url_port_num(const url_t *u)
+{
+	if (u->url_port != NULL && u->url_port[0] != '\0')
+		return (unsigned)strtoul(u->url_port, NULL, 10);
+	return u->url_type == url_sips ? 5061 : 5060;
+}
+
+/* Strip [] from IPv6 references so "[::1]" equals "::1". */
+static int
+host_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (a[0] == '[' && la > 2) {
+		a++;
+		la -= 2;
+	}
+	if (b[0] == '[' && lb > 2) {
+		b++;
+		lb -= 2;
+	}
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+int
+agent_is_me(const struct agent *a, const url_t *u)
+{
+	const struct conf *c = a->conf;
+	const sip_via_t *v;
+	unsigned port;
+	size_t i;
+
+	if (u == NULL || u->url_host == NULL ||
+	    (u->url_type != url_sip && u->url_type != url_sips))
+		return 0;
+	port = url_port_num(u);
+	for (i = 0; i < c->nown_names; i++)
+		if (host_eq(c->own_names[i], u->url_host))
+			return 1;
+	for (i = 0; i < c->nlisten; i++) {
+		const struct conf_listen *li = &c->listen[i];
+
+		if ((unsigned)li->port != port)
+			continue;
+		if (host_eq(li->address, u->url_host))
+			return 1;
+	}
+	/* Wildcard listeners: Sofia lists the addresses it really bound. */
+	for (v = nta_agent_via(a->nta); v != NULL; v = v->v_next) {
+		unsigned vport = v->v_port ? (unsigned)atoi(v->v_port) :
+		    (strcasecmp(v->v_protocol, sip_transport_tls) == 0 ?
+		    5061 : 5060);
+
+		if (vport == port && host_eq(v->v_host, u->url_host))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,146 @@
+/* conf.h - the daemon's configuration: a libconfig file -> struct conf. */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "e2m/policy.h"
+
+enum conf_transport { CONF_TP_UDP, CONF_TP_TCP, CONF_TP_TLS };
+
+struct conf_listen {
+	enum conf_transport transport;
+	char *address; /* numeric IPv4/IPv6 literal */
+	int port;
+};
+
+/* One routing rule; a rule matches when every criterion it sets matches. */
+struct conf_route {
+	int line;          /* line in the file, for log messages */
+	char *domain;      /* NULL: any; "example.com" exact; "*.example.com" subdomains */
+	char **methods;    /* upper-case method names; NULL when nmethods == 0 (any) */
+	size_t nmethods;
+	struct netaddr *sources; /* source networks; any when nsources == 0 */
+	size_t nsources;
+	char *next_hop;    /* "sip:host[:port][;params]" or "sips:..." */
+};
+
+/*
+ * What one policy rule's lists point into (the rule's n* fields count the
+ * entries); owned by struct conf, freed by conf_free().
+ */
+struct conf_policy_owned {
+	char **methods;
+	char **ruri_domains;
+	char **from_users;
+	char **from_domains;
+	struct netaddr *sources;
+	char **prmb_types;
+};
+
+/* One decryption certificate and its private key (absolute names). */
+struct conf_keypair {
+	char *certificate;
+	char *key;
+};
+
+struct conf {
+	char *path;
+
+	enum log_target log_target;
+	int log_level;     /* syslog level */
+	int log_facility;  /* syslog facility */
+	int sip_trace;     /* log whole messages, bodies included */
+
+	struct conf_listen *listen;
+	size_t nlisten;
+	char **own_names;  /* extra host names that mean "this proxy" */
+	size_t nown_names;
+	int record_route;
+	int max_forwards;            /* set on requests that carry none */
+	unsigned transaction_timeout_ms; /* 64*T1: Timer B/F */
+	unsigned udp_mtu;            /* larger requests go over TCP */
+	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF for UDP sockets */
+	unsigned max_message_size;   /* larger messages are refused */
+	unsigned source_rate;        /* UDP datagrams/s per source, 0: off */
+	unsigned source_burst;       /* its bucket (default 2 * rate) */
+	struct netaddr *source_exempt; /* never limited */
+	size_t nsource_exempt;
+
+	char *tls_certificate;
+	char *tls_key;
+	char *tls_ca_file;
+	int tls_verify_server;       /* outgoing: verify chain and host name */
+	int tls_verify_client;       /* incoming: demand a client certificate */
+
+	char *default_next_hop;      /* NULL: resolve the request-URI (RFC 3263) */
+	struct conf_route *routes;
+	size_t nroutes;
+
+	/* inspect: the decrypt stage. File names are absolute. */
+	struct conf_keypair *inspect_keys; /* newest first; all are tried */
+	size_t ninspect_keys;
+	char **trust_anchors;        /* PEM CA certificates */
+	size_t ntrust_anchors;
+	char **crl_files;            /* PEM CRLs; any: check revocation */
+	size_t ncrl_files;
+	size_t max_body;             /* larger bodies: 413 before any crypto */
+	unsigned max_depth;          /* MIME nesting levels */
+	unsigned max_parts;          /* MIME parts in all */
+	unsigned workers;            /* crypto threads; 0 in the file is
+	                                resolved to the online CPUs: >= 1 */
+	unsigned queue;              /* crypto jobs waiting; beyond: 503 */
+	unsigned retry_after;        /* seconds, in that 503's Retry-After */
+	char **content_ciphers;      /* accepted CMS content encryption, as
+	                                OpenSSL names them ("aes-128-cbc") */
+	size_t ncontent_ciphers;
+
+	unsigned decrypt_rate;       /* decryptions per second and source
+	                                address; 0: unlimited */
+	unsigned decrypt_burst;
+	char **label_headers;        /* names of the label header field */
+	size_t nlabel_headers;
+
+	/* challenge: signed 495/496 responses (digest 4.6). Files are
+	 * absolute; NULL when not set. */
+	char *ch_signing_certificate;
+	char *ch_signing_key;
+	char **ch_signing_chain;
+	size_t nch_signing_chain;
+	char *ch_encryption_certificate; /* defaults to inspect.keys[0] */
+	int ch_legacy_unsigned;      /* draft-literal 496: certificate only */
+	int ch_sign_495;
+	int ch_base64;               /* certificate and signature parts */
+	char *ch_warn_agent;         /* defaults to a name of ours */
+	unsigned ch_496_code;
+	char *ch_496_phrase;
+	unsigned ch_495_code;
+	char *ch_495_phrase;
+	unsigned ch_warn_code;
+	unsigned ch_rate;            /* challenges per second and source
+	                                address; 0: unlimited */
+	unsigned ch_burst;
+
+	/* policy: rules in file order, ready for struct policy (first match
+	 * wins); none means the mechanism is not applied. policy_owned[i]
+	 * holds what policy_rules[i] points into. */
+	struct policy_rule *policy_rules;
+	struct conf_policy_owned *policy_owned;
+	size_t npolicy_rules;
+};
+
+/* Receives one "file:line: message" (no newline) per error. */
+typedef void conf_error_fn(void *arg, const char *msg);
+
+/*
+ * Parse and validate path. Every error is reported through fn, all of them
+ * in one pass; returns NULL when there was at least one. Owned by the caller.
+ */
+struct conf *conf_load(const char *path, conf_error_fn *fn, void *arg);
+void conf_free(struct conf *c); /* NULL is fine */
+
+const char *conf_transport_name(enum conf_transport t);
+
+#endif /* CONF_H */

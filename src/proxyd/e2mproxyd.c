@@ -1,0 +1,216 @@
+/* e2mproxyd.c - main(): options, configuration, loop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "proxyd/conf.h"
+#include "common/log.h"
+#include "proxyd/loop.h"
+#include "proxyd/proxy.h"
+#include "common/version.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONF SYSCONFDIR "/e2mproxyd.conf"
+
+struct options {
+	const char *conffile;
+	int check_only;
+	int foreground;
+	int verbose;
+};
+
+struct daemon_ctx {
+	struct loop *loop;
+	struct event *ev_sig[4];
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: e2mproxyd [-cDdV] [-f file]\n"
+	    "  -c       check the configuration file and exit\n"
+	    "  -D       stay in the foreground, log to stderr\n"
+	    "  -d       more logging (repeat for Sofia's own debug output)\n"
+	    "  -f file  configuration file (default %s)\n"
+	    "  -V       print the version and exit\n", DEFAULT_CONF);
+	exit(2);
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->conffile = DEFAULT_CONF;
+	while ((ch = getopt(argc, argv, "cDdf:V")) != -1) {
+		switch (ch) {
+		case 'c':
+			o->check_only = 1;
+			break;
+		case 'D':
+			o->foreground = 1;
+			break;
+		case 'd':
+			o->verbose++;
+			break;
+		case 'f':
+			o->conffile = optarg;
+			break;
+		case 'V':
+			printf("e2mproxyd %s\n", E2M_VERSION);
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+static void
+print_conf_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon_ctx *d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGINT:
+	case SIGTERM:
+		log_info("signal %d: shutting down", (int)sig);
+		loop_break(d->loop);
+		break;
+	case SIGHUP:
+		/* Reload arrives in a later release; say so, keep running. */
+		log_warnx("SIGHUP: configuration reload is not supported by "
+		    "this version; restart e2mproxyd to apply changes");
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+setup_signals(struct daemon_ctx *d)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		d->ev_sig[i] = evsignal_new(loop_base(d->loop), sigs[i],
+		    signal_cb, d);
+		if (d->ev_sig[i] == NULL || evsignal_add(d->ev_sig[i], NULL))
+			return -1;
+	}
+	return 0;
+}
+
+static void
+apply_log_conf(const struct conf *c, const struct options *o)
+{
+	int level = c->log_level;
+
+	if (o->verbose > 0)
+		level = LOG_DEBUG;
+	log_configure(o->foreground ? LOG_TO_STDERR : c->log_target, level,
+	    c->log_facility);
+	log_set_trace(c->sip_trace);
+}
+
+static void
+free_signals(struct daemon_ctx *d)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(d->ev_sig) / sizeof(d->ev_sig[0]); i++)
+		if (d->ev_sig[i] != NULL)
+			event_free(d->ev_sig[i]);
+}
+
+/*
+ * Bind everything first and detach afterwards, so that a port in use or a
+ * bad key ends the start with a non-zero exit the caller can see.
+ */
+static int
+run(const struct conf *c, const struct options *o)
+{
+	struct daemon_ctx d;
+	struct proxy *px = NULL;
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	if ((d.loop = loop_new()) == NULL || setup_signals(&d) == -1) {
+		log_error("cannot set up the event loop");
+		goto done;
+	}
+	/* -d: our debug lines; -dd: Sofia's protocol errors too; -ddd: all
+	 * of Sofia's internals. */
+	px = proxy_new(d.loop, c, o->verbose >= 3 ? 9 : o->verbose == 2 ? 3 : 0);
+	if (px == NULL) {
+		log_error("cannot start the proxy");
+		goto done;
+	}
+	if (!o->foreground) {
+		if (daemon(0, 0) == -1) {
+			log_warn("daemon");
+			goto done;
+		}
+		/* The epoll instances are shared with the exiting parent. */
+		event_reinit(loop_base(d.loop));
+	}
+	if (proxy_start(px) == -1)
+		goto done;
+	log_notice("e2mproxyd %s started", E2M_VERSION);
+	rc = loop_run(d.loop) == 0 ? 0 : 1;
+	log_notice("e2mproxyd stopped");
+done:
+	proxy_free(px);
+	free_signals(&d);
+	loop_free(d.loop);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct conf *c;
+	int rc;
+
+	log_init("e2mproxyd");
+	parse_args(argc, argv, &o);
+	if ((c = conf_load(o.conffile, print_conf_error, NULL)) == NULL) {
+		if (!o.check_only)
+			fprintf(stderr, "e2mproxyd: %s: configuration invalid, "
+			    "not starting\n", o.conffile);
+		return 1;
+	}
+	if (o.check_only) {
+		printf("configuration OK\n");
+		conf_free(c);
+		return 0;
+	}
+	apply_log_conf(c, &o);
+	rc = run(c, &o);
+	conf_free(c);
+	return rc;
+}

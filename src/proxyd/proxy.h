@@ -1,0 +1,23 @@
+/*
+ * proxy.h - the transaction-stateful proxy core (RFC 3261 section 16):
+ * receive -> check -> route -> forward, responses relayed upstream.
+ */
+#ifndef PROXY_H
+#define PROXY_H
+
+#include "proxyd/conf.h"
+#include "proxyd/loop.h"
+
+struct proxy;
+
+/*
+ * Binds the listeners of c and starts serving; NULL on failure (logged).
+ * c must outlive the proxy. sofia_debug: Sofia's own log level, 0-9.
+ */
+struct proxy *proxy_new(struct loop *l, const struct conf *c,
+    unsigned sofia_debug);
+/* Start the worker threads; after any fork. 0, or -1 (logged). */
+int proxy_start(struct proxy *px);
+void proxy_free(struct proxy *p); /* NULL is fine */
+
+#endif /* PROXY_H */

@@ -1,0 +1,48 @@
+/* recvhook.c - the interposed recvmsg(2) (see recvhook.h). */
+#include "proxyd/sofia/recvhook.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+
+static recvhook_filter_fn *filter;
+static _Thread_local uint64_t reads;
+
+static recvhook_real_fn *
+real_recvmsg(void)
+{
+	static recvhook_real_fn *real;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "recvmsg");
+	return real;
+}
+
+void
+recvhook_filter(recvhook_filter_fn *fn)
+{
+	filter = fn;
+}
+
+uint64_t
+recvhook_reads(void)
+{
+	return reads;
+}
+
+/* Interposes libc's recvmsg() for the whole process, Sofia included. */
+ssize_t
+recvmsg(int fd, struct msghdr *m, int flags)
+{
+	recvhook_real_fn *real = real_recvmsg();
+	ssize_t n;
+
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	n = filter != NULL ? filter(fd, m, flags, real) : real(fd, m, flags);
+	if (n >= 0 && (flags & MSG_PEEK) == 0)
+		reads++;
+	return n;
+}

@@ -1,0 +1,213 @@
+/*
+ * srcguard.c - per-source datagram budget before parsing (srcguard.h).
+ */
+#include "proxyd/sofia/srcguard.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/monoclock.h"
+#include "common/netaddr.h"
+#include "common/ratelimit.h"
+#include "proxyd/sofia/recvhook.h"
+
+/* Queued datagrams from over-budget sources drained per wakeup: a flood
+ * arriving in bursts must not fill the socket's receive queue (then the
+ * kernel drops other callers' datagrams too), yet the loop must still turn
+ * to other sockets: 1024 peeks and discards are about a millisecond. */
+#define DRAIN_MAX 1024
+
+static void (*report_fn)(uint64_t, const char *);
+
+static struct {
+	struct ratelimit *rl;
+	struct netaddr *exempt;
+	size_t nexempt;
+	int fds[SRCGUARD_MAX_FDS];
+	size_t nfds;
+	uint64_t dropped;
+	uint64_t reported_ms;   /* when report_fn was last called */
+} g;
+
+typedef recvhook_real_fn recvmsg_fn;
+
+static recvhook_filter_fn guard_recv;
+
+int
+srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
+    const struct netaddr *exempt, size_t nexempt)
+{
+	srcguard_reset();
+	if (rate == 0)
+		return 0;
+	if ((g.rl = ratelimit_new(rate, burst, max_sources)) == NULL ||
+	    (nexempt > 0 && (g.exempt = calloc(nexempt,
+	    sizeof(*exempt))) == NULL)) {
+		srcguard_reset();
+		return -1;
+	}
+	if (nexempt > 0)
+		memcpy(g.exempt, exempt, nexempt * sizeof(*exempt));
+	g.nexempt = nexempt;
+	recvhook_filter(guard_recv);
+	return 0;
+}
+
+void
+srcguard_report(void (*fn)(uint64_t dropped, const char *last))
+{
+	report_fn = fn;
+}
+
+/* Tell report_fn, at most every SRCGUARD_REPORT_MS. */
+static void
+report(const struct sockaddr *sa, uint64_t now)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (report_fn == NULL || (g.reported_ms != 0 &&
+	    now - g.reported_ms < SRCGUARD_REPORT_MS))
+		return;
+	g.reported_ms = now;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    host, sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->
+		    sin6_addr, host, sizeof(host));
+	report_fn(g.dropped, host);
+}
+
+int
+srcguard_add_fd(int fd)
+{
+	if (g.nfds == SRCGUARD_MAX_FDS)
+		return -1;
+	g.fds[g.nfds++] = fd;
+	return 0;
+}
+
+uint64_t
+srcguard_dropped(void)
+{
+	return g.dropped;
+}
+
+void
+srcguard_reset(void)
+{
+	recvhook_filter(NULL);
+	ratelimit_free(g.rl);
+	free(g.exempt);
+	memset(&g, 0, sizeof(g));
+}
+
+static int
+guarded(int fd)
+{
+	size_t i;
+
+	if (g.rl == NULL)
+		return 0;
+	for (i = 0; i < g.nfds; i++)
+		if (g.fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+static int
+exempt(const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < g.nexempt; i++)
+		if (netaddr_match(&g.exempt[i], sa))
+			return 1;
+	return 0;
+}
+
+/* A SIP response: never limited. Responses come from the next hops the
+ * proxy itself sent requests to (a busy PBX answers a lot), and one that
+ * matches no transaction costs nta little; the budget is for requests,
+ * as Kamailio's pike is. */
+static int
+is_response(const void *p, size_t n)
+{
+	return n >= 8 && memcmp(p, "SIP/2.0 ", 8) == 0;
+}
+
+/* Over budget: this datagram is to be dropped. take: it is being read
+ * (counts against the budget); otherwise only peeked at. */
+static int
+over(const struct sockaddr *sa, const void *start, size_t n, int take,
+    uint64_t now)
+{
+	if (is_response(start, n) || exempt(sa))
+		return 0;
+	return take ? !ratelimit_take(g.rl, sa, now) :
+	    !ratelimit_has(g.rl, sa, now);
+}
+
+/* After a drop: discard the queued datagrams of over-budget sources, up
+ * to the first from a source within its budget (left for the caller's
+ * next read, with a buffer sized for it). */
+static void
+drain(int fd, recvmsg_fn *real, uint64_t now)
+{
+	struct sockaddr_storage from;
+	char head[8];
+	struct iovec iov = { head, sizeof(head) };
+	struct msghdr m;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < DRAIN_MAX; i++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &from;
+		m.msg_namelen = sizeof(from);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		if ((n = real(fd, &m, MSG_PEEK | MSG_DONTWAIT)) < 0 ||
+		    !over((struct sockaddr *)&from, head, (size_t)n, 0, now))
+			return;
+		if (real(fd, &m, MSG_DONTWAIT) < 0)
+			return;
+		g.dropped++;
+	}
+}
+
+/* Every recvmsg() of the process while the guard is on; only the
+ * registered sockets are looked at. */
+static ssize_t
+guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
+{
+	const void *first = NULL;
+	size_t flen = 0;
+	uint64_t now;
+	ssize_t n;
+
+	n = real(fd, m, flags);
+	if (n < 0 || !guarded(fd) || m->msg_name == NULL ||
+	    (flags & MSG_PEEK) != 0)
+		return n;
+	if (m->msg_iovlen > 0) { /* where the datagram starts */
+		first = m->msg_iov[0].iov_base;
+		flen = m->msg_iov[0].iov_len < (size_t)n ?
+		    m->msg_iov[0].iov_len : (size_t)n;
+	}
+	now = monoclock_coarse_ms();
+	if (!over(m->msg_name, first, flen, 1, now))
+		return n;
+	g.dropped++;
+	drain(fd, real, now);
+	report(m->msg_name, now);
+	/* Sofia takes EAGAIN as "nothing after all" and waits for the next
+	 * readiness event (level-triggered: at once if more is queued). */
+	errno = EAGAIN;
+	return -1;
+}
