@@ -2,7 +2,7 @@
  * fifomem.h - memory for records released in the order they were made.
  *
  * The proxy keeps the last response of every completed UDP non-INVITE
- * server transaction for Timer J (srvtx.c), all for the same time, so
+ * server transaction for Timer J (owntx.c), all for the same time, so
  * they are released first in, first out. Kept in malloc's heap, tens of
  * thousands of such blocks of a few KB, interleaved with the short-lived
  * allocations of parsing and signing, fragment it: in a challenge flood
@@ -10,7 +10,7 @@
  * (docs/performance.md). Here records are appended to large blocks of
  * their own, mapped from the kernel, so they never touch the heap. Blocks
  * whose records are all released are kept for reuse until the owner
- * trims them (srvtx.c keeps what the load of the last Timer J needed).
+ * trims them (owntx.c keeps what the load of the last Timer J needed).
  *
  * Pure apart from mmap; not thread-safe.
  */

@@ -72,7 +72,7 @@ struct cms_signing_key {
 	X509 *cert;
 	EVP_PKEY *pkey;
 	STACK_OF(X509) *chain;
-	struct cmstpl *tpl; /* detached signatures, fast; NULL: CMS_sign() */
+	struct sigtemplate *tpl; /* detached signatures, fast; NULL: CMS_sign */
 };
 
 const char *
@@ -1318,7 +1318,7 @@ cms_cert_der_load(const char *file, uint8_t **der, size_t *len, char *err,
 	return n;
 }
 
-static struct cmstpl *make_template(const struct cms_signing_key *sk);
+static struct sigtemplate *make_template(const struct cms_signing_key *sk);
 static enum cms_status sign_full(const struct cms_signing_key *sk,
     const uint8_t *data, size_t len, bool detached, uint8_t **der,
     size_t *der_len);
@@ -1372,7 +1372,7 @@ cms_signing_key_free(struct cms_signing_key *sk)
 	X509_free(sk->cert);
 	EVP_PKEY_free(sk->pkey);
 	sk_X509_pop_free(sk->chain, X509_free);
-	cmstpl_free(sk->tpl);
+	sigtemplate_free(sk->tpl);
 	free(sk);
 }
 
@@ -1430,7 +1430,7 @@ cms_sign(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
 {
 	if (sk != NULL && sk->tpl != NULL && detached &&
 	    len <= CMS_MAX_DER * 4 &&
-	    cmstpl_sign(sk->tpl, data, len, der, der_len) == 0)
+	    sigtemplate_sign(sk->tpl, data, len, der, der_len) == 0)
 		return CMS_OK;
 	return sign_full(sk, data, len, detached, der, der_len);
 }
@@ -1440,23 +1440,23 @@ cms_sign(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
  * is used only if a signature it makes verifies (signer certificate not
  * checked: that is the verifier's business, the point is the layout).
  */
-static struct cmstpl *
+static struct sigtemplate *
 make_template(const struct cms_signing_key *sk)
 {
 	static const uint8_t probe[] = "e2mproxy signing template probe";
 	uint8_t sha[32], *der = NULL, *der2 = NULL;
 	size_t der_len = 0, der2_len = 0;
 	unsigned int n = 0;
-	struct cmstpl *t = NULL;
+	struct sigtemplate *t = NULL;
 	CMS_ContentInfo *cms = NULL;
 	BIO *content = NULL;
 	const unsigned char *q;
 
 	if (!EVP_Digest(probe, sizeof(probe), sha, &n, EVP_sha256(), NULL) ||
 	    sign_full(sk, probe, sizeof(probe), true, &der, &der_len) !=
-	    CMS_OK || (t = cmstpl_new(der, der_len, sha, sk->pkey)) == NULL ||
-	    cmstpl_sign(t, probe, sizeof(probe), &der2,
-	    &der2_len) == -1)
+	    CMS_OK ||
+	    (t = sigtemplate_new(der, der_len, sha, sk->pkey)) == NULL ||
+	    sigtemplate_sign(t, probe, sizeof(probe), &der2, &der2_len) == -1)
 		goto fail;
 	q = der2;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &q, (long)der2_len)) == NULL ||
@@ -1466,7 +1466,7 @@ make_template(const struct cms_signing_key *sk)
 		goto fail;
 	goto out;
 fail:
-	cmstpl_free(t);
+	sigtemplate_free(t);
 	t = NULL;
 out:
 	CMS_ContentInfo_free(cms);

@@ -1,4 +1,4 @@
-/* cmstpl.c - detached CMS signatures from a template (see cmstpl.h). */
+/* sigtemplate.c - detached CMS signatures from a template (sigtemplate.h) */
 #include "crypto/sigtemplate.h"
 
 #include <pthread.h>
@@ -16,7 +16,7 @@
  * ContentInfo { contentType, [0] SignedData { <sd_prefix> signerInfos SET
  * { SignerInfo { <si_prefix> [0] signedAttrs, <sigalg>, signature } } } }
  */
-struct cmstpl {
+struct sigtemplate {
 	uint8_t *oid;      /* ContentInfo's contentType, whole TLV */
 	size_t oid_len;
 	uint8_t *sd_prefix; /* version .. certificates (and crls) */
@@ -130,7 +130,7 @@ find_digest(const uint8_t *attrs, size_t len, const uint8_t sha[32])
 }
 
 static int
-take_signer(struct cmstpl *t, const struct der *sis, const uint8_t sha[32])
+take_signer(struct sigtemplate *t, const struct der *sis, const uint8_t sha[32])
 {
 	struct der si, f, attrs, sigalg, sig;
 	const uint8_t *p;
@@ -172,13 +172,13 @@ detached(const struct der *sd)
 	    oid.end == f.end;
 }
 
-static int bind_key(struct cmstpl *t, EVP_PKEY *pkey);
+static int bind_key(struct sigtemplate *t, EVP_PKEY *pkey);
 
-struct cmstpl *
-cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32],
-    EVP_PKEY *pkey)
+struct sigtemplate *
+sigtemplate_new(const uint8_t *probe, size_t len,
+    const uint8_t probe_sha256[32], EVP_PKEY *pkey)
 {
-	struct cmstpl *t = calloc(1, sizeof(*t));
+	struct sigtemplate *t = calloc(1, sizeof(*t));
 	struct der ci, oid, ctx, sd, f, last;
 	const uint8_t *p, *end = probe + len;
 
@@ -211,12 +211,12 @@ cmstpl_new(const uint8_t *probe, size_t len, const uint8_t probe_sha256[32],
 		goto fail;
 	return t;
 fail:
-	cmstpl_free(t);
+	sigtemplate_free(t);
 	return NULL;
 }
 
 static int
-bind_key(struct cmstpl *t, EVP_PKEY *pkey)
+bind_key(struct sigtemplate *t, EVP_PKEY *pkey)
 {
 	int size = EVP_PKEY_get_size(pkey);
 
@@ -233,7 +233,7 @@ bind_key(struct cmstpl *t, EVP_PKEY *pkey)
 }
 
 void
-cmstpl_free(struct cmstpl *t)
+sigtemplate_free(struct sigtemplate *t)
 {
 	if (t == NULL)
 		return;
@@ -282,7 +282,7 @@ put(uint8_t *p, const void *b, size_t n)
 /* attrs as they are signed (a SET): their hash, signed with the bound
  * context. 1 when *sig holds the signature. */
 static int
-sign_hash(struct cmstpl *t, const EVP_MD *md, const uint8_t *attrs,
+sign_hash(struct sigtemplate *t, const EVP_MD *md, const uint8_t *attrs,
     uint8_t **sig, size_t *sig_len)
 {
 	uint8_t h[SHA256_LEN];
@@ -300,8 +300,8 @@ sign_hash(struct cmstpl *t, const EVP_MD *md, const uint8_t *attrs,
 }
 
 static int
-sign_attrs(struct cmstpl *t, uint8_t *attrs, const uint8_t *data, size_t len,
-    uint8_t **sig, size_t *sig_len)
+sign_attrs(struct sigtemplate *t, uint8_t *attrs, const uint8_t *data,
+    size_t len, uint8_t **sig, size_t *sig_len)
 {
 	const EVP_MD *md = t->sha256 != NULL ? t->sha256 : EVP_sha256();
 	unsigned int dlen = 0;
@@ -328,8 +328,8 @@ sign_attrs(struct cmstpl *t, uint8_t *attrs, const uint8_t *data, size_t len,
 }
 
 int
-cmstpl_sign(struct cmstpl *t, const uint8_t *data, size_t len, uint8_t **der,
-    size_t *der_len)
+sigtemplate_sign(struct sigtemplate *t, const uint8_t *data, size_t len,
+    uint8_t **der, size_t *der_len)
 {
 	uint8_t *attrs, *sig = NULL, *p;
 	size_t sig_len = 0, os, si, sis, sd, ctx, ci;

@@ -1,5 +1,5 @@
 /*
- * cmstpl.h - detached CMS signatures from a template, for signed
+ * sigtemplate.h - detached CMS signatures from a template, for signed
  * challenges (digest 4.6): the SignedData OpenSSL's CMS_sign() makes for
  * one key differs between two signatures only in the messageDigest and
  * signingTime attribute values and in the signature. So one signature made
@@ -10,15 +10,15 @@
  * OpenSSL types). Threads may share one: it is read-only once built but
  * for the key's signing context, made once and used under a lock.
  */
-#ifndef CMSTPL_H
-#define CMSTPL_H
+#ifndef SIGTEMPLATE_H
+#define SIGTEMPLATE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
 
-struct cmstpl;
+struct sigtemplate;
 
 /*
  * probe: DER of a detached SignedData by pkey with one SignerInfo whose
@@ -27,13 +27,13 @@ struct cmstpl;
  * anything else (the caller then keeps using CMS_sign()) or pkey cannot
  * sign.
  */
-struct cmstpl *cmstpl_new(const uint8_t *probe, size_t len,
+struct sigtemplate *sigtemplate_new(const uint8_t *probe, size_t len,
     const uint8_t probe_sha256[32], EVP_PKEY *pkey);
-void cmstpl_free(struct cmstpl *t); /* NULL is fine */
+void sigtemplate_free(struct sigtemplate *t); /* NULL is fine */
 
 /* A detached SignedData over data by the template's key, signingTime
  * now. DER malloc()ed into *der. 0, or -1. */
-int cmstpl_sign(struct cmstpl *t, const uint8_t *data, size_t len,
+int sigtemplate_sign(struct sigtemplate *t, const uint8_t *data, size_t len,
     uint8_t **der, size_t *der_len);
 
-#endif /* CMSTPL_H */
+#endif /* SIGTEMPLATE_H */

@@ -1,4 +1,4 @@
-/* hop.c - CANCEL and non-2xx ACK for an INVITE (see hop.h). */
+/* hopbyhop.c - CANCEL and non-2xx ACK for an INVITE (see hopbyhop.h). */
 #include "proxyd/hopbyhop.h"
 
 #include <stdio.h>

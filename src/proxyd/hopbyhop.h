@@ -1,12 +1,12 @@
 /*
- * hop.h - the hop-by-hop requests a stateful proxy sends for an INVITE it
- * forwarded: CANCEL (RFC 3261 9.1) and the ACK for a non-2xx final
+ * hopbyhop.h - the hop-by-hop requests a stateful proxy sends for an
+ * INVITE it forwarded: CANCEL (RFC 3261 9.1) and the ACK for a non-2xx final
  * response (17.1.1.3). nta makes them itself while it keeps the INVITE
  * client transaction; the proxy lets go of that transaction once the call
  * is proceeding (docs/design.md, "Memory") and then uses these.
  */
-#ifndef HOP_H
-#define HOP_H
+#ifndef HOPBYHOP_H
+#define HOPBYHOP_H
 
 #include <sofia-sip/msg.h>
 #include <sofia-sip/nta.h>
@@ -27,4 +27,4 @@ int hop_cancel(nta_agent_t *nta, msg_t *sent, const char *next_hop);
 int hop_ack(nta_agent_t *nta, msg_t *sent, const char *next_hop,
     msg_t *resp);
 
-#endif /* HOP_H */
+#endif /* HOPBYHOP_H */

@@ -1,4 +1,4 @@
-/* srvtx.c - compact non-INVITE server transactions (see srvtx.h). */
+/* owntx.c - compact non-INVITE server transactions (see owntx.h). */
 #include "proxyd/owntx.h"
 
 #include <ctype.h>
@@ -9,8 +9,8 @@
 #include "common/fifomem.h"
 #include "common/txmap.h"
 
-struct srvtx {
-	struct srvtx *next; /* completed: the next to expire */
+struct owntx {
+	struct owntx *next; /* completed: the next to expire */
 	uint64_t hash;
 	uint64_t expires;   /* completed only */
 	void *owner;        /* NULL once completed */
@@ -21,9 +21,9 @@ struct srvtx {
 	char key[];
 };
 
-struct srvtx_table {
+struct owntx_table {
 	struct txmap *map;
-	struct srvtx *head, *tail; /* completed, oldest first */
+	struct owntx *head, *tail; /* completed, oldest first */
 	struct fifomem *finals;    /* their final responses, the same order */
 	/* Most fifo blocks in use within the current and the previous
 	 * linger period: what is kept for reuse (spare_keep()). */
@@ -63,7 +63,7 @@ hash_of(const char *branch, const char *host, const char *port)
 static int
 matches(const void *val, const void *arg)
 {
-	const struct srvtx *x = val;
+	const struct owntx *x = val;
 	const struct probe *p = arg;
 	const char *branch = x->key, *host = branch + strlen(branch) + 1;
 	const char *port = host + strlen(host) + 1;
@@ -75,10 +75,10 @@ matches(const void *val, const void *arg)
 	    (p->method == NULL || strcmp(method, p->method) == 0);
 }
 
-struct srvtx_table *
-srvtx_new(uint64_t linger_ms)
+struct owntx_table *
+owntx_new(uint64_t linger_ms)
 {
-	struct srvtx_table *tb = calloc(1, sizeof(*tb));
+	struct owntx_table *tb = calloc(1, sizeof(*tb));
 
 	if (tb == NULL)
 		return NULL;
@@ -93,7 +93,7 @@ srvtx_new(uint64_t linger_ms)
 }
 
 static void
-x_free(struct srvtx *x)
+x_free(struct owntx *x)
 {
 	if (!x->done)
 		free(x->resp);
@@ -101,9 +101,9 @@ x_free(struct srvtx *x)
 }
 
 void
-srvtx_free(struct srvtx_table *tb)
+owntx_free(struct owntx_table *tb)
 {
-	struct srvtx *x, *next;
+	struct owntx *x, *next;
 
 	if (tb == NULL)
 		return;
@@ -118,8 +118,8 @@ srvtx_free(struct srvtx_table *tb)
 	free(tb);
 }
 
-struct srvtx *
-srvtx_find(const struct srvtx_table *tb, const char *branch,
+struct owntx *
+owntx_find(const struct owntx_table *tb, const char *branch,
     const char *host, const char *port, const char *method)
 {
 	struct probe p = { branch, host, port, method };
@@ -127,14 +127,14 @@ srvtx_find(const struct srvtx_table *tb, const char *branch,
 	return txmap_find(tb->map, hash_of(branch, host, port), matches, &p);
 }
 
-struct srvtx *
-srvtx_open(struct srvtx_table *tb, const char *branch, const char *host,
+struct owntx *
+owntx_open(struct owntx_table *tb, const char *branch, const char *host,
     const char *port, const char *method, void *owner)
 {
 	size_t lb = strlen(branch) + 1, lh = strlen(host) + 1;
 	size_t lp = (port != NULL ? strlen(port) : 0) + 1;
 	size_t lm = strlen(method) + 1;
-	struct srvtx *x = calloc(1, sizeof(*x) + lb + lh + lp + lm);
+	struct owntx *x = calloc(1, sizeof(*x) + lb + lh + lp + lm);
 
 	if (x == NULL)
 		return NULL;
@@ -153,19 +153,19 @@ srvtx_open(struct srvtx_table *tb, const char *branch, const char *host,
 }
 
 void *
-srvtx_owner(const struct srvtx *x)
+owntx_owner(const struct owntx *x)
 {
 	return x->owner;
 }
 
 int
-srvtx_completed(const struct srvtx *x)
+owntx_completed(const struct owntx *x)
 {
 	return x->done;
 }
 
 static void
-complete(struct srvtx_table *tb, struct srvtx *x, uint64_t now)
+complete(struct owntx_table *tb, struct owntx *x, uint64_t now)
 {
 	x->done = 1;
 	x->owner = NULL;
@@ -180,7 +180,7 @@ complete(struct srvtx_table *tb, struct srvtx *x, uint64_t now)
 
 /* A provisional response's bytes, replacing the previous ones. */
 static int
-keep_provisional(struct srvtx *x, const char *resp, size_t len)
+keep_provisional(struct owntx *x, const char *resp, size_t len)
 {
 	char *copy;
 
@@ -197,7 +197,7 @@ keep_provisional(struct srvtx *x, const char *resp, size_t len)
  * retransmissions are absorbed (stale provisional bytes would be a wrong
  * answer). */
 static int
-keep_final(struct srvtx_table *tb, struct srvtx *x, const char *resp,
+keep_final(struct owntx_table *tb, struct owntx *x, const char *resp,
     size_t len)
 {
 	char *copy = resp != NULL ? fifomem_push(tb->finals, resp, len) : NULL;
@@ -209,7 +209,7 @@ keep_final(struct srvtx_table *tb, struct srvtx *x, const char *resp,
 }
 
 int
-srvtx_respond(struct srvtx_table *tb, struct srvtx *x, const char *resp,
+owntx_respond(struct owntx_table *tb, struct owntx *x, const char *resp,
     size_t len, int final, uint64_t now)
 {
 	int rc;
@@ -224,14 +224,14 @@ srvtx_respond(struct srvtx_table *tb, struct srvtx *x, const char *resp,
 }
 
 const char *
-srvtx_response(const struct srvtx *x, size_t *len)
+owntx_response(const struct owntx *x, size_t *len)
 {
 	*len = x->resp_len;
 	return x->resp;
 }
 
 void
-srvtx_drop(struct srvtx_table *tb, struct srvtx *x)
+owntx_drop(struct owntx_table *tb, struct owntx *x)
 {
 	if (x->done)
 		return; /* on the expiry list: it goes when its time is up */
@@ -245,7 +245,7 @@ srvtx_drop(struct srvtx_table *tb, struct srvtx *x)
  * its blocks instead of having fresh pages zeroed at every rise, and
  * memory goes back once it has been quiet for that long. */
 static void
-spare_keep(struct srvtx_table *tb, uint64_t now)
+spare_keep(struct owntx_table *tb, uint64_t now)
 {
 	size_t used = fifomem_blocks(tb->finals), keep;
 
@@ -266,9 +266,9 @@ spare_keep(struct srvtx_table *tb, uint64_t now)
 }
 
 size_t
-srvtx_expire(struct srvtx_table *tb, uint64_t now)
+owntx_expire(struct owntx_table *tb, uint64_t now)
 {
-	struct srvtx *x;
+	struct owntx *x;
 	size_t n = 0;
 
 	while ((x = tb->head) != NULL && x->expires <= now) {
@@ -287,7 +287,7 @@ srvtx_expire(struct srvtx_table *tb, uint64_t now)
 }
 
 int
-srvtx_next_expiry(const struct srvtx_table *tb, uint64_t *when)
+owntx_next_expiry(const struct owntx_table *tb, uint64_t *when)
 {
 	if (tb->head == NULL)
 		return 0;
@@ -296,7 +296,7 @@ srvtx_next_expiry(const struct srvtx_table *tb, uint64_t *when)
 }
 
 size_t
-srvtx_count(const struct srvtx_table *tb)
+owntx_count(const struct owntx_table *tb)
 {
 	return tb->n;
 }

@@ -3,7 +3,7 @@
  *
  * A request passes short stages (check, loop, route) and is then forwarded
  * as one client transaction; the server transaction (nta's irq, or for a
- * non-INVITE over UDP one of our own, see srvtx.h) and the client
+ * non-INVITE over UDP one of our own, see owntx.h) and the client
  * transaction (orq) are tied by a struct ptx. Responses go upstream with
  * our Via removed. Everything runs on the loop thread.
  */
@@ -76,7 +76,7 @@ struct proxy {
 	struct ratelimit *dec_rl; /* decryptions per source */
 	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
 	struct dialogs *dialogs;  /* callers a terminating ACK must reach */
-	struct srvtx_table *own;  /* UDP non-INVITE server transactions */
+	struct owntx_table *own;  /* UDP non-INVITE server transactions */
 	struct event *own_timer;  /* the oldest completed one expires */
 	unsigned long long next_id;
 };
@@ -85,7 +85,7 @@ struct ptx {
 	struct proxy *px;
 	unsigned long long id;
 	nta_incoming_t *irq;       /* nta's server transaction, or NULL: */
-	struct srvtx *stx;         /* our own (UDP non-INVITE), or NULL */
+	struct owntx *stx;         /* our own (UDP non-INVITE), or NULL */
 	tport_t *tport;            /* stx: the socket the request came in on */
 	nta_outgoing_t *orq;
 	msg_t *req;          /* our reference to the received request */
@@ -229,7 +229,7 @@ log_request(const struct ptx *t, const char *what)
  * "Memory"). nta would keep each completed one with its parsed request
  * and response for Timer J, 64*T1: most of the proxy's memory under a UDP
  * call load (the BYEs). Such requests reach us without a transaction (the
- * proxy has no default leg); srvtx.c keeps the key and, once a response
+ * proxy has no default leg); owntx.c keeps the key and, once a response
  * went out, its bytes, which answer retransmissions (RFC 3261 17.2.2).
  */
 static void own_arm(struct proxy *px);
@@ -303,7 +303,7 @@ own_send(struct ptx *t, msg_t *resp)
 	size_t len = 0;
 	msg_t *sent = NULL;
 
-	if (srvtx_completed(t->stx)) {
+	if (owntx_completed(t->stx)) {
 		/* As nta: one final response per transaction. */
 		msg_destroy(resp);
 		return -1;
@@ -319,7 +319,7 @@ own_send(struct ptx *t, msg_t *resp)
 			    &len);
 	}
 	/* Not sent: a final still completes the transaction (absorbing). */
-	if (srvtx_respond(px->own, t->stx, bytes, len, final, monoclock_ms()) != 0)
+	if (owntx_respond(px->own, t->stx, bytes, len, final, monoclock_ms()) != 0)
 		log_info("tx %llu: %d not kept: retransmissions will be "
 		    "absorbed", t->id, status);
 	if (final)
@@ -386,7 +386,7 @@ own_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	srvtx_expire(px->own, monoclock_ms());
+	owntx_expire(px->own, monoclock_ms());
 	own_arm(px);
 }
 
@@ -399,7 +399,7 @@ own_arm(struct proxy *px)
 	struct timeval tv;
 
 	if (evtimer_pending(px->own_timer, NULL) ||
-	    !srvtx_next_expiry(px->own, &when))
+	    !owntx_next_expiry(px->own, &when))
 		return;
 	when = (when > now ? when - now : 0) + OWN_BATCH_MS;
 	tv.tv_sec = (time_t)(when / 1000);
@@ -1061,11 +1061,11 @@ own_eligible(const sip_t *sip)
 /* A retransmission: the last response again, or nothing while the
  * request is worked on (RFC 3261 17.2.2). Consumes msg. */
 static void
-own_retransmission(struct proxy *px, struct srvtx *x, msg_t *msg,
+own_retransmission(struct proxy *px, struct owntx *x, msg_t *msg,
     const sip_t *sip)
 {
 	size_t len;
-	const char *bytes = srvtx_response(x, &len);
+	const char *bytes = owntx_response(x, &len);
 	msg_t *resp;
 	sip_t *rsip;
 
@@ -1094,7 +1094,7 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 {
 	nta_agent_t *nta = agent_nta(px->agent);
 	const sip_via_t *v = sip->sip_via;
-	struct srvtx *x = srvtx_find(px->own, v->v_branch, v->v_host,
+	struct owntx *x = owntx_find(px->own, v->v_branch, v->v_host,
 	    v->v_port, method_name(sip));
 	struct ptx *t;
 	nta_incoming_t *irq;
@@ -1107,7 +1107,7 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 		nta_msg_treply(nta, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;
 	}
-	t->stx = srvtx_open(px->own, v->v_branch, v->v_host, v->v_port,
+	t->stx = owntx_open(px->own, v->v_branch, v->v_host, v->v_port,
 	    method_name(sip), t);
 	if (t->stx == NULL) {
 		/* nta's transaction then: costs memory, not correctness. */
@@ -1129,7 +1129,7 @@ on_cancel(struct proxy *px, msg_t *msg, const sip_t *sip)
 {
 	const sip_via_t *v = sip->sip_via;
 	int mine = v != NULL && v->v_branch != NULL && v->v_host != NULL &&
-	    srvtx_find(px->own, v->v_branch, v->v_host, v->v_port, NULL) !=
+	    owntx_find(px->own, v->v_branch, v->v_host, v->v_port, NULL) !=
 	    NULL;
 
 	nta_msg_treply(agent_nta(px->agent), msg, mine ? 200 : 481, NULL,
@@ -1174,10 +1174,10 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 static void
 own_close(struct ptx *t)
 {
-	if (!srvtx_completed(t->stx))
+	if (!owntx_completed(t->stx))
 		answer(t, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 	/* Still open only when even that could not be made. */
-	srvtx_drop(t->px->own, t->stx);
+	owntx_drop(t->px->own, t->stx);
 	t->stx = NULL;
 	if (t->tport != NULL)
 		tport_unref(t->tport);
@@ -1434,7 +1434,7 @@ timer_c_fired(evutil_socket_t fd, short what, void *arg)
  * call is proceeding the transaction has done its part (retransmitting
  * the INVITE), so let go of it: later responses arrive as strays and are
  * matched by our branch (on_stray), the non-2xx ACK and the CANCEL are
- * made by hop.c, and Timer C is ours.
+ * made by hopbyhop.c, and Timer C is ours.
  */
 static void
 detach(struct ptx *t)
@@ -1707,7 +1707,7 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 	px->loop = l;
 	agent_redirect_sofia_logs(sofia_debug);
 	/* Timer J: 64*T1, which transaction_timeout is. */
-	px->own = srvtx_new(c->transaction_timeout_ms);
+	px->own = owntx_new(c->transaction_timeout_ms);
 	px->own_timer = evtimer_new(loop_base(l), own_expire, px);
 	if (px->own == NULL || px->own_timer == NULL) {
 		log_error("cannot set up the transaction table: out of memory");
@@ -1742,6 +1742,6 @@ proxy_free(struct proxy *px)
 	agent_free(px->agent);
 	if (px->own_timer != NULL)
 		event_free(px->own_timer);
-	srvtx_free(px->own);
+	owntx_free(px->own);
 	free(px);
 }

@@ -505,7 +505,7 @@ check_template(const struct cms_signing_key *sk, const char *label)
 	uint8_t sha[32], wrong[32], *der = NULL;
 	size_t len = 0;
 	unsigned int n = 0;
-	struct cmstpl *t;
+	struct sigtemplate *t;
 	char name[128];
 	/* Any key that can sign: the layout checks do not depend on it. */
 	EVP_PKEY *k = EVP_EC_gen("P-256");
@@ -515,23 +515,24 @@ check_template(const struct cms_signing_key *sk, const char *label)
 	wrong[0] ^= 1;
 	T_OK(cms_sign(sk, data, sizeof data, true, &der, &len) == CMS_OK,
 	    "signed for the template checks");
-	t = cmstpl_new(der, len, sha, k);
+	t = sigtemplate_new(der, len, sha, k);
 	snprintf(name, sizeof name, "%s: template from a detached signature",
 	    label);
 	T_OK(t != NULL, name);
-	cmstpl_free(t);
+	sigtemplate_free(t);
 	snprintf(name, sizeof name, "%s: template refuses another digest",
 	    label);
-	T_OK(cmstpl_new(der, len, wrong, k) == NULL, name);
+	T_OK(sigtemplate_new(der, len, wrong, k) == NULL, name);
 	snprintf(name, sizeof name, "%s: template refuses a truncated one",
 	    label);
-	T_OK(cmstpl_new(der, len - 1, sha, k) == NULL, name);
+	T_OK(sigtemplate_new(der, len - 1, sha, k) == NULL, name);
 	snprintf(name, sizeof name, "%s: template refuses garbage", label);
-	T_OK(cmstpl_new(data, sizeof data, sha, k) == NULL, name);
+	T_OK(sigtemplate_new(data, sizeof data, sha, k) == NULL, name);
 	free(der);
 	/* Carried content (signed-data) is never made from the template. */
 	T_OK(cms_sign(sk, data, sizeof data, false, &der, &len) == CMS_OK &&
-	    cmstpl_new(der, len, sha, k) == NULL, "signed-data is no template");
+	    sigtemplate_new(der, len, sha, k) == NULL,
+	    "signed-data is no template");
 	free(der);
 	EVP_PKEY_free(k);
 }
