@@ -1,0 +1,240 @@
+/*
+ * forward.c - the copy of a request that goes downstream (RFC 3261 16.6):
+ * Max-Forwards, the Route set (a strict-routing previous hop undone, our
+ * own entries removed), the next hop (Route, routing rules, or the
+ * request-URI), Record-Route, one client transaction; and the stateless
+ * forwarding of an ACK to a 2xx.
+ */
+#include "proxyd/ptx.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+
+#include "common/log.h"
+#include "common/monoclock.h"
+#include "proxyd/agent.h"
+#include "proxyd/conf.h"
+#include "proxyd/route.h"
+#include "proxyd/terminate.h"
+
+static void
+set_max_forwards(struct ptx *t, sip_t *fsip)
+{
+	char val[16];
+	unsigned n = (unsigned)t->px->conf->max_forwards;
+
+	if (fsip->sip_max_forwards != NULL) {
+		n = (unsigned)fsip->sip_max_forwards->mf_count - 1;
+		sip_header_remove(t->fwd, fsip,
+		    (sip_header_t *)fsip->sip_max_forwards);
+	}
+	snprintf(val, sizeof(val), "%u", n);
+	sip_add_make(t->fwd, fsip, sip_max_forwards_class, val);
+}
+
+/* RFC 3261 16.4: strict-routing previous hop, then our own Routes. */
+static void
+fix_route(struct ptx *t, sip_t *fsip)
+{
+	struct proxy *px = t->px;
+	sip_route_t *r, *last;
+
+	if (fsip->sip_route != NULL &&
+	    agent_is_me(px->agent, fsip->sip_request->rq_url) &&
+	    fsip->sip_request->rq_url->url_user == NULL) {
+		for (last = fsip->sip_route; last->r_next; last = last->r_next)
+			;
+		fsip->sip_request->rq_url[0] = last->r_url[0];
+		msg_fragment_clear(fsip->sip_request->rq_common);
+		sip_header_remove(t->fwd, fsip, (sip_header_t *)last);
+	}
+	while ((r = fsip->sip_route) != NULL &&
+	    agent_is_me(px->agent, r->r_url))
+		sip_route_remove(t->fwd, fsip);
+}
+
+static int
+url_is_tls(const url_t *u)
+{
+	char tp[16];
+
+	if (u == NULL)
+		return 0;
+	if (u->url_type == url_sips)
+		return 1;
+	return url_param(u->url_params, "transport", tp, sizeof(tp)) > 0 &&
+	    strcasecmp(tp, "tls") == 0;
+}
+
+/* Where the copy will really go: top Route, rule next hop, else R-URI. */
+static int
+outbound_is_tls(const struct ptx *t, const sip_t *fsip)
+{
+	if (fsip->sip_route != NULL)
+		return url_is_tls(fsip->sip_route->r_url);
+	if (t->route_url != NULL)
+		return url_is_tls(url_make(msg_home(t->fwd), t->route_url));
+	return url_is_tls(fsip->sip_request->rq_url);
+}
+
+static int
+inbound_is_tls(const struct ptx *t)
+{
+	return strcasecmp(t->sip->sip_via->v_protocol, sip_transport_tls) == 0;
+}
+
+static void
+insert_rr(struct ptx *t, sip_t *fsip, const url_t *u)
+{
+	sip_record_route_t *rr;
+
+	if (u == NULL)
+		return;
+	rr = sip_record_route_create(msg_home(t->fwd), u, NULL);
+	if (rr != NULL)
+		msg_header_insert(t->fwd, (msg_pub_t *)fsip,
+		    (msg_header_t *)rr);
+}
+
+/* Stay on the path of the dialog this request may create (in-dialog
+ * requests cannot change the route set). When the two sides differ in
+ * TLS, put one entry for each side (RFC 5658), the outbound one on top. */
+static void
+record_route(struct ptx *t, sip_t *fsip)
+{
+	int in, out;
+	sip_method_t m = fsip->sip_request->rq_method;
+
+	if (!t->px->conf->record_route || m == sip_method_register ||
+	    m == sip_method_ack || m == sip_method_cancel ||
+	    (fsip->sip_to != NULL && fsip->sip_to->a_tag != NULL))
+		return;
+	in = inbound_is_tls(t);
+	out = outbound_is_tls(t, fsip);
+	insert_rr(t, fsip, agent_rr_url(t->px->agent, in));
+	if (in != out)
+		insert_rr(t, fsip, agent_rr_url(t->px->agent, out));
+}
+
+static void
+choose_next_hop(struct ptx *t, const sip_t *fsip)
+{
+	struct route_facts f;
+	struct route_choice rc;
+	su_addrinfo_t *ai = msg_addrinfo(t->req);
+
+	t->route_url = NULL;
+	t->rule_line = 0;
+	if (fsip->sip_route != NULL)
+		return; /* loose routing: the Route set decides */
+	f.method = method_name(fsip);
+	f.domain = fsip->sip_request->rq_url->url_host;
+	f.source = ai != NULL ? ai->ai_addr : NULL;
+	rc = route_select(t->px->conf, &f);
+	t->route_url = rc.next_hop;
+	t->rule_line = rc.rule_line;
+}
+
+/* The request is for us and no rule claims it: nobody to forward it to
+ * (the default next hop is for other domains' traffic). */
+static int
+targets_me(const struct ptx *t, const sip_t *fsip)
+{
+	return fsip->sip_route == NULL && t->rule_line == 0 &&
+	    agent_is_me(t->px->agent, fsip->sip_request->rq_url);
+}
+
+static enum step
+answer_local(struct ptx *t)
+{
+	if (t->sip->sip_request->rq_method == sip_method_options)
+		return answer_reply(t, SIP_200_OK);
+	return answer_reply(t, SIP_404_NOT_FOUND);
+}
+
+enum step
+forward_request(struct ptx *t)
+{
+	struct proxy *px = t->px;
+	sip_t *fsip;
+	url_string_t const *route;
+
+	if (t->is_ack) {
+		forward_ack(t);
+		return STEP_DONE;
+	}
+	/* A deep copy: nta keeps an INVITE client transaction 32 s (Timer D)
+	 * and a shallow msg_copy() would keep the received request alive
+	 * with it, long after the server transaction let go. */
+	if ((t->fwd = msg_dup(t->req)) == NULL)
+		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
+	fsip = sip_object(t->fwd);
+	set_max_forwards(t, fsip);
+	fix_route(t, fsip);
+	choose_next_hop(t, fsip);
+	if (targets_me(t, fsip))
+		return answer_local(t);
+	record_route(t, fsip);
+	/* Before the client transaction exists: its callback may free t. */
+	stages_send_trying(t);
+	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
+	t->orq = nta_outgoing_mcreate(agent_nta(px->agent),
+	    responses_on_response, t, route, t->fwd,
+	    NTATAG_BRANCH_KEY(t->branch), NTATAG_PASS_100(1), TAG_END());
+	if (t->orq == NULL) {
+		log_info("tx %llu: cannot forward %s", t->id,
+		    method_name(t->sip));
+		return answer_reply(t, SIP_503_SERVICE_UNAVAILABLE);
+	}
+	t->fwd = NULL; /* the client transaction owns it now */
+	if (t->rule_line)
+		log_debug("tx %llu: routed by rule at line %d to %s", t->id,
+		    t->rule_line, t->route_url);
+	ptx_log(t, "forwarded");
+	return STEP_NEXT;
+}
+
+/* ACK to a 2xx is its own transaction: forward it and keep no state.
+ * t is borrowed; its request and irq are left to the caller. */
+void
+forward_ack(struct ptx *t)
+{
+	struct proxy *px = t->px;
+	msg_t *fwd;
+	sip_t *fsip;
+	nta_outgoing_t *orq;
+
+	if ((fwd = msg_copy(t->req)) == NULL)
+		return;
+	t->fwd = fwd;
+	fsip = sip_object(fwd);
+	set_max_forwards(t, fsip);
+	fix_route(t, fsip);
+	choose_next_hop(t, fsip);
+	t->fwd = NULL;
+	if (targets_me(t, fsip) || (t->sip->sip_max_forwards != NULL &&
+	    t->sip->sip_max_forwards->mf_count == 0)) {
+		msg_destroy(fwd);
+		return;
+	}
+	if (t->terminate != NULL)
+		log_info("tx %llu: dialog terminated: %d BYE sent", t->id,
+		    terminate_from_ack(px->dialogs, px->agent, fsip,
+		    px->conf->ch_496_code, t->terminate, monoclock_ms()));
+	else
+		dialogs_forget(px->dialogs, fsip, monoclock_ms());
+	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,
+	    t->route_url ? URL_STRING_MAKE(t->route_url) : NULL, fwd,
+	    NTATAG_STATELESS(1), TAG_END());
+	if (orq == NULL)
+		msg_destroy(fwd);
+	else if (orq != (nta_outgoing_t *)-1)
+		nta_outgoing_destroy(orq);
+}

@@ -1,0 +1,265 @@
+/*
+ * incoming.c - where messages enter the proxy core. nta has no default
+ * leg: every new request, and every response it matched to no client
+ * transaction, comes to incoming_stray(). A request gets a server
+ * transaction, nta's or (UDP non-INVITE) the proxy's own, and a struct
+ * ptx for its way through the stages; a stray response goes to the
+ * detached INVITE it belongs to, or is forwarded or ACKed statelessly.
+ */
+#include "proxyd/ptx.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/tport.h>
+
+#include "common/log.h"
+#include "common/txmap.h"
+#include "e2m/inspect.h"
+#include "proxyd/agent.h"
+#include "proxyd/hopbyhop.h"
+#include "proxyd/owntx.h"
+
+/* t is made for one request; NULL when out of memory. */
+struct ptx *
+ptx_new(struct proxy *px, msg_t *req)
+{
+	struct ptx *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->px = px;
+	t->id = ++px->next_id;
+	t->req = req;
+	t->sip = sip_object(req);
+	return t;
+}
+
+/* A request in a server transaction of nta's. */
+static void
+start_with_irq(struct proxy *px, nta_incoming_t *irq)
+{
+	struct ptx *t = ptx_new(px, nta_incoming_getrequest(irq));
+
+	if (t == NULL) {
+		if (nta_incoming_status(irq) < 200)
+			nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
+			    TAG_END());
+		nta_incoming_destroy(irq);
+		return;
+	}
+	t->irq = irq;
+	stages_start(t);
+}
+
+/* Requests whose transaction we keep ourselves: RFC 3261 branches (the
+ * others match differently), non-INVITE, over UDP (over TCP nta ends the
+ * transaction at its final response anyway). */
+static int
+own_eligible(const sip_t *sip)
+{
+	const sip_via_t *v = sip->sip_via;
+	sip_method_t m = sip->sip_request->rq_method;
+
+	return m != sip_method_invite && m != sip_method_ack &&
+	    m != sip_method_cancel && v != NULL && v->v_host != NULL &&
+	    v->v_branch != NULL && strncasecmp(v->v_branch, "z9hG4bK", 7) == 0 &&
+	    strcasecmp(v->v_protocol, sip_transport_udp) == 0;
+}
+
+/* A retransmission: the last response again, or nothing while the
+ * request is worked on (RFC 3261 17.2.2). Consumes msg. */
+static void
+own_retransmission(struct proxy *px, struct owntx *x, msg_t *msg,
+    const sip_t *sip)
+{
+	size_t len;
+	const char *bytes = owntx_response(x, &len);
+	msg_t *resp;
+	sip_t *rsip;
+
+	if (bytes == NULL || len == 0) {
+		log_debug("%s retransmission absorbed", method_name(sip));
+		msg_destroy(msg);
+		return;
+	}
+	resp = msg_make(sip_default_mclass(), 0, bytes, (ssize_t)len);
+	rsip = sip_object(resp);
+	if (rsip == NULL || rsip->sip_status == NULL) {
+		msg_destroy(resp);
+		msg_destroy(msg);
+		return;
+	}
+	log_debug("%s retransmission answered %d again", method_name(sip),
+	    rsip->sip_status->st_status);
+	/* Out of the socket the retransmission came in on. */
+	nta_msg_mreply(agent_nta(px->agent), resp, rsip,
+	    rsip->sip_status->st_status, NULL, msg, TAG_END());
+}
+
+/* A request that is ours to keep track of (own_eligible). */
+static void
+start_own(struct proxy *px, msg_t *msg, sip_t *sip)
+{
+	nta_agent_t *nta = agent_nta(px->agent);
+	const sip_via_t *v = sip->sip_via;
+	struct owntx *x = owntx_find(px->own, v->v_branch, v->v_host,
+	    v->v_port, method_name(sip));
+	struct ptx *t;
+	nta_incoming_t *irq;
+
+	if (x != NULL) {
+		own_retransmission(px, x, msg, sip);
+		return;
+	}
+	if ((t = ptx_new(px, msg)) == NULL) {
+		nta_msg_treply(nta, msg, SIP_500_INTERNAL_SERVER_ERROR,
+		    TAG_END());
+		return;
+	}
+	t->stx = owntx_open(px->own, v->v_branch, v->v_host, v->v_port,
+	    method_name(sip), t);
+	if (t->stx == NULL) {
+		/* nta's transaction then: costs memory, not correctness. */
+		free(t);
+		if ((irq = nta_incoming_create(nta, NULL, msg, sip,
+		    TAG_END())) != NULL)
+			start_with_irq(px, irq);
+		return;
+	}
+	/* While it is being delivered nta can tell the socket. */
+	t->tport = nta_incoming_transport(nta, NULL, msg);
+	stages_start(t);
+}
+
+/* A CANCEL nta matched to none of its transactions: ours may be the
+ * target (RFC 3261 9.2: 200, and a non-INVITE goes on regardless). */
+static void
+on_cancel(struct proxy *px, msg_t *msg, const sip_t *sip)
+{
+	const sip_via_t *v = sip->sip_via;
+	int mine = v != NULL && v->v_branch != NULL && v->v_host != NULL &&
+	    owntx_find(px->own, v->v_branch, v->v_host, v->v_port, NULL) !=
+	    NULL;
+
+	nta_msg_treply(agent_nta(px->agent), msg, mine ? 200 : 481, NULL,
+	    TAG_END());
+}
+
+/*
+ * A request that matched no transaction of nta's (there is no default
+ * leg, so all new requests come here). UDP non-INVITEs get a transaction
+ * of ours; the rest one of nta's, as a default leg would have made.
+ */
+static void
+on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
+{
+	nta_incoming_t *irq;
+	msg_t *ref;
+
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		on_cancel(px, msg, sip);
+		return;
+	}
+	if (own_eligible(sip)) {
+		start_own(px, msg, sip);
+		return;
+	}
+	/* nta frees msg when it cannot make the transaction. */
+	ref = msg_ref_create(msg);
+	if ((irq = nta_incoming_create(nta, NULL, msg, sip, TAG_END())) ==
+	    NULL) {
+		if (sip->sip_request->rq_method != sip_method_ack)
+			nta_msg_treply(nta, ref, SIP_500_INTERNAL_SERVER_ERROR,
+			    TAG_END());
+		else
+			msg_destroy(ref);
+		return;
+	}
+	msg_destroy(ref);
+	start_with_irq(px, irq);
+}
+
+/* The irq stays in nta (retransmissions, ACK); we only let go of it. */
+void
+ptx_free(struct ptx *t)
+{
+	if (t->orq != NULL)
+		nta_outgoing_destroy(t->orq);
+	if (t->det.on)
+		txmap_del(t->px->detached, t->det.bkey, t);
+	if (t->det.timer_c != NULL)
+		event_free(t->det.timer_c);
+	if (t->det.sent != NULL)
+		msg_destroy(t->det.sent);
+	if (t->irq != NULL)
+		nta_incoming_destroy(t->irq);
+	if (t->stx != NULL)
+		answer_own_close(t);
+	inspect_free(t->insp);
+	inspect_free(t->resp.insp);
+	for (; t->resp.n > 0; t->resp.n--, t->resp.first = (t->resp.first + 1) %
+	    RESP_QUEUE)
+		msg_destroy(t->resp.q[t->resp.first]);
+	if (t->fwd != NULL)
+		msg_destroy(t->fwd);
+	if (t->req != NULL)
+		msg_destroy(t->req);
+	free(t);
+}
+
+/* A response to an INVITE we sent: our branch in a Via of ours on top. */
+static int
+ours_to_invite(struct proxy *px, const sip_t *sip)
+{
+	return sip != NULL && sip->sip_status != NULL && sip->sip_cseq != NULL &&
+	    sip->sip_cseq->cs_method == sip_method_invite &&
+	    sip->sip_via != NULL && sip->sip_via->v_branch != NULL &&
+	    strncmp(sip->sip_via->v_branch, BRANCH_MAGIC,
+	    strlen(BRANCH_MAGIC)) == 0 && ptx_via_is_me(px, sip->sip_via);
+}
+
+/*
+ * Messages nta matched to no transaction. Requests: see on_new_request.
+ * Responses: those of INVITEs we detached go to their call; once the call
+ * is gone, a 2xx retransmission is forwarded statelessly (RFC 3261 16.7
+ * step 10, only with a Via left for it: no reflection for strangers) and
+ * a non-2xx one is ACKed again. Anything else is dropped.
+ */
+int
+incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
+{
+	struct ptx *t;
+	int status;
+
+	if (sip != NULL && sip->sip_request != NULL) {
+		on_new_request(px, nta, msg, sip);
+		return 0;
+	}
+	if (!ours_to_invite(px, sip)) {
+		msg_destroy(msg);
+		return 0;
+	}
+	t = invite_find_detached(px, sip->sip_via->v_branch);
+	if (t != NULL) {
+		invite_detached_response(t, msg, sip);
+		return 0;
+	}
+	status = sip->sip_status->st_status;
+	if (status >= 200 && status < 300 && sip->sip_via->v_next != NULL) {
+		nta_msg_tsend(nta, msg, NULL, TAG_END());
+		return 0;
+	}
+	if (status >= 300)
+		hop_ack(nta, NULL, NULL, msg);
+	msg_destroy(msg);
+	return 0;
+}

@@ -1,0 +1,157 @@
+/*
+ * invite.c - what an INVITE has that other requests do not: CANCEL, and
+ * the client transaction the proxy takes over from nta once the call is
+ * proceeding, with Timer C, so that nta does not keep it and both its
+ * messages for Timer D (docs/design.md, "Memory").
+ */
+#include "proxyd/ptx.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+
+#include "common/log.h"
+#include "common/txmap.h"
+#include "proxyd/agent.h"
+#include "proxyd/hopbyhop.h"
+#include "proxyd/loop.h"
+
+static uint64_t
+branch_key(const char *branch)
+{
+	return ptx_hash_str(0xcbf29ce484222325ULL, branch);
+}
+
+static int
+has_branch(const void *val, const void *arg)
+{
+	return strcmp(((const struct ptx *)val)->branch, arg) == 0;
+}
+
+/* The detached INVITE a response's top Via branch names, or NULL. */
+struct ptx *
+invite_find_detached(struct proxy *px, const char *branch)
+{
+	return txmap_find(px->detached, branch_key(branch), has_branch,
+	    branch);
+}
+
+/* Timer C: ringing for ever. Give up downstream and upstream. */
+static void
+timer_c_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ptx *t = arg;
+	struct loop *l = t->px->loop;
+
+	(void)fd;
+	(void)what;
+	log_info("tx %llu: no final response in %d s", t->id,
+	    TIMER_C_SECONDS);
+	if (!t->canceled)
+		hop_cancel(agent_nta(t->px->agent), t->det.sent, t->route_url);
+	responses_local_failure(t, 408);
+	ptx_free(t);
+	loop_kick(l);
+}
+
+/*
+ * nta keeps an INVITE client transaction 32 s after its final response
+ * (Timer D; Sofia has it at 32 s at least whatever T1 is) together with
+ * both messages: most of the proxy's memory under UDP call load. Once the
+ * call is proceeding the transaction has done its part (retransmitting
+ * the INVITE), so let go of it: later responses arrive as strays and are
+ * matched by our branch (incoming_stray), the non-2xx ACK and the CANCEL are
+ * made by hopbyhop.c, and Timer C is ours.
+ */
+void
+invite_detach(struct ptx *t)
+{
+	struct proxy *px = t->px;
+	struct timeval tv = { TIMER_C_SECONDS, 0 };
+	msg_t *sent = nta_outgoing_getrequest(t->orq);
+	const sip_t *ssip = sip_object(sent);
+
+	t->det.tried = 1;
+	/* Over TCP or TLS nta ends the transaction at its final response
+	 * anyway; letting go of it early there only made Sofia hold on to
+	 * more (measured: 4x the memory). */
+	if (ssip == NULL || ssip->sip_via == NULL || strcasecmp(
+	    ssip->sip_via->v_protocol, sip_transport_udp) != 0) {
+		msg_destroy(sent);
+		return;
+	}
+	t->det.bkey = branch_key(t->branch);
+	t->det.timer_c = evtimer_new(loop_base(px->loop), timer_c_fired, t);
+	if (t->det.timer_c == NULL ||
+	    txmap_put(px->detached, t->det.bkey, t) != 0) {
+		/* Keep nta's transaction: costs memory, not correctness. */
+		if (t->det.timer_c != NULL)
+			event_free(t->det.timer_c);
+		t->det.timer_c = NULL;
+		msg_destroy(sent);
+		return;
+	}
+	t->det.sent = sent;
+	nta_outgoing_destroy(t->orq);
+	t->orq = NULL;
+	t->det.on = 1;
+	evtimer_add(t->det.timer_c, &tv);
+	log_debug("tx %llu: INVITE proceeding, transaction taken over", t->id);
+}
+
+/* A response for a detached INVITE, found by our branch. */
+void
+invite_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip)
+{
+	int status = sip->sip_status->st_status;
+
+	if (status <= 100) {
+		msg_destroy(msg);
+		return;
+	}
+	log_debug("tx %llu: %d matched by branch", t->id, status);
+	if (status >= 300)
+		hop_ack(agent_nta(t->px->agent), t->det.sent, t->route_url,
+		    msg);
+	if (status >= 200 && t->det.timer_c != NULL)
+		evtimer_del(t->det.timer_c);
+	responses_queue(t, msg, status);
+}
+
+void
+invite_cancel_downstream(struct ptx *t)
+{
+	t->canceled = 1;
+	if (t->orq != NULL)
+		/* The CANCEL's own transaction needs nothing from us. */
+		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
+		    TAG_END()));
+	else if (t->det.on)
+		hop_cancel(agent_nta(t->px->agent), t->det.sent, t->route_url);
+}
+
+int
+invite_on_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
+{
+	(void)irq;
+	if (sip == NULL || sip->sip_request->rq_method != sip_method_cancel)
+		return 0;
+	log_debug("tx %llu: CANCEL received", t->id);
+	if (t->orq == NULL && !t->det.on && !t->canceled) {
+		/* Not forwarded yet (crypto running): end it here. */
+		t->canceled = 1;
+		nta_incoming_treply(t->irq, SIP_487_REQUEST_TERMINATED,
+		    TAG_END());
+		ptx_free(t);
+		return 200;
+	}
+	if (!t->canceled)
+		invite_cancel_downstream(t);
+	return 200;
+}

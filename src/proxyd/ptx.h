@@ -1,0 +1,177 @@
+/*
+ * ptx.h - one request through the proxy (struct ptx), and the proxy it
+ * belongs to: private to the files that make up the proxy core.
+ *
+ * A request enters (incoming.c), passes the stages (stages.c: check, loop,
+ * select a rule, inspect, decide) and is forwarded (forward.c) as one client
+ * transaction, or answered by the proxy itself (answer.c). Its responses
+ * go upstream in order, each inspected first when a rule asks
+ * (responses.c). An INVITE has more: CANCEL, and once it is proceeding
+ * the proxy takes its client transaction over from nta, with Timer C
+ * (invite.c). proxy.c makes and frees the proxy. Everything runs on the
+ * loop thread.
+ */
+#ifndef PTX_H
+#define PTX_H
+
+#define NTA_INCOMING_MAGIC_T struct ptx
+#define NTA_OUTGOING_MAGIC_T struct ptx
+#define NTA_AGENT_MAGIC_T struct proxy
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/util.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/tport.h>
+
+#include "e2m/inspect.h"
+#include "e2m/policy.h"
+#include "proxyd/sipchallenge.h"
+
+struct conf;
+struct loop;
+struct agent;
+struct cms_keys;
+struct workers;
+struct sipchallenge;
+struct ratelimit;
+struct txmap;
+struct dialogs;
+struct owntx_table;
+struct owntx;
+struct event;
+
+/* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
+#define BRANCH_MAGIC "z9hG4bKe2m"
+#define HEXHASH_LEN 16
+/* RFC 3261 16.6 step 11: Timer C, more than three minutes. */
+#define TIMER_C_SECONDS 185
+/* Responses of one transaction waiting while an earlier one is inspected;
+ * more than this many in that time is not a real UAS. */
+#define RESP_QUEUE 16
+/* Completed transactions of our own expire in batches this far apart. */
+#define OWN_BATCH_MS 250
+/* Sources tracked by each rate limiter (about 64 bytes each). */
+#define RATELIMIT_SOURCES 65536
+/* Label header fields looked at in one message. */
+#define MAX_LABEL_FIELDS 16
+
+struct proxy {
+	const struct conf *conf;
+	struct loop *loop;
+	struct agent *agent;
+	struct cms_keys *keys;       /* NULL: no decryption keys configured */
+	struct workers *workers;
+	struct inspector *inspector;
+	struct policy policy;
+	struct sipchallenge *chal;
+	struct ratelimit *ch_rl;  /* challenges per source */
+	struct ratelimit *dec_rl; /* decryptions per source */
+	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
+	struct dialogs *dialogs;  /* callers a terminating ACK must reach */
+	struct owntx_table *own;  /* UDP non-INVITE server transactions */
+	struct event *own_timer;  /* the oldest completed one expires */
+	unsigned long long next_id;
+};
+
+/* An INVITE whose client transaction the proxy took over (invite.c). */
+struct ptx_detached {
+	int on;                    /* nta's orq let go of */
+	int tried;                 /* taking it over was tried */
+	msg_t *sent;               /* the INVITE as sent */
+	uint64_t bkey;             /* key in px->detached */
+	struct event *timer_c;     /* no final response in time */
+};
+
+/* Responses waiting to go upstream, oldest first (responses.c). */
+struct ptx_responses {
+	struct inspect *insp;      /* the oldest one's inspection */
+	int busy;                  /* insp has crypto running */
+	msg_t *q[RESP_QUEUE];
+	size_t first, n;
+};
+
+struct ptx {
+	struct proxy *px;
+	unsigned long long id;
+	/* The request and the server transaction it came in. */
+	msg_t *req;                /* our reference to the received request */
+	sip_t *sip;                /* parsed req */
+	nta_incoming_t *irq;       /* nta's server transaction, or NULL: */
+	struct owntx *stx;         /* our own (UDP non-INVITE), or NULL */
+	tport_t *tport;            /* stx: the socket the request came in on */
+	/* The stages. */
+	size_t stage;              /* next stage to run */
+	const struct policy_rule *rule; /* NULL: no rule, not inspected */
+	struct inspect *insp;      /* the decrypt stage's findings */
+	int is_ack;                /* an ACK with a body, inspected */
+	const char *terminate;     /* ACK: why to end the dialog, or NULL */
+	/* Forwarding. */
+	nta_outgoing_t *orq;
+	msg_t *fwd;                /* request being built; owned until sent */
+	const char *route_url;     /* next hop chosen by rules; borrowed */
+	int rule_line;
+	int canceled;
+	int trying_sent;           /* INVITE: our 100 went upstream */
+	char loophash[HEXHASH_LEN + 1];
+	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
+	struct ptx_detached det;
+	struct ptx_responses resp;
+};
+
+/* NEXT: go on (after forward: in flight); DONE: answered locally;
+ * WAIT: crypto is running, the stages resume when it is done. */
+enum step { STEP_NEXT, STEP_DONE, STEP_WAIT };
+
+static inline const char *
+method_name(const sip_t *sip)
+{
+	return sip->sip_request->rq_method_name;
+}
+
+/* incoming.c */
+struct ptx *ptx_new(struct proxy *px, msg_t *req);
+void ptx_free(struct ptx *t);
+int incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg,
+    sip_t *sip);
+
+/* stages.c */
+void stages_start(struct ptx *t);
+void stages_send_trying(struct ptx *t);
+int stages_to_inspect(const struct ptx *t, const sip_t *sip);
+void stages_inspect_input(struct ptx *t, msg_t *msg,
+    struct inspect_input *in, struct label_field *labels);
+uint64_t ptx_hash_str(uint64_t h, const char *s);
+int ptx_via_is_me(const struct proxy *px, const sip_via_t *v);
+void ptx_log(const struct ptx *t, const char *what);
+
+/* forward.c */
+enum step forward_request(struct ptx *t);
+void forward_ack(struct ptx *t);
+
+/* answer.c */
+void answer_status(struct ptx *t, int status, const char *phrase,
+    tag_type_t tag, tag_value_t value, ...);
+enum step answer_reply(struct ptx *t, int status, const char *phrase);
+int answer_own_send(struct ptx *t, msg_t *resp);
+int answer_own_challenge(struct ptx *t, enum sipchallenge_kind kind,
+    const char *const *missing, size_t nmissing, const char **why);
+void answer_own_close(struct ptx *t);
+void answer_own_expire(evutil_socket_t fd, short what, void *arg);
+
+/* responses.c */
+int responses_on_response(struct ptx *t, nta_outgoing_t *orq,
+    const sip_t *sip);
+void responses_queue(struct ptx *t, msg_t *resp, int status);
+void responses_local_failure(struct ptx *t, int status);
+
+/* invite.c */
+int invite_on_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip);
+void invite_cancel_downstream(struct ptx *t);
+void invite_detach(struct ptx *t);
+struct ptx *invite_find_detached(struct proxy *px, const char *branch);
+void invite_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip);
+
+#endif /* PTX_H */
