@@ -1,7 +1,9 @@
 /*
  * cms.h - CMS (S/MIME) decryption, signature verification, encryption and
  * signing on OpenSSL 3 (digest sections 2.1-2.3, 5.1 step 5, 5.4, 7, 10.3,
- * 10.5). This is the only module of the project that calls OpenSSL.
+ * 10.5). The interface of the crypto layer: OpenSSL is called only under
+ * src/crypto/ (this module, in cms_*.c, and sigtemplate.c), and no OpenSSL
+ * type appears here.
  *
  * Input is DER (or BER) bytes; the MIME side decides which body parts are
  * CMS and undoes any Content-Transfer-Encoding.
