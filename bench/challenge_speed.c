@@ -1,8 +1,8 @@
 /*
- * challenge_speed.c - the C half of bench/challenge_speed.sh (issue 4,
- * point 7): signed 496 challenges per second through the whole proxy
- * against the raw CMS_sign rate on one core, and plain calls' latency
- * beside a challenge flood. Three modes:
+ * challenge_speed.c - the C half of bench/challenge_speed.sh: signed 496
+ * challenges per second through the whole proxy against the raw CMS_sign
+ * rate on one core, and plain calls' latency beside a challenge flood. Three
+ * modes:
  *
  *   challenge_speed sign -t SECS DIR
  *       Signing rates on the calling thread (pin it with taskset), each

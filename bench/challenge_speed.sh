@@ -3,8 +3,8 @@
 #                    [-c CALLS_PER_S] [-L SECS] [BUILD_DIR]
 # (bash; needs sipp, taskset, openssl, pkg-config, cc and a build)
 # Signed challenges through the whole proxy against the raw CMS_sign rate
-# on one core, and plain calls' latency beside a challenge flood, in one run
-# (issue 4, point 7).
+# on one core, and plain calls' latency beside a challenge flood, in one
+# run.
 #
 #   1. A throwaway PKI (openssl CLI) in a mktemp directory: an EC CA, the
 #      proxy's encryption certificate, challenge signing certificates

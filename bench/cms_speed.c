@@ -1,6 +1,6 @@
 /*
- * cms_speed.c - CMS speed on this machine, three ways in one run (issue 3,
- * point 10; benchmark.md section 2):
+ * cms_speed.c - CMS speed on this machine, three ways in one run
+ * (benchmark.md section 2):
  *
  *   raw     OpenSSL alone: d2i_CMS_ContentInfo + CMS_decrypt (recipient
  *           certificate passed), d2i + CMS_verify of a detached SignedData

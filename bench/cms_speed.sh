@@ -1,7 +1,7 @@
 #!/bin/sh
 # cms_speed.sh [-t SECS] [-r ROUNDS] [-n INFLIGHT] [BUILD_DIR] - raw OpenSSL CMS rates,
 # our cms module, and the decrypt stage (one worker) opening a labelled
-# INVITE body, measured in one run (issue 3, point 10; benchmark.md 2).
+# INVITE body, measured in one run (benchmark.md 2).
 #
 # Makes a throwaway PKI and CMS vectors with the openssl command line tool
 # in a mktemp directory, builds bench/cms_speed.c with cc -O2 against

@@ -1,6 +1,8 @@
 /*
  * challenge.h - the body of a signed 495/496 challenge, design
- * "E2M-SIGNED-CHALLENGE" of digest section 4.6:
+ * "E2M-SIGNED-CHALLENGE" of digest section 4.6. Built here (no Sofia);
+ * proxyd/sipchallenge.c puts it on a SIP response, and the user agent
+ * takes it apart in ua/uachal.c. The body:
  *
  *   multipart/signed; protocol="application/pkcs7-signature";
  *                     micalg=sha-256; boundary=e2m-sig-<random>

@@ -1,8 +1,8 @@
 /*
- * policy.h - the policy engine (issue 4 points 1 and 2, digest §5.1 step 6
- * and §5.2): a pure function of the request facts and what the decrypt
- * stage saw. No I/O, no logging, no Sofia, no OpenSSL: the proxy fills
- * struct policy_facts from the inspection result and acts on the verdict.
+ * policy.h - the policy engine (digest §5.1 step 6 and §5.2): a pure
+ * function of the request facts and what the decrypt stage saw. No I/O, no
+ * logging, no Sofia, no OpenSSL: the proxy fills struct policy_facts from
+ * the inspection result and acts on the verdict.
  *
  * Use: policy_match() picks the rule before inspecting (activation and
  * open_unlabelled tell the proxy whether and what to open); policy_decide()

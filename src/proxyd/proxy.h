@@ -1,6 +1,7 @@
 /*
  * proxy.h - the transaction-stateful proxy core (RFC 3261 section 16):
- * receive -> check -> route -> forward, responses relayed upstream.
+ * receive, check, loop, select a policy rule, inspect, decide, then
+ * forward or answer; responses relayed upstream in order (ptx.h).
  */
 #ifndef PROXY_H
 #define PROXY_H

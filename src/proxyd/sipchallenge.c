@@ -1,6 +1,6 @@
 /*
- * sipchallenge.c - 495/496 responses with the signed challenge body.
- * See sipchallenge.h.
+ * sipchallenge.c - 495/496 responses (Sofia) with the signed challenge
+ * body e2m/challenge.c builds. See sipchallenge.h.
  */
 #include "proxyd/sipchallenge.h"
 

@@ -1,7 +1,7 @@
 /*
- * e2mua.c - the user agent side of end-to-middle security (issue 5), for
- * testing and demonstrating e2mproxyd: read the options (uaopts.c), load
- * the keys, and call (uac.c) or answer (uas.c). See e2mua(1).
+ * e2mua.c - the user agent side of end-to-middle security, for testing and
+ * demonstrating e2mproxyd: read the options (uaopts.c), load the keys, and
+ * call (uac.c) or answer (uas.c). See e2mua(1).
  */
 #include <stdio.h>
 

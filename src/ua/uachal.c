@@ -1,6 +1,7 @@
 /*
- * uachal.c - the UA side of a signed challenge (digest section 4.6).
- * See uachal.h for what is checked and how values are compared.
+ * uachal.c - the UA side of a signed challenge (digest section 4.6): the
+ * body e2m/challenge.c builds, taken apart and checked. See uachal.h for
+ * what is checked and how values are compared.
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,13 +1,13 @@
 /*
- * uamsg.h - the body a user agent sends (digest section 2, issue 5 point
- * 1): plain, signed (multipart/signed or signed-data), encrypted to the
- * peer, encrypted to the peer and named proxies in one envelope ("shared"),
- * or a multipart/mixed with one envelope for the peer and one for the
- * proxies ("separate", proxy part handling=optional, digest Q7). When
- * signing and encrypting, the signature goes inside (sign-then-encrypt,
- * R8). Every envelope a proxy may open is labelled: one
- * Proxy-Inspect-Body value per proxy, canonical form host;cid="..."
- * (digest 3.4). No Sofia types: the UA puts the results into its request.
+ * uamsg.h - the body a user agent sends (digest section 2): plain, signed
+ * (multipart/signed or signed-data), encrypted to the peer, encrypted to the
+ * peer and named proxies in one envelope ("shared"), or a multipart/mixed
+ * with one envelope for the peer and one for the proxies ("separate", proxy
+ * part handling=optional, digest Q7). When signing and encrypting, the
+ * signature goes inside (sign-then-encrypt, R8). Every envelope a proxy may
+ * open is labelled: one Proxy-Inspect-Body value per proxy, canonical form
+ * host;cid="..." (digest 3.4). No Sofia types: the UA puts the results into
+ * its request.
  */
 #ifndef UAMSG_H
 #define UAMSG_H

@@ -1,9 +1,9 @@
 /*
- * uarecv.h - what a user agent makes of a body it receives (issue 5 point
- * 3): open every envelope it can with its own keys, check every signature,
- * and find the content to show. An envelope it cannot open that the sender
- * marked handling=required means 493 Undecipherable (RFC 3261 23.2); a
- * body with nothing of a type it knows, 415. No Sofia types.
+ * uarecv.h - what a user agent makes of a body it receives: open every
+ * envelope it can with its own keys, check every signature, and find the
+ * content to show. An envelope it cannot open that the sender marked
+ * handling=required means 493 Undecipherable (RFC 3261 23.2); a body with
+ * nothing of a type it knows, 415. No Sofia types.
  */
 #ifndef UARECV_H
 #define UARECV_H

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Private-key work is rate-limited per source address (issue 4 point 4):
+# Private-key work is rate-limited per source address (digest 4.6, R11):
 # a burst of undecipherable requests from one address gets challenge.burst
 # signed 496s and then cheap 503s with Retry-After and no body, while
 # another address is still challenged; the bucket refills. A decryption

@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2mua, first part (issue 5): MESSAGEs with plain, signed, encrypted,
+# e2mua, first part: MESSAGEs with plain, signed, encrypted,
 # shared and separate bodies through e2mproxyd to a UAS, and the 496
 # discovery loop (answered for an allowed proxy; refused off the
 # allow-list, without trust anchors, or under another CA). The proxy's log

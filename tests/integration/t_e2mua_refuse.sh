@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2mua, second part (issue 5 point 5): challenges the UA must refuse, and
+# e2mua, second part: challenges the UA must refuse, and
 # two inspecting proxies that each challenge in turn. Over TCP on
 # 127.0.0.1: e2mua -> [fakeproxy.py] -> e2mproxyd A -> e2mproxyd B -> UAS.
 #  1. A's genuine signed 496, captured through a relay, forged for a new

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The policy engine and the signed challenges (issue 4), as the test matrix
+# The policy engine and the signed challenges (digest 4.6, 5.1), as the test matrix
 # T1-T16 of digest 5.5: bodies made by the openssl command line, sent raw
 # over TCP or UDP, every 495/496 checked like a user agent would (the
 # sipfrag against the request, the certificate part, the signature by
