@@ -7,7 +7,9 @@
 #   crypto   crypto common                     OpenSSL
 #   e2m      e2m crypto common                 (no library)
 #   sip      sip e2m crypto common             Sofia
-#   proxyd   proxyd sip e2m crypto common      Sofia, libevent, libconfig
+#   services services common                   libnftables
+#   proxyd   proxyd services sip e2m crypto common
+#                                              Sofia, libevent, libconfig
 #   ua       ua sip e2m crypto common          Sofia, libconfig
 #
 # so OpenSSL is used only under crypto/, Sofia only under sip/, proxyd/
@@ -42,17 +44,20 @@ check() {
 			ours["crypto"] = "crypto common"
 			ours["e2m"] = "e2m crypto common"
 			ours["sip"] = "sip e2m crypto common"
-			ours["proxyd"] = "proxyd sip e2m crypto common"
+			ours["services"] = "services common"
+			ours["proxyd"] = "proxyd services sip e2m crypto common"
 			ours["ua"] = "ua sip e2m crypto common"
 			libs["common"] = ""
 			libs["crypto"] = "openssl"
 			libs["e2m"] = ""
 			libs["sip"] = "sofia-sip"
+			libs["services"] = "nftables"
 			libs["proxyd"] = "sofia-sip event2 libconfig.h"
 			libs["ua"] = "sofia-sip libconfig.h"
 			# Headers of the libraries the rules are about.
 			known["openssl"] = known["sofia-sip"] = 1
 			known["event2"] = known["libconfig.h"] = 1
+			known["nftables"] = 1
 			if (!(layer in ours))
 				printf "%s: not in a layer folder\n", f
 		}
