@@ -101,6 +101,30 @@ int cms_keys_set_ciphers(struct cms_keys *keys, const char *const *names,
 enum cms_status cms_decrypt(const struct cms_keys *keys, const uint8_t *der,
     size_t len, uint8_t **plain, size_t *plain_len);
 
+/* What an opened envelope says about itself, for the IM archive: which
+ * of our keys opened it and whom it was for. Names are RFC 2253 strings
+ * with everything outside printable ASCII escaped. */
+#define CMS_NAME_LEN 192          /* a name, NUL included; longer: cut */
+#define CMS_DESCRIBED_RECIPIENTS 8 /* recipients described, at most */
+
+struct cms_envelope {
+	int key;                      /* index of the key that opened it
+	                                 (cms_keys_load() order), or -1 */
+	char opened_with[CMS_NAME_LEN]; /* that key's certificate subject */
+	size_t nrecipients;           /* recipients it names, in all */
+	size_t ndescribed;            /* the first ones, described: */
+	char recipients[CMS_DESCRIBED_RECIPIENTS][CMS_NAME_LEN];
+	/* ours: our certificate's subject; others "issuer=<DN> serial=<hex>"
+	 * or "keyid=<hex>", as the RecipientInfo names them; "kek" and
+	 * "password" for the kinds not tied to a certificate */
+};
+
+/* cms_decrypt(), and on CMS_OK the envelope described in *info (when not
+ * NULL; zeroed, key -1, on failure). */
+enum cms_status cms_decrypt_info(const struct cms_keys *keys,
+    const uint8_t *der, size_t len, uint8_t **plain, size_t *plain_len,
+    struct cms_envelope *info);
+
 /* Wipe and free a buffer returned by cms_decrypt() or cms_verify(). */
 void cms_plain_free(uint8_t *p, size_t len);
 

@@ -275,9 +275,166 @@ content_cipher_nid(const uint8_t *der, size_t len)
 	return ber_oid_nid(&t);
 }
 
+/* A name in RFC 2253 form, non-ASCII escaped; "" when it cannot be
+ * printed. Cut to fit. */
+static void
+dn_string(const X509_NAME *name, char *buf, size_t bufsz)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_get_mem_data(b, &data)) > 0)
+		snprintf(buf, bufsz, "%.*s", (int)n, data);
+	BIO_free(b);
+}
+
+static void
+hex_string(const unsigned char *p, size_t n, char *buf, size_t bufsz)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o + 3 <= bufsz; i++, o += 2)
+		snprintf(buf + o, bufsz - o, "%02x", p[i]);
+}
+
+/* A recipient as its RecipientInfo names it: by issuer and serial, or by
+ * subject key identifier. */
+static void
+name_recipient(const ASN1_OCTET_STRING *keyid, const X509_NAME *issuer,
+    const ASN1_INTEGER *serial, char *buf, size_t bufsz)
+{
+	/* Sized so that the result fits CMS_NAME_LEN: a longer issuer is
+	 * cut; key identifiers and serials are at most 20 bytes. */
+	char dn[128], hex[48];
+
+	if (keyid != NULL) {
+		hex_string(ASN1_STRING_get0_data(keyid),
+		    (size_t)ASN1_STRING_length(keyid), hex, sizeof(hex));
+		snprintf(buf, bufsz, "keyid=%s", hex);
+		return;
+	}
+	dn_string(issuer, dn, sizeof(dn));
+	hex[0] = '\0';
+	if (serial != NULL)
+		hex_string(ASN1_STRING_get0_data(serial),
+		    (size_t)ASN1_STRING_length(serial), hex, sizeof(hex));
+	snprintf(buf, bufsz, "issuer=%s serial=%s", dn, hex);
+}
+
+/* Ours: our certificate's subject. */
+static bool
+name_ours(const struct cms_keys *k, CMS_RecipientInfo *ri,
+    CMS_RecipientEncryptedKey *rek, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if ((rek != NULL ?
+		    CMS_RecipientEncryptedKey_cert_cmp(rek, k->cert[i]) :
+		    CMS_RecipientInfo_ktri_cert_cmp(ri, k->cert[i])) == 0) {
+			dn_string(X509_get_subject_name(k->cert[i]), buf,
+			    bufsz);
+			return true;
+		}
+	return false;
+}
+
+static void
+add_recipient(struct cms_envelope *info, const char *fmt, const char *s)
+{
+	if (info->ndescribed < CMS_DESCRIBED_RECIPIENTS)
+		snprintf(info->recipients[info->ndescribed++], CMS_NAME_LEN,
+		    fmt, s);
+	info->nrecipients++;
+}
+
+/* Everyone a KeyAgree RecipientInfo names, one per encrypted key. */
+static void
+describe_kari(const struct cms_keys *k, CMS_RecipientInfo *ri,
+    struct cms_envelope *info)
+{
+	STACK_OF(CMS_RecipientEncryptedKey) *reks;
+	CMS_RecipientEncryptedKey *rek;
+	ASN1_OCTET_STRING *keyid;
+	X509_NAME *issuer;
+	ASN1_INTEGER *serial;
+	char name[CMS_NAME_LEN];
+	int j;
+
+	reks = CMS_RecipientInfo_kari_get0_reks(ri);
+	for (j = 0; j < sk_CMS_RecipientEncryptedKey_num(reks); j++) {
+		rek = sk_CMS_RecipientEncryptedKey_value(reks, j);
+		keyid = NULL;
+		issuer = NULL;
+		serial = NULL;
+		if (!name_ours(k, ri, rek, name, sizeof(name)) &&
+		    CMS_RecipientEncryptedKey_get0_id(rek, &keyid, NULL, NULL,
+		    &issuer, &serial) == 1)
+			name_recipient(keyid, issuer, serial, name,
+			    sizeof(name));
+		add_recipient(info, "%s", name);
+	}
+}
+
+static void
+describe_envelope(const struct cms_keys *k, CMS_ContentInfo *cms,
+    struct cms_envelope *info)
+{
+	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(cms);
+	CMS_RecipientInfo *ri;
+	ASN1_OCTET_STRING *keyid;
+	X509_NAME *issuer;
+	ASN1_INTEGER *serial;
+	char name[CMS_NAME_LEN];
+	int i;
+
+	for (i = 0; i < sk_CMS_RecipientInfo_num(ris); i++) {
+		ri = sk_CMS_RecipientInfo_value(ris, i);
+		keyid = NULL;
+		issuer = NULL;
+		serial = NULL;
+		name[0] = '\0';
+		switch (CMS_RecipientInfo_type(ri)) {
+		case CMS_RECIPINFO_TRANS:
+			if (!name_ours(k, ri, NULL, name, sizeof(name)) &&
+			    CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid,
+			    &issuer, &serial) == 1)
+				name_recipient(keyid, issuer, serial, name,
+				    sizeof(name));
+			add_recipient(info, "%s", name);
+			break;
+		case CMS_RECIPINFO_AGREE:
+			describe_kari(k, ri, info);
+			break;
+		case CMS_RECIPINFO_KEK:
+			add_recipient(info, "%s", "kek");
+			break;
+		case CMS_RECIPINFO_PASS:
+			add_recipient(info, "%s", "password");
+			break;
+		default:
+			add_recipient(info, "%s", "other");
+			break;
+		}
+	}
+}
+
 enum cms_status
 cms_decrypt(const struct cms_keys *k, const uint8_t *der, size_t len,
     uint8_t **plain, size_t *plain_len)
+{
+	return cms_decrypt_info(k, der, len, plain, plain_len, NULL);
+}
+
+enum cms_status
+cms_decrypt_info(const struct cms_keys *k, const uint8_t *der, size_t len,
+    uint8_t **plain, size_t *plain_len, struct cms_envelope *info)
 {
 	CMS_ContentInfo *cms = NULL;
 	bool used = false;
@@ -287,6 +444,10 @@ cms_decrypt(const struct cms_keys *k, const uint8_t *der, size_t len,
 
 	*plain = NULL;
 	*plain_len = 0;
+	if (info != NULL) {
+		memset(info, 0, sizeof(*info));
+		info->key = -1;
+	}
 	if (k == NULL || (cms = cms_parse(der, len)) == NULL)
 		goto out;
 	nid = OBJ_obj2nid(CMS_get0_type(cms));
@@ -316,6 +477,12 @@ cms_decrypt(const struct cms_keys *k, const uint8_t *der, size_t len,
 		    CMS_BINARY) == 1 && cms_take_bio(bout, plain, plain_len))
 			st = CMS_OK;
 		cms_wipe_bio(bout);
+		if (st == CMS_OK && info != NULL) {
+			info->key = (int)i;
+			dn_string(X509_get_subject_name(k->cert[i]),
+			    info->opened_with, sizeof(info->opened_with));
+			describe_envelope(k, cms, info);
+		}
 	}
 out:
 	CMS_ContentInfo_free(cms);

@@ -43,6 +43,7 @@ struct job {
 	unsigned char *out;        /* plaintext or signed-data content */
 	size_t out_len;
 	struct cms_signer signer;
+	struct cms_envelope env;   /* decrypt: what opened it, for whom */
 };
 
 struct inspect {
@@ -65,6 +66,8 @@ struct inspect {
 	void *may_decrypt_arg;
 	struct inspect_signature sigs[MAX_SIGNATURES];
 	size_t nsigs;
+	struct inspect_envelope *envs; /* opened, grown as needed */
+	size_t nenvs;
 	size_t nclosed;
 	char visible[MAX_VISIBLE][64];
 	size_t nvisible;
@@ -201,8 +204,8 @@ job_work(void *arg)
 	j->out = NULL;
 	j->out_len = 0;
 	if (j->kind == JOB_DECRYPT)
-		j->st = cms_decrypt(keys, j->in, j->in_len, &j->out,
-		    &j->out_len);
+		j->st = cms_decrypt_info(keys, j->in, j->in_len, &j->out,
+		    &j->out_len, &j->env);
 	else
 		j->st = cms_verify(keys, j->in, j->in_len, j->data,
 		    j->data_len, &j->signer,
@@ -229,6 +232,22 @@ graft(struct inspect *in, struct job *j)
 		in->result = from_mime(in, st, err);
 }
 
+/* Kept for inspect_protection(); losing it (no memory) loses only the
+ * description, not the plaintext. */
+static void
+remember_envelope(struct inspect *in, struct job *j)
+{
+	struct inspect_envelope *more;
+
+	more = realloc(in->envs, (in->nenvs + 1) * sizeof(*in->envs));
+	if (more == NULL)
+		return;
+	in->envs = more;
+	in->envs[in->nenvs].entity = j->e;
+	in->envs[in->nenvs].info = j->env;
+	in->nenvs++;
+}
+
 /* An unlabelled envelope that stays shut is counted by survey(). */
 static void
 record_decrypt(struct inspect *in, struct job *j)
@@ -245,6 +264,7 @@ record_decrypt(struct inspect *in, struct job *j)
 	if (t != NULL)
 		t->state = TARGET_OPENED;
 	graft(in, j);
+	remember_envelope(in, j);
 }
 
 /* Some envelope below e (not e itself). */
@@ -266,6 +286,7 @@ record_verify(struct inspect *in, struct job *j)
 
 	char who[sizeof(j->signer.cn) + sizeof(j->signer.email) + 4];
 
+	s->entity = j->e;
 	s->valid = j->st == CMS_OK;
 	s->reason = s->valid ? NULL : j->why != NULL ? j->why :
 	    cms_status_str(j->st);
@@ -549,6 +570,7 @@ inspect_free(struct inspect *in)
 	label_free(in->labels);
 	free(in->cids);
 	free(in->targets);
+	free(in->envs);
 	free(in);
 }
 
@@ -621,6 +643,64 @@ const struct mime_entity *
 inspect_tree(const struct inspect *in)
 {
 	return in->tree;
+}
+
+size_t
+inspect_nenvelopes(const struct inspect *in)
+{
+	return in->nenvs;
+}
+
+const struct inspect_envelope *
+inspect_envelope(const struct inspect *in, size_t i)
+{
+	return i < in->nenvs ? &in->envs[i] : NULL;
+}
+
+static const struct inspect_envelope *
+envelope_of(const struct inspect *in, const struct mime_entity *e)
+{
+	size_t i;
+
+	for (i = 0; i < in->nenvs; i++)
+		if (in->envs[i].entity == e)
+			return &in->envs[i];
+	return NULL;
+}
+
+/* Walks up from e: e or an ancestor that is grafted plaintext came out of
+ * the envelope above it; an ancestor that was verified signs what is
+ * below it. Collected innermost first, then turned around. */
+void
+inspect_protection(const struct inspect *in, const struct mime_entity *e,
+    struct inspect_protection *p)
+{
+	const struct inspect_envelope *env, *tmp_e;
+	const struct inspect_signature *tmp_s;
+	const struct mime_entity *a;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	for (a = e; a != NULL; a = a->parent) {
+		for (i = 0; i < in->nsigs && a != e; i++)
+			if (in->sigs[i].entity == a &&
+			    p->nsignatures < INSPECT_MAX_LAYERS)
+				p->signatures[p->nsignatures++] = &in->sigs[i];
+		if (a->parent != NULL && a->grafted &&
+		    (env = envelope_of(in, a->parent)) != NULL &&
+		    p->nenvelopes < INSPECT_MAX_LAYERS)
+			p->envelopes[p->nenvelopes++] = env;
+	}
+	for (i = 0; i < p->nenvelopes / 2; i++) {
+		tmp_e = p->envelopes[i];
+		p->envelopes[i] = p->envelopes[p->nenvelopes - 1 - i];
+		p->envelopes[p->nenvelopes - 1 - i] = tmp_e;
+	}
+	for (i = 0; i < p->nsignatures / 2; i++) {
+		tmp_s = p->signatures[i];
+		p->signatures[i] = p->signatures[p->nsignatures - 1 - i];
+		p->signatures[p->nsignatures - 1 - i] = tmp_s;
+	}
 }
 
 static const char *

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "crypto/cms.h"
 #include "e2m/label.h"
 #include "e2m/mime.h"
 
@@ -86,6 +87,25 @@ struct inspect_signature {
 	                       * of an envelope */
 	const char *reason;   /* static text when not valid */
 	char signer[160];     /* signer's subject, escaped; empty if unknown */
+	const struct mime_entity *entity; /* the multipart/signed or
+	                       * signed-data entity */
+};
+
+/* An envelope the decrypt stage opened; its plaintext is grafted as
+ * entity->children[0]. */
+struct inspect_envelope {
+	const struct mime_entity *entity;
+	struct cms_envelope info; /* which key of ours, and whom it was for */
+};
+
+/* What protects one entity of the tree, from the outermost layer in: the
+ * envelopes it came out of and the signatures over it. */
+#define INSPECT_MAX_LAYERS 8
+struct inspect_protection {
+	const struct inspect_envelope *envelopes[INSPECT_MAX_LAYERS];
+	size_t nenvelopes;
+	const struct inspect_signature *signatures[INSPECT_MAX_LAYERS];
+	size_t nsignatures;
 };
 
 typedef void inspect_done_fn(struct inspect *in, void *arg);
@@ -120,6 +140,13 @@ const struct inspect_signature *inspect_signature(const struct inspect *in,
     size_t i);
 /* The whole tree with plaintext grafted in, for services; NULL if none. */
 const struct mime_entity *inspect_tree(const struct inspect *in);
+/* The envelopes opened, in the order they were. */
+size_t inspect_nenvelopes(const struct inspect *in);
+const struct inspect_envelope *inspect_envelope(const struct inspect *in,
+    size_t i);
+/* The envelopes and signatures around e, an entity of inspect_tree(). */
+void inspect_protection(const struct inspect *in, const struct mime_entity *e,
+    struct inspect_protection *p);
 
 /* One log line, no plaintext: targets, closed parts, visible types,
  * signatures. Returns buf. */

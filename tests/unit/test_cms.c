@@ -152,6 +152,62 @@ worker(void *arg)
 	return NULL;
 }
 
+static int
+has_recipient(const struct cms_envelope *info, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < info->ndescribed; i++)
+		if (strcmp(info->recipients[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* cms_decrypt_info(): the key that opened it and whom it was for. */
+static void
+test_envelope_info(const struct cms_keys *k)
+{
+	struct cms_envelope info;
+	uint8_t *der, *plain = NULL;
+	size_t len, plen = 0;
+
+	der = slurp("env_multi.der", &len);
+	T_EQ_INT(cms_decrypt_info(k, der, len, &plain, &plen, &info), CMS_OK,
+	    "envelope info: three recipients, two of them ours");
+	cms_plain_free(plain, plen);
+	T_EQ_INT(info.key, 0, "  opened with the first key that matches");
+	T_EQ_STR(info.opened_with, "CN=proxy_rsa", "  its subject");
+	T_EQ_INT(info.nrecipients, 3, "  three recipients");
+	T_EQ_INT(info.ndescribed, 3, "  all described");
+	/* RecipientInfos are a DER SET: their order is the encoding's. */
+	T_OK(has_recipient(&info, "issuer=CN=E2M Test CA serial=03eb"),
+	    "  a stranger by issuer and serial");
+	T_OK(has_recipient(&info, "CN=proxy_rsa"), "  ours by subject");
+	T_OK(has_recipient(&info, "CN=proxy_ec"),
+	    "  ours by subject (key agreement)");
+	free(der);
+
+	der = slurp("env_keyid_ec.der", &len);
+	T_EQ_INT(cms_decrypt_info(k, der, len, &plain, &plen, &info), CMS_OK,
+	    "envelope info: recipient named by key identifier");
+	cms_plain_free(plain, plen);
+	T_EQ_INT(info.key, 1, "  the EC key opened it");
+	T_EQ_STR(info.recipients[0], "CN=proxy_ec", "  ours, by subject");
+	free(der);
+
+	der = slurp("env_other.der", &len);
+	T_EQ_INT(cms_decrypt_info(k, der, len, &plain, &plen, &info),
+	    CMS_UNDECIPHERABLE, "envelope info: not for us");
+	T_OK(info.key == -1 && info.nrecipients == 0 &&
+	    info.opened_with[0] == '\0', "  nothing described on failure");
+	free(der);
+
+	der = slurp("env_500.der", &len);
+	T_EQ_INT(cms_decrypt_info(k, der, len, &plain, &plen, &info),
+	    CMS_UNDECIPHERABLE, "envelope info: 500 recipients refused");
+	free(der);
+}
+
 static void
 test_decrypt(const struct cms_keys *k)
 {
@@ -1002,6 +1058,7 @@ main(void)
 	    "status names");
 
 	test_decrypt(k);
+	test_envelope_info(k);
 	test_keys();
 	test_ciphers();
 	test_verify(k, kcrl);
