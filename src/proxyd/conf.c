@@ -91,6 +91,8 @@ static const struct option top_opts[] = {
 	O_GROUP("inspect", inspect_opts),
 	O_GROUP("policy", conf_policy_opts),
 	O_GROUP("challenge", conf_challenge_opts),
+	O_GROUP("archive", conf_archive_opts),
+	O_GROUP("pinholes", conf_pinholes_opts),
 	O_END
 };
 
@@ -823,6 +825,7 @@ set_defaults(struct conf *c)
 	c->ch_warn_code = 380;
 	c->ch_rate = 10;
 	c->ch_burst = 20;
+	conf_services_defaults(c);
 }
 
 /* libconfig's own file errors say only "file I/O error"; errno says more. */
@@ -893,6 +896,7 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 		check_tls(&l, &cfg);
 		check_inspect(&l, &cfg);
 		conf_check_challenge(&l, &cfg);
+		conf_check_services(&l, &cfg);
 		if (c->source_burst == 0)
 			c->source_burst = c->source_rate > 0 ?
 			    2 * c->source_rate : 1;
@@ -949,6 +953,7 @@ conf_free(struct conf *c)
 	free(c->ch_warn_agent);
 	free(c->ch_496_phrase);
 	free(c->ch_495_phrase);
+	conf_free_services(c);
 	free(c->path);
 	free(c);
 }

@@ -40,6 +40,11 @@ struct conf_policy_owned {
 	char **prmb_types;
 };
 
+/* A range of ports, both ends included. */
+struct conf_port_range {
+	unsigned lo, hi;
+};
+
 /* One decryption certificate and its private key (absolute names). */
 struct conf_keypair {
 	char *certificate;
@@ -122,6 +127,37 @@ struct conf {
 	unsigned ch_rate;            /* challenges per second and source
 	                                address; 0: unlimited */
 	unsigned ch_burst;
+
+	/* archive: the IM archive (conf_services.c). The file is absolute;
+	 * NULL with the syslog target. */
+	int archive_enabled;
+	int archive_syslog;          /* target "syslog" (no durability) */
+	char *archive_path;
+	int archive_facility;        /* syslog facility */
+	int archive_fail_open;       /* on_failure "forward": not "reject" */
+	unsigned archive_max_wait_ms; /* group commit: longest wait */
+	unsigned archive_max_batch;  /* records per fdatasync */
+	unsigned archive_queue;      /* records waiting; beyond: failure */
+	size_t archive_rotate_bytes; /* 0: never */
+	unsigned archive_rotate_keep;
+
+	/* pinholes: media pinholes from SDP (conf_services.c). */
+	int pinholes_enabled;
+	int pinholes_exec;           /* backend "exec", not "nftables" */
+	char *pinholes_family;       /* nftables family, "inet" */
+	char *pinholes_table;
+	char *pinholes_set4;
+	char *pinholes_set6;
+	int pinholes_create;         /* create table and sets at start */
+	char *pinholes_program;      /* exec backend, absolute */
+	struct netaddr *pinholes_networks; /* media must be inside these */
+	size_t npinholes_networks;
+	struct conf_port_range *pinholes_ports; /* and in these ranges */
+	size_t npinholes_ports;
+	unsigned pinholes_timeout_s;  /* element timeout, refreshed */
+	unsigned pinholes_max_duration_s; /* a dialog's pinholes at most */
+	unsigned pinholes_max_per_dialog;
+	unsigned pinholes_max_total;
 
 	/* policy: rules in file order, ready for struct policy (first match
 	 * wins); none means the mechanism is not applied. policy_owned[i]

@@ -416,8 +416,8 @@ check_readable(struct loader *l, const config_setting_t *s, const char *path,
  * was started from; it moves to "/" anyway): "pki/proxy.pem" next to
  * /etc/e2mproxyd.conf is /etc/pki/proxy.pem.
  */
-static char *
-absolute(struct loader *l, const char *file)
+char *
+cl_absolute(struct loader *l, const char *file)
 {
 	char cwd[4096], *p;
 	const char *slash = strrchr(l->path, '/');
@@ -455,7 +455,7 @@ cl_check_file(struct loader *l, const config_setting_t *s, const char *path,
 	struct stat st;
 
 	/* Messages name the file where it was looked for. */
-	if ((*to = absolute(l, file)) == NULL)
+	if ((*to = cl_absolute(l, file)) == NULL)
 		return;
 	if (!check_readable(l, s, path, *to, &st))
 		return;

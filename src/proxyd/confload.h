@@ -131,6 +131,17 @@ void cl_load_networks(struct loader *l, const config_setting_t *s,
     const char *path, int n, struct netaddr **out, size_t *count);
 void cl_free_strings(char **v, size_t n);
 
+/* A name from the configuration made absolute: relative to the directory
+ * of the configuration file. NULL when out of memory. */
+char *cl_absolute(struct loader *l, const char *file);
+
+/* conf_services.c: the archive and pinholes sections. */
+extern const struct option conf_archive_opts[];
+extern const struct option conf_pinholes_opts[];
+void conf_services_defaults(struct conf *c);
+void conf_check_services(struct loader *l, const config_t *cfg);
+void conf_free_services(struct conf *c);
+
 /* conf_policy.c: the policy and challenge sections. */
 extern const struct option conf_policy_opts[];
 extern const struct option conf_challenge_opts[];
