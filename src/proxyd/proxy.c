@@ -132,6 +132,12 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 {
 	struct proxy *px;
 
+	/* Until they are wired in: refuse rather than pretend. */
+	if (c->archive_enabled || c->pinholes_enabled) {
+		log_error("%s: not available in this build yet",
+		    c->archive_enabled ? "archive" : "pinholes");
+		return NULL;
+	}
 	if ((px = calloc(1, sizeof(*px))) == NULL)
 		return NULL;
 	px->conf = c;
