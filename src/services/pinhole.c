@@ -92,9 +92,12 @@ static uint64_t
 siphash(const unsigned char key[16], const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t k0 = le64(key), k1 = le64(key + 8), m, b = (uint64_t)len << 56;
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	uint64_t k0 = le64(key), k1 = le64(key + 8), m;
+	uint64_t b = (uint64_t)len << 56;
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
 	unsigned char last[8];
 	size_t i;
 

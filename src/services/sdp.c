@@ -383,7 +383,8 @@ line(struct parse *ps, struct span l, struct sdp_media *out, size_t max,
 	v.len = l.len - 2;
 	if (!ps->seen_v) {
 		if (l.p[0] != 'v' || !span_is(v, "0"))
-			return fail(ps, SDP_MALFORMED, "does not start with v=0");
+			return fail(ps, SDP_MALFORMED,
+			    "does not start with v=0");
 		ps->seen_v = 1;
 		return 0;
 	}

@@ -60,7 +60,7 @@ struct sdp_media {
 	char media[16];      /* "audio", "video", ... (NUL-terminated) */
 	char transport[32];  /* "RTP/AVP", "UDP/TLS/RTP/SAVPF", ... */
 	int rejected;        /* port 0: nothing else below is meaningful */
-	int rtp;             /* an RTP transport: ports come in RTP/RTCP pairs */
+	int rtp;             /* an RTP transport: RTP/RTCP port pairs */
 	struct sdp_endpoint rtp_ep; /* the (first) media port */
 	unsigned nports;     /* m=audio 49170/2: 2; 1 when not given. For RTP
 				the streams are on rtp_ep.port + 2 * i (RTCP on

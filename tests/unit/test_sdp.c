@@ -72,8 +72,8 @@ test_digest(void)
 
 	/* Bob's answer (CRLF), and 6.2's SRTP part with its key line */
 	T_EQ_INT(parse("v=0\r\no=bob 1 1 IN IP4 192.0.2.201\r\ns=-\r\n"
-	    "c=IN IP4 192.0.2.201\r\nt=0 0\r\nm=audio 3456 RTP/AVP 0\r\n"), SDP_OK,
-	    "6.1 answer (CRLF) parses");
+	    "c=IN IP4 192.0.2.201\r\nt=0 0\r\nm=audio 3456 RTP/AVP 0\r\n"),
+	    SDP_OK, "6.1 answer (CRLF) parses");
 	T_OK(n == 1 && strcmp(addr(&m[0].rtp_ep), "192.0.2.201") == 0 &&
 	    m[0].rtp_ep.port == 3456 && m[0].rtcp.port == 3457,
 	    "6.1 answer: 192.0.2.201 3456, RTCP 3457");
@@ -295,7 +295,8 @@ test_malformed(void)
 		{ "v=0\ns=-\nX=1\n", "an upper-case type" },
 		{ "v=0\ns=-\n=x\n", "no type" },
 		{ "v=0\nv=0\n", "a second v=" },
-		{ "v=0\nc=IN IP4\nm=audio 9000 RTP/AVP 0\n", "c= of two fields" },
+		{ "v=0\nc=IN IP4\nm=audio 9000 RTP/AVP 0\n",
+		    "c= of two fields" },
 		{ "v=0\nc=IN IP4 192.0.2.1 x\n", "c= of four fields" },
 		{ "v=0\nc=IN IP4 192.0.2.1\nc=IN IP4 192.0.2.2\n",
 		    "two session c=" },
@@ -317,7 +318,8 @@ test_malformed(void)
 		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:0\n", "a=rtcp:0" },
 		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:x\n", "a=rtcp:x" },
 		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:\n", "a=rtcp: empty" },
-		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:70000\n", "a=rtcp:70000" },
+		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:70000\n",
+		    "a=rtcp:70000" },
 		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:9001 IN IP4\n",
 		    "a=rtcp with half an address" },
 		{ "v=0\nm=audio 9000 RTP/AVP 0\na=rtcp:9001\na=rtcp:9003\n",
@@ -336,7 +338,8 @@ test_malformed(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(name, sizeof(name), "malformed: %s", cases[i].name);
 		T_EQ_INT(parse(cases[i].body), SDP_MALFORMED, name);
-		T_OK(why != NULL && strcmp(why, "ok") != 0, "  ... with a reason");
+		T_OK(why != NULL && strcmp(why, "ok") != 0,
+		    "  ... with a reason");
 	}
 	/* NUL bytes: strlen() would stop there */
 	memset(m, 0, sizeof(m));
@@ -371,8 +374,8 @@ test_bounds(void)
 		abort();
 	len = (size_t)snprintf(big, 64, "v=0\nc=IN IP4 192.0.2.1\n");
 	for (i = 0; i <= SDP_MAX_MEDIA; i++)
-		len += (size_t)snprintf(big + len, 64, "m=audio %zu RTP/AVP 0\n",
-		    10000 + 2 * i);
+		len += (size_t)snprintf(big + len, 64,
+		    "m=audio %zu RTP/AVP 0\n", 10000 + 2 * i);
 	T_EQ_INT(sdp_parse(big, len, m, SDP_MAX_MEDIA + 1, &n, &why),
 	    SDP_TOO_MANY, "max is capped at SDP_MAX_MEDIA");
 	T_EQ_INT(n, SDP_MAX_MEDIA, "  ... after SDP_MAX_MEDIA streams");
