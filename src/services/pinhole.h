@@ -142,7 +142,8 @@ int pinhole_set_media(struct pinhole_table *t, const char *key,
 int pinhole_close(struct pinhole_table *t, const char *key,
     struct pinhole_changes *ch);
 /* Closes every dialog older than max_duration_ms; the number closed, or
- * -1 and errno ENOMEM (the dialogs closed so far stay closed). */
+ * -1 and errno ENOMEM (the dialogs closed so far stay closed). At
+ * shutdown, now_ms UINT64_MAX closes them all. */
 long pinhole_expire(struct pinhole_table *t, uint64_t now_ms,
     struct pinhole_changes *ch);
 /* Appends to ch->refresh each hole whose refresh is due, and schedules its

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,13 @@ test_time(void)
 	T_EQ_INT(pinhole_expire(t, 10500, &ch), 1, "expire: the new at 10500");
 	pinhole_stats(t, &st);
 	T_OK(st.dialogs == 0 && st.holes == 0, "expire: table empty");
+
+	report(t, "x", PINHOLE_CALLER, offer, 20000);
+	report(t, "y", PINHOLE_CALLER, answer, 20001);
+	pinhole_changes_clear(&ch);
+	T_EQ_INT(pinhole_expire(t, UINT64_MAX, &ch), 2,
+	    "shutdown: UINT64_MAX closes every dialog");
+	T_EQ_INT(ch.ndel, 4, "shutdown: and removes every hole");
 	pinhole_free(t);
 }
 
