@@ -127,12 +127,12 @@ void pinhole_changes_clear(struct pinhole_changes *ch); /* keeps memory */
 void pinhole_changes_free(struct pinhole_changes *ch);
 
 /*
- * One side of dialog key (a string of at most PINHOLE_MAX_KEY bytes,
- * created on its first report) now has media
- * m[0..n-1], n <= SDP_MAX_MEDIA, replacing what that side had. Appends
- * to ch the holes to add and remove and the refusals. 0, or -1 with the
- * table unchanged and errno ENOMEM, ENOSPC (max_dialogs reached: nothing
- * opened for a new dialog) or EINVAL.
+ * One side of dialog key (a string of at most PINHOLE_MAX_KEY bytes; the
+ * dialog is created on its first report) now has media m[0..n-1],
+ * n <= SDP_MAX_MEDIA, replacing what that side had. Appends to ch the
+ * holes to add and remove and the refusals. 0, or -1 with the table
+ * unchanged and errno ENOMEM, ENOSPC (max_dialogs reached: nothing opened
+ * for a new dialog) or EINVAL.
  */
 int pinhole_set_media(struct pinhole_table *t, const char *key,
     enum pinhole_side side, const struct sdp_media *m, size_t n,
