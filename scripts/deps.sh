@@ -22,6 +22,8 @@ PACKAGES="
 	openssl
 	libconfig-dev
 	libevent-dev
+	nftables
+	libnftables-dev
 	sip-tester
 	sipsak
 	python3
