@@ -60,32 +60,15 @@ timer_c_fired(evutil_socket_t fd, short what, void *arg)
 	loop_kick(l);
 }
 
-/*
- * nta keeps an INVITE client transaction 32 s after its final response
- * (Timer D; Sofia has it at 32 s at least whatever T1 is) together with
- * both messages: most of the proxy's memory under UDP call load. Once the
- * call is proceeding the transaction has done its part (retransmitting
- * the INVITE), so let go of it: later responses arrive as strays and are
- * matched by our branch (incoming_stray), the non-2xx ACK and the CANCEL are
- * made by hopbyhop.c, and Timer C is ours.
- */
-void
-invite_detach(struct ptx *t)
+/* Take the INVITE client transaction over from nta (see invite_detach()):
+ * filed by branch, Timer C armed, nta's transaction destroyed. 0, or -1
+ * when that could not be done (nta's transaction is kept). Consumes sent. */
+static int
+take_over(struct ptx *t, msg_t *sent)
 {
 	struct proxy *px = t->px;
 	struct timeval tv = { TIMER_C_SECONDS, 0 };
-	msg_t *sent = nta_outgoing_getrequest(t->orq);
-	const sip_t *ssip = sip_object(sent);
 
-	t->det.tried = 1;
-	/* Over TCP or TLS nta ends the transaction at its final response
-	 * anyway; letting go of it early there only made Sofia hold on to
-	 * more (measured: 4x the memory). */
-	if (ssip == NULL || ssip->sip_via == NULL || strcasecmp(
-	    ssip->sip_via->v_protocol, sip_transport_udp) != 0) {
-		msg_destroy(sent);
-		return;
-	}
 	t->det.bkey = branch_key(t->branch);
 	t->det.timer_c = evtimer_new(loop_base(px->loop), timer_c_fired, t);
 	if (t->det.timer_c == NULL ||
@@ -95,14 +78,48 @@ invite_detach(struct ptx *t)
 			event_free(t->det.timer_c);
 		t->det.timer_c = NULL;
 		msg_destroy(sent);
-		return;
+		return -1;
 	}
 	t->det.sent = sent;
 	nta_outgoing_destroy(t->orq);
 	t->orq = NULL;
 	t->det.on = 1;
 	evtimer_add(t->det.timer_c, &tv);
-	log_debug("tx %llu: INVITE proceeding, transaction taken over", t->id);
+	return 0;
+}
+
+static int
+sent_over_udp(const sip_t *ssip)
+{
+	return ssip != NULL && ssip->sip_via != NULL &&
+	    strcasecmp(ssip->sip_via->v_protocol, sip_transport_udp) == 0;
+}
+
+/*
+ * nta keeps an INVITE client transaction 32 s after its final response
+ * (Timer D; Sofia has it at 32 s at least whatever T1 is) together with
+ * both messages: most of the proxy's memory under UDP call load. Once the
+ * call is proceeding the transaction has done its part (retransmitting
+ * the INVITE), so let go of it: later responses arrive as strays and are
+ * matched by our branch (incoming_stray), the non-2xx ACK and the CANCEL
+ * are made by hopbyhop.c, and Timer C is ours.
+ */
+void
+invite_detach(struct ptx *t)
+{
+	msg_t *sent = nta_outgoing_getrequest(t->orq);
+
+	t->det.tried = 1;
+	/* Over TCP or TLS nta ends the transaction at its final response
+	 * anyway; letting go of it early there only made Sofia hold on to
+	 * more (measured: 4x the memory). */
+	if (!sent_over_udp(sip_object(sent))) {
+		msg_destroy(sent);
+		return;
+	}
+	if (take_over(t, sent) == 0)
+		log_debug("tx %llu: INVITE proceeding, transaction taken over",
+		    t->id);
 }
 
 /* A response for a detached INVITE, found by our branch. */
@@ -124,11 +141,36 @@ invite_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip)
 	responses_queue(t, msg, status);
 }
 
+/*
+ * Over TCP or TLS, nta_outgoing_tcancel() ends the INVITE's client
+ * transaction as it sends the CANCEL once a provisional came (nta.c:
+ * outgoing_complete() terminates a completed transaction on a reliable
+ * transport unless the agent is a UA's): the 487 then matched nothing and
+ * was dropped, and the caller waited for Timer C or a broken connection.
+ * So there the proxy takes the transaction over first, as it does over
+ * UDP, and sends the CANCEL itself; the 487 is then found by branch. Before
+ * any provisional nta only queues the CANCEL and keeps the transaction.
+ */
+static int
+take_over_to_cancel(struct ptx *t)
+{
+	msg_t *sent;
+
+	if (nta_outgoing_status(t->orq) < 100)
+		return -1;
+	sent = nta_outgoing_getrequest(t->orq);
+	if (sent == NULL || sent_over_udp(sip_object(sent))) {
+		msg_destroy(sent);
+		return -1;
+	}
+	return take_over(t, sent);
+}
+
 void
 invite_cancel_downstream(struct ptx *t)
 {
 	t->canceled = 1;
-	if (t->orq != NULL)
+	if (t->orq != NULL && take_over_to_cancel(t) != 0)
 		/* The CANCEL's own transaction needs nothing from us. */
 		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
 		    TAG_END()));
