@@ -202,6 +202,16 @@ guard_datagrams(const struct conf_listen *li)
 			    "can watch: %u is not limited", li->port);
 }
 
+/*
+ * Messages a TCP or TLS connection holds while it cannot send (still
+ * connecting, or the peer reads slowly). Sofia's default, 64, failed the
+ * 65th request of a burst to a next hop the proxy had no connection to
+ * yet with a transport error (500 upstream), where the connection was up
+ * a millisecond later. The messages are held anyway; this only lets more
+ * of them wait.
+ */
+#define STREAM_QUEUE 4096
+
 static int
 add_listener(struct agent *a, const struct conf_listen *li)
 {
@@ -214,6 +224,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		rc = nta_agent_add_tport(a->nta, URL_STRING_MAKE(url),
 		    TPTAG_UDP_RMEM(c->udp_buffer),
 		    TPTAG_UDP_WMEM(c->udp_buffer),
+		    TPTAG_QUEUESIZE(STREAM_QUEUE),
 		    TAG_END());
 	} else {
 		if (tls_dir_make(dir, sizeof(dir), c) == -1) {
@@ -226,6 +237,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		    TPTAG_CERTIFICATE(dir),
 		    TPTAG_TLS_VERIFY_POLICY(tls_policy(c)),
 		    TPTAG_TLS_VERIFY_DATE(1), TPTAG_TLS_VERIFY_DEPTH(8),
+		    TPTAG_QUEUESIZE(STREAM_QUEUE),
 		    TAG_END());
 		tls_dir_remove(dir);
 	}

@@ -70,7 +70,7 @@ def main():
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(('127.0.0.1', port))
-    ls.listen(8)
+    ls.listen(128)
     conns, bufs = [], {}
     import select
     while n < count and time.time() < deadline:
@@ -81,7 +81,10 @@ def main():
                 conns.append(a)
                 bufs[a] = b''
                 continue
-            d = c.recv(65536)
+            try:
+                d = c.recv(65536)
+            except OSError:  # reset by a proxy that was killed
+                d = b''
             if not d:
                 conns.remove(c)
                 continue
@@ -95,7 +98,10 @@ def main():
                     continue
                 n += 1
                 store(directory, n, head, body)
-                c.sendall(answer(head))
+                try:
+                    c.sendall(answer(head))
+                except OSError:
+                    break
 
 
 if __name__ == '__main__':
