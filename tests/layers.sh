@@ -115,7 +115,7 @@ found=$(check "$TOP_SRCDIR/src")
 ok $? "every #include under src/ keeps the layering rules"
 [ -z "$found" ] || sed 's/^/# /' <<<"$found"
 
-for layer in common crypto e2m sip proxyd ua; do
+for layer in common crypto e2m sip services proxyd ua; do
 	[ -n "$(find "$TOP_SRCDIR/src/$layer" -name '*.c' 2>/dev/null)" ]
 	ok $? "src/$layer/ holds code"
 done
