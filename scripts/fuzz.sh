@@ -5,9 +5,9 @@
 #   scripts/fuzz.sh --ci [NAME...]                    the CI verdict
 #   scripts/fuzz.sh --import [NAME...]                bring findings back
 #
-# NAME is label, mime, cms or uachal (default: all). The harnesses are built in
-# _build-fuzz/ (configured there with CC=clang --enable-fuzzing when it is
-# not yet); -B DIR names another build tree.
+# NAME is label, mime, cms, uachal or archive (default: all). The
+# harnesses are built in _build-fuzz/ (configured there with CC=clang
+# --enable-fuzzing when it is not yet); -B DIR names another build tree.
 #
 # Explore (the default): open-ended search with a fresh random seed, until
 # RUNS executions (-n, default 10000000) or SECS seconds (-t, default
@@ -36,9 +36,11 @@ set -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
-ALL="label mime cms uachal"
-# Executions per fuzzer in --ci: about 20 s each on the 2-core CI machine.
-declare -A CI_RUNS=([label]=1000000 [mime]=1000000 [cms]=50000 [uachal]=500000)
+ALL="label mime cms uachal archive"
+# Executions per fuzzer in --ci: about 20 s each on the 2-core CI machine
+# (archive and e2mlog: about 15 s).
+declare -A CI_RUNS=([label]=1000000 [mime]=1000000 [cms]=50000 [uachal]=500000
+    [archive]=170000)
 # Options every run shares: no input over 10 s, no more than 2 GiB.
 COMMON=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 
