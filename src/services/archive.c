@@ -160,7 +160,8 @@ static int
 head(struct buf *b, const char *kind, long long ms, const char *call_id,
     unsigned long cseq, const char *method)
 {
-	if (call_id == NULL || method == NULL)
+	/* RFC 3261 8.1.1.5: a 32-bit unsigned integer (readers hold it so). */
+	if (call_id == NULL || method == NULL || cseq > 0xffffffffUL)
 		return -1;
 	buf_str(b, "{\"v\":");
 	num(b, ARCHIVE_VERSION);

@@ -83,7 +83,7 @@ struct archive_part {
 struct archive_message {
 	long long time_ms;           /* UTC, milliseconds since the epoch */
 	const char *call_id;         /* required */
-	unsigned long cseq;
+	unsigned long cseq;          /* 0 .. 2^32 - 1 */
 	const char *method;          /* required */
 	const char *from_uri, *from_tag; /* uri required, tag or NULL */
 	const char *to_uri, *to_tag;
@@ -99,16 +99,17 @@ struct archive_message {
 struct archive_final {
 	long long time_ms;
 	const char *call_id;         /* required */
-	unsigned long cseq;
+	unsigned long cseq;          /* 0 .. 2^32 - 1 */
 	const char *method;          /* required */
 	int status;                  /* the final response's code, 100..699 */
 };
 
 /*
  * Append one record, a single line ending in "\n", to b. 0, or -1 when a
- * required string is NULL, a status is not 100..699, the time is outside
- * the years 0000..9999 or memory ran out; then b->len is back where it
- * was (b->oom stays set after an allocation failure, as buf.h says).
+ * required string is NULL, the CSeq is over 2^32 - 1, a status is not
+ * 100..699, the time is outside the years 0000..9999 or memory ran out;
+ * then b->len is back where it was (b->oom stays set after an allocation
+ * failure, as buf.h says).
  */
 int archive_format_message(struct buf *b, const struct archive_message *m);
 int archive_format_final(struct buf *b, const struct archive_final *f);

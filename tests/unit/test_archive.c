@@ -491,6 +491,12 @@ test_time_and_failures(void)
 	m.transport = NULL;
 	T_EQ_INT(archive_format_message(&b, &m), -1, "no transport refused");
 	m = base;
+	m.cseq = 4294967296UL;
+	T_EQ_INT(archive_format_message(&b, &m), -1, "a CSeq of 2^32 refused");
+	m.cseq = 4294967295UL;
+	T_EQ_INT(archive_format_message(&b, &m), 0, "2^32 - 1 taken");
+	b.len = 15;
+	m = base;
 	m.parts = &p;
 	m.nparts = 1;
 	T_EQ_INT(archive_format_message(&b, &m), -1,
