@@ -6,7 +6,8 @@
  * The files are read twice: the first pass finds the matching messages
  * (and reports malformed lines), the second prints them, with the final
  * record of each, wherever it is among the files. Memory grows with the
- * number of matching messages, not with the archive.
+ * number of matching messages (all of them with -t and no filter), not
+ * with the size of the archive.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -219,6 +221,7 @@ message_matches(const struct opts *o, const struct archread_rec *r)
 
 struct reader {
 	const struct opts *o;
+	int need_set;  /* filters to join finals by, or statuses to show */
 	struct keyset set;
 	struct buf key, out;
 	unsigned long long malformed, printed;
@@ -242,7 +245,8 @@ first_pass(struct reader *rd, const struct input *in, unsigned long lineno,
 			archread_clear(&r);
 		return 0;
 	}
-	if (r.kind == ARCHREAD_MESSAGE && message_matches(rd->o, &r)) {
+	if (r.kind == ARCHREAD_MESSAGE && rd->need_set &&
+	    message_matches(rd->o, &r)) {
 		record_key(&rd->key, &r);
 		if (rd->key.oom || keyset_add(&rd->set, (char *)rd->key.p,
 		    rd->key.len) == NULL)
@@ -293,11 +297,12 @@ second_pass(struct reader *rd, const char *raw, size_t rawlen, size_t len)
 		e = keyset_find(&rd->set, (char *)rd->key.p, rd->key.len);
 	}
 	if (r.kind == ARCHREAD_MESSAGE && o->kind != ARCHREAD_FINAL &&
-	    e != NULL && message_matches(o, &r)) {
+	    message_matches(o, &r)) {
 		if (!o->summary)
 			emit(rd, raw, rawlen);
 		else {
-			archread_summary(&rd->out, &r, e->status);
+			archread_summary(&rd->out, &r, e != NULL ? e->status :
+			    -1);
 			emit_summary(rd);
 		}
 	} else if (r.kind == ARCHREAD_FINAL) {
@@ -377,26 +382,51 @@ add_input(struct input **in, size_t *nin, const char *name, FILE *f)
 	return 0;
 }
 
-/* Standard input, copied aside: it is read twice. */
+/* A stream copied to a temporary file; NULL on error. */
 static FILE *
-spool_stdin(void)
+spool(FILE *from)
 {
 	char chunk[65536];
 	FILE *t = tmpfile();
 	size_t n;
 
-	while (t != NULL && (n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+	while (t != NULL && (n = fread(chunk, 1, sizeof(chunk), from)) > 0)
 		if (fwrite(chunk, 1, n, t) != n) {
 			fclose(t);
 			return NULL;
 		}
+	if (t != NULL && ferror(from)) {
+		fclose(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
+ * Every input is read twice: standard input, a pipe ("<(zcat a.2.gz)")
+ * or a device cannot be rewound, so they are copied aside first.
+ */
+static FILE *
+open_rewindable(const char *name)
+{
+	FILE *f, *t;
+	struct stat st;
+
+	if (strcmp(name, "-") == 0)
+		return spool(stdin);
+	if ((f = fopen(name, "r")) == NULL)
+		return NULL;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+		return f;
+	t = spool(f);
+	fclose(f);
 	return t;
 }
 
 static int
 open_input(struct input **in, size_t *nin, const char *name)
 {
-	FILE *f = strcmp(name, "-") == 0 ? spool_stdin() : fopen(name, "r");
+	FILE *f = open_rewindable(name);
 
 	if (f == NULL) {
 		fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(errno));
@@ -615,6 +645,8 @@ main(int argc, char **argv)
 	int rc, done = 0;
 
 	rc = parse_opts(argc, argv, &o, &in, &nin, &done);
+	/* Unfiltered records need no set: every one is printed as it is. */
+	rd.need_set = any_filter(&o) || o.summary;
 	if (rc == 0 && !done) {
 		rc = run(&rd, in, nin) == -1 ? 2 : 0;
 		if (rd.malformed > 0)

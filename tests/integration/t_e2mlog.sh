@@ -171,6 +171,8 @@ cat "$A" | "$E2MLOG" -c c1 > "$WORK/out"
 ok $? "no file: standard input (read twice through a temporary file)"
 "$E2MLOG" -c c3 - < "$A" | grep -qxF "$(sed -n 4p "$A")"
 ok $? "'-' is standard input; the record printed is the line in the file"
+"$E2MLOG" -t -c c1 <(cat "$A") | grep -q '  200  c1  '
+ok $? "a pipe as a file (<(zcat ...)): read twice too, the final joined"
 
 # --- usage
 "$E2MLOG" -V | grep -q '^e2mlog [0-9]'
