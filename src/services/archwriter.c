@@ -63,7 +63,7 @@ struct archwriter {
 
 	/* The writer thread's own (and the creator's before it starts). */
 	int fd;
-	struct iovec *iov;      /* max_batch + 1: a "\n" may go first */
+	struct iovec *iov;      /* one a record of a batch */
 	int rotate_failing;     /* rotation refused: logged once */
 	char why[256];          /* what the last failure was */
 };
@@ -521,7 +521,7 @@ archwriter_new(const struct archwriter_conf *c, char *err, size_t errsz)
 		return NULL;
 	}
 	configure(w, c);
-	if (init_sync(w) == -1 || (w->iov = calloc(w->max_batch + 1,
+	if (init_sync(w) == -1 || (w->iov = calloc(w->max_batch,
 	    sizeof(*w->iov))) == NULL)
 		why = "out of memory";
 	else if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
