@@ -11,13 +11,15 @@
 #   proxyd   proxyd services sip e2m crypto common
 #                                              Sofia, libevent, libconfig
 #   ua       ua sip e2m crypto common          Sofia, libconfig
+#   tools    tools services common             libc only
 #
 # so OpenSSL is used only under crypto/, Sofia only under sip/, proxyd/
-# and ua/, the daemon and the user agent never include each other, and a
-# lower layer never includes a higher one. Our headers are always named
-# with their folder ("e2m/mime.h"); only config.h (made by configure) is
-# not. The checker is first run on a made-up tree that breaks each rule,
-# so that it is known to catch what it looks for.
+# and ua/, the daemon, the user agent and the operators' tools (e2mlog)
+# never include each other, and a lower layer never includes a higher
+# one. Our headers are always named with their folder ("e2m/mime.h");
+# only config.h (made by configure) is not. The checker is first run on a
+# made-up tree that breaks each rule, so that it is known to catch what it
+# looks for.
 set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 n=0 failed=0
@@ -47,6 +49,7 @@ check() {
 			ours["services"] = "services common"
 			ours["proxyd"] = "proxyd services sip e2m crypto common"
 			ours["ua"] = "ua sip e2m crypto common"
+			ours["tools"] = "tools services common"
 			libs["common"] = ""
 			libs["crypto"] = "openssl"
 			libs["e2m"] = ""
@@ -54,6 +57,7 @@ check() {
 			libs["services"] = "nftables"
 			libs["proxyd"] = "sofia-sip event2 libconfig.h"
 			libs["ua"] = "sofia-sip libconfig.h"
+			libs["tools"] = ""
 			# Headers of the libraries the rules are about.
 			known["openssl"] = known["sofia-sip"] = 1
 			known["event2"] = known["libconfig.h"] = 1
@@ -115,7 +119,7 @@ found=$(check "$TOP_SRCDIR/src")
 ok $? "every #include under src/ keeps the layering rules"
 [ -z "$found" ] || sed 's/^/# /' <<<"$found"
 
-for layer in common crypto e2m sip services proxyd ua; do
+for layer in common crypto e2m sip services proxyd ua tools; do
 	[ -n "$(find "$TOP_SRCDIR/src/$layer" -name '*.c' 2>/dev/null)" ]
 	ok $? "src/$layer/ holds code"
 done
