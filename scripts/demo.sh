@@ -2,11 +2,18 @@
 # demo.sh - the end-to-middle loop on 127.0.0.1 with a throwaway PKI, in
 # well under a minute: e2mproxyd with the shipped default configuration
 # (conf/e2mproxyd.conf: it must see the text of MESSAGEs and the SDP of
-# calls), e2mua as Bob (UAS) and as Alice (UAC). Alice encrypts to Bob
-# only; the proxy answers a signed 496; Alice checks the challenge, adds
-# the proxy as a recipient and sends again; the proxy opens the body and
-# forwards it unchanged. Once for a MESSAGE, once for a call. Prints each
-# step and a summary; exit 0 when both exchanges went as described.
+# calls) plus its two services, e2mua as Bob (UAS) and as Alice (UAC).
+# Alice encrypts to Bob only; the proxy answers a signed 496; Alice checks
+# the challenge, adds the proxy as a recipient and sends again; the proxy
+# opens the body, archives the MESSAGE or opens the firewall for the
+# call's media, and forwards it unchanged. Once for a MESSAGE, once for a
+# call. Prints each step, the archived record and the pinholes, and a
+# summary; exit 0 when both exchanges went as described.
+#
+# The pinholes go into real nftables sets (the shipped ruleset,
+# conf/e2mproxy-nftables.conf) in a network namespace the demo makes for
+# itself (unshare -rn); where that is not allowed, the exec back end runs
+# a program that prints each pinhole instead.
 #
 # demo.sh --proxy: only the proxy, same configuration and a fresh
 # throwaway PKI, in the foreground until Ctrl-C (try e2mua against it).
@@ -23,13 +30,40 @@ if [ ! -x _build/e2mua ] || [ -n "$(find src configure.ac Makefile.am -newer _bu
 	mkdir -p _build
 	(cd _build && { [ -f Makefile ] || ../configure >/dev/null; } && make -j2 e2mproxyd e2mua >/dev/null)
 fi
+# Everything below runs in a network namespace of its own when one can be
+# made (it needs no network but loopback: the packages are installed).
+if [ "$MODE" = demo ] && [ -z "${E2M_DEMO_NETNS:-}" ] && command -v nft >/dev/null &&
+    unshare -rn true 2>/dev/null; then
+	exec unshare -rn env E2M_DEMO_NETNS=1 bash "$0" "$@"
+fi
+NETNS=${E2M_DEMO_NETNS:-}
+[ -n "$NETNS" ] && ip link set lo up
 TOP=$PWD
 W=$(mktemp -d "${TMPDIR:-/tmp}/e2m-demo.XXXXXX")
 PIDS=""
 trap 'kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
-# The shipped file, unchanged; its pki/ beside it.
+# The shipped file, unchanged; its pki/ beside it; the services appended.
 cp conf/e2mproxyd.conf "$W/e2mproxyd.conf"
 ./scripts/e2m-pki.sh "$W/pki"
+# The exec back end's program: print what the firewall would be told.
+printf '#!/bin/sh\necho "firewall: $1 $2 $3 $4 $5 (timeout $6 s)" >> "%s/pinholes.txt"\n' \
+	"$W" > "$W/pinhole-print.sh"
+chmod 755 "$W/pinhole-print.sh"
+if [ -n "$NETNS" ]; then
+	nft -f conf/e2mproxy-nftables.conf
+	BACKEND='backend = "nftables"; create = false;'
+else
+	BACKEND="backend = \"exec\"; program = \"$W/pinhole-print.sh\";"
+fi
+if [ "$MODE" = demo ]; then
+	{
+		echo
+		echo '# Appended by scripts/demo.sh: the two services.'
+		echo 'archive: { enabled = true; path = "im.jsonl"; };'
+		echo "pinholes: { enabled = true; $BACKEND"
+		echo '            media_networks = [ "127.0.0.0/8" ]; ports = [ "49170-49180" ]; };'
+	} >> "$W/e2mproxyd.conf"
+fi
 if [ "$MODE" = --proxy ]; then
 	echo "e2mproxyd on udp and tcp 127.0.0.1:5060 with conf/e2mproxyd.conf; keys in $W/pki"
 	echo "(removed on exit). Ctrl-C stops it. Try, from another terminal:"
@@ -88,11 +122,48 @@ echo "    Bob's view:     $(sed -n 1p "$W/bob.out")"
 
 say "3. Alice calls Bob with an SDP offer encrypted to Bob only"
 n=$(wc -l < "$W/proxy.log")
-alice -I -H 1 > "$W/call.json" || true
+alice -I -H 2 > "$W/call.json" &
+CALL=$!
+# While the call is up: the pinholes as the firewall holds them.
+for i in $(seq 1 60); do
+	if [ -n "$NETNS" ]; then
+		nft list set inet e2mproxy media4 > "$W/set.txt" 2>&1
+		[ "$(grep -o 'udp \. 4917[0-9]' "$W/set.txt" | wc -l)" -ge 4 ] && break
+	else
+		[ "$(grep -c add "$W/pinholes.txt" 2>/dev/null)" -ge 4 ] && break
+	fi
+	sleep 0.05
+done
+wait "$CALL" || true
 steps $((n + 1))
 echo "    Alice's result: $(cut -c1-200 "$W/call.json")..."
 echo "    Bob's view:     $(sed -n 2p "$W/bob.out" | cut -c1-160)..."
 echo "                    $(sed -n 3p "$W/bob.out" | cut -c1-100)"
+
+say "4. What the services saw: the archive and the firewall"
+echo "    The archived records of the MESSAGE ($W/im.jsonl):"
+python3 - "$W/im.jsonl" <<'PY' | show
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r['kind'] == 'message':
+        p = r['parts'][0]
+        print('%s  %s -> %s  "%s"' % (r['time'], r['from']['uri'],
+                                     r['to']['uri'], p.get('text')))
+        print('  protection: %s' % json.dumps(p['protection']))
+    else:
+        print('%s  final response %d' % (r['time'], r['status']))
+PY
+if [ -n "$NETNS" ]; then
+	echo "    The call's pinholes while it was up (nft list set inet e2mproxy media4):"
+	sed -n '/elements/,/}/p' "$W/set.txt" | show
+	echo "    and after the BYE:"
+	nft list set inet e2mproxy media4 | sed -n '/type/,/}/p' | show
+else
+	echo "    The call's pinholes (exec back end: no network namespace here):"
+	show < "$W/pinholes.txt"
+fi
+grep -E "pinholes: tx" "$W/proxy.log" | sed 's/^[0-9:.]* e2mproxyd: info: //' | show
 
 say "Summary"
 ok=0
@@ -103,4 +174,9 @@ echo "    $ok of 2 exchanges: challenged by a signed 496, verified, disclosed to
 echo "    the proxy, inspected ($inspected bodies opened by the proxy: the MESSAGE,"
 echo "    the offer and Bob's SDP answer) and delivered; every body left the proxy"
 echo "    as it came. Bob's answer was encrypted to Alice and the proxy."
-[ "$ok" -eq 2 ]
+archived=$(grep -c '"text":"Lunch at noon?"' "$W/im.jsonl" || true)
+opened=$(grep -c 'pinholes: tx .*: open' "$W/proxy.log" || true)
+closed=$(grep -c 'pinholes: tx .*: close' "$W/proxy.log" || true)
+echo "    The MESSAGE is in the archive ($archived record); the call's media got"
+echo "    $opened pinholes (both sides, RTP and RTCP), $closed closed at the BYE."
+[ "$ok" -eq 2 ] && [ "$archived" -eq 1 ] && [ "$opened" -eq 4 ] && [ "$closed" -eq 4 ]

@@ -464,6 +464,13 @@ add_visible(struct inspect *in, const struct mime_entity *e)
 		memcpy(in->visible[in->nvisible++], name, sizeof(name));
 }
 
+int
+inspect_readable(const struct mime_entity *e)
+{
+	return e->nchildren == 0 && e->type != NULL && !is_envelope(e) &&
+	    !is_signature(e) && !is_signed_data(e);
+}
+
 /* Leaves readable in plaintext, and envelopes that stayed shut. */
 static void
 survey(struct inspect *in)
@@ -475,7 +482,7 @@ survey(struct inspect *in)
 			continue;
 		if (is_envelope(e))
 			in->nclosed++;
-		else if (!is_signature(e) && !is_signed_data(e))
+		else if (inspect_readable(e))
 			add_visible(in, e);
 	}
 	for (size_t i = 0; i < in->ntargets; i++)

@@ -140,6 +140,9 @@ const struct inspect_signature *inspect_signature(const struct inspect *in,
     size_t i);
 /* The whole tree with plaintext grafted in, for services; NULL if none. */
 const struct mime_entity *inspect_tree(const struct inspect *in);
+/* A leaf of the tree readable in plaintext: not a shut envelope, not a
+ * signature or a SignedData whose content was not taken out. */
+int inspect_readable(const struct mime_entity *e);
 /* The envelopes opened, in the order they were. */
 size_t inspect_nenvelopes(const struct inspect *in);
 const struct inspect_envelope *inspect_envelope(const struct inspect *in,

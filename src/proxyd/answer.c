@@ -143,6 +143,8 @@ answer_status(struct ptx *t, int status, const char *phrase, tag_type_t tag,
 	sip_t *rsip;
 
 	ta_start(ta, tag, value);
+	if (status >= 200)
+		t->final_status = status;
 	if (t->irq != NULL) {
 		nta_incoming_treply(t->irq, status, phrase, ta_tags(ta));
 	} else if ((resp = nta_msg_create(agent_nta(t->px->agent), 0)) !=

@@ -149,6 +149,7 @@ struct conf {
 	char *pinholes_set4;
 	char *pinholes_set6;
 	int pinholes_create;         /* create table and sets at start */
+	int pinholes_allow_tcp;      /* TCP media (RFC 4145) get TCP holes */
 	char *pinholes_program;      /* exec backend, absolute */
 	struct netaddr *pinholes_networks; /* media must be inside these */
 	size_t npinholes_networks;

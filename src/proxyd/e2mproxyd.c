@@ -28,7 +28,8 @@ struct options {
 
 struct daemon_ctx {
 	struct loop *loop;
-	struct event *ev_sig[4];
+	struct proxy *px;
+	struct event *ev_sig[5];
 };
 
 static void
@@ -95,6 +96,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("signal %d: shutting down", (int)sig);
 		loop_break(d->loop);
 		break;
+	case SIGUSR1:
+		if (d->px != NULL)
+			proxy_reopen(d->px);
+		break;
 	case SIGHUP:
 		/* Reload arrives in a later release; say so, keep running. */
 		log_warnx("SIGHUP: configuration reload is not supported by "
@@ -108,7 +113,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static int
 setup_signals(struct daemon_ctx *d)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	struct sigaction sa;
 	size_t i;
 
@@ -165,6 +170,7 @@ run(const struct conf *c, const struct options *o)
 	/* -d: our debug lines; -dd: Sofia's protocol errors too; -ddd: all
 	 * of Sofia's internals. */
 	px = proxy_new(d.loop, c, o->verbose >= 3 ? 9 : o->verbose == 2 ? 3 : 0);
+	d.px = px;
 	if (px == NULL) {
 		log_error("cannot start the proxy");
 		goto done;

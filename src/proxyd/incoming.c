@@ -27,6 +27,7 @@
 #include "proxyd/agent.h"
 #include "proxyd/hopbyhop.h"
 #include "proxyd/owntx.h"
+#include "proxyd/svc_archive.h"
 
 /* t is made for one request; NULL when out of memory. */
 struct ptx *
@@ -192,6 +193,8 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 void
 ptx_free(struct ptx *t)
 {
+	if (t->archived)
+		svc_archive_final(t->px->archive, t, t->final_status);
 	if (t->orq != NULL)
 		nta_outgoing_destroy(t->orq);
 	if (t->det.on)

@@ -21,6 +21,8 @@
 #include "proxyd/conf.h"
 #include "proxyd/owntx.h"
 #include "proxyd/sipchallenge.h"
+#include "proxyd/svc_archive.h"
+#include "proxyd/svc_pinhole.h"
 #include "proxyd/terminate.h"
 #include "proxyd/workers.h"
 
@@ -92,6 +94,32 @@ load_policy(struct proxy *px)
 	return 0;
 }
 
+static int
+load_services(struct proxy *px)
+{
+	char err[512];
+
+	if (px->conf->archive_enabled &&
+	    (px->archive = svc_archive_new(px->loop, px->conf, err,
+	    sizeof(err))) == NULL) {
+		log_error("archive: %s", err);
+		return -1;
+	}
+	if (px->conf->pinholes_enabled &&
+	    (px->pinholes = svc_pinhole_new(px->loop, px->conf, err,
+	    sizeof(err))) == NULL) {
+		log_error("pinholes: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+proxy_reopen(struct proxy *px)
+{
+	svc_archive_reopen(px->archive);
+}
+
 /* The decrypt stage's crypto goes to the worker pool. */
 static int
 submit_to_workers(void *pool, inspect_work_fn *work, inspect_job_done_fn *done,
@@ -106,6 +134,7 @@ proxy_start(struct proxy *px)
 {
 	const struct conf *c = px->conf;
 	struct inspector_conf ic;
+	char err[512];
 
 	px->workers = workers_new(px->loop, c->workers, c->queue);
 	if (px->workers == NULL) {
@@ -124,6 +153,16 @@ proxy_start(struct proxy *px)
 		log_error("cannot set up the decrypt stage");
 		return -1;
 	}
+	if (px->archive != NULL &&
+	    svc_archive_start(px->archive, err, sizeof(err)) == -1) {
+		log_error("archive: %s", err);
+		return -1;
+	}
+	if (px->pinholes != NULL &&
+	    svc_pinhole_start(px->pinholes, err, sizeof(err)) == -1) {
+		log_error("pinholes: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -132,12 +171,6 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 {
 	struct proxy *px;
 
-	/* Until they are wired in: refuse rather than pretend. */
-	if (c->archive_enabled || c->pinholes_enabled) {
-		log_error("%s: not available in this build yet",
-		    c->archive_enabled ? "archive" : "pinholes");
-		return NULL;
-	}
 	if ((px = calloc(1, sizeof(*px))) == NULL)
 		return NULL;
 	px->conf = c;
@@ -154,7 +187,8 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 	 * which makes the server transaction, nta's or ours. */
 	if ((px->agent = agent_new(l, c, incoming_stray, px)) == NULL)
 		goto fail;
-	if (load_keys(px) == -1 || load_policy(px) == -1)
+	if (load_keys(px) == -1 || load_policy(px) == -1 ||
+	    load_services(px) == -1)
 		goto fail;
 	return px;
 fail:
@@ -169,6 +203,9 @@ proxy_free(struct proxy *px)
 		return;
 	/* Pending completions may still answer through Sofia. */
 	workers_free(px->workers);
+	/* Its callbacks may forward the requests they held. */
+	svc_archive_free(px->archive);
+	svc_pinhole_free(px->pinholes);
 	inspector_free(px->inspector);
 	cms_keys_free(px->keys);
 	sipchallenge_free(px->chal);

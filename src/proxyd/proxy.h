@@ -20,5 +20,7 @@ struct proxy *proxy_new(struct loop *l, const struct conf *c,
 /* Start the worker threads; after any fork. 0, or -1 (logged). */
 int proxy_start(struct proxy *px);
 void proxy_free(struct proxy *p); /* NULL is fine */
+/* SIGUSR1: reopen what logrotate moved (the IM archive). */
+void proxy_reopen(struct proxy *px);
 
 #endif /* PROXY_H */

@@ -42,6 +42,8 @@ struct dialogs;
 struct owntx_table;
 struct owntx;
 struct event;
+struct svc_archive;
+struct svc_pinhole;
 
 /* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
 #define BRANCH_MAGIC "z9hG4bKe2m"
@@ -73,6 +75,8 @@ struct proxy {
 	struct dialogs *dialogs;  /* callers a terminating ACK must reach */
 	struct owntx_table *own;  /* UDP non-INVITE server transactions */
 	struct event *own_timer;  /* the oldest completed one expires */
+	struct svc_archive *archive; /* NULL: no IM archive */
+	struct svc_pinhole *pinholes; /* NULL: no media pinholes */
 	unsigned long long next_id;
 };
 
@@ -119,6 +123,9 @@ struct ptx {
 	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
 	struct ptx_detached det;
 	struct ptx_responses resp;
+	/* The IM archive (svc_archive.c). */
+	int archived;              /* its record is durable: a final follows */
+	int final_status;          /* the final response sent upstream, or 0 */
 };
 
 /* NEXT: go on (after forward: in flight); DONE: answered locally;

@@ -19,6 +19,7 @@
 #include "e2m/policy.h"
 #include "proxyd/conf.h"
 #include "proxyd/facts.h"
+#include "proxyd/svc_pinhole.h"
 #include "proxyd/terminate.h"
 
 /*
@@ -57,6 +58,8 @@ relay_response(struct ptx *t, msg_t *resp)
 		answer_status(t, SIP_500_DOWNSTREAM, TAG_END());
 		return 1;
 	}
+	if (status >= 200)
+		t->final_status = status;
 	/* mreply consumes resp; it fails on a response left without Via. */
 	if ((t->irq != NULL ? nta_incoming_mreply(t->irq, resp) :
 	    answer_own_send(t, resp)) != 0)
@@ -124,6 +127,7 @@ release_response(struct ptx *t)
 	t->resp.first = (t->resp.first + 1) % RESP_QUEUE;
 	t->resp.n--;
 	if (t->resp.insp == NULL) {
+		svc_pinhole_response(t->px->pinholes, t, rsip, NULL);
 		remember_caller(t, rsip, status);
 		return relay_response(t, resp) ? (ptx_free(t), 1) : 0;
 	}
@@ -137,6 +141,7 @@ release_response(struct ptx *t)
 	facts_fill(&fx, t->req, t->sip, rsip,
 	    inspect_result(t->resp.insp) == INSPECT_DONE ? t->resp.insp : NULL);
 	d = policy_decide(&t->px->policy, &fx.f);
+	svc_pinhole_response(t->px->pinholes, t, rsip, t->resp.insp);
 	log_msg(d.rule_line != 0 ? LOG_INFO : LOG_DEBUG,
 	    "tx %llu: %s %d policy: rule at line %u -> %s: %s", t->id,
 	    method_name(t->sip), status, d.rule_line,

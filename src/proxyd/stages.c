@@ -29,6 +29,8 @@
 #include "proxyd/conf.h"
 #include "proxyd/facts.h"
 #include "proxyd/sipchallenge.h"
+#include "proxyd/svc_archive.h"
+#include "proxyd/svc_pinhole.h"
 #include "sip/sipmime.h"
 
 /* FNV-1a: a loop check needs stability, not secrecy. */
@@ -420,12 +422,71 @@ stage_inspect(struct ptx *t)
 	    inspect_done, t, &t->insp));
 }
 
+/* The archive could not take the record: fail closed (500, nothing
+ * forwarded) unless configured to forward anyway. */
+static enum step
+archive_failed(struct ptx *t)
+{
+	char warning[300];
+
+	if (svc_archive_fails_open(t->px->archive))
+		return STEP_NEXT;
+	snprintf(warning, sizeof(warning), "399 %s \"message archive "
+	    "unavailable\"", t->px->conf->ch_warn_agent);
+	log_info("tx %llu: %s answered 500: not archived", t->id,
+	    method_name(t->sip));
+	answer_status(t, 500, "Archive Unavailable",
+	    SIPTAG_WARNING_STR(warning), TAG_END());
+	return STEP_DONE;
+}
+
+static void
+archived(struct ptx *t, int durable)
+{
+	if (durable)
+		t->archived = 1;
+	else if (archive_failed(t) == STEP_DONE) {
+		ptx_free(t);
+		return;
+	}
+	run_stages(t);
+}
+
+/* Digest 5.1 step 6e: the IM archive, durable before forwarding. */
+static enum step
+stage_archive(struct ptx *t)
+{
+	if (t->px->archive == NULL || t->is_ack || t->rule == NULL ||
+	    !t->rule->active ||
+	    t->sip->sip_request->rq_method != sip_method_message)
+		return STEP_NEXT;
+	switch (svc_archive_message(t->px->archive, t, archived)) {
+	case 0:
+		return STEP_NEXT;
+	case 1:
+		return STEP_WAIT;
+	default:
+		return archive_failed(t);
+	}
+}
+
+/* Digest 5.1 step 6e: media pinholes from the SDP the proxy read; a
+ * BYE closes them. Never stops the request. */
+static enum step
+stage_media(struct ptx *t)
+{
+	svc_pinhole_request(t->px->pinholes, t);
+	return STEP_NEXT;
+}
+
 static enum step (*const stages[])(struct ptx *) = {
 	stage_check,
 	stage_loop,
 	stage_select,
 	stage_inspect,
 	stage_decide,
+	stage_archive,
+	stage_media,
 	forward_request,
 };
 

@@ -828,6 +828,13 @@ pinhole_dialog_holes(const struct pinhole_table *t, const char *key,
 	return d->nholes;
 }
 
+int
+pinhole_exists(const struct pinhole_table *t, const char *key)
+{
+	return key != NULL && strlen(key) <= PINHOLE_MAX_KEY &&
+	    dialog_find(t, key, strlen(key)) != NULL;
+}
+
 void
 pinhole_stats(const struct pinhole_table *t, struct pinhole_stats *st)
 {

@@ -151,6 +151,10 @@ long pinhole_expire(struct pinhole_table *t, uint64_t now_ms,
 long pinhole_due(struct pinhole_table *t, uint64_t now_ms,
     struct pinhole_changes *ch);
 
+/* 1 when the table knows dialog key (even with no hole open: all its
+ * media refused or not yet reported), else 0. Tells the proxy which side
+ * of a dialog sent an in-dialog message. */
+int pinhole_exists(const struct pinhole_table *t, const char *key);
 /* The distinct holes of a dialog into out[0..max-1]; how many it has. */
 size_t pinhole_dialog_holes(const struct pinhole_table *t, const char *key,
     struct pinhole_hole *out, size_t max);

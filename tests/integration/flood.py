@@ -3,9 +3,13 @@
 pipelined over one TCP connection, collect the final responses, and print
 "CODE COUNT" lines plus "retry-after N" for the 503s that carried one.
 With WINDOW, at most WINDOW requests are outstanding at a time (a steady
-load below the proxy's queue limits); without, all are sent at once.
+load below the proxy's queue limits); without, all are sent at once. With
+FLOOD_OK_IDS set to a file name, the Call-ID of every 2xx final response
+is written there, one per line, as it arrives (flushed: the file is right
+even when the proxy is killed under the flood).
 usage: flood.py PORT FILE COUNT [WAIT [WINDOW]]"""
 import collections
+import os
 import socket
 import sys
 import time
@@ -29,6 +33,7 @@ def main():
     send_upto(window)
     s.settimeout(wait)
     buf, codes, ra = b'', collections.Counter(), 0
+    ok_ids = open(os.environ['FLOOD_OK_IDS'], 'w') if os.environ.get('FLOOD_OK_IDS') else None
     deadline = time.time() + wait
     while sum(codes.values()) < count and time.time() < deadline:
         send_upto(sum(codes.values()) + window)
@@ -46,6 +51,11 @@ def main():
             if code.startswith('1'):
                 continue
             codes[code] += 1
+            if ok_ids is not None and code.startswith('2'):
+                for l in lines:
+                    if l.lower().startswith(('call-id:', 'i:')):
+                        ok_ids.write(l.split(':', 1)[1].strip() + '\n')
+                        ok_ids.flush()
             if code == '503' and any(l.lower().startswith('retry-after:') for l in lines):
                 ra += 1
     for code, n in sorted(codes.items()):

@@ -175,6 +175,8 @@ test_call(void)
 	    "answer: the callee's RTP and RTCP, only");
 	T_EQ_INT(ch.ndel, 0, "answer: nothing removed");
 	T_EQ_INT(pinhole_dialog_holes(t, "d1", h, 8), 4, "the dialog has 4");
+	T_OK(pinhole_exists(t, "d1") && !pinhole_exists(t, "d2"),
+	    "pinhole_exists: d1 known, d2 not");
 	pinhole_stats(t, &st);
 	T_OK(st.dialogs == 1 && st.holes == 4, "stats: 1 dialog, 4 holes");
 
@@ -194,6 +196,7 @@ test_call(void)
 	T_EQ_INT(pinhole_close(t, "d1", &ch), 0, "close again: ok");
 	T_EQ_INT(ch.ndel, 0, "close again: nothing");
 	T_EQ_INT(pinhole_dialog_holes(t, "d1", h, 8), 0, "closed: no holes");
+	T_OK(!pinhole_exists(t, "d1"), "pinhole_exists: a closed dialog is gone");
 	pinhole_free(t);
 }
 

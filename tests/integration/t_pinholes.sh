@@ -1,0 +1,245 @@
+#!/bin/bash
+# Media pinholes (digest 6.1-6.2), for real: the test runs in a network
+# namespace of its own (unshare -rn) with the shipped nftables ruleset
+# loaded, e2mproxyd fills its sets from the SDP of calls going through it
+# (plain SDP under an active rule, and an e2mua call whose SDP is
+# encrypted to the callee and the proxy), and the set is checked after
+# each step: the offer and answer open both sides (RTP and RTCP), a
+# re-INVITE moving the media moves the holes, BYE, CANCEL and a 486 leave
+# nothing, a hostile SDP (an address outside the media networks, port 22)
+# opens nothing and is logged. A UDP datagram to a pinhole passes the
+# ruleset (an input-chain variant, as on a host firewall) and one to a
+# closed port does not. Then the exec back end with a program that writes
+# down what it is asked.
+if [ -z "${E2M_IN_NETNS:-}" ]; then
+	if unshare -rn true 2>/dev/null; then
+		exec unshare -rn env E2M_IN_NETNS=1 bash "$0" "$@"
+	fi
+	echo "# WARNING: cannot create a network namespace (unshare -rn):" \
+	    "the pinhole tests need one" >&2
+	echo "1..0 # SKIP no network namespaces on this machine"
+	exit 0
+fi
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/pki.sh"
+t_init pinholes 21540
+ip link set lo up
+ok $? "in a network namespace of our own, loopback up"
+E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
+CALL="$TOP_SRCDIR/tests/integration/callflow.py"
+CALLER_PORT=$((BASE + 12))
+CALLEE_PORT=$((BASE + 13))
+
+nft -f "$TOP_SRCDIR/conf/e2mproxy-nftables.conf"
+ok $? "the shipped ruleset loads (nft -f conf/e2mproxy-nftables.conf)"
+# A host firewall's input chain over the same set: media ports 40000-40999
+# on this host are open only as pinholes.
+nft add chain inet e2mproxy input '{ type filter hook input priority filter; policy accept; }' &&
+	nft add rule inet e2mproxy input ip daddr . meta l4proto . th dport @media4 accept &&
+	nft add rule inet e2mproxy input udp dport 40000-40999 drop
+ok $? "an input chain drops media ports that are not pinholes"
+
+K=$WORK
+pki_ca "$K" && PKI_EKU=serverAuth,clientAuth,emailProtection pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
+	pki_cert "$K" uas "DNS:uas.test" uas.test && pki_cert "$K" uac "DNS:uac.test" uac.test
+ok $? "test PKI made with openssl"
+
+# write_px FILE PINHOLE-SETTINGS
+write_px() {
+	cat > "$1" <<CONF
+log: { level = "debug"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
+             { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; } );
+  own_names = [ "proxy.test" ];
+};
+inspect: { keys = ( { certificate = "$K/proxy.pem"; key = "$K/proxy.key"; } );
+           trust_anchors = [ "$K/ca.pem" ]; decrypt_rate = 0; };
+# Look at every call's SDP, ask for nothing: the firewall-traversal box.
+policy: { rules = ( { methods = [ "INVITE", "ACK", "UPDATE", "PRACK" ]; } ); };
+challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
+pinholes: {
+  enabled = true;
+  media_networks = [ "127.0.0.0/8" ];
+  ports = [ "40000-40999", "49170-49180" ];
+  timeout = 60;
+  $2
+};
+CONF
+}
+write_px "$WORK/px.conf" 'create = false;'
+start_proxy "$WORK/px.conf" proxy
+ok $? "proxy starts with pinholes (nftables back end, the shipped sets)"
+
+# elements: the media4 set's elements, "127.0.0.1 . udp . 40000" each, sorted
+elements() {
+	nft -j list set inet e2mproxy media4 | python3 -c '
+import json, sys
+out = []
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
+        out.append(" . ".join(str(x) for x in v["concat"]))
+print(" ".join(sorted(out)))'
+}
+# expect_set WANT NAME: the set settles to WANT (the back end applies
+# changes on its own thread; give it up to 5 s)
+expect_set() {
+	local i got
+	for i in $(seq 1 100); do
+		got=$(elements)
+		[ "$got" = "$1" ] && break
+		sleep 0.05
+	done
+	[ "$got" = "$1" ]
+	ok $? "$2"
+	[ "$got" = "$1" ] || echo "#   set holds: [$got], want [$1]"
+}
+# at NAME: wait until callflow.py is at its "wait:NAME" step
+at() {
+	local i
+	for i in $(seq 1 200); do
+		[ -e "$WORK/$1.ready" ] && return 0
+		kill -0 "$FLOW" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+go() { touch "$WORK/$1.go"; }
+sdpfile() { # NAME ADDRESS PORT
+	printf 'v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %s RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n' \
+		"$2" "$2" "$3" > "$WORK/$1.sdp"
+}
+flow() {
+	python3 "$CALL" "$PX_PORT" "$CALLER_PORT" "$CALLEE_PORT" "$WORK" "$@" > "$WORK/flow.out" 2>&1 &
+	FLOW=$!
+	PIDS="$PIDS $FLOW"
+}
+# udp_passes PORT: a datagram to 127.0.0.1:PORT reaches a socket there
+udp_passes() {
+	python3 - "$1" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.bind(('127.0.0.1', port))
+r.settimeout(0.5)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b'rtp', ('127.0.0.1', port))
+try:
+    r.recv(16)
+except socket.timeout:
+    sys.exit(1)
+PY
+}
+
+E='127.0.0.1 . udp'
+sdpfile offer 127.0.0.1 40000
+sdpfile answer 127.0.0.1 40010
+sdpfile moved 127.0.0.1 40020
+flow invite:"$WORK/offer.sdp" answer:200:"$WORK/answer.sdp" ack wait:up \
+	reinvite:"$WORK/moved.sdp":"$WORK/answer.sdp" wait:moved bye wait:down
+at up
+ok $? "call established through the proxy (INVITE, 200, ACK)"
+expect_set "$E . 40000 $E . 40001 $E . 40010 $E . 40011" \
+	"offer and answer: both sides' RTP and RTCP are pinholes"
+udp_passes 40000
+ok $? "a datagram to a pinhole passes the ruleset"
+! udp_passes 40002
+ok $? "a datagram to a media port that is no pinhole is dropped"
+go up
+at moved
+ok $? "re-INVITE moving the caller's media answered"
+expect_set "$E . 40010 $E . 40011 $E . 40020 $E . 40021" \
+	"re-INVITE: the caller's holes moved from 40000 to 40020"
+go moved
+at down
+ok $? "BYE answered"
+expect_set "" "BYE: no pinhole left"
+go down
+wait "$FLOW"
+ok $? "the call went as scripted ($(tr '\n' ' ' < "$WORK/flow.out"))"
+
+rm -f "$WORK"/*.ready "$WORK"/*.go
+flow invite:"$WORK/offer.sdp" wait:ringing answer:486
+at ringing
+expect_set "$E . 40000 $E . 40001" "while it rings: the offer's holes are open"
+go ringing
+wait "$FLOW"
+ok $? "486 Busy Here relayed ($(tr '\n' ' ' < "$WORK/flow.out"))"
+expect_set "" "486: no pinhole left"
+
+flow invite:"$WORK/offer.sdp" cancel
+wait "$FLOW"
+ok $? "CANCEL: 487 ($(tr '\n' ' ' < "$WORK/flow.out"))"
+expect_set "" "CANCEL: no pinhole left"
+
+# Hostile: an address outside the media networks, and port 22.
+sdpfile outside 192.0.2.66 40030
+sdpfile ssh 127.0.0.1 22
+rm -f "$WORK"/*.ready "$WORK"/*.go
+flow invite:"$WORK/outside.sdp" answer:200:"$WORK/ssh.sdp" ack wait:up bye
+at up
+expect_set "" "hostile SDP: nothing opened"
+go up
+wait "$FLOW"
+grep -q "refused caller's stream 0: address outside the media networks" "$WORK/proxy.log" &&
+	grep -q "refused callee's stream 0: port outside the media port ranges" "$WORK/proxy.log"
+ok $? "hostile SDP: both refusals logged with their reasons"
+
+# An e2mua call whose SDP is encrypted to the callee and the proxy, the
+# answer to the caller and the proxy (the callee discloses to the proxy).
+start_uas_e2mua() {
+	"$E2MUA" -l -b "sip:127.0.0.1:$UAS_PORT;transport=tcp" -k "$K/uas.pem:$K/uas.key" \
+		-e "$K/uac.pem" -x "proxy.test=$K/proxy.pem" -T 20 > "$WORK/uas.json" 2> "$WORK/uas.err" &
+	PIDS="$PIDS $!"
+	wait_listen tcp "$UAS_PORT"
+}
+start_uas_e2mua
+ok $? "an e2mua UAS listens (answers with SDP for the caller and the proxy)"
+"$E2MUA" -I -H 2 -t "sip:bob@127.0.0.1:$UAS_PORT;transport=tcp" \
+	-o "sip:127.0.0.1:$PX_PORT;transport=tcp" -b "sip:127.0.0.1:$UAC_PORT;transport=tcp" \
+	-k "$K/uac.pem:$K/uac.key" -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem" -T 10 \
+	> "$WORK/uac.json" 2> "$WORK/uac.err" &
+UAC=$!
+expect_set "$E . 49170 $E . 49171 $E . 49172 $E . 49173" \
+	"e2mua call (encrypted SDP): both sides' media are pinholes"
+wait "$UAC"
+ok $? "e2mua call completed ($(cat "$WORK/uac.json"))"
+expect_set "" "e2mua call hung up: no pinhole left"
+
+# --- the exec back end: a program told what to do.
+kill "$PX_PID"
+wait "$PX_PID" 2>/dev/null
+cat > "$WORK/hook.sh" <<EOF
+#!/bin/sh
+echo "\$* | \$E2M_PINHOLE_OP \$E2M_PINHOLE_ADDR \$E2M_PINHOLE_PORT \$E2M_PINHOLE_TABLE" >> "$WORK/hook.log"
+EOF
+chmod 755 "$WORK/hook.sh"
+write_px "$WORK/exec.conf" "backend = \"exec\"; program = \"$WORK/hook.sh\";"
+start_proxy "$WORK/exec.conf" exec
+ok $? "proxy starts with the exec back end"
+rm -f "$WORK"/*.ready "$WORK"/*.go
+flow invite:"$WORK/offer.sdp" answer:200:"$WORK/answer.sdp" ack bye
+wait "$FLOW"
+ok $? "a call through it ($(tr '\n' ' ' < "$WORK/flow.out"))"
+for i in $(seq 1 100); do
+	[ "$(grep -c '^del' "$WORK/hook.log" 2>/dev/null)" -ge 4 ] && break
+	sleep 0.05
+done
+sort "$WORK/hook.log" | grep -E '^(add|del) ' | cut -d' ' -f1-5 > "$WORK/hook.sorted"
+cat > "$WORK/hook.want" <<EOF
+add ipv4 127.0.0.1 udp 40000
+add ipv4 127.0.0.1 udp 40001
+add ipv4 127.0.0.1 udp 40010
+add ipv4 127.0.0.1 udp 40011
+del ipv4 127.0.0.1 udp 40000
+del ipv4 127.0.0.1 udp 40001
+del ipv4 127.0.0.1 udp 40010
+del ipv4 127.0.0.1 udp 40011
+EOF
+cmp -s "$WORK/hook.sorted" "$WORK/hook.want"
+ok $? "exec: the program was told to add and then delete each hole"
+[ $? -eq 0 ] || sed 's/^/#   /' "$WORK/hook.log"
+grep -q '| add 127.0.0.1 40000 e2mproxy' "$WORK/hook.log"
+ok $? "exec: the same in its environment"
+t_done
