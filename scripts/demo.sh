@@ -42,8 +42,14 @@ TOP=$PWD
 W=$(mktemp -d "${TMPDIR:-/tmp}/e2m-demo.XXXXXX")
 PIDS=""
 trap 'kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
-# The shipped file, unchanged; its pki/ beside it; the services appended.
-cp conf/e2mproxyd.conf "$W/e2mproxyd.conf"
+# The shipped file, its pki/ beside it; in demo mode its archive and
+# pinholes sections (both off as shipped) are replaced by the demo's.
+if [ "$MODE" = demo ]; then
+	awk '/^(archive|pinholes): \{/ { skip = 1 } !skip { print }
+	    skip && /^\};/ { skip = 0 }' conf/e2mproxyd.conf > "$W/e2mproxyd.conf"
+else
+	cp conf/e2mproxyd.conf "$W/e2mproxyd.conf"
+fi
 ./scripts/e2m-pki.sh "$W/pki"
 # The exec back end's program: print what the firewall would be told.
 printf '#!/bin/sh\necho "firewall: $1 $2 $3 $4 $5 (timeout $6 s)" >> "%s/pinholes.txt"\n' \
@@ -58,7 +64,7 @@ fi
 if [ "$MODE" = demo ]; then
 	{
 		echo
-		echo '# Appended by scripts/demo.sh: the two services.'
+		echo '# By scripts/demo.sh: the two services, on.'
 		echo 'archive: { enabled = true; path = "im.jsonl"; };'
 		echo "pinholes: { enabled = true; $BACKEND"
 		echo '            media_networks = [ "127.0.0.0/8" ]; ports = [ "49170-49180" ]; };'

@@ -471,6 +471,37 @@ inspect_readable(const struct mime_entity *e)
 	    !is_signature(e) && !is_signed_data(e);
 }
 
+/*
+ * message/cpim (RFC 3862, the wrapper RFC 8591 puts inside S/MIME): CPIM
+ * headers, a blank line, then a MIME entity with headers of its own, which
+ * holds what the user wrote. It is grafted under the CPIM part, so policy
+ * sees its type (text/plain, say) and services its content. One that does
+ * not parse stays a leaf of type message/cpim.
+ */
+static void
+open_cpim(struct inspect *in)
+{
+	struct mime_entity *e;
+	const unsigned char *d, *end;
+	const char *err;
+	size_t skip;
+
+	for (e = in->tree; e != NULL; e = (struct mime_entity *)mime_next(
+	    in->tree, e)) {
+		if (e->nchildren != 0 || !mime_is(e, "message", "cpim") ||
+		    (d = e->data) == NULL)
+			continue;
+		skip = 4;
+		if ((end = memmem(d, e->data_len, "\r\n\r\n", 4)) == NULL) {
+			end = memmem(d, e->data_len, "\n\n", 2);
+			skip = 2;
+		}
+		if (end != NULL)
+			(void)mime_graft(e, end + skip, e->data_len -
+			    (size_t)(end + skip - d), &in->ins->c.limits, &err);
+	}
+}
+
 /* Leaves readable in plaintext, and envelopes that stayed shut. */
 static void
 survey(struct inspect *in)
@@ -478,6 +509,9 @@ survey(struct inspect *in)
 	const struct mime_entity *e;
 
 	for (e = in->tree; e != NULL; e = mime_next(in->tree, e)) {
+		/* A CPIM wrapper opened: its type is visible too. */
+		if (e->nchildren == 1 && mime_is(e, "message", "cpim"))
+			add_visible(in, e);
 		if (e->nchildren != 0 || e->type == NULL)
 			continue;
 		if (is_envelope(e))
@@ -501,6 +535,7 @@ advance(struct inspect *in)
 		return st;
 	if ((st = next_signature(in)) != INSPECT_DONE)
 		return st;
+	open_cpim(in);
 	survey(in);
 	return INSPECT_DONE;
 }

@@ -168,6 +168,32 @@ record $N "m['parts'][0]['text'] == 'Gr\u00fc\u00dfe \"quoted\" \x01 tab\tend'
  and m['parts'][0]['protection']['encrypted']['opened_with'] == 'CN=proxy.test'
  and f is not None and f['status'] == 200"
 ok $? "openssl-made body: text exact (UTF-8, quote, control character, tab)"
+# message/cpim (RFC 3862) inside the envelope, as RFC 8591 has it: the
+# text inside the wrapper is what is archived.
+printf 'Content-Type: message/cpim\r\n\r\nFrom: <im:carol@example.com>\r\nTo: <im:bob@example.com>\r\nDateTime: 2026-12-06T10:00:00Z\r\n\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nwrapped in CPIM' > "$WORK/cpim.txt"
+openssl cms -encrypt -binary -aes-128-gcm -in "$WORK/cpim.txt" -outform DER \
+	-out "$WORK/cli.p7m" -recip "$K/proxy.pem" -recip "$K/uas.pem" 2>/dev/null
+len=$(stat -c %s "$WORK/cli.p7m")
+{
+	printf 'MESSAGE sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n' "$UAS_PORT"
+	printf 'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-cpim-%s\r\n' "$RANDOM"
+	printf 'From: <sip:carol@example.com>;tag=c2\r\nTo: <sip:bob@example.com>\r\n'
+	printf 'Call-ID: cpim-archive@test\r\nCSeq: 8 MESSAGE\r\nMax-Forwards: 70\r\n'
+	printf 'Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m\r\n'
+	printf 'Content-ID: <cpim@example.com>\r\n'
+	printf 'Proxy-Inspect-Body: proxy.test;cid="cpim@example.com"\r\n'
+	printf 'Content-Length: %s\r\n\r\n' "$len"
+	cat "$WORK/cli.p7m"
+} > "$WORK/cpim.sip"
+case $(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" "$WORK/cpim.sip" 5) in
+"SIP/2.0 200"*) ok 0 "CPIM-wrapped text under a text/plain rule: delivered" ;;
+*) ok 1 "CPIM-wrapped text under a text/plain rule: delivered" ;;
+esac
+N=$((N + 1))
+record $N "len(m['parts']) == 1 and m['parts'][0]['type'] == 'text/plain'
+ and m['parts'][0]['text'] == 'wrapped in CPIM'
+ and m['parts'][0]['protection']['encrypted']['opened_with'] == 'CN=proxy.test'"
+ok $? "CPIM: the wrapped text archived, with the envelope's protection"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$ARCHIVE"
 ok $? "every line of the archive is one JSON object"
 ! grep -q 'hello plain\|hello sealed\|Gr..e' "$WORK/proxy.log"

@@ -228,10 +228,56 @@ test_clear_signed(struct inspector *ins)
 	T_EQ_INT(p.nenvelopes, 0, "  no envelope");
 	T_EQ_INT(p.nsignatures, 1, "  one signature over the SDP");
 	if (p.nsignatures == 1)
-		T_OK(p.signatures[0]->valid && !p.signatures[0]->inside_envelope,
+		T_OK(p.signatures[0]->valid &&
+		    !p.signatures[0]->inside_envelope,
 		    "  valid, outside any envelope");
 	inspect_free(in);
 	free(mime);
+}
+
+/* message/cpim: the wrapped entity is opened, in the clear and inside an
+ * envelope; a broken one stays a message/cpim leaf. */
+static void
+test_cpim(struct inspector *ins)
+{
+	static const char cpim[] =
+	    "From: <im:alice@example.com>\r\nTo: <im:bob@example.com>\r\n"
+	    "DateTime: 2026-12-06T10:00:00Z\r\n\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\nhello in CPIM";
+	struct inspect_protection p;
+	const struct mime_entity *text;
+	struct inspect *in;
+	uint8_t *der;
+	size_t len;
+
+	in = run(ins, "message/cpim", (const uint8_t *)cpim, sizeof(cpim) - 1,
+	    NULL);
+	T_EQ_INT(inspect_result(in), INSPECT_DONE, "CPIM: inspected");
+	T_OK(inspect_sees(in, "text/plain") && inspect_sees(in, "message/cpim"),
+	    "  text/plain and message/cpim visible");
+	text = leaf(in, "text", "plain");
+	T_OK(text != NULL && text->data_len == 13 &&
+	    memcmp(text->data, "hello in CPIM", 13) == 0,
+	    "  the wrapped text is a leaf of the tree");
+	inspect_free(in);
+
+	in = run(ins, "message/cpim", (const uint8_t *)"no blank line", 13,
+	    NULL);
+	T_OK(inspect_result(in) == INSPECT_DONE &&
+	    inspect_sees(in, "message/cpim") && !inspect_sees(in, "text/plain"),
+	    "CPIM without its blank line: stays message/cpim");
+	inspect_free(in);
+
+	der = slurp("env_cpim.der", &len);
+	in = run(ins, P7M, der, len, LABEL);
+	T_EQ_INT(inspect_result(in), INSPECT_DONE,
+	    "CPIM in an envelope: inspected");
+	text = leaf(in, "text", "plain");
+	T_OK(text != NULL, "  the wrapped text is in the tree");
+	inspect_protection(in, text, &p);
+	T_EQ_INT(p.nenvelopes, 1, "  it came out of the envelope");
+	inspect_free(in);
+	free(der);
 }
 
 int
@@ -251,7 +297,12 @@ main(void)
 	snprintf(cmd, sizeof(cmd), "sh '%s/tests/unit/cms_vectors.sh' '%s' "
 	    ">'%s.log' 2>&1 && cd '%s' && openssl cms -sign -in inner.txt "
 	    "-signer signer.crt -inkey signer.key -crlfeol "
-	    "-out clear_signed.mime 2>>'%s.log'", top, dir, dir, dir, dir);
+	    "-out clear_signed.mime 2>>'%s.log' && "
+	    "printf 'Content-Type: message/cpim\\r\\n\\r\\nFrom: <im:a@b>\\r\\n"
+	    "\\r\\nContent-Type: text/plain\\r\\n\\r\\nsecret' > cpim.txt && "
+	    "openssl cms -encrypt -binary -aes-128-gcm -in cpim.txt "
+	    "-outform DER -out env_cpim.der -recip proxy_ec.crt", top, dir, dir,
+	    dir, dir);
 	T_EQ_INT(system(cmd), 0, "vectors made with the openssl command line");
 	c[0] = path("proxy_rsa.crt");
 	kf[0] = path("proxy_rsa.key");
@@ -280,6 +331,7 @@ main(void)
 		test_enveloped(ins);
 		test_signed_inside(ins);
 		test_clear_signed(ins);
+		test_cpim(ins);
 		T_OK(pool.submitted >= 4, "crypto ran through the pool");
 	}
 	inspector_free(ins);
