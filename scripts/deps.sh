@@ -23,6 +23,7 @@ PACKAGES="
 	libconfig-dev
 	libevent-dev
 	nftables
+	logrotate
 	libnftables-dev
 	sip-tester
 	sipsak

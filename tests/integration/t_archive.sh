@@ -199,16 +199,25 @@ ok $? "every line of the archive is one JSON object"
 ! grep -q 'hello plain\|hello sealed\|Gr..e' "$WORK/proxy.log"
 ok $? "no plaintext in the proxy's log"
 
-# --- SIGUSR1: logrotate moves the file, the proxy reopens its path.
-mv "$ARCHIVE" "$ARCHIVE.1"
-kill -USR1 "$PX_PID"
+# --- logrotate itself, with the shipped snippet (conf/e2mproxyd.logrotate):
+# its path and its signal pointed at this proxy. It moves the file and
+# sends SIGUSR1; the proxy opens a new file at the path.
+sed -e "s|^/var/lib/e2mproxy/im.jsonl {|$ARCHIVE {|" \
+	-e "s|systemctl kill --signal=USR1 e2mproxyd.service 2>/dev/null \|\||kill -USR1 $PX_PID \|\||" \
+	-e 's|^[[:space:]]*pkill -USR1 -x e2mproxyd \|\| true| true|' \
+	"$TOP_SRCDIR/conf/e2mproxyd.logrotate" > "$WORK/logrotate.conf"
+grep -q "kill -USR1 $PX_PID" "$WORK/logrotate.conf" && grep -q "^$ARCHIVE {" "$WORK/logrotate.conf"
+ok $? "the shipped logrotate snippet, pointed at this archive and proxy"
+logrotate -f -s "$WORK/logrotate.state" "$WORK/logrotate.conf" 2> "$WORK/logrotate.err"
+ok $? "logrotate -f ran ($(head -c 200 "$WORK/logrotate.err"))"
+# (The proxy takes the signal in its loop: give it that moment.)
 sleep 0.2
 ua rotated -m "after rotation"
 grep -q '"status":200' "$WORK/rotated.json" && grep -q 'after rotation' "$ARCHIVE" &&
 	! grep -q 'after rotation' "$ARCHIVE.1" && grep -q 'hello plain' "$ARCHIVE.1"
-ok $? "SIGUSR1: new records go to a new file at the path, old ones stay"
+ok $? "rotated: new records go to a new file at the path, the old ones are in .1"
 [ "$(stat -c %a "$ARCHIVE")" = 600 ]
-ok $? "  the new file is mode 0600"
+ok $? "  the new file is the proxy's own, mode 0600"
 
 # --- kill -9 under load: a 200 upstream means the record was durable.
 printf 'Content-Type: text/plain\r\n\r\nload message' > "$WORK/load.body"

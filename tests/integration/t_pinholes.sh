@@ -60,7 +60,7 @@ policy: { rules = ( { methods = [ "INVITE", "ACK", "UPDATE", "PRACK" ]; } ); };
 challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
 pinholes: {
   enabled = true;
-  media_networks = [ "127.0.0.0/8" ];
+  media_networks = [ "127.0.0.0/8", "::1/128" ];
   ports = [ "40000-40999", "49170-49180" ];
   timeout = 60;
   $2
@@ -185,6 +185,38 @@ wait "$FLOW"
 grep -q "refused caller's stream 0: address outside the media networks" "$WORK/proxy.log" &&
 	grep -q "refused callee's stream 0: port outside the media port ranges" "$WORK/proxy.log"
 ok $? "hostile SDP: both refusals logged with their reasons"
+
+# IPv6 media: the media6 set.
+v6sdp() { # NAME PORT
+	printf 'v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio %s RTP/AVP 0\r\n' \
+		"$2" > "$WORK/$1.sdp"
+}
+v6sdp offer6 40100
+v6sdp answer6 40110
+elements6() {
+	nft -j list set inet e2mproxy media6 | python3 -c '
+import json, sys
+out = []
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
+        out.append(" . ".join(str(x) for x in v["concat"]))
+print(" ".join(sorted(out)))'
+}
+rm -f "$WORK"/*.ready "$WORK"/*.go
+flow invite:"$WORK/offer6.sdp" answer:200:"$WORK/answer6.sdp" ack wait:up6 bye
+at up6
+for i in $(seq 1 100); do
+	[ "$(elements6)" = "::1 . udp . 40100 ::1 . udp . 40101 ::1 . udp . 40110 ::1 . udp . 40111" ] && break
+	sleep 0.05
+done
+[ "$(elements6)" = "::1 . udp . 40100 ::1 . udp . 40101 ::1 . udp . 40110 ::1 . udp . 40111" ]
+ok $? "IPv6 media: both sides in the media6 set ($(elements6))"
+go up6
+wait "$FLOW"
+for i in $(seq 1 100); do [ -z "$(elements6)" ] && break; sleep 0.05; done
+[ -z "$(elements6)" ]
+ok $? "IPv6 media: closed at BYE"
 
 # An e2mua call whose SDP is encrypted to the callee and the proxy, the
 # answer to the caller and the proxy (the callee discloses to the proxy).
