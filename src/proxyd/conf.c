@@ -21,7 +21,7 @@
 
 #include "proxyd/confload.h"
 
-static option_fn opt_target, opt_level, opt_facility, opt_listen,
+static option_fn opt_target, opt_level, opt_listen,
     opt_own_names, opt_default_next_hop, opt_rules, opt_transport,
     opt_address, opt_domain, opt_methods, opt_sources, opt_source_exempt,
     opt_next_hop, opt_inspect_keys, opt_trust_anchors, opt_crl_files,
@@ -31,7 +31,7 @@ static option_fn opt_target, opt_level, opt_facility, opt_listen,
 static const struct option log_opts[] = {
 	O_FN("target", opt_target),
 	O_FN("level", opt_level),
-	O_FN("facility", opt_facility),
+	O_FNAT("facility", cl_opt_facility, log_facility),
 	O_BOOL("sip_trace", sip_trace),
 	O_END
 };
@@ -177,25 +177,6 @@ opt_level(struct loader *l, const config_setting_t *s, const char *path,
 		cl_err(l, s, "%s: unknown level \"%s\"", path, v);
 	else
 		c->log_level = level;
-}
-
-static void
-opt_facility(struct loader *l, const config_setting_t *s, const char *path,
-    const struct option *o, void *base)
-{
-	struct conf *c = base;
-	const char *v;
-	int facility;
-
-	(void)o;
-	if (!cl_is_string(l, s, path))
-		return;
-	v = config_setting_get_string(s);
-	facility = log_facility_from_name(v);
-	if (facility < 0)
-		cl_err(l, s, "%s: unknown facility \"%s\"", path, v);
-	else
-		c->log_facility = facility;
 }
 
 static void

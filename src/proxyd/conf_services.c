@@ -21,7 +21,7 @@
 #include "proxyd/conf.h"
 #include "proxyd/confload.h"
 
-static option_fn opt_archive_path, opt_archive_facility, opt_name,
+static option_fn opt_archive_path, opt_name,
     opt_program, opt_networks, opt_ports;
 
 static const struct conf_name archive_targets[] = { /* archive_syslog */
@@ -44,7 +44,7 @@ const struct option conf_archive_opts[] = {
 	O_BOOL("enabled", archive_enabled),
 	O_NAME("target", archive_targets, CONF_OFF(archive_syslog)),
 	O_FN("path", opt_archive_path),
-	O_FN("facility", opt_archive_facility),
+	O_FNAT("facility", cl_opt_facility, archive_facility),
 	O_NAME("on_failure", archive_failures, CONF_OFF(archive_fail_open)),
 	O_UINT("max_wait", 1, 1000, archive_max_wait_ms),
 	O_UINT("max_batch", 1, 65536, archive_max_batch),
@@ -120,24 +120,6 @@ opt_archive_path(struct loader *l, const config_setting_t *s,
 		cl_err(l, s, "%s: \"%s\" is not a regular file", path,
 		    c->archive_path);
 	free(dir);
-}
-
-static void
-opt_archive_facility(struct loader *l, const config_setting_t *s,
-    const char *path, const struct option *o, void *base)
-{
-	struct conf *c = base;
-	const char *v;
-	int facility;
-
-	(void)o;
-	if (!cl_is_string(l, s, path))
-		return;
-	v = config_setting_get_string(s);
-	if ((facility = log_facility_from_name(v)) < 0)
-		cl_err(l, s, "%s: unknown facility \"%s\"", path, v);
-	else
-		c->archive_facility = facility;
 }
 
 /* nftables names: a letter, then letters, digits and underscores. */

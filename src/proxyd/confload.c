@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/log.h"
+
 /* Control characters from quoted values must not split the one-line msg. */
 static void
 deliver(struct loader *l, char *msg)
@@ -547,4 +549,21 @@ cl_free_strings(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* A syslog facility name, stored as its value at o->off (an int). */
+void
+cl_opt_facility(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	const char *v;
+	int facility;
+
+	if (!cl_is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	if ((facility = log_facility_from_name(v)) < 0)
+		cl_err(l, s, "%s: unknown facility \"%s\"", path, v);
+	else
+		*(int *)(void *)((char *)base + o->off) = facility;
 }

@@ -123,6 +123,8 @@ void cl_check_file(struct loader *l, const config_setting_t *s,
     const char *path, const char *file, int secret, char **to);
 /* Options naming a file at o->off, "" meaning none: any, or a secret. */
 option_fn cl_opt_file, cl_opt_secret;
+/* A syslog facility name at o->off (an int). */
+option_fn cl_opt_facility;
 /* An array of readable files; empty is fine. */
 void cl_file_array(struct loader *l, const config_setting_t *s,
     const char *path, char ***to, size_t *n);
