@@ -30,6 +30,8 @@
 #define MAX_MEDIA 16
 /* Ports of one m= line ("m=audio 49170/2"), at most. */
 #define MAX_NPORTS 4
+/* A Session-Expires beyond this is read as this (max_duration caps it). */
+#define MAX_SESSION_S (7UL * 24 * 3600)
 /* How often old dialogs are closed and live holes refreshed. */
 #define TICK_MS 1000
 /* Back-end failures are logged at most this often. */
@@ -176,7 +178,8 @@ tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((n = pinhole_expire(p->table, now, &p->ch)) > 0)
-		log_info("pinholes: %ld dialog(s) past max_duration closed", n);
+		log_info("pinholes: %ld dialog(s) past max_duration or their "
+		    "session expiry closed", n);
 	(void)pinhole_due(p->table, now, &p->ch);
 	apply(p, "timer");
 }
@@ -331,6 +334,29 @@ sender_side(struct svc_pinhole *p, const sip_t *sip, char *key,
 	return 0;
 }
 
+/*
+ * RFC 4028 7.2/9: a 2xx to INVITE or UPDATE starts or refreshes the
+ * session timer with its Session-Expires, or turns it off without one.
+ * Past the expiry the session is over (the refresher refreshes at half
+ * the interval, the other side sends BYE before it), so its holes close
+ * then instead of at max_duration.
+ */
+static void
+session_timer(struct svc_pinhole *p, const char *key, const sip_t *rsip,
+    const char *what)
+{
+	const sip_session_expires_t *x = rsip->sip_session_expires;
+	uint64_t until = 0;
+
+	if (x != NULL && x->x_delta > 0) {
+		until = monoclock_ms() + (uint64_t)(x->x_delta >
+		    MAX_SESSION_S ? MAX_SESSION_S : x->x_delta) * 1000;
+	}
+	if (pinhole_session(p->table, key, until) == 0 && until != 0)
+		log_debug("pinholes: %s: session expires in %lu s", what,
+		    x->x_delta);
+}
+
 static int
 carries_sdp(sip_method_t m)
 {
@@ -396,4 +422,6 @@ svc_pinhole_response(struct svc_pinhole *p, const struct ptx *t,
 	/* The answer speaks for the other side than the request's. */
 	set_side(p, t, key, side == PINHOLE_CALLER ? PINHOLE_CALLEE :
 	    PINHOLE_CALLER, rinsp, what);
+	if (status >= 200 && m != sip_method_prack)
+		session_timer(p, key, rsip, what);
 }

@@ -34,7 +34,9 @@ struct hole {
 struct dialog {
 	struct hnode hn;
 	TAILQ_ENTRY(dialog) age; /* by first report, oldest first */
+	TAILQ_ENTRY(dialog) timed; /* in sessq while session_ms is set */
 	uint64_t born_ms;
+	uint64_t session_ms; /* RFC 4028 session expiry; 0: none */
 	struct sdp_media *media[2];
 	size_t nmedia[2];
 	struct hole **holes;
@@ -60,6 +62,7 @@ struct pinhole_table {
 	struct htab holes, dialogs;
 	struct holeq dueq;
 	struct dialogq ageq;
+	struct dialogq sessq; /* dialogs with a session expiry, unordered */
 	unsigned long refused[PINHOLE_R_COUNT];
 	/* scratch of pinhole_set_media, kept between calls */
 	struct want *want;
@@ -325,6 +328,7 @@ pinhole_new(const struct pinhole_conf *c, const char **why)
 	t->c.ranges = t->ranges;
 	TAILQ_INIT(&t->dueq);
 	TAILQ_INIT(&t->ageq);
+	TAILQ_INIT(&t->sessq);
 	*why = "ok";
 	return t;
 }
@@ -753,6 +757,8 @@ dialog_drop(struct pinhole_table *t, struct dialog *d,
 		hole_unref(t, d->holes[j], ch);
 	htab_remove(&t->dialogs, &d->hn);
 	TAILQ_REMOVE(&t->ageq, d, age);
+	if (d->session_ms != 0)
+		TAILQ_REMOVE(&t->sessq, d, timed);
 	dialog_free(d);
 }
 
@@ -773,15 +779,46 @@ pinhole_close(struct pinhole_table *t, const char *key,
 	return 0;
 }
 
+int
+pinhole_session(struct pinhole_table *t, const char *key, uint64_t until_ms)
+{
+	struct dialog *d;
+	size_t keylen;
+
+	if (key == NULL || (keylen = strlen(key)) > PINHOLE_MAX_KEY ||
+	    (d = dialog_find(t, key, keylen)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (d->session_ms != 0 && until_ms == 0)
+		TAILQ_REMOVE(&t->sessq, d, timed);
+	else if (d->session_ms == 0 && until_ms != 0)
+		TAILQ_INSERT_TAIL(&t->sessq, d, timed);
+	d->session_ms = until_ms;
+	return 0;
+}
+
 long
 pinhole_expire(struct pinhole_table *t, uint64_t now_ms,
     struct pinhole_changes *ch)
 {
-	struct dialog *d;
+	struct dialog *d, *next;
 	long n = 0;
 
 	while ((d = TAILQ_FIRST(&t->ageq)) != NULL && now_ms >= d->born_ms &&
 	    now_ms - d->born_ms >= t->c.max_duration_ms) {
+		if (reserve(&ch->del, &ch->del_cap, ch->ndel, d->nholes,
+		    sizeof(*ch->del)) != 0)
+			return -1;
+		dialog_drop(t, d, ch);
+		n++;
+	}
+	/* Few dialogs run session timers and a tick is a second: a scan is
+	 * cheaper to keep right than a second ordered queue. */
+	for (d = TAILQ_FIRST(&t->sessq); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, timed);
+		if (now_ms < d->session_ms)
+			continue;
 		if (reserve(&ch->del, &ch->del_cap, ch->ndel, d->nholes,
 		    sizeof(*ch->del)) != 0)
 			return -1;

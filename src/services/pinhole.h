@@ -32,8 +32,9 @@
  * only the differences; unchanged holes are untouched.
  *
  * Time is the caller's, in milliseconds (monotonic). A dialog lives at
- * most max_duration_ms from its first report; pinhole_expire() closes the
- * older ones. A firewall element times out by itself (so a crashed daemon
+ * most max_duration_ms from its first report, and no longer than its
+ * session expiry (RFC 4028) when one is set; pinhole_expire() closes the
+ * others. A firewall element times out by itself (so a crashed daemon
  * leaves nothing open for long); pinhole_due() names the holes that are
  * due for a refresh, each every refresh_ms (e.g. a third of the element
  * timeout, so two refreshes may be lost before a hole closes).
@@ -141,9 +142,14 @@ int pinhole_set_media(struct pinhole_table *t, const char *key,
  * key), or -1 and errno ENOMEM with the table unchanged. */
 int pinhole_close(struct pinhole_table *t, const char *key,
     struct pinhole_changes *ch);
-/* Closes every dialog older than max_duration_ms; the number closed, or
- * -1 and errno ENOMEM (the dialogs closed so far stay closed). At
- * shutdown, now_ms UINT64_MAX closes them all. */
+/* RFC 4028: the session of dialog key ends at until_ms (monotonic) unless
+ * a refresh moves it; until_ms 0 removes the expiry (a refresh whose 2xx
+ * has no Session-Expires). 0, or -1 and errno ENOENT for an unknown key. */
+int pinhole_session(struct pinhole_table *t, const char *key,
+    uint64_t until_ms);
+/* Closes every dialog older than max_duration_ms or past its session
+ * expiry; the number closed, or -1 and errno ENOMEM (the dialogs closed so
+ * far stay closed). At shutdown, now_ms UINT64_MAX closes them all. */
 long pinhole_expire(struct pinhole_table *t, uint64_t now_ms,
     struct pinhole_changes *ch);
 /* Appends to ch->refresh each hole whose refresh is due, and schedules its

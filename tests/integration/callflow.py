@@ -18,6 +18,8 @@ steps, in order:
                         the caller re-INVITEs; the callee answers 200 with
                         ANSWERFILE; the caller ACKs
   bye                   the caller hangs up
+  session:SECONDS       from now on the callee's 2xx to INVITE carry
+                        Session-Expires: SECONDS (RFC 4028); 0: none
   wait:NAME             hand over to the test (see above)
 Prints one line per final response the caller got ("INVITE 200", ...)
 and exits 0 when every step went as asked."""
@@ -88,6 +90,7 @@ class Call:
         self.cseq = 0
         self.routes = []
         self.remote = None  # the callee's Contact
+        self.session = 0    # Session-Expires of the callee's 2xx to INVITE
         ls = socket.socket()
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind(('127.0.0.1', eport))
@@ -163,6 +166,9 @@ class Call:
                 keep.append(line)
         out = ['SIP/2.0 %d %s' % (code, phrase)] + keep
         out.append('Contact: <sip:callee@127.0.0.1:%d;transport=tcp>' % self.eport)
+        if (self.session and 200 <= code < 300 and
+                headers(req, 'CSeq')[0].split()[-1] == 'INVITE'):
+            out.append('Session-Expires: %d;refresher=uac' % self.session)
         if body:
             out.append('Content-Type: application/sdp')
         out.append('Content-Length: %d' % len(body))
@@ -262,6 +268,11 @@ def step_bye(c, arg, state):
     return got == 200
 
 
+def step_session(c, arg, state):
+    c.session = int(arg)
+    return True
+
+
 def step_wait(c, arg, state):
     open(os.path.join(c.dir, arg + '.ready'), 'w').close()
     go = os.path.join(c.dir, arg + '.go')
@@ -273,7 +284,7 @@ def step_wait(c, arg, state):
 
 STEPS = {'invite': step_invite, 'answer': step_answer, 'cancel': step_cancel,
          'ack': step_ack, 'reinvite': step_reinvite, 'bye': step_bye,
-         'wait': step_wait}
+         'wait': step_wait, 'session': step_session}
 
 
 def main():

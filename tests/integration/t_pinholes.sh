@@ -71,9 +71,10 @@ write_px "$WORK/px.conf" 'create = false;'
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts with pinholes (nftables back end, the shipped sets)"
 
-# elements: the media4 set's elements, "127.0.0.1 . udp . 40000" each, sorted
+# elements [SET]: a set's elements (media4 unless named),
+# "127.0.0.1 . udp . 40000" each, sorted
 elements() {
-	nft -j list set inet e2mproxy media4 | python3 -c '
+	nft -j list set inet e2mproxy "${1:-media4}" | python3 -c '
 import json, sys
 out = []
 for o in json.load(sys.stdin)["nftables"]:
@@ -82,12 +83,12 @@ for o in json.load(sys.stdin)["nftables"]:
         out.append(" . ".join(str(x) for x in v["concat"]))
 print(" ".join(sorted(out)))'
 }
-# expect_set WANT NAME: the set settles to WANT (the back end applies
-# changes on its own thread; give it up to 5 s)
+# expect_set WANT NAME [SECONDS [SET]]: the set settles to WANT (the back
+# end applies changes on its own thread; give it up to 5 s unless told)
 expect_set() {
 	local i got
-	for i in $(seq 1 100); do
-		got=$(elements)
+	for i in $(seq 1 $((${3:-5} * 20))); do
+		got=$(elements "${4:-media4}")
 		[ "$got" = "$1" ] && break
 		sleep 0.05
 	done
@@ -173,6 +174,36 @@ wait "$FLOW"
 ok $? "CANCEL: 487 ($(tr '\n' ' ' < "$WORK/flow.out"))"
 expect_set "" "CANCEL: no pinhole left"
 
+# RFC 4028: a session whose 2xx says Session-Expires ends then unless
+# refreshed; its holes close with it, long before max_duration. 8 s leaves
+# the first look room on a loaded machine; the close is waited for.
+rm -f "$WORK"/*.ready "$WORK"/*.go
+flow session:8 invite:"$WORK/offer.sdp" answer:200:"$WORK/answer.sdp" ack \
+	wait:timed bye
+at timed
+expect_set "$E . 40000 $E . 40001 $E . 40010 $E . 40011" \
+	"Session-Expires 8: the call's holes are open"
+expect_set "" "Session-Expires 8: not refreshed, the holes close with the session" 20
+grep -q "dialog(s) past max_duration or their session expiry closed" "$WORK/proxy.log"
+ok $? "session expiry: logged"
+go timed
+wait "$FLOW"
+ok $? "a BYE after the expiry still goes through ($(tr '\n' ' ' < "$WORK/flow.out"))"
+# A re-INVITE whose 2xx has no Session-Expires turns the timer off: the
+# holes outlive the first 2xx's 3 s (the timer, had it stayed, would
+# have closed them by the time of the look).
+rm -f "$WORK"/*.ready "$WORK"/*.go
+flow session:3 invite:"$WORK/offer.sdp" answer:200:"$WORK/answer.sdp" ack \
+	session:0 reinvite:"$WORK/offer.sdp":"$WORK/answer.sdp" wait:untimed bye
+at untimed
+ok $? "Session-Expires 3, then a refresh whose 2xx has none"
+sleep 5
+expect_set "$E . 40000 $E . 40001 $E . 40010 $E . 40011" \
+	"timer off: the holes are still open 5 s after the refresh"
+go untimed
+wait "$FLOW"
+expect_set "" "timer off: BYE still closes them"
+
 # Hostile: an address outside the media networks, and port 22.
 sdpfile outside 192.0.2.66 40030
 sdpfile ssh 127.0.0.1 22
@@ -193,30 +224,15 @@ v6sdp() { # NAME PORT
 }
 v6sdp offer6 40100
 v6sdp answer6 40110
-elements6() {
-	nft -j list set inet e2mproxy media6 | python3 -c '
-import json, sys
-out = []
-for o in json.load(sys.stdin)["nftables"]:
-    for e in o.get("set", {}).get("elem", []):
-        v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
-        out.append(" . ".join(str(x) for x in v["concat"]))
-print(" ".join(sorted(out)))'
-}
 rm -f "$WORK"/*.ready "$WORK"/*.go
 flow invite:"$WORK/offer6.sdp" answer:200:"$WORK/answer6.sdp" ack wait:up6 bye
 at up6
-for i in $(seq 1 100); do
-	[ "$(elements6)" = "::1 . udp . 40100 ::1 . udp . 40101 ::1 . udp . 40110 ::1 . udp . 40111" ] && break
-	sleep 0.05
-done
-[ "$(elements6)" = "::1 . udp . 40100 ::1 . udp . 40101 ::1 . udp . 40110 ::1 . udp . 40111" ]
-ok $? "IPv6 media: both sides in the media6 set ($(elements6))"
+V6='::1 . udp'
+expect_set "$V6 . 40100 $V6 . 40101 $V6 . 40110 $V6 . 40111" \
+	"IPv6 media: both sides in the media6 set" 5 media6
 go up6
 wait "$FLOW"
-for i in $(seq 1 100); do [ -z "$(elements6)" ] && break; sleep 0.05; done
-[ -z "$(elements6)" ]
-ok $? "IPv6 media: closed at BYE"
+expect_set "" "IPv6 media: closed at BYE" 5 media6
 
 # An e2mua call whose SDP is encrypted to the callee and the proxy, the
 # answer to the caller and the proxy (the callee discloses to the proxy).

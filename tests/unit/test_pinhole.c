@@ -490,6 +490,43 @@ test_time(void)
 	pinhole_free(t);
 }
 
+/* RFC 4028 session timers: a shorter life than max_duration, moved by
+ * refreshes, removed by a 2xx without Session-Expires. */
+static void
+test_session(void)
+{
+	struct pinhole_conf c = conf();
+	struct pinhole_table *t = table(&c);
+	struct pinhole_stats st;
+
+	T_EQ_INT(pinhole_session(t, "none", 100), -1,
+	    "session: unknown dialog refused");
+	report(t, "a", PINHOLE_CALLER, offer, 0);
+	report(t, "b", PINHOLE_CALLER, answer, 0);
+	report(t, "c", PINHOLE_CALLER, offer, 0);
+	T_EQ_INT(pinhole_session(t, "a", 3000), 0, "session: a ends at 3000");
+	T_EQ_INT(pinhole_session(t, "b", 4000), 0, "session: b ends at 4000");
+	T_EQ_INT(pinhole_session(t, "c", 2000), 0, "session: c ends at 2000");
+	T_EQ_INT(pinhole_session(t, "c", 0), 0, "session: c's timer off");
+	pinhole_changes_clear(&ch);
+	T_EQ_INT(pinhole_expire(t, 2999, &ch), 0, "session: none at 2999");
+	T_EQ_INT(pinhole_session(t, "a", 5000), 0, "session: a refreshed");
+	T_EQ_INT(pinhole_expire(t, 4000, &ch), 1, "session: b at 4000");
+	T_EQ_STR(list(ch.del, ch.ndel),
+	    "udp 192.0.2.201 3456,udp 192.0.2.201 3457",
+	    "session: b's holes removed");
+	T_EQ_INT(pinhole_close(t, "a", &ch), 0, "session: a closed by BYE");
+	pinhole_changes_clear(&ch);
+	T_EQ_INT(pinhole_expire(t, 9999, &ch), 0,
+	    "session: a closed dialog does not expire again");
+	T_OK(pinhole_exists(t, "c"), "session: c lives without a timer");
+	T_EQ_INT(pinhole_expire(t, 10000, &ch), 1,
+	    "session: max_duration still ends c");
+	pinhole_stats(t, &st);
+	T_OK(st.dialogs == 0 && st.holes == 0, "session: table empty");
+	pinhole_free(t);
+}
+
 int
 main(void)
 {
@@ -501,6 +538,7 @@ main(void)
 	test_sharing();
 	test_caps();
 	test_time();
+	test_session();
 	pinhole_changes_free(&ch);
 	return t_done();
 }
