@@ -45,7 +45,9 @@ verr(struct loader *l, const char *file, unsigned line, const char *fmt,
 	int head, len;
 
 	va_copy(ap2, ap);
-	head = snprintf(small, sizeof(small), "%s:%u: ", file, line);
+	/* Line 0 is the file as a whole (it cannot be opened): no line. */
+	head = line > 0 ? snprintf(small, sizeof(small), "%s:%u: ", file, line) :
+	    snprintf(small, sizeof(small), "%s: ", file);
 	if (head < 0 || (size_t)head >= sizeof(small))
 		head = 0;
 	len = vsnprintf(small + head, sizeof(small) - (size_t)head, fmt, ap);

@@ -1,5 +1,6 @@
 /* e2mproxyd.c - main(): options, configuration, loop. */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,27 +33,35 @@ struct daemon_ctx {
 	struct event *ev_sig[5];
 };
 
+/* To stdout and 0 when asked for (-h), else to stderr and 2. */
 static void
-usage(void)
+usage(FILE *out, int rc)
 {
-	fprintf(stderr,
-	    "usage: e2mproxyd [-cDdV] [-f file]\n"
+	fprintf(out,
+	    "usage: e2mproxyd [-cDdhV] [-f file]\n"
 	    "  -c       check the configuration file and exit\n"
 	    "  -D       stay in the foreground, log to stderr\n"
 	    "  -d       more logging (repeat for Sofia's own debug output)\n"
 	    "  -f file  configuration file (default %s)\n"
-	    "  -V       print the version and exit\n", DEFAULT_CONF);
-	exit(2);
+	    "  -h       print this help and exit (also --help)\n"
+	    "  -V       print the version and exit (also --version)\n",
+	    DEFAULT_CONF);
+	exit(rc);
 }
 
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->conffile = DEFAULT_CONF;
-	while ((ch = getopt(argc, argv, "cDdf:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "cDdf:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->check_only = 1;
@@ -66,15 +75,18 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'f':
 			o->conffile = optarg;
 			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
 		case 'V':
 			printf("e2mproxyd %s\n", E2M_VERSION);
 			exit(0);
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 }
 
 static void

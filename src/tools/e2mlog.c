@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -615,7 +616,14 @@ parse_opts(int argc, char **argv, struct opts *o, struct input **in,
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "c:e:f:hk:p:s:tu:V")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = getopt_long(argc, argv, "c:e:f:hk:p:s:tu:V", longopts,
+	    NULL)) != -1) {
 		if (c == 'h' || c == 'V') {
 			if (c == 'h')
 				usage(stdout);

@@ -50,6 +50,10 @@ main(int argc, char **argv)
 		printf("e2mua %s\n", E2M_VERSION);
 		uaopts_free(&o);
 		return 0;
+	case UAOPTS_HELP:
+		uaopts_usage(stdout);
+		uaopts_free(&o);
+		return 0;
 	case UAOPTS_USAGE:
 		uaopts_usage(stderr);
 		/* FALLTHROUGH */

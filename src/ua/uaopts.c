@@ -19,7 +19,12 @@
 const char uaopts_sdp_offer[] = "v=0\r\no=e2mua 1 1 IN IP4 127.0.0.1\r\n"
     "s=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n";
 
-#define OPTSTRING "F:t:f:o:b:c:m:T:s:dLe:x:SCr:R:a:n:P:lk:N:IH:V"
+#define OPTSTRING "F:t:f:o:b:c:m:T:s:dLe:x:SCr:R:a:n:P:lk:N:IH:Vh"
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
 enum kind { K_STR, K_UINT, K_BOOL, K_LIST, K_CHOICE, K_PROXIES };
 
@@ -346,7 +351,7 @@ config_arg(int argc, char **argv)
 
 	opterr = 0;
 	optind = 0; /* glibc: start over, fully (a caller may parse twice) */
-	while ((ch = getopt(argc, argv, OPTSTRING)) != -1)
+	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		if (ch == 'F')
 			file = optarg;
 	opterr = 1;
@@ -384,9 +389,12 @@ uaopts_parse(int argc, char **argv, struct uaopts *o, FILE *errf)
 	o->config_file = config_arg(argc, argv);
 	if (o->config_file != NULL && load_file(o->config_file, o, errf) != 0)
 		return UAOPTS_BAD_FILE;
-	while ((ch = getopt(argc, argv, OPTSTRING)) != -1) {
+	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) !=
+	    -1) {
 		if (ch == 'V')
 			return UAOPTS_VERSION;
+		if (ch == 'h')
+			return UAOPTS_HELP;
 		if (apply(ch, optarg, o) != 0)
 			return UAOPTS_USAGE;
 	}
@@ -416,6 +424,7 @@ uaopts_usage(FILE *f)
 	    "       e2mua [-F FILE] -l -b BIND-URI [-k CERT:KEY] [-r CA]...\n"
 	    "             [-e PEER-CERT]... [-x HOST=PROXY-CERT]... [-N COUNT]\n"
 	    "             [-T SECONDS]\n"
+	    "       e2mua -h | -V\n"
 	    "  -F  configuration file (libconfig; options below override it)\n"
 	    "  -I  a call (SDP offer, ACK, -H seconds, BYE) instead of a MESSAGE\n"
 	    "  -s  sign (PEM certificate and key); -d signed-data instead of\n"

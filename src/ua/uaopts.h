@@ -50,7 +50,7 @@ enum { UA_EXIT_2XX = 0, UA_EXIT_FINAL = 1, UA_EXIT_USAGE = 2,
 	UA_EXIT_LOCAL = 3, UA_EXIT_TIMEOUT = 4, UA_EXIT_REFUSED = 5 };
 
 enum uaopts_result { UAOPTS_OK, UAOPTS_USAGE, UAOPTS_BAD_FILE,
-	UAOPTS_VERSION };
+	UAOPTS_VERSION, UAOPTS_HELP };
 
 /*
  * Fill o from argv (and the -F file). UAOPTS_BAD_FILE: the messages went

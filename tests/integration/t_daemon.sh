@@ -6,13 +6,29 @@ t_init daemon 21220
 
 "$E2MPROXYD" -V | grep -q '^e2mproxyd [0-9]'
 ok $? "-V prints the version"
-"$E2MPROXYD" -x > /dev/null 2>&1
-[ $? -eq 2 ]
-ok $? "an unknown option exits 2 with usage"
+"$E2MPROXYD" --version | grep -q '^e2mproxyd [0-9]'
+ok $? "--version too"
+"$E2MPROXYD" -x > /dev/null 2> "$WORK/x.err"
+[ $? -eq 2 ] && grep -q '^usage: e2mproxyd' "$WORK/x.err"
+ok $? "an unknown option exits 2 with usage on stderr"
+for h in -h --help; do
+	"$E2MPROXYD" $h > "$WORK/h.out" 2> "$WORK/h.err"
+	[ $? -eq 0 ] && grep -q '^usage: e2mproxyd' "$WORK/h.out" && [ ! -s "$WORK/h.err" ]
+	ok $? "$h prints usage on stdout and exits 0"
+done
+for p in "$E2MUA" "$E2MLOG"; do
+	"$p" --help > "$WORK/h.out" 2>&1
+	[ $? -eq 0 ] && grep -q "^usage: $(basename "$p")" "$WORK/h.out"
+	ok $? "$(basename "$p") --help: usage, exit 0"
+done
 
 "$E2MPROXYD" -D -f "$WORK/missing.conf" > "$WORK/missing.out" 2>&1
-[ $? -ne 0 ] && grep -q "missing.conf:0: cannot open" "$WORK/missing.out"
-ok $? "a missing config file: non-zero exit and the reason"
+[ $? -ne 0 ] && grep -q "^$WORK/missing.conf: cannot open: No such file or directory" \
+	"$WORK/missing.out" && ! grep -q ':0:' "$WORK/missing.out"
+ok $? "a missing config file: non-zero exit and the reason, no made-up line"
+"$E2MPROXYD" -c -f "$WORK" > "$WORK/dir.out" 2>&1
+[ $? -ne 0 ] && grep -q "^$WORK: cannot open: Is a directory" "$WORK/dir.out"
+ok $? "a directory for a config file: the same"
 
 printf 'sip: { max_forwards = 0; record_route = "yes"; };\nlgo: { };\n' > "$WORK/bad.conf"
 "$E2MPROXYD" -D -f "$WORK/bad.conf" > "$WORK/bad.out" 2>&1

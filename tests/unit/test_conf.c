@@ -543,13 +543,13 @@ test_cannot_open(void)
 	c = conf_load(path, collect, NULL);
 	T_OK(c == NULL, "missing file: refused");
 	check_errors("missing file", path, (const char *const[]){
-	    "0: cannot open: No such file or directory", NULL });
+	    " cannot open: No such file or directory", NULL });
 
 	clear_errors();
 	c = conf_load(tmpdir, collect, NULL);
 	T_OK(c == NULL, "directory: refused");
 	check_errors("directory", tmpdir, (const char *const[]){
-	    "0: cannot open: Is a directory", NULL });
+	    " cannot open: Is a directory", NULL });
 }
 
 static void

@@ -85,6 +85,15 @@ command_line(void)
 	T_EQ_INT(parse(&o, errs, sizeof(errs), "-V", NULL), UAOPTS_VERSION,
 	    "-V: version");
 	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "--version", NULL),
+	    UAOPTS_VERSION, "--version: version");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-h", NULL), UAOPTS_HELP,
+	    "-h: help");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "--help", NULL), UAOPTS_HELP,
+	    "--help: help");
+	uaopts_free(&o);
 	T_EQ_INT(parse(&o, errs, sizeof(errs), "-t", "sip:b@h", "-I", NULL),
 	    UAOPTS_OK, "-I");
 	T_EQ_STR(o.type, "application/sdp", "-I offers SDP");
