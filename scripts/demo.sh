@@ -15,6 +15,8 @@
 # itself (unshare -rn); where that is not allowed, the exec back end runs
 # a program that prints each pinhole instead.
 #
+# E2M_DEMO_NETNS=no keeps it out of a namespace (the exec back end then).
+#
 # demo.sh --proxy: only the proxy, same configuration and a fresh
 # throwaway PKI, in the foreground until Ctrl-C (try e2mua against it).
 #
@@ -23,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-demo}
 case $MODE in demo | --proxy) ;; *) echo "usage: $0 [--proxy]" >&2; exit 2 ;; esac
-./scripts/deps.sh >/dev/null
+./scripts/deps.sh
 if [ ! -x _build/e2mua ] || [ -n "$(find src configure.ac Makefile.am -newer _build/e2mua 2>/dev/null | head -1)" ]; then
 	echo "building (first run only)..."
 	[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1
@@ -37,7 +39,26 @@ if [ "$MODE" = demo ] && [ -z "${E2M_DEMO_NETNS:-}" ] && command -v nft >/dev/nu
 	exec unshare -rn env E2M_DEMO_NETNS=1 bash "$0" "$@"
 fi
 NETNS=${E2M_DEMO_NETNS:-}
+[ "$NETNS" = no ] && NETNS=   # E2M_DEMO_NETNS=no: the host's own network
 [ -n "$NETNS" ] && ip link set lo up
+# Outside a namespace of its own the demo shares the host's ports: say
+# which one is taken and by whom, rather than fail halfway.
+port_user() { # PROTO PORT: "name,pid=N" of a listener there, or nothing
+	ss -Hln"${1:0:1}"p "sport = :$2" 2>/dev/null | grep -o 'users:(([^)]*' |
+		sed 's/users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/' | head -1
+}
+if [ -z "$NETNS" ]; then
+	for pp in udp:5060 tcp:5060 tcp:5070 tcp:5080; do
+		if ss -Hln"${pp:0:1}" "sport = :${pp#*:}" 2>/dev/null | grep -q .; then
+			echo "demo.sh: ${pp%%:*} port ${pp#*:} on this host is taken by" \
+			    "$(port_user "${pp%%:*}" "${pp#*:}" | grep . || echo "another process")." >&2
+			echo "demo.sh: the demo needs udp/tcp 5060, tcp 5070 and 5080 on 127.0.0.1:" \
+			    "stop that process, or run the demo where 'unshare -rn' works (it then" \
+			    "runs in a network namespace of its own)." >&2
+			exit 1
+		fi
+	done
+fi
 TOP=$PWD
 W=$(mktemp -d "${TMPDIR:-/tmp}/e2m-demo.XXXXXX")
 PIDS=""
@@ -101,6 +122,16 @@ for i in $(seq 1 50); do
 	grep -q "started" "$W/proxy.log" 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/5070) 2>/dev/null && break
 	sleep 0.1
 done
+if ! grep -q "started" "$W/proxy.log"; then
+	echo "demo.sh: e2mproxyd did not start; its own words:" >&2
+	sed 's/^/    /' "$W/proxy.log" >&2
+	exit 1
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.1/5070) 2>/dev/null; then
+	echo "demo.sh: Bob (e2mua -l) does not listen on 127.0.0.1:5070; his words:" >&2
+	sed 's/^/    /' "$W/bob.out" >&2
+	exit 1
+fi
 grep -E "started" "$W/proxy.log" | sed 's/^[0-9:.]* //' | show
 echo "    Bob (e2mua -l) answers on 127.0.0.1:5070"
 

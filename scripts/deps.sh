@@ -82,7 +82,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	fi
 fi
 
-echo "deps.sh: installing: $need"
+echo "deps.sh: installing with apt-get (a few minutes on a fresh machine):"
+echo "deps.sh:   $need"
 # Quiet unless something goes wrong: then apt's whole output is shown.
 out=$(mktemp "${TMPDIR:-/tmp}/deps.XXXXXX")
 trap 'rm -f "$out"' EXIT

@@ -16,7 +16,8 @@
 #               _build-asan/sanitizer-logs/TEST.{asan,ubsan}.EXE.PID, and
 #               any such file fails the run (known leaks inside Debian's
 #               libsofia-sip-ua TLS code are suppressed: see below)
-#   demo        scripts/demo.sh, the README's main command (one test)
+#   demo        scripts/demo.sh, the README's main command (one test), and
+#               tests/demo/port_taken.sh: it names a taken port (one test)
 #   distcheck   make distcheck from _build/ (configure flag --enable-werror)
 #   fuzz        _build-fuzz/ (clang, --enable-fuzzing): scripts/fuzz.sh --ci
 #               for each libFuzzer harness: every committed corpus and
@@ -124,6 +125,21 @@ run() {
 		say "    ok ($SECS s)"
 	else
 		say "    FAILED, exit $RC ($SECS s); output in $LOGDIR/$id.log"
+	fi
+}
+
+# one_test ID LIMIT CMD...: a command run from the top of the tree that
+# counts as one test.
+one_test() {
+	local id=$1
+	run "$id" "$ROOT" "$2" "${@:3}"
+	reap_strays "$id"
+	if [ "$RC" -eq 0 ]; then
+		PASSED=$((PASSED + 1))
+		row "$id" "$SECS" ok
+	else
+		row "$id" "$SECS" "FAILED (exit $RC)"
+		fail_one "$id" "exit $RC" "$LOGDIR/$id.log"
 	fi
 }
 
@@ -308,15 +324,9 @@ if [ "$AUTORECONF_OK" -eq 1 ]; then
 
 	# --- the README's main command runs its whole loop (one test)
 	if [ "$NORMAL_CONFIGURED" -eq 1 ]; then
-		run demo "$ROOT" 180 ./scripts/demo.sh
-		reap_strays demo
-		if [ "$RC" -eq 0 ]; then
-			PASSED=$((PASSED + 1))
-			row demo "$SECS" ok
-		else
-			row demo "$SECS" "FAILED (exit $RC)"
-			fail_one demo "exit $RC" "$LOGDIR/demo.log"
-		fi
+		one_test demo 180 ./scripts/demo.sh
+		# ... and says so when the SIP port is taken on the host
+		one_test demo-port-taken 120 bash tests/demo/port_taken.sh
 	fi
 
 	if [ "$QUICK" -eq 0 ]; then
