@@ -202,6 +202,11 @@ enum cms_status cms_encrypt(const char *const *recip_cert_files, size_t n,
 int cms_cert_der_load(const char *file, uint8_t **der, size_t *len,
     char *err, size_t errsz);
 
+/* A PEM certificate and the PEM private key that must go with it (a TLS
+ * listener's): 0, or -1 with err set (unreadable, or not a pair). */
+int cms_pair_check(const char *cert_file, const char *key_file, char *err,
+    size_t errsz);
+
 /* Write one DER certificate as a PEM file (mode 0600 is the caller's
  * business), for code that takes certificate files. 0, or -1 with err. */
 int cms_cert_write_pem(const uint8_t *der, size_t len, const char *path,
@@ -220,6 +225,11 @@ int cms_random(uint8_t *p, size_t n);
 /* A signing certificate, its key and chain, parsed once. */
 struct cms_signing_key;
 
+/* The chain files (any order, several certificates each) must hold the
+ * issuer of the signing certificate and of every chain certificate up to
+ * one that issued itself or is not in the files: a UA checks a challenge
+ * against its own anchors through them, so an unrelated certificate
+ * there is a mistake and refused. NULL and err set on failure. */
 struct cms_signing_key *cms_signing_key_load(const char *cert_file,
     const char *key_file, const char *const *chain_files, size_t nchain,
     char *err, size_t errsz);

@@ -424,3 +424,26 @@ cms_cert_from_pem(const char *pem, uint8_t **der, size_t *len)
 	ERR_clear_error();
 	return rc;
 }
+
+int
+cms_pair_check(const char *cert_file, const char *key_file, char *err,
+    size_t errsz)
+{
+	X509 *cert = NULL;
+	EVP_PKEY *pkey = NULL;
+	int rc = -1;
+
+	if ((cert = cms_read_cert(cert_file)) == NULL)
+		cms_set_err(err, errsz, "cannot read certificate", cert_file);
+	else if ((pkey = cms_read_key(key_file)) == NULL)
+		cms_set_err(err, errsz, "cannot read private key", key_file);
+	else if (!X509_check_private_key(cert, pkey))
+		cms_set_err(err, errsz, "private key does not match "
+		    "certificate", key_file);
+	else
+		rc = 0;
+	X509_free(cert);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return rc;
+}

@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "crypto/sigtemplate.h"
 
@@ -125,6 +126,45 @@ static enum cms_status sign_full(const struct cms_signing_key *sk,
     const uint8_t *data, size_t len, bool detached, uint8_t **der,
     size_t *der_len);
 
+/*
+ * Each chain certificate must issue the signing certificate or another
+ * chain certificate on its path: follow issuers from the signing
+ * certificate, then name the first one never reached. 0, or -1 with err.
+ */
+static int
+check_chain(const struct cms_signing_key *sk, char *err, size_t errsz)
+{
+	int n = sk_X509_num(sk->chain), i, used[64] = { 0 }, found;
+	X509 *cur = sk->cert;
+	char name[256], msg[400];
+
+	if (n > (int)(sizeof(used) / sizeof(used[0]))) {
+		cms_set_err(err, errsz, "more than 64 chain certificates",
+		    NULL);
+		return -1;
+	}
+	do {
+		found = 0;
+		for (i = 0; i < n && !found; i++)
+			if (!used[i] && X509_check_issued(sk_X509_value(
+			    sk->chain, i), cur) == X509_V_OK) {
+				used[i] = found = 1;
+				cur = sk_X509_value(sk->chain, i);
+			}
+	} while (found && X509_check_issued(cur, cur) != X509_V_OK);
+	for (i = 0; i < n; i++)
+		if (!used[i])
+			break;
+	if (i == n)
+		return 0;
+	X509_NAME_oneline(X509_get_subject_name(sk_X509_value(sk->chain, i)),
+	    name, sizeof(name));
+	snprintf(msg, sizeof(msg), "chain certificate %s issues neither the "
+	    "signing certificate nor another on its path", name);
+	cms_set_err(err, errsz, msg, NULL);
+	return -1;
+}
+
 struct cms_signing_key *
 cms_signing_key_load(const char *cert_file, const char *key_file,
     const char *const *chain_files, size_t nchain, char *err, size_t errsz)
@@ -158,6 +198,8 @@ cms_signing_key_load(const char *cert_file, const char *key_file,
 			    chain_files[i]);
 			goto fail;
 		}
+	if (check_chain(sk, err, errsz) == -1)
+		goto fail;
 	sk->tpl = make_template(sk);
 	ERR_clear_error();
 	return sk;

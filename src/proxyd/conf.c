@@ -843,8 +843,8 @@ syntax_error(struct loader *l, const config_t *cfg)
 	    (unsigned)config_error_line(cfg), "%s", config_error_text(cfg));
 }
 
-struct conf *
-conf_load(const char *path, conf_error_fn *fn, void *arg)
+static struct conf *
+load(const char *path, int contents, conf_error_fn *fn, void *arg)
 {
 	struct loader l;
 	struct conf *c;
@@ -881,6 +881,9 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 		if (c->source_burst == 0)
 			c->source_burst = c->source_rate > 0 ?
 			    2 * c->source_rate : 1;
+		/* Only once every file named is there to be read. */
+		if (contents && l.nerrors == 0 && !l.oom)
+			conf_check_contents(&l, &cfg);
 	}
 	config_destroy(&cfg);
 	fclose(fp);
@@ -891,6 +894,18 @@ conf_load(const char *path, conf_error_fn *fn, void *arg)
 		return NULL;
 	}
 	return c;
+}
+
+struct conf *
+conf_load(const char *path, conf_error_fn *fn, void *arg)
+{
+	return load(path, 0, fn, arg);
+}
+
+struct conf *
+conf_load_checked(const char *path, conf_error_fn *fn, void *arg)
+{
+	return load(path, 1, fn, arg);
 }
 
 void

@@ -176,6 +176,11 @@ typedef void conf_error_fn(void *arg, const char *msg);
  * in one pass; returns NULL when there was at least one. Owned by the caller.
  */
 struct conf *conf_load(const char *path, conf_error_fn *fn, void *arg);
+/* conf_load(), then what the named files hold (conf_contents.c): keys
+ * against their certificates, anchors, CRLs, the challenge's key and
+ * chain, the TLS pair, a writable archive. What the daemon loads. */
+struct conf *conf_load_checked(const char *path, conf_error_fn *fn,
+    void *arg);
 void conf_free(struct conf *c); /* NULL is fine */
 
 const char *conf_transport_name(enum conf_transport t);

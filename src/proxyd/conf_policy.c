@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "e2m/policy.h"
 #include "proxyd/conf.h"
@@ -22,7 +23,7 @@
 static option_fn opt_pr_methods, opt_pr_domains, opt_pr_from_users,
     opt_pr_from_domains, opt_pr_sources, opt_pr_transports,
     opt_pr_required_types, opt_policy_rules, opt_signing_chain,
-    opt_warn_agent, opt_phrase;
+    opt_warn_agent, opt_phrase, opt_ext_methods, opt_ext_types;
 
 /* K_NAME stores an int; these enums are stored that way. */
 _Static_assert(sizeof(enum policy_on_missing_prmb) == sizeof(int) &&
@@ -82,8 +83,101 @@ static const struct option policy_rule_opts[] = {
 
 const struct option conf_policy_opts[] = {
 	O_FN("rules", opt_policy_rules),
+	O_FN("extension_methods", opt_ext_methods),
+	O_FN("extension_types", opt_ext_types),
 	O_END
 };
+
+/*
+ * A rule naming a method or a body type nobody sends never matches, and
+ * the requests it was written for pass uninspected: a typo ("MESAGE",
+ * "text/plian") must stop the start, not weaken the policy. The proxy
+ * cannot tell a typo from an extension, so an extension is declared in
+ * policy.extension_methods or policy.extension_types.
+ *
+ * Methods: RFC 3261 and the extensions a SIP proxy meets (RFC 3262, 3265,
+ * 3311, 3428, 3515, 3903, 6086).
+ */
+static const char *const known_methods[] = {
+	"ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY",
+	"OPTIONS", "PRACK", "PUBLISH", "REFER", "REGISTER", "SUBSCRIBE",
+	"UPDATE", NULL
+};
+/* Body types seen in SIP (IANA-registered): sessions, instant messages,
+ * presence and events, and the containers around them. */
+static const char *const known_types[] = {
+	"application/sdp", "text/plain", "text/html", "text/xml",
+	"text/enriched", "text/richtext", "text/calendar", "text/vcard",
+	"message/cpim", "message/sip", "message/sipfrag",
+	"message/imdn+xml", "message/rfc822", "message/external-body",
+	"multipart/mixed", "multipart/alternative", "multipart/related",
+	"multipart/signed", "application/pkcs7-mime",
+	"application/pkcs7-signature", "application/pidf+xml",
+	"application/pidf-diff+xml", "application/xpidf+xml",
+	"application/cpim-pidf+xml", "application/rlmi+xml",
+	"application/resource-lists+xml", "application/watcherinfo+xml",
+	"application/dialog-info+xml", "application/reginfo+xml",
+	"application/conference-info+xml", "application/im-iscomposing+xml",
+	"application/simple-message-summary", "application/dtmf-relay",
+	"application/dtmf", "application/media_control+xml",
+	"application/isup", "application/qsig", "application/xml",
+	"application/json", "application/octet-stream", "application/pdf",
+	"application/vnd.3gpp.sms", "application/xcap-diff+xml",
+	"application/kpml-request+xml", "application/kpml-response+xml",
+	"application/vq-rtcpxr", "application/emergencycalldata.comment+xml",
+	NULL
+};
+/* Top-level types whose subtypes are too many to list (files sent in a
+ * MESSAGE): any subtype of these is known. */
+static const char *const open_toplevels[] = {
+	"image", "audio", "video", "font", "model", NULL
+};
+
+static int
+in_list(const char *const *list, const char *v)
+{
+	for (; *list != NULL; list++)
+		if (strcasecmp(*list, v) == 0)
+			return 1;
+	return 0;
+}
+
+/* v is in policy.NAME: s is a member of an entry of policy.rules. */
+static int
+declared(const config_setting_t *s, const char *name, const char *v)
+{
+	const config_setting_t *g = config_setting_parent(s), *x;
+	const char *e;
+	int i;
+
+	if (g != NULL && (g = config_setting_parent(g)) != NULL)
+		g = config_setting_parent(g);
+	if (g == NULL || !config_setting_is_group(g) ||
+	    (x = config_setting_get_member(g, name)) == NULL ||
+	    !config_setting_is_aggregate(x))
+		return 0;
+	for (i = 0; i < config_setting_length(x); i++)
+		if ((e = config_setting_get_string_elem(x, i)) != NULL &&
+		    strcasecmp(e, v) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+known_type(const config_setting_t *s, const char *v)
+{
+	char top[64];
+	size_t n = strcspn(v, "/");
+
+	if (n < sizeof(top)) {
+		memcpy(top, v, n);
+		top[n] = '\0';
+		if (in_list(open_toplevels, top))
+			return 1;
+	}
+	return in_list(known_types, v) ||
+	    declared(s, "extension_types", v);
+}
 
 const struct option conf_challenge_opts[] = {
 	O_FNAT("signing_certificate", cl_opt_file, ch_signing_certificate),
@@ -186,10 +280,25 @@ opt_pr_methods(struct loader *l, const config_setting_t *s, const char *path,
 {
 	struct policy_rule *r = base;
 
+	const config_setting_t *e;
+	const char *v;
+	int i;
+
 	(void)o;
 	policy_strings(l, s, path, "method", cl_is_token, cl_upper,
 	    "a SIP method name", &owned_of(l, r)->methods, &r->methods,
 	    &r->nmethods);
+	for (i = 0; (e = config_setting_get_elem(s, (unsigned)i)) != NULL;
+	    i++) {
+		v = config_setting_get_string(e);
+		if (v != NULL && cl_is_token(v) &&
+		    !in_list(known_methods, v) &&
+		    !declared(s, "extension_methods", v))
+			cl_err(l, e, "%s: \"%s\" is not a SIP method this "
+			    "proxy knows: the rule would never match (declare "
+			    "an extension in policy.extension_methods)", path,
+			    v);
+	}
 }
 
 static void
@@ -307,6 +416,13 @@ opt_pr_required_types(struct loader *l, const config_setting_t *s,
 			    config_setting_get_string(e));
 			continue;
 		}
+		if (!known_type(s, config_setting_get_string(e))) {
+			cl_err(l, e, "%s: \"%s\" is not a body type this "
+			    "proxy knows: no UA would send it (declare an "
+			    "extension in policy.extension_types)", path,
+			    config_setting_get_string(e));
+			continue;
+		}
 		if ((v = cl_lower(cl_strdup(l,
 		    config_setting_get_string(e)))) == NULL)
 			return;
@@ -396,6 +512,43 @@ opt_phrase(struct loader *l, const config_setting_t *s, const char *path,
 		}
 	free(*to);
 	*to = cl_strdup(l, v);
+}
+
+/* policy.extension_methods, policy.extension_types: only checked here;
+ * the rules look them up (declared()). */
+static void
+ext_names(struct loader *l, const config_setting_t *s, const char *path,
+    int (*valid)(const char *), const char *bad)
+{
+	const config_setting_t *e;
+	int i, n;
+
+	if ((n = cl_strings(l, s, path)) <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (!valid(config_setting_get_string(e)))
+			cl_err(l, e, "%s: \"%s\" is not %s", path,
+			    config_setting_get_string(e), bad);
+	}
+}
+
+static void
+opt_ext_methods(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	(void)o;
+	(void)base;
+	ext_names(l, s, path, cl_is_token, "a SIP method name");
+}
+
+static void
+opt_ext_types(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	(void)o;
+	(void)base;
+	ext_names(l, s, path, is_media_type, "a type/subtype");
 }
 
 /* Empty is fine: no rules, the mechanism is not applied. */

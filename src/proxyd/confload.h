@@ -142,6 +142,8 @@ extern const struct option conf_archive_opts[];
 extern const struct option conf_pinholes_opts[];
 void conf_services_defaults(struct conf *c);
 void conf_check_services(struct loader *l, const config_t *cfg);
+/* conf_contents.c: what the named files hold (conf_load_checked()). */
+void conf_check_contents(struct loader *l, const config_t *cfg);
 void conf_free_services(struct conf *c);
 
 /* conf_policy.c: the policy and challenge sections. */

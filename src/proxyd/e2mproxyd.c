@@ -216,7 +216,8 @@ main(int argc, char **argv)
 
 	log_init("e2mproxyd");
 	parse_args(argc, argv, &o);
-	if ((c = conf_load(o.conffile, print_conf_error, NULL)) == NULL) {
+	if ((c = conf_load_checked(o.conffile, print_conf_error, NULL)) ==
+	    NULL) {
 		if (!o.check_only)
 			fprintf(stderr, "e2mproxyd: %s: configuration invalid, "
 			    "not starting\n", o.conffile);

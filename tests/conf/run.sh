@@ -3,7 +3,10 @@
 #
 # good/*.conf and the shipped conf/e2mproxyd.conf must pass: exit 0 and
 # "configuration OK" on stdout. bad/NAME.conf must fail: exit 1 and stderr
-# exactly bad/NAME.expect, where @FILE@ stands for the path given to -f.
+# exactly bad/NAME.expect, where @FILE@ stands for the path given to -f
+# and @DIR@ for its directory. -c loads the keys and certificates as a
+# start would, so the samples name them relative to themselves (pki/):
+# each runs from a copy beside a throwaway PKI made here.
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 1
 top=$(cd "${TOP_SRCDIR:-$here/../..}" && pwd) || exit 1
@@ -36,13 +39,15 @@ diag() {
 	sed 's/^/#   /' "$1"
 }
 
-# @FILE@ -> the path, literally: sed would read "&", "|" or "\" in it.
+# @FILE@, @DIR@ -> the path and its directory, literally: sed would read
+# "&", "|" or "\" in them.
 expand_expect() {
-	FILE=$2 awk '{
+	FILE=$2 DIR=$(dirname "$2") awk '{
 		out = ""
-		while ((i = index($0, "@FILE@")) > 0) {
-			out = out substr($0, 1, i - 1) ENVIRON["FILE"]
-			$0 = substr($0, i + 6)
+		while (match($0, /@(FILE|DIR)@/)) {
+			out = out substr($0, 1, RSTART - 1) \
+			    ENVIRON[substr($0, RSTART + 1, RLENGTH - 2)]
+			$0 = substr($0, RSTART + RLENGTH)
 		}
 		print out $0
 	}' "$1"
@@ -53,10 +58,10 @@ check_good() {
 	"$E2MPROXYD" -c -f "$f" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" -eq 0 ] && grep -q "configuration OK" "$tmp/out"; then
-		pass "accepted: $f"
+		pass "accepted: ${f#"$tmp"/}"
 		return
 	fi
-	fail "accepted: $f"
+	fail "accepted: ${f#"$tmp"/}"
 	echo "#   exit status $rc, stdout:"
 	diag "$tmp/out"
 	echo "#   stderr:"
@@ -67,7 +72,7 @@ check_bad() {
 	f=$1
 	expect=${f%.conf}.expect
 	if [ ! -s "$expect" ]; then
-		fail "refused: $f"
+		fail "refused: ${f#"$tmp"/}"
 		echo "#   $expect is missing or empty"
 		return
 	fi
@@ -75,10 +80,10 @@ check_bad() {
 	"$E2MPROXYD" -c -f "$f" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" -eq 1 ] && cmp -s "$tmp/want" "$tmp/err"; then
-		pass "refused: $f"
+		pass "refused: ${f#"$tmp"/}"
 		return
 	fi
-	fail "refused: $f"
+	fail "refused: ${f#"$tmp"/}"
 	[ "$rc" -eq 1 ] || echo "#   exit status $rc, want 1"
 	if ! cmp -s "$tmp/want" "$tmp/err"; then
 		echo "#   stderr differs (-want +got):"
@@ -105,11 +110,14 @@ else
 	fail "shipped configuration without its pki/: the 5 missing files named"
 	diag "$tmp/err"
 fi
-for f in "$here"/good/*.conf; do
-	check_good "$f"
-done
-for f in "$here"/bad/*.conf; do
-	check_bad "$f"
+for kind in good bad; do
+	mkdir -p "$tmp/$kind"
+	ln -s "$tmp/shipped/pki" "$tmp/$kind/pki"
+	for f in "$here"/$kind/*.conf; do
+		cp "$f" "$tmp/$kind/"
+		[ "$kind" = bad ] && cp "${f%.conf}.expect" "$tmp/$kind/" 2>/dev/null
+		check_$kind "$tmp/$kind/$(basename "$f")"
+	done
 done
 
 echo "1..$n"

@@ -35,6 +35,20 @@ printf 'sip: { max_forwards = 0; record_route = "yes"; };\nlgo: { };\n' > "$WORK
 [ $? -ne 0 ] && [ "$(grep -c "^$WORK/bad.conf:[0-9]*: " "$WORK/bad.out")" -eq 3 ]
 ok $? "an invalid config: non-zero exit and all three errors as file:line"
 
+# What only the files' contents tell stops a start as it stops -c, with
+# the same file:line messages: a decryption key of another certificate.
+"$TOP_SRCDIR/scripts/e2m-pki.sh" "$WORK/pki" > /dev/null 2>&1
+printf 'inspect: { keys = ( { certificate = "%s"; key = "%s"; } ); };\n' \
+	"$WORK/pki/proxy.pem" "$WORK/pki/alice.key" > "$WORK/mismatch.conf"
+"$E2MPROXYD" -c -f "$WORK/mismatch.conf" > "$WORK/mismatch_c.out" 2>&1
+rc_c=$?
+"$E2MPROXYD" -D -f "$WORK/mismatch.conf" > "$WORK/mismatch_start.out" 2>&1
+rc_start=$?
+[ "$rc_c" -eq 1 ] && [ "$rc_start" -ne 0 ] &&
+	grep -q "^$WORK/mismatch.conf:1: inspect.keys\[0\]: private key does not match certificate" "$WORK/mismatch_c.out" &&
+	grep -qF "$(cat "$WORK/mismatch_c.out")" "$WORK/mismatch_start.out"
+ok $? "a key that is not its certificate's: -c and a start refuse it alike, at its line"
+
 write_conf "$WORK/busy.conf"
 start_proxy "$WORK/busy.conf" first
 "$E2MPROXYD" -D -f "$WORK/busy.conf" > "$WORK/second.out" 2>&1
