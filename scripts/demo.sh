@@ -143,8 +143,10 @@ alice() {
 }
 steps() {
 	# what the proxy decided, in its own words, since line $1 of its log
+	# (each line ends with the request's method, CSeq, Call-ID and source:
+	# left out here, they are the same for the whole exchange)
 	tail -n +"$1" "$W/proxy.log" | grep -E "policy: rule|answered 49|inspected" |
-		sed 's/^[0-9:.]* e2mproxyd: info: //' | show
+		sed 's/^[0-9:.]* e2mproxyd: info: //; s/ ([A-Z]* [0-9]*, call-id .*)$//' | show
 }
 
 say "2. Alice sends Bob a MESSAGE, signed and encrypted to Bob only"
@@ -200,7 +202,8 @@ else
 	echo "    The call's pinholes (exec back end: no network namespace here):"
 	show < "$W/pinholes.txt"
 fi
-grep -E "pinholes: tx" "$W/proxy.log" | sed 's/^[0-9:.]* e2mproxyd: info: //' | show
+grep -E "tx [0-9]+: pinholes: " "$W/proxy.log" |
+	sed 's/^[0-9:.]* e2mproxyd: info: //; s/ ([A-Z]* [0-9]*, call-id .*)$//' | show
 
 say "Summary"
 ok=0
@@ -212,8 +215,8 @@ echo "    the proxy, inspected ($inspected bodies opened by the proxy: the MESSA
 echo "    the offer and Bob's SDP answer) and delivered; every body left the proxy"
 echo "    as it came. Bob's answer was encrypted to Alice and the proxy."
 archived=$(grep -c '"text":"Lunch at noon?"' "$W/im.jsonl" || true)
-opened=$(grep -c 'pinholes: tx .*: open' "$W/proxy.log" || true)
-closed=$(grep -c 'pinholes: tx .*: close' "$W/proxy.log" || true)
+opened=$(grep -c 'tx [0-9]*: pinholes: .*: open' "$W/proxy.log" || true)
+closed=$(grep -c 'tx [0-9]*: pinholes: .*: close' "$W/proxy.log" || true)
 echo "    The MESSAGE is in the archive ($archived record); the call's media got"
 echo "    $opened pinholes (both sides, RTP and RTCP), $closed closed at the BYE."
 [ "$ok" -eq 2 ] && [ "$archived" -eq 1 ] && [ "$opened" -eq 4 ] && [ "$closed" -eq 4 ]

@@ -1,4 +1,5 @@
-/* log.c - one log stream: stderr (foreground, tests) or syslog. */
+/* log.c - one log stream: stderr (foreground, tests) or syslog, as text
+ * lines or JSON objects. */
 #include "common/log.h"
 
 #include <errno.h>
@@ -6,14 +7,18 @@
 #include <string.h>
 #include <time.h>
 
+#define LINE_MAX_BYTES 8192
+
 static struct {
-	const char *ident;
+	char ident[64];     /* openlog() keeps the pointer: never freed */
 	enum log_target target;
+	enum log_format format;
 	int level;
 	int facility;
 	int trace;
 	int syslog_open;
-} lg = { "e2mproxyd", LOG_TO_STDERR, LOG_INFO, LOG_DAEMON, 0, 0 };
+} lg = { "e2mproxyd", LOG_TO_STDERR, LOG_FORMAT_TEXT, LOG_INFO, LOG_DAEMON,
+	0, 0 };
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -24,9 +29,29 @@ static const char *const level_names[] = {
 void
 log_init(const char *ident)
 {
-	lg.ident = ident;
+	snprintf(lg.ident, sizeof(lg.ident), "%s", ident);
 	lg.target = LOG_TO_STDERR;
+	lg.format = LOG_FORMAT_TEXT;
 	lg.level = LOG_INFO;
+}
+
+void
+log_set_ident(const char *ident)
+{
+	if (strcmp(ident, lg.ident) == 0)
+		return;
+	/* openlog() keeps the pointer it was given: close around the copy. */
+	if (lg.syslog_open)
+		closelog();
+	snprintf(lg.ident, sizeof(lg.ident), "%s", ident);
+	if (lg.syslog_open)
+		openlog(lg.ident, LOG_PID | LOG_NDELAY, lg.facility);
+}
+
+void
+log_set_format(enum log_format format)
+{
+	lg.format = format;
 }
 
 void
@@ -70,26 +95,168 @@ log_trace_enabled(void)
 	return lg.trace;
 }
 
-void
-log_vmsg(int prio, const char *fmt, va_list ap)
+/* Appends to a line, truncating at its end. */
+struct line {
+	char b[LINE_MAX_BYTES];
+	size_t n;
+};
+
+static void
+put(struct line *l, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+static void
+put(struct line *l, const char *fmt, ...)
 {
-	char line[8192];
+	va_list ap;
+	int k;
+
+	if (l->n >= sizeof(l->b) - 1)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(l->b + l->n, sizeof(l->b) - l->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		l->n += (size_t)k < sizeof(l->b) - l->n ? (size_t)k :
+		    sizeof(l->b) - l->n - 1;
+}
+
+/* s as a JSON string: quotes, backslashes, control and non-ASCII bytes
+ * escaped (a byte >= 0x80 becomes \u00XX: valid JSON whatever came). */
+static void
+put_json(struct line *l, const char *s)
+{
+	unsigned char c;
+
+	put(l, "\"");
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			put(l, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			put(l, "\\u%04x", c);
+		else
+			put(l, "%c", c);
+	}
+	put(l, "\"");
+}
+
+static void
+put_time(struct line *l)
+{
 	struct timespec ts;
 	struct tm tm;
 
-	if (prio > lg.level)
-		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (lg.target == LOG_TO_SYSLOG) {
-		syslog(prio, "%s", line);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (lg.format == LOG_FORMAT_JSON) {
+		gmtime_r(&ts.tv_sec, &tm);
+		put(l, "\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 		return;
 	}
-	/* Millisecond stamps make SIP timing visible when reading test logs. */
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* Millisecond stamps make SIP timing visible in test logs. */
 	localtime_r(&ts.tv_sec, &tm);
-	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s: %s\n", tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, lg.ident,
-	    level_names[prio & LOG_PRIMASK], line);
+	put(l, "%02d:%02d:%02d.%03ld %s: ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    ts.tv_nsec / 1000000, lg.ident);
+}
+
+static const char *
+level_name(int prio)
+{
+	const char *n = level_names[prio & LOG_PRIMASK];
+
+	return n != NULL ? n : "?";
+}
+
+/* The request's fields, text: " (INVITE 1, call-id X, udp 192.0.2.1:5060)". */
+static void
+put_req_text(struct line *l, const struct log_req *r)
+{
+	char safe[256];
+
+	put(l, " (%s %lu", r->method != NULL ? log_safe(safe, sizeof(safe),
+	    r->method, strlen(r->method)) : "?", r->cseq);
+	if (r->call_id != NULL)
+		put(l, ", call-id %s", log_safe(safe, sizeof(safe), r->call_id,
+		    strlen(r->call_id)));
+	if (r->address != NULL)
+		put(l, strchr(r->address, ':') != NULL ? ", %s [%s]:%u" :
+		    ", %s %s:%u", r->transport != NULL ? r->transport : "?",
+		    r->address, r->port);
+	put(l, ")");
+}
+
+static void
+put_req_json(struct line *l, const struct log_req *r)
+{
+	if (r->tx != 0)
+		put(l, "\"tx\":%llu,", r->tx);
+	if (r->method != NULL) {
+		put(l, "\"method\":");
+		put_json(l, r->method);
+		put(l, ",\"cseq\":%lu,", r->cseq);
+	}
+	if (r->call_id != NULL) {
+		put(l, "\"call_id\":");
+		put_json(l, r->call_id);
+		put(l, ",");
+	}
+	if (r->address != NULL) {
+		put(l, "\"transport\":");
+		put_json(l, r->transport != NULL ? r->transport : "");
+		put(l, ",\"source\":");
+		put_json(l, r->address);
+		put(l, ",\"port\":%u,", r->port);
+	}
+}
+
+static void
+emit(int prio, const struct log_req *r, const char *msg)
+{
+	struct line l;
+
+	l.n = 0;
+	l.b[0] = '\0';
+	if (lg.format == LOG_FORMAT_JSON) {
+		put(&l, "{");
+		if (lg.target != LOG_TO_SYSLOG)
+			put_time(&l);
+		put(&l, "\"level\":\"%s\",", level_name(prio));
+		if (r != NULL)
+			put_req_json(&l, r);
+		put(&l, "\"msg\":");
+		put_json(&l, msg);
+		/* A truncated object would not parse: end it anyway. */
+		if (l.n > sizeof(l.b) - 4)
+			l.n = sizeof(l.b) - 4;
+		memcpy(l.b + l.n, "}", 2);
+		l.n++;
+	} else {
+		if (lg.target != LOG_TO_SYSLOG) {
+			put_time(&l);
+			put(&l, "%s: ", level_name(prio));
+		}
+		if (r != NULL && r->tx != 0)
+			put(&l, "tx %llu: ", r->tx);
+		put(&l, "%s", msg);
+		if (r != NULL)
+			put_req_text(&l, r);
+	}
+	if (lg.target == LOG_TO_SYSLOG)
+		syslog(prio, "%s", l.b);
+	else
+		fprintf(stderr, "%s\n", l.b);
+}
+
+void
+log_vmsg(int prio, const char *fmt, va_list ap)
+{
+	char msg[LINE_MAX_BYTES];
+
+	if (prio > lg.level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(prio, NULL, msg);
 }
 
 void
@@ -99,6 +266,27 @@ log_msg(int prio, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vmsg(prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_vreq(int prio, const struct log_req *r, const char *fmt, va_list ap)
+{
+	char msg[LINE_MAX_BYTES];
+
+	if (prio > lg.level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(prio, r, msg);
+}
+
+void
+log_req(int prio, const struct log_req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vreq(prio, r, fmt, ap);
 	va_end(ap);
 }
 

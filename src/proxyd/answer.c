@@ -125,8 +125,8 @@ answer_own_send(struct ptx *t, msg_t *resp)
 	/* Not sent: a final still completes the transaction (absorbing). */
 	if (owntx_respond(px->own, t->stx, bytes, len, final,
 	    monoclock_ms()) != 0)
-		log_info("tx %llu: %d not kept: retransmissions will be "
-		    "absorbed", t->id, status);
+		ptx_logf(t, LOG_INFO, "%d not kept: retransmissions will be "
+		    "absorbed", status);
 	if (final)
 		own_arm(px);
 	msg_destroy(sent != NULL ? sent : resp);
@@ -220,9 +220,8 @@ enum step
 answer_reply(struct ptx *t, int status, const char *phrase)
 {
 	/* Refusals are worth a line; keep-alive OPTIONS are not. */
-	log_msg(status >= 300 ? LOG_INFO : LOG_DEBUG,
-	    "tx %llu: %s answered %d %s", t->id, method_name(t->sip), status,
-	    phrase);
+	ptx_logf(t, status >= 300 ? LOG_INFO : LOG_DEBUG, "%s answered %d %s",
+	    method_name(t->sip), status, phrase);
 	answer_status(t, status, phrase, TAG_END());
 	return STEP_DONE;
 }

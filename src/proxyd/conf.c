@@ -11,6 +11,7 @@
 #include "proxyd/conf.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -26,12 +27,20 @@ static option_fn opt_target, opt_level, opt_listen,
     opt_address, opt_domain, opt_methods, opt_sources, opt_source_exempt,
     opt_next_hop, opt_inspect_keys, opt_trust_anchors, opt_crl_files,
     opt_content_ciphers, opt_pair_certificate, opt_pair_key,
-    opt_label_headers;
+    opt_label_headers, opt_ident;
+
+static const struct conf_name log_formats[] = {
+	{ "text", LOG_FORMAT_TEXT },
+	{ "json", LOG_FORMAT_JSON },
+	{ NULL, 0 }
+};
 
 static const struct option log_opts[] = {
 	O_FN("target", opt_target),
 	O_FN("level", opt_level),
 	O_FNAT("facility", cl_opt_facility, log_facility),
+	O_NAME("format", log_formats, CONF_OFF(log_format)),
+	O_FNAT("ident", opt_ident, log_ident),
 	O_BOOL("sip_trace", sip_trace),
 	O_END
 };
@@ -157,6 +166,29 @@ opt_target(struct loader *l, const config_setting_t *s, const char *path,
 		c->log_target = LOG_TO_SYSLOG;
 	else
 		cl_err(l, s, "%s: unknown target \"%s\"", path, v);
+}
+
+/* A syslog ident: what journalctl -t and syslog filters match on. */
+static void
+opt_ident(struct loader *l, const config_setting_t *s, const char *path,
+    const struct option *o, void *base)
+{
+	char **to = (char **)(void *)((char *)base + o->off);
+	const char *v, *p;
+
+	if (!cl_is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	for (p = v; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL)
+			break;
+	if (*v == '\0' || *p != '\0' || p - v > 32) {
+		cl_err(l, s, "%s: \"%s\" is not an ident (1-32 letters, "
+		    "digits, \"-\", \"_\", \".\")", path, v);
+		return;
+	}
+	free(*to);
+	*to = cl_strdup(l, v);
 }
 
 static void
@@ -783,6 +815,7 @@ set_defaults(struct conf *c)
 	c->log_target = LOG_TO_STDERR;
 	c->log_level = LOG_INFO;
 	c->log_facility = LOG_DAEMON;
+	c->log_format = LOG_FORMAT_TEXT;
 	c->sip_trace = 0;
 	c->record_route = 1;
 	c->max_forwards = 70;
@@ -915,6 +948,7 @@ conf_free(struct conf *c)
 
 	if (c == NULL)
 		return;
+	free(c->log_ident);
 	for (i = 0; i < c->nlisten; i++)
 		free(c->listen[i].address);
 	free(c->listen);

@@ -57,6 +57,8 @@ struct conf {
 	enum log_target log_target;
 	int log_level;     /* syslog level */
 	int log_facility;  /* syslog facility */
+	int log_format;    /* enum log_format */
+	char *log_ident;   /* syslog ident and stderr prefix */
 	int sip_trace;     /* log whole messages, bodies included */
 
 	struct conf_listen *listen;

@@ -40,7 +40,7 @@ usage(FILE *out, int rc)
 	fprintf(out,
 	    "usage: e2mproxyd [-cDdhV] [-f file]\n"
 	    "  -c       check the configuration file and exit\n"
-	    "  -D       stay in the foreground, log to stderr\n"
+	    "  -D       stay in the foreground (log as configured)\n"
 	    "  -d       more logging (repeat for Sofia's own debug output)\n"
 	    "  -f file  configuration file (default %s)\n"
 	    "  -h       print this help and exit (also --help)\n"
@@ -144,12 +144,21 @@ setup_signals(struct daemon_ctx *d)
 static void
 apply_log_conf(const struct conf *c, const struct options *o)
 {
+	enum log_target target = c->log_target;
 	int level = c->log_level;
 
 	if (o->verbose > 0)
 		level = LOG_DEBUG;
-	log_configure(o->foreground ? LOG_TO_STDERR : c->log_target, level,
-	    c->log_facility);
+	log_set_ident(c->log_ident != NULL ? c->log_ident : "e2mproxyd");
+	log_set_format((enum log_format)c->log_format);
+	/* A detached daemon's stderr is /dev/null: say so while it is not. */
+	if (!o->foreground && target == LOG_TO_STDERR) {
+		fprintf(stderr, "e2mproxyd: log.target is \"stderr\" but the "
+		    "daemon detaches: logging to syslog instead (-D stays in "
+		    "the foreground)\n");
+		target = LOG_TO_SYSLOG;
+	}
+	log_configure(target, level, c->log_facility);
 	log_set_trace(c->sip_trace);
 }
 

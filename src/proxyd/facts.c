@@ -1,6 +1,9 @@
 /* facts.c - struct policy_facts from a Sofia message and an inspection. */
 #include "proxyd/facts.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,4 +93,35 @@ facts_fill(struct facts *fx, msg_t *req, const sip_t *sip,
 	    body->sip_payload->pl_len > 0;
 	if (in != NULL)
 		body_facts(fx, in);
+}
+
+void
+facts_source(msg_t *req, const sip_t *sip, struct facts_source *out)
+{
+	su_addrinfo_t *ai = msg_addrinfo(req);
+	const struct sockaddr *sa = ai != NULL ? ai->ai_addr : NULL;
+	const char *slash;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, out->address,
+		    sizeof(out->address));
+		out->port = ntohs(in->sin_port);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, out->address,
+		    sizeof(out->address));
+		out->port = ntohs(in6->sin6_port);
+	}
+	/* "SIP/2.0/UDP": the transport the request came over, "udp". */
+	if (sip->sip_via != NULL && sip->sip_via->v_protocol != NULL &&
+	    (slash = strrchr(sip->sip_via->v_protocol, '/')) != NULL)
+		for (i = 0; slash[i + 1] != '\0' &&
+		    i + 1 < sizeof(out->transport); i++)
+			out->transport[i] =
+			    (char)tolower((unsigned char)slash[i + 1]);
 }

@@ -35,4 +35,14 @@ struct facts {
 void facts_fill(struct facts *fx, msg_t *req, const sip_t *rsip,
     const sip_t *body, const struct inspect *in);
 
+/* Where a request came from, for logs and archive records: the source
+ * address (numeric, "" if unknown) and port, and the transport its top
+ * Via names, lower case ("udp"; "" if none). */
+struct facts_source {
+	char address[46]; /* INET6_ADDRSTRLEN */
+	unsigned port;
+	char transport[8];
+};
+void facts_source(msg_t *req, const sip_t *sip, struct facts_source *out);
+
 #endif /* FACTS_H */

@@ -189,13 +189,13 @@ forward_request(struct ptx *t)
 	    responses_on_response, t, route, t->fwd,
 	    NTATAG_BRANCH_KEY(t->branch), NTATAG_PASS_100(1), TAG_END());
 	if (t->orq == NULL) {
-		log_info("tx %llu: cannot forward %s", t->id,
+		ptx_logf(t, LOG_INFO, "cannot forward %s",
 		    method_name(t->sip));
 		return answer_reply(t, SIP_503_SERVICE_UNAVAILABLE);
 	}
 	t->fwd = NULL; /* the client transaction owns it now */
 	if (t->rule_line)
-		log_debug("tx %llu: routed by rule at line %d to %s", t->id,
+		ptx_logf(t, LOG_DEBUG, "routed by rule at line %d to %s",
 		    t->rule_line, t->route_url);
 	ptx_log(t, "forwarded");
 	return STEP_NEXT;
@@ -225,7 +225,7 @@ forward_ack(struct ptx *t)
 		return;
 	}
 	if (t->terminate != NULL)
-		log_info("tx %llu: dialog terminated: %d BYE sent", t->id,
+		ptx_logf(t, LOG_INFO, "dialog terminated: %d BYE sent",
 		    terminate_from_ack(px->dialogs, px->agent, fsip,
 		    px->conf->ch_496_code, t->terminate, monoclock_ms()));
 	else

@@ -88,7 +88,8 @@ own_retransmission(struct proxy *px, struct owntx *x, msg_t *msg,
 	sip_t *rsip;
 
 	if (bytes == NULL || len == 0) {
-		log_debug("%s retransmission absorbed", method_name(sip));
+		msg_logf(msg, sip, LOG_DEBUG, "%s retransmission absorbed",
+		    method_name(sip));
 		msg_destroy(msg);
 		return;
 	}
@@ -99,8 +100,8 @@ own_retransmission(struct proxy *px, struct owntx *x, msg_t *msg,
 		msg_destroy(msg);
 		return;
 	}
-	log_debug("%s retransmission answered %d again", method_name(sip),
-	    rsip->sip_status->st_status);
+	msg_logf(msg, sip, LOG_DEBUG, "%s retransmission answered %d again",
+	    method_name(sip), rsip->sip_status->st_status);
 	/* Out of the socket the retransmission came in on. */
 	nta_msg_mreply(agent_nta(px->agent), resp, rsip,
 	    rsip->sip_status->st_status, NULL, msg, TAG_END());

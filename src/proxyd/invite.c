@@ -51,7 +51,7 @@ timer_c_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_info("tx %llu: no final response in %d s", t->id,
+	ptx_logf(t, LOG_INFO, "no final response in %d s",
 	    TIMER_C_SECONDS);
 	if (!t->canceled)
 		hop_cancel(agent_nta(t->px->agent), t->det.sent, t->route_url);
@@ -118,8 +118,8 @@ invite_detach(struct ptx *t)
 		return;
 	}
 	if (take_over(t, sent) == 0)
-		log_debug("tx %llu: INVITE proceeding, transaction taken over",
-		    t->id);
+		ptx_logf(t, LOG_DEBUG,
+		    "INVITE proceeding, transaction taken over");
 }
 
 /* A response for a detached INVITE, found by our branch. */
@@ -132,7 +132,7 @@ invite_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip)
 		msg_destroy(msg);
 		return;
 	}
-	log_debug("tx %llu: %d matched by branch", t->id, status);
+	ptx_logf(t, LOG_DEBUG, "%d matched by branch", status);
 	if (status >= 300)
 		hop_ack(agent_nta(t->px->agent), t->det.sent, t->route_url,
 		    msg);
@@ -184,7 +184,7 @@ invite_on_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
 	(void)irq;
 	if (sip == NULL || sip->sip_request->rq_method != sip_method_cancel)
 		return 0;
-	log_debug("tx %llu: CANCEL received", t->id);
+	ptx_logf(t, LOG_DEBUG, "CANCEL received");
 	if (t->orq == NULL && !t->det.on && !t->canceled) {
 		/* Not forwarded yet (crypto running): end it here. */
 		t->canceled = 1;

@@ -18,6 +18,7 @@
 #define NTA_OUTGOING_MAGIC_T struct ptx
 #define NTA_AGENT_MAGIC_T struct proxy
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/tport.h>
 
+#include "common/log.h"
 #include "e2m/inspect.h"
 #include "e2m/policy.h"
 #include "proxyd/sipchallenge.h"
@@ -152,6 +154,18 @@ void stages_inspect_input(struct ptx *t, msg_t *msg,
     struct inspect_input *in, struct label_field *labels);
 uint64_t ptx_hash_str(uint64_t h, const char *s);
 int ptx_via_is_me(const struct proxy *px, const sip_via_t *v);
+/* A log line about t's request: it carries the transaction number,
+ * method, CSeq, Call-ID, source address and transport (common/log.h). */
+void ptx_logf(const struct ptx *t, int prio, const char *fmt, ...)
+    LOG_PRINTF(3, 4);
+void ptx_vlogf(const struct ptx *t, int prio, const char *fmt, va_list ap)
+    LOG_PRINTF(3, 0);
+/* The same about a request that has no ptx (tx 0: none). */
+void msg_logf(msg_t *req, const sip_t *sip, int prio, const char *fmt, ...)
+    LOG_PRINTF(4, 5);
+void msg_vlogf(msg_t *req, const sip_t *sip, unsigned long long tx,
+    int prio, const char *fmt, va_list ap) LOG_PRINTF(5, 0);
+/* Debug: what happened to the request, and its Request-URI. */
 void ptx_log(const struct ptx *t, const char *what);
 
 /* forward.c */

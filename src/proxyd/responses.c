@@ -41,8 +41,8 @@ responses_local_failure(struct ptx *t, int status)
 		answer_status(t, SIP_500_DOWNSTREAM, TAG_END());
 	else
 		answer_status(t, sent, NULL, TAG_END());
-	log_info("tx %llu: %s got no answer downstream (%d), answered %d",
-	    t->id, method_name(t->sip), status, sent);
+	ptx_logf(t, LOG_INFO, "%s got no answer downstream (%d), answered %d",
+	    method_name(t->sip), status, sent);
 }
 
 /* Hand one response upstream; 1 when it was final (t is done). */
@@ -53,8 +53,8 @@ relay_response(struct ptx *t, msg_t *resp)
 
 	if (status == 503) {
 		msg_destroy(resp);
-		log_info("tx %llu: %s got 503 downstream, answering 500",
-		    t->id, method_name(t->sip));
+		ptx_logf(t, LOG_INFO, "%s got 503 downstream, answering 500",
+		    method_name(t->sip));
 		answer_status(t, SIP_500_DOWNSTREAM, TAG_END());
 		return 1;
 	}
@@ -63,11 +63,11 @@ relay_response(struct ptx *t, msg_t *resp)
 	/* mreply consumes resp; it fails on a response left without Via. */
 	if ((t->irq != NULL ? nta_incoming_mreply(t->irq, resp) :
 	    answer_own_send(t, resp)) != 0)
-		log_info("tx %llu: cannot relay %d for %s upstream", t->id,
+		ptx_logf(t, LOG_INFO, "cannot relay %d for %s upstream",
 		    status, method_name(t->sip));
 	if (status < 200)
 		return 0;
-	log_debug("tx %llu: %s relayed %d", t->id, method_name(t->sip),
+	ptx_logf(t, LOG_DEBUG, "%s relayed %d", method_name(t->sip),
 	    status);
 	return 1;
 }
@@ -88,15 +88,15 @@ act_on_response(struct ptx *t, const struct policy_decision *d,
 	if (d->verdict != POLICY_TERMINATE)
 		return;
 	if (t->sip->sip_request->rq_method != sip_method_invite) {
-		log_info("tx %llu: nothing to terminate for %s", t->id,
+		ptx_logf(t, LOG_INFO, "nothing to terminate for %s",
 		    method_name(t->sip));
 	} else if (status >= 200 && status < 300) {
 		n = terminate_dialog(t->px->agent, invite, rsip, c->ch_496_code,
 		    d->reason);
-		log_info("tx %llu: dialog terminated: %d BYE sent", t->id, n);
+		ptx_logf(t, LOG_INFO, "dialog terminated: %d BYE sent", n);
 	} else if (status < 200 && !t->canceled) {
 		invite_cancel_downstream(t);
-		log_info("tx %llu: call canceled", t->id);
+		ptx_logf(t, LOG_INFO, "call canceled");
 	}
 }
 
@@ -132,18 +132,18 @@ release_response(struct ptx *t)
 		return relay_response(t, resp) ? (ptx_free(t), 1) : 0;
 	}
 	if (inspect_result(t->resp.insp) == INSPECT_DONE)
-		log_info("tx %llu: %s %d inspected: %s", t->id,
+		ptx_logf(t, LOG_INFO, "%s %d inspected: %s",
 		    method_name(t->sip), status, inspect_summary(t->resp.insp,
 		    line, sizeof(line)));
 	else
-		log_info("tx %llu: %s %d not inspected: %s", t->id,
+		ptx_logf(t, LOG_INFO, "%s %d not inspected: %s",
 		    method_name(t->sip), status, inspect_reason(t->resp.insp));
 	facts_fill(&fx, t->req, t->sip, rsip,
 	    inspect_result(t->resp.insp) == INSPECT_DONE ? t->resp.insp : NULL);
 	d = policy_decide(&t->px->policy, &fx.f);
 	svc_pinhole_response(t->px->pinholes, t, rsip, t->resp.insp);
-	log_msg(d.rule_line != 0 ? LOG_INFO : LOG_DEBUG,
-	    "tx %llu: %s %d policy: rule at line %u -> %s: %s", t->id,
+	ptx_logf(t, d.rule_line != 0 ? LOG_INFO : LOG_DEBUG,
+	    "%s %d policy: rule at line %u -> %s: %s",
 	    method_name(t->sip), status, d.rule_line,
 	    policy_verdict_name(d.verdict), d.reason);
 	inspect_free(t->resp.insp);
@@ -202,8 +202,8 @@ responses_queue(struct ptx *t, msg_t *resp, int status)
 {
 	sip_via_remove(resp, sip_object(resp));
 	if (t->resp.n == RESP_QUEUE) {
-		log_info("tx %llu: %d dropped: too many responses waiting",
-		    t->id, status);
+		ptx_logf(t, LOG_INFO, "%d dropped: too many responses waiting",
+		    status);
 		msg_destroy(resp);
 		return;
 	}

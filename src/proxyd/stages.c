@@ -117,19 +117,63 @@ ptx_via_is_me(const struct proxy *px, const sip_via_t *v)
 }
 
 void
+msg_vlogf(msg_t *req, const sip_t *sip, unsigned long long tx, int prio,
+    const char *fmt, va_list ap)
+{
+	struct facts_source src;
+	struct log_req r;
+
+	if (prio > log_get_level())
+		return;
+	facts_source(req, sip, &src);
+	memset(&r, 0, sizeof(r));
+	r.tx = tx;
+	r.method = method_name(sip);
+	r.cseq = sip->sip_cseq != NULL ? sip->sip_cseq->cs_seq : 0;
+	r.call_id = sip->sip_call_id != NULL ? sip->sip_call_id->i_id : NULL;
+	r.transport = src.transport;
+	r.address = src.address[0] != '\0' ? src.address : NULL;
+	r.port = src.port;
+	log_vreq(prio, &r, fmt, ap);
+}
+
+void
+msg_logf(msg_t *req, const sip_t *sip, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vlogf(req, sip, 0, prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+ptx_vlogf(const struct ptx *t, int prio, const char *fmt, va_list ap)
+{
+	msg_vlogf(t->req, t->sip, t->id, prio, fmt, ap);
+}
+
+void
+ptx_logf(const struct ptx *t, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ptx_vlogf(t, prio, fmt, ap);
+	va_end(ap);
+}
+
+void
 ptx_log(const struct ptx *t, const char *what)
 {
-	char ruri[256], cid[128];
-	const sip_t *sip = t->sip;
+	char ruri[256], safe[1024];
 
 	if (log_get_level() < LOG_DEBUG)
 		return;
-	url_e(ruri, sizeof(ruri), sip->sip_request->rq_url);
+	url_e(ruri, sizeof(ruri), t->sip->sip_request->rq_url);
 	ruri[sizeof(ruri) - 1] = '\0';
-	log_safe(cid, sizeof(cid), sip->sip_call_id->i_id,
-	    strlen(sip->sip_call_id->i_id));
-	log_debug("tx %llu: %s %s %s call-id %s", t->id, what,
-	    method_name(sip), ruri, cid);
+	ptx_logf(t, LOG_DEBUG, "%s %s %s", what, method_name(t->sip),
+	    log_safe(safe, sizeof(safe), ruri, strlen(ruri)));
 }
 
 /*
@@ -173,7 +217,7 @@ stage_check(struct ptx *t)
 		char *unsupp = sip_header_as_string(msg_home(t->req),
 		    (sip_header_t const *)sip->sip_proxy_require);
 
-		log_info("tx %llu: unsupported Proxy-Require", t->id);
+		ptx_logf(t, LOG_INFO, "unsupported Proxy-Require");
 		answer_status(t, SIP_420_BAD_EXTENSION,
 		    SIPTAG_UNSUPPORTED_STR(unsupp), TAG_END());
 		return STEP_DONE;
@@ -240,7 +284,7 @@ busy(struct ptx *t, const char *why)
 	char ra[16];
 
 	snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
-	log_info("tx %llu: %s answered 503: %s", t->id, method_name(t->sip),
+	ptx_logf(t, LOG_INFO, "%s answered 503: %s", method_name(t->sip),
 	    why);
 	answer_status(t, SIP_503_SERVICE_UNAVAILABLE,
 	    SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
@@ -282,8 +326,8 @@ log_decision(const struct ptx *t, const struct policy_decision *d)
 
 	if (d->rule_line != 0)
 		snprintf(rule, sizeof(rule), "rule at line %u", d->rule_line);
-	log_msg(d->rule_line != 0 ? LOG_INFO : LOG_DEBUG,
-	    "tx %llu: %s policy: %s -> %s: %s", t->id, method_name(t->sip),
+	ptx_logf(t, d->rule_line != 0 ? LOG_INFO : LOG_DEBUG,
+	    "%s policy: %s -> %s: %s", method_name(t->sip),
 	    rule, policy_verdict_name(d->verdict), d->reason);
 }
 
@@ -300,11 +344,11 @@ challenge(struct ptx *t, enum sipchallenge_kind kind,
 	if ((t->irq != NULL ? sipchallenge_send(px->chal, agent_nta(px->agent),
 	    t->irq, kind, missing, nmissing, &why) :
 	    answer_own_challenge(t, kind, missing, nmissing, &why)) == -1) {
-		log_error("tx %llu: cannot make the challenge: %s", t->id, why);
+		ptx_logf(t, LOG_ERR, "cannot make the challenge: %s", why);
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	}
 	status = sipchallenge_status(px->chal, kind, &phrase);
-	log_info("tx %llu: %s answered %d %s", t->id, method_name(t->sip),
+	ptx_logf(t, LOG_INFO, "%s answered %d %s", method_name(t->sip),
 	    status, phrase);
 	return STEP_DONE;
 }
@@ -344,13 +388,13 @@ after_inspect(struct ptx *t, enum inspect_status st)
 	char line[1024];
 
 	if (t->is_ack && st != INSPECT_DONE && st != INSPECT_PENDING) {
-		log_info("tx %llu: ACK not inspected: %s", t->id,
+		ptx_logf(t, LOG_INFO, "ACK not inspected: %s",
 		    inspect_reason(t->insp));
 		return STEP_NEXT; /* an ACK cannot be refused */
 	}
 	switch (st) {
 	case INSPECT_DONE:
-		log_info("tx %llu: %s inspected: %s", t->id,
+		ptx_logf(t, LOG_INFO, "%s inspected: %s",
 		    method_name(t->sip), inspect_summary(t->insp, line,
 		    sizeof(line)));
 		return STEP_NEXT;
@@ -359,7 +403,7 @@ after_inspect(struct ptx *t, enum inspect_status st)
 	case INSPECT_TOO_LARGE:
 		return answer_reply(t, SIP_413_REQUEST_TOO_LARGE);
 	case INSPECT_MALFORMED:
-		log_info("tx %llu: bad body: %s", t->id,
+		ptx_logf(t, LOG_INFO, "bad body: %s",
 		    inspect_reason(t->insp));
 		return answer_reply(t, 400, "Bad Request Body");
 	case INSPECT_BUSY:
@@ -433,7 +477,7 @@ archive_failed(struct ptx *t)
 		return STEP_NEXT;
 	snprintf(warning, sizeof(warning), "399 %s \"message archive "
 	    "unavailable\"", t->px->conf->ch_warn_agent);
-	log_info("tx %llu: %s answered 500: not archived", t->id,
+	ptx_logf(t, LOG_INFO, "%s answered 500: not archived",
 	    method_name(t->sip));
 	answer_status(t, 500, "Archive Unavailable",
 	    SIPTAG_WARNING_STR(warning), TAG_END());

@@ -26,6 +26,7 @@
 #include "common/monoclock.h"
 #include "e2m/inspect.h"
 #include "proxyd/conf.h"
+#include "proxyd/facts.h"
 #include "proxyd/loop.h"
 #include "proxyd/ptx.h"
 #include "services/archive.h"
@@ -231,36 +232,12 @@ uri_string(const sip_addr_t *a, char *buf, size_t bufsz)
 static void
 source_of(const struct ptx *t, struct facts_str *f)
 {
-	su_addrinfo_t *ai = msg_addrinfo(t->req);
-	const struct sockaddr *sa = ai != NULL ? ai->ai_addr : NULL;
-	const char *slash;
-	size_t i;
+	struct facts_source src;
 
-	f->address[0] = '\0';
-	f->port = 0;
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-
-		inet_ntop(AF_INET, &in->sin_addr, f->address,
-		    sizeof(f->address));
-		f->port = ntohs(in->sin_port);
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, f->address,
-		    sizeof(f->address));
-		f->port = ntohs(in6->sin6_port);
-	}
-	/* "SIP/2.0/UDP": the transport the request came over, "udp". */
-	f->transport[0] = '\0';
-	if (t->sip->sip_via != NULL && t->sip->sip_via->v_protocol != NULL &&
-	    (slash = strrchr(t->sip->sip_via->v_protocol, '/')) != NULL) {
-		for (i = 0; slash[i + 1] != '\0' &&
-		    i + 1 < sizeof(f->transport); i++)
-			f->transport[i] =
-			    (char)tolower((unsigned char)slash[i + 1]);
-		f->transport[i] = '\0';
-	}
+	facts_source(t->req, t->sip, &src);
+	memcpy(f->address, src.address, sizeof(f->address));
+	f->port = src.port;
+	memcpy(f->transport, src.transport, sizeof(f->transport));
 }
 
 static void

@@ -7,6 +7,7 @@
 #include "proxyd/svc_pinhole.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +138,27 @@ collect(evutil_socket_t fd, short what, void *arg)
 		note_failures(p, failed, why);
 }
 
-/* Hand the table's changes to the back end; say what was refused. */
+/* A line about t's request, or about the service when t is NULL. */
 static void
-apply(struct svc_pinhole *p, const char *what)
+say(const struct ptx *t, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+static void
+say(const struct ptx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (t != NULL)
+		ptx_vlogf(t, LOG_INFO, fmt, ap);
+	else
+		log_vmsg(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* Hand the table's changes to the back end; say what was refused. t: the
+ * request that caused them, NULL for the timer. */
+static void
+apply(struct svc_pinhole *p, const struct ptx *t, const char *what)
 {
 	struct pinhole_changes *ch = &p->ch;
 	char hs[PINHOLE_STRLEN];
@@ -148,18 +167,18 @@ apply(struct svc_pinhole *p, const char *what)
 
 	for (i = 0; i < ch->ndel; i++) {
 		lost += nftset_del(p->set, &ch->del[i]) != 0;
-		log_info("pinholes: %s: close %s", what,
+		say(t, "pinholes: %s: close %s", what,
 		    pinhole_hole_str(&ch->del[i], hs, sizeof(hs)));
 	}
 	for (i = 0; i < ch->nadd; i++) {
 		lost += nftset_add(p->set, &ch->add[i]) != 0;
-		log_info("pinholes: %s: open %s", what,
+		say(t, "pinholes: %s: open %s", what,
 		    pinhole_hole_str(&ch->add[i], hs, sizeof(hs)));
 	}
 	for (i = 0; i < ch->nrefresh; i++)
 		lost += nftset_refresh(p->set, &ch->refresh[i]) != 0;
 	for (i = 0; i < ch->nrefused; i++)
-		log_info("pinholes: %s: refused %s stream %u: %s", what,
+		say(t, "pinholes: %s: refused %s stream %u: %s", what,
 		    ch->refused[i].side == PINHOLE_CALLER ? "caller's" :
 		    "callee's", ch->refused[i].media,
 		    pinhole_reason_str(ch->refused[i].reason));
@@ -181,7 +200,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 		log_info("pinholes: %ld dialog(s) past max_duration or their "
 		    "session expiry closed", n);
 	(void)pinhole_due(p->table, now, &p->ch);
-	apply(p, "timer");
+	apply(p, NULL, "timer");
 }
 
 int
@@ -280,25 +299,24 @@ set_side(struct svc_pinhole *p, const struct ptx *t, const char *key,
 {
 	struct sdp_media m[MAX_MEDIA];
 	const char *why;
-	char label[64];
 	size_t n = 0;
 
-	snprintf(label, sizeof(label), "tx %llu %s", t->id, what);
 	if (!sdp_of(in, m, &n, &why)) {
 		if (sdp_closed(in))
-			log_info("pinholes: %s: the %s's SDP is encrypted to "
-			    "others only: no pinholes for its media (it must "
-			    "be disclosed to this proxy)", label,
+			ptx_logf(t, LOG_INFO, "pinholes: %s: the %s's SDP is "
+			    "encrypted to others only: no pinholes for its "
+			    "media (it must be disclosed to this proxy)", what,
 			    side == PINHOLE_CALLER ? "caller" : "callee");
 		else if (in != NULL && inspect_sees(in, "application/sdp"))
-			log_info("pinholes: %s: SDP not used: %s", label, why);
+			ptx_logf(t, LOG_INFO, "pinholes: %s: SDP not used: %s",
+			    what, why);
 		return;
 	}
 	if (pinhole_set_media(p->table, key, side, m, n, monoclock_ms(),
 	    &p->ch) != 0)
-		log_info("pinholes: %s: not opened: %s", label,
+		ptx_logf(t, LOG_INFO, "pinholes: %s: not opened: %s", what,
 		    errno == ENOSPC ? "too many dialogs" : "out of memory");
-	apply(p, label);
+	apply(p, t, what);
 }
 
 static void
@@ -309,7 +327,7 @@ close_dialog(struct svc_pinhole *p, const struct ptx *t, const char *key,
 
 	snprintf(label, sizeof(label), "tx %llu %s", t->id, what);
 	(void)pinhole_close(p->table, key, &p->ch);
-	apply(p, label);
+	apply(p, t, what);
 }
 
 /*
@@ -342,8 +360,8 @@ sender_side(struct svc_pinhole *p, const sip_t *sip, char *key,
  * then instead of at max_duration.
  */
 static void
-session_timer(struct svc_pinhole *p, const char *key, const sip_t *rsip,
-    const char *what)
+session_timer(struct svc_pinhole *p, const struct ptx *t, const char *key,
+    const sip_t *rsip, const char *what)
 {
 	const sip_session_expires_t *x = rsip->sip_session_expires;
 	uint64_t until = 0;
@@ -353,8 +371,8 @@ session_timer(struct svc_pinhole *p, const char *key, const sip_t *rsip,
 		    MAX_SESSION_S ? MAX_SESSION_S : x->x_delta) * 1000;
 	}
 	if (pinhole_session(p->table, key, until) == 0 && until != 0)
-		log_debug("pinholes: %s: session expires in %lu s", what,
-		    x->x_delta);
+		ptx_logf(t, LOG_DEBUG, "pinholes: %s: session expires in %lu s",
+		    what, x->x_delta);
 }
 
 static int
@@ -423,5 +441,5 @@ svc_pinhole_response(struct svc_pinhole *p, const struct ptx *t,
 	set_side(p, t, key, side == PINHOLE_CALLER ? PINHOLE_CALLEE :
 	    PINHOLE_CALLER, rinsp, what);
 	if (status >= 200 && m != sip_method_prack)
-		session_timer(p, key, rsip, what);
+		session_timer(p, t, key, rsip, what);
 }

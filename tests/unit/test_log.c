@@ -1,8 +1,80 @@
-/* test_log.c - escaping of untrusted text and level names. */
+/* test_log.c - escaping of untrusted text, level names, and the lines
+ * about a request in both formats (stderr caught in a file). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "t.h"
+
+/* What one log call wrote to stderr, without the time stamp of text. */
+static const char *
+caught(void (*emit)(void))
+{
+	static char out[4096];
+	char path[] = "/tmp/test_log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	emit();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	unlink(path);
+	if (n > 0 && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+	/* "12:34:56.789 ident: " */
+	return out[2] == ':' && strchr(out, ' ') != NULL ?
+	    strchr(out, ' ') + 1 : out;
+}
+
+static const struct log_req req4 = { 7, "INVITE", 1, "a84b@pc33", "udp",
+	"192.0.2.4", 5060 };
+static const struct log_req req6 = { 8, "MESSAGE", 4294967295UL,
+	"x\"y\\z\r\n\xc3\xa9", "tcp", "2001:db8::1", 5070 };
+
+static void text4(void) { log_req(LOG_INFO, &req4, "answered %d", 496); }
+static void text6(void) { log_req(LOG_WARNING, &req6, "odd"); }
+static void plain(void) { log_msg(LOG_NOTICE, "started"); }
+static void quiet(void) { log_req(LOG_DEBUG, &req4, "not shown"); }
+
+static void
+test_formats(void)
+{
+	log_init("e2mtest");
+	T_EQ_STR(caught(text4), "e2mtest: info: tx 7: answered 496 (INVITE 1, "
+	    "call-id a84b@pc33, udp 192.0.2.4:5060)", "text: the request's fields");
+	T_EQ_STR(caught(text6), "e2mtest: warning: tx 8: odd (MESSAGE "
+	    "4294967295, call-id x\"y\\x5cz\\x0d\\x0a\\xc3\\xa9, tcp "
+	    "[2001:db8::1]:5070)", "text: a hostile Call-ID escaped, IPv6 "
+	    "in brackets");
+	T_EQ_STR(caught(quiet), "", "below the level: nothing");
+	log_set_ident("e2m-other");
+	log_set_format(LOG_FORMAT_JSON);
+	T_OK(strncmp(caught(text4), "{\"time\":\"20", 10) == 0,
+	    "json: time first");
+	T_OK(strstr(caught(text4), "\"level\":\"info\",\"tx\":7,"
+	    "\"method\":\"INVITE\",\"cseq\":1,\"call_id\":\"a84b@pc33\","
+	    "\"transport\":\"udp\",\"source\":\"192.0.2.4\",\"port\":5060,"
+	    "\"msg\":\"answered 496\"}") != NULL, "json: the request's fields");
+	T_OK(strstr(caught(text6), "\"call_id\":\"x\\\"y\\\\z\\u000d"
+	    "\\u000a\\u00c3\\u00a9\"") != NULL,
+	    "json: quotes, backslashes, control and high bytes escaped");
+	T_OK(strstr(caught(plain), "\"level\":\"notice\",\"msg\":"
+	    "\"started\"}") != NULL, "json: a line about no request");
+	log_set_format(LOG_FORMAT_TEXT);
+	T_EQ_STR(caught(plain), "e2m-other: notice: started",
+	    "the ident changed");
+}
 
 int
 main(void)
@@ -22,5 +94,6 @@ main(void)
 	T_EQ_INT(log_level_from_name("loud"), -1, "unknown level");
 	T_EQ_INT(log_facility_from_name("local3"), LOG_LOCAL3, "facility local3");
 	T_EQ_INT(log_facility_from_name("kern"), -1, "kern not offered");
+	test_formats();
 	return t_done();
 }
