@@ -93,6 +93,7 @@ static const struct option inspect_opts[] = {
 };
 
 static const struct option top_opts[] = {
+	O_GROUP("daemon", conf_daemon_opts),
 	O_GROUP("log", log_opts),
 	O_GROUP("sip", sip_opts),
 	O_GROUP("tls", tls_opts),
@@ -911,6 +912,7 @@ load(const char *path, int contents, conf_error_fn *fn, void *arg)
 		check_inspect(&l, &cfg);
 		conf_check_challenge(&l, &cfg);
 		conf_check_services(&l, &cfg);
+		conf_check_daemon(&l, &cfg);
 		if (c->source_burst == 0)
 			c->source_burst = c->source_rate > 0 ?
 			    2 * c->source_rate : 1;
@@ -949,6 +951,7 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->log_ident);
+	conf_free_daemon(c);
 	for (i = 0; i < c->nlisten; i++)
 		free(c->listen[i].address);
 	free(c->listen);

@@ -59,6 +59,11 @@ struct conf {
 	int log_facility;  /* syslog facility */
 	int log_format;    /* enum log_format */
 	char *log_ident;   /* syslog ident and stderr prefix */
+
+	/* daemon: who it runs as after the start; NULL: as started */
+	char *daemon_user;
+	char *daemon_group;          /* NULL: the user's primary group */
+	char *pid_file;              /* absolute; NULL: none */
 	int sip_trace;     /* log whole messages, bodies included */
 
 	struct conf_listen *listen;

@@ -142,6 +142,11 @@ extern const struct option conf_archive_opts[];
 extern const struct option conf_pinholes_opts[];
 void conf_services_defaults(struct conf *c);
 void conf_check_services(struct loader *l, const config_t *cfg);
+/* conf_daemon.c: the daemon section. */
+extern const struct option conf_daemon_opts[];
+void conf_check_daemon(struct loader *l, const config_t *cfg);
+void conf_free_daemon(struct conf *c);
+
 /* conf_contents.c: what the named files hold (conf_load_checked()). */
 void conf_check_contents(struct loader *l, const config_t *cfg);
 void conf_free_services(struct conf *c);

@@ -1,6 +1,8 @@
 /* e2mproxyd.c - main(): options, configuration, loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +11,13 @@
 
 #include <event2/event.h>
 
-#include "proxyd/conf.h"
 #include "common/log.h"
-#include "proxyd/loop.h"
-#include "proxyd/proxy.h"
 #include "common/version.h"
+#include "proxyd/conf.h"
+#include "proxyd/loop.h"
+#include "proxyd/pidfile.h"
+#include "proxyd/privdrop.h"
+#include "proxyd/proxy.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -173,6 +177,61 @@ free_signals(struct daemon_ctx *d)
 }
 
 /*
+ * The archive the daemon made as root must stay writable by the user it
+ * drops to: SIGUSR1 reopens it, rotation renames it.
+ */
+static void
+hand_over_archive(const struct conf *c)
+{
+	const struct passwd *pw = getpwnam(c->daemon_user);
+	const struct group *gr = c->daemon_group != NULL ?
+	    getgrnam(c->daemon_group) : NULL;
+
+	if (!c->archive_enabled || c->archive_syslog || pw == NULL)
+		return;
+	if (chown(c->archive_path, pw->pw_uid, gr != NULL ? gr->gr_gid :
+	    pw->pw_gid) == -1)
+		log_warn("archive: chown %s to %s", c->archive_path,
+		    c->daemon_user);
+}
+
+/*
+ * daemon.user: give up root once what needs it is done (ports bound, keys
+ * read, the archive made), before any thread starts. Only in-process
+ * nftables pinholes keep a capability, CAP_NET_ADMIN, for their netlink
+ * socket and the thread that uses it.
+ */
+static int
+drop_privileges(const struct conf *c)
+{
+	const struct passwd *pw;
+	char err[256];
+	int nft = c->pinholes_enabled && !c->pinholes_exec;
+
+	if (c->daemon_user == NULL)
+		return 0;
+	if ((pw = getpwnam(c->daemon_user)) != NULL && pw->pw_uid == getuid()
+	    && geteuid() == getuid())
+		return 0; /* started as that user already */
+	if (geteuid() != 0) {
+		log_error("daemon.user is \"%s\" but e2mproxyd was not "
+		    "started as root: cannot switch", c->daemon_user);
+		return -1;
+	}
+	hand_over_archive(c);
+	if (privdrop(c->daemon_user, c->daemon_group, nft, err,
+	    sizeof(err)) == -1) {
+		log_error("cannot drop privileges to %s: %s", c->daemon_user,
+		    err);
+		return -1;
+	}
+	log_notice("running as user %s (uid %ld, gid %ld)%s", c->daemon_user,
+	    (long)getuid(), (long)getgid(), nft ? ", keeping CAP_NET_ADMIN "
+	    "for the pinholes" : "");
+	return 0;
+}
+
+/*
  * Bind everything first and detach afterwards, so that a port in use or a
  * bad key ends the start with a non-zero exit the caller can see.
  */
@@ -181,9 +240,17 @@ run(const struct conf *c, const struct options *o)
 {
 	struct daemon_ctx d;
 	struct proxy *px = NULL;
+	struct pidfile *pf = NULL;
+	char err[512];
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	/* First: a second daemon on the same pid file stops here. */
+	if (c->pid_file != NULL &&
+	    (pf = pidfile_open(c->pid_file, err, sizeof(err))) == NULL) {
+		log_error("pid file %s", err);
+		goto done;
+	}
 	if ((d.loop = loop_new()) == NULL || setup_signals(&d) == -1) {
 		log_error("cannot set up the event loop");
 		goto done;
@@ -204,7 +271,13 @@ run(const struct conf *c, const struct options *o)
 		/* The epoll instances are shared with the exiting parent. */
 		event_reinit(loop_base(d.loop));
 	}
-	if (proxy_start(px) == -1)
+	if (pf != NULL && pidfile_write(pf, getpid(), err, sizeof(err)) == -1) {
+		log_error("pid file %s", err);
+		goto done;
+	}
+	/* Before the threads start: they inherit what the main thread kept
+	 * (capabilities are per thread). */
+	if (drop_privileges(c) == -1 || proxy_start(px) == -1)
 		goto done;
 	log_notice("e2mproxyd %s started", E2M_VERSION);
 	rc = loop_run(d.loop) == 0 ? 0 : 1;
@@ -213,6 +286,7 @@ done:
 	proxy_free(px);
 	free_signals(&d);
 	loop_free(d.loop);
+	pidfile_close(pf);
 	return rc;
 }
 
