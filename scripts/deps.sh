@@ -25,6 +25,9 @@ PACKAGES="
 	nftables
 	logrotate
 	libnftables-dev
+	libsystemd-dev
+	systemd
+	man-db
 	sip-tester
 	sipsak
 	python3

@@ -3,6 +3,8 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,8 +19,27 @@ static struct {
 	int facility;
 	int trace;
 	int syslog_open;
+	int journal;        /* stderr is systemd's journal stream */
 } lg = { "e2mproxyd", LOG_TO_STDERR, LOG_FORMAT_TEXT, LOG_INFO, LOG_DAEMON,
-	0, 0 };
+	0, 0, 0 };
+
+/*
+ * systemd connects stderr to the journal and says so in JOURNAL_STREAM
+ * ("device:inode" of that stream). Then each line starts "<N>", the
+ * syslog priority the journal files it under, and carries no time or
+ * ident of ours: the journal adds its own.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return v != NULL && sscanf(v, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -65,6 +86,7 @@ log_configure(enum log_target target, int level, int facility)
 	lg.target = target;
 	lg.level = level;
 	lg.facility = facility;
+	lg.journal = target == LOG_TO_STDERR && stderr_is_journal();
 	if (target == LOG_TO_SYSLOG && !lg.syslog_open) {
 		openlog(lg.ident, LOG_PID | LOG_NDELAY, facility);
 		lg.syslog_open = 1;
@@ -217,9 +239,11 @@ emit(int prio, const struct log_req *r, const char *msg)
 
 	l.n = 0;
 	l.b[0] = '\0';
+	if (lg.journal)
+		put(&l, "<%d>", prio & LOG_PRIMASK);
 	if (lg.format == LOG_FORMAT_JSON) {
 		put(&l, "{");
-		if (lg.target != LOG_TO_SYSLOG)
+		if (lg.target != LOG_TO_SYSLOG && !lg.journal)
 			put_time(&l);
 		put(&l, "\"level\":\"%s\",", level_name(prio));
 		if (r != NULL)
@@ -232,7 +256,7 @@ emit(int prio, const struct log_req *r, const char *msg)
 		memcpy(l.b + l.n, "}", 2);
 		l.n++;
 	} else {
-		if (lg.target != LOG_TO_SYSLOG) {
+		if (lg.target != LOG_TO_SYSLOG && !lg.journal) {
 			put_time(&l);
 			put(&l, "%s: ", level_name(prio));
 		}

@@ -18,6 +18,7 @@
 #include "proxyd/pidfile.h"
 #include "proxyd/privdrop.h"
 #include "proxyd/proxy.h"
+#include "proxyd/sdnotify.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -279,10 +280,15 @@ run(const struct conf *c, const struct options *o)
 	 * (capabilities are per thread). */
 	if (drop_privileges(c) == -1 || proxy_start(px) == -1)
 		goto done;
+	if (sdnotify_start(loop_base(d.loop)) == -1)
+		goto done;
 	log_notice("e2mproxyd %s started", E2M_VERSION);
+	sdnotify_ready();
 	rc = loop_run(d.loop) == 0 ? 0 : 1;
+	sdnotify_stopping();
 	log_notice("e2mproxyd stopped");
 done:
+	sdnotify_free();
 	proxy_free(px);
 	free_signals(&d);
 	loop_free(d.loop);

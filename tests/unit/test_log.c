@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -76,6 +77,44 @@ test_formats(void)
 	    "the ident changed");
 }
 
+/* stderr as systemd's journal stream: "<N>" first, no stamp, no ident. */
+static void
+test_journal(void)
+{
+	static const char want[] = "<4>tx 7: late (INVITE 1, call-id "
+	    "a84b@pc33, udp 192.0.2.4:5060)\n<3>broken\n";
+	char path[] = "/tmp/test_log.XXXXXX", env[64], out[512];
+	int fd = mkstemp(path), saved = dup(2);
+	struct stat st;
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	fstat(2, &st);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_configure(LOG_TO_STDERR, LOG_INFO, LOG_DAEMON);
+	log_req(LOG_WARNING, &req4, "late");
+	log_msg(LOG_ERR, "broken");
+	setenv("JOURNAL_STREAM", "1:2", 1);
+	log_configure(LOG_TO_STDERR, LOG_INFO, LOG_DAEMON);
+	log_msg(LOG_NOTICE, "plain again");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	log_configure(LOG_TO_STDERR, LOG_INFO, LOG_DAEMON);
+	n = pread(fd, out, sizeof(out) - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	T_OK(strncmp(out, want, strlen(want)) == 0,
+	    "journal: priority prefixes, no stamp or ident");
+	T_OK(strstr(out, "\n<5>") == NULL && strstr(out, ": notice: plain "
+	    "again\n") != NULL, "another stream: plain lines again");
+}
+
 int
 main(void)
 {
@@ -95,5 +134,6 @@ main(void)
 	T_EQ_INT(log_facility_from_name("local3"), LOG_LOCAL3, "facility local3");
 	T_EQ_INT(log_facility_from_name("kern"), -1, "kern not offered");
 	test_formats();
+	test_journal();
 	return t_done();
 }
