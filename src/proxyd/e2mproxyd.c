@@ -23,7 +23,8 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#define DEFAULT_CONF SYSCONFDIR "/e2mproxyd.conf"
+/* Beside it: the keys (pki/), the nftables ruleset, relative names. */
+#define DEFAULT_CONF SYSCONFDIR "/e2mproxy/e2mproxyd.conf"
 
 struct options {
 	const char *conffile;
