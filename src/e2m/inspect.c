@@ -25,6 +25,8 @@
 
 struct inspector {
 	struct inspector_conf c;
+	size_t ninspects; /* made with it and not yet freed */
+	int freed;        /* inspector_free() came */
 };
 
 enum job_kind { JOB_DECRYPT, JOB_VERIFY };
@@ -91,10 +93,27 @@ inspector_new(const struct inspector_conf *c)
 	return ins;
 }
 
+static void
+inspector_release(struct inspector *ins)
+{
+	if (ins->c.release != NULL)
+		ins->c.release(ins->c.release_arg);
+	free(ins);
+}
+
+/*
+ * A reload frees the inspector of the old state while inspections made
+ * with it may still run on a worker (abandoned by a request that gave
+ * up): the keys must outlive them.
+ */
 void
 inspector_free(struct inspector *ins)
 {
-	free(ins);
+	if (ins == NULL)
+		return;
+	ins->freed = 1;
+	if (ins->ninspects == 0)
+		inspector_release(ins);
 }
 
 static int
@@ -585,6 +604,7 @@ inspect_start(struct inspector *ins, const struct inspect_input *ip,
 	if ((*out = in = calloc(1, sizeof(*in))) == NULL)
 		return INSPECT_NOMEM;
 	in->ins = ins;
+	ins->ninspects++;
 	in->done = done;
 	in->arg = arg;
 	in->open_unlabelled = ip->open_unlabelled;
@@ -613,6 +633,8 @@ inspect_free(struct inspect *in)
 	free(in->cids);
 	free(in->targets);
 	free(in->envs);
+	if (--in->ins->ninspects == 0 && in->ins->freed)
+		inspector_release(in->ins);
 	free(in);
 }
 

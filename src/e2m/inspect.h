@@ -37,6 +37,11 @@ struct inspector_conf {
 	struct mime_limits limits;
 	const char *const *own_names; /* borrowed: names meaning this proxy */
 	size_t nown_names;
+	/* Called once the inspector is freed and the last inspection made
+	 * with it is gone: what keys and own_names point to may go then.
+	 * NULL: nothing to do. */
+	void (*release)(void *arg);
+	void *release_arg;
 };
 
 /* The request's body and labels; everything borrowed for the call only. */
@@ -111,7 +116,9 @@ struct inspect_protection {
 typedef void inspect_done_fn(struct inspect *in, void *arg);
 
 struct inspector *inspector_new(const struct inspector_conf *c);
-void inspector_free(struct inspector *ins); /* NULL is fine */
+/* NULL is fine. Inspections still alive keep it (and its keys) until
+ * they are freed; release() then runs. */
+void inspector_free(struct inspector *ins);
 
 /*
  * Start inspecting. *out gets the inspection (also on errors, for the

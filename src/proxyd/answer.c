@@ -167,7 +167,7 @@ answer_own_challenge(struct ptx *t, enum sipchallenge_kind kind,
 	msg_t *resp = nta_msg_create(agent_nta(t->px->agent), 0);
 	sip_t *rsip = sip_object(resp);
 	const char *phrase;
-	int status = sipchallenge_status(t->px->chal, kind, &phrase);
+	int status = sipchallenge_status(t->st->chal, kind, &phrase);
 
 	*why = "out of memory";
 	if (resp == NULL)
@@ -175,7 +175,7 @@ answer_own_challenge(struct ptx *t, enum sipchallenge_kind kind,
 	if (sip_add_tl(resp, rsip, SIPTAG_STATUS(sip_status_create(
 	    msg_home(resp), status, phrase, NULL)), TAG_END()) < 0 ||
 	    rsip->sip_status == NULL || own_complete(t, resp, rsip) < 0 ||
-	    sipchallenge_fill(t->px->chal, resp, kind, missing, nmissing,
+	    sipchallenge_fill(t->st->chal, resp, kind, missing, nmissing,
 	    why) < 0) {
 		msg_destroy(resp);
 		return -1;

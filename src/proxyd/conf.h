@@ -192,4 +192,14 @@ void conf_free(struct conf *c); /* NULL is fine */
 
 const char *conf_transport_name(enum conf_transport t);
 
+/*
+ * A reload: the settings that only a restart applies (listeners, TLS,
+ * threads, daemon, archive, pinholes) and that differ between the running
+ * configuration a and the new b; fn gets each one's name. Returns how
+ * many (conf_reload.c).
+ */
+typedef void conf_change_fn(void *arg, const char *name);
+size_t conf_restart_changes(const struct conf *a, const struct conf *b,
+    conf_change_fn *fn, void *arg);
+
 #endif /* CONF_H */

@@ -7,17 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "common/log.h"
 #include "common/version.h"
+#include "proxyd/certwatch.h"
 #include "proxyd/conf.h"
 #include "proxyd/loop.h"
 #include "proxyd/pidfile.h"
 #include "proxyd/privdrop.h"
 #include "proxyd/proxy.h"
+#include "proxyd/reload.h"
 #include "proxyd/sdnotify.h"
 
 #ifndef SYSCONFDIR
@@ -34,9 +37,13 @@ struct options {
 };
 
 struct daemon_ctx {
+	const struct options *o;
 	struct loop *loop;
 	struct proxy *px;
 	struct event *ev_sig[5];
+	struct event *ev_daily;   /* the certificates' daily check */
+	struct certwatch *certs;  /* of the running configuration */
+	struct reloader *reloader; /* SIGHUP */
 };
 
 /* To stdout and 0 when asked for (-h), else to stderr and 2. */
@@ -103,6 +110,62 @@ print_conf_error(void *arg, const char *msg)
 }
 
 static void
+apply_log_conf(const struct conf *c, const struct options *o)
+{
+	enum log_target target = c->log_target;
+	int level = c->log_level;
+
+	if (o->verbose > 0)
+		level = LOG_DEBUG;
+	log_set_ident(c->log_ident != NULL ? c->log_ident : "e2mproxyd");
+	log_set_format((enum log_format)c->log_format);
+	/* A detached daemon's stderr is /dev/null: say so while it is not. */
+	if (!o->foreground && target == LOG_TO_STDERR) {
+		fprintf(stderr, "e2mproxyd: log.target is \"stderr\" but the "
+		    "daemon detaches: logging to syslog instead (-D stays in "
+		    "the foreground)\n");
+		target = LOG_TO_SYSLOG;
+	}
+	log_configure(target, level, c->log_facility);
+	log_set_trace(c->sip_trace);
+}
+
+/* A reload was applied: its log settings and certificates. */
+static void
+reload_applied(void *arg, const struct conf *c, struct certwatch *cw)
+{
+	struct daemon_ctx *d = arg;
+
+	apply_log_conf(c, d->o);
+	certwatch_free(d->certs);
+	d->certs = cw;
+	certwatch_log(d->certs, time(NULL), "reload: ");
+}
+
+static void
+daily_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon_ctx *d = arg;
+
+	(void)fd;
+	(void)what;
+	certwatch_log(d->certs, time(NULL), "daily check: ");
+}
+
+/* Certificates ending soon: said at start, at each reload, and daily. */
+static int
+watch_certificates(struct daemon_ctx *d, const struct conf *c)
+{
+	const struct timeval day = { 86400, 0 };
+
+	d->certs = certwatch_new(c);
+	certwatch_log(d->certs, time(NULL), "");
+	d->ev_daily = event_new(loop_base(d->loop), -1, EV_PERSIST, daily_cb, d);
+	return d->ev_daily != NULL && event_add(d->ev_daily, &day) == 0 ?
+	    0 : -1;
+}
+
+static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon_ctx *d = arg;
@@ -119,9 +182,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 			proxy_reopen(d->px);
 		break;
 	case SIGHUP:
-		/* Reload arrives in a later release; say so, keep running. */
-		log_warnx("SIGHUP: configuration reload is not supported by "
-		    "this version; restart e2mproxyd to apply changes");
+		if (d->reloader != NULL)
+			reloader_request(d->reloader);
 		break;
 	default:
 		break;
@@ -145,27 +207,6 @@ setup_signals(struct daemon_ctx *d)
 			return -1;
 	}
 	return 0;
-}
-
-static void
-apply_log_conf(const struct conf *c, const struct options *o)
-{
-	enum log_target target = c->log_target;
-	int level = c->log_level;
-
-	if (o->verbose > 0)
-		level = LOG_DEBUG;
-	log_set_ident(c->log_ident != NULL ? c->log_ident : "e2mproxyd");
-	log_set_format((enum log_format)c->log_format);
-	/* A detached daemon's stderr is /dev/null: say so while it is not. */
-	if (!o->foreground && target == LOG_TO_STDERR) {
-		fprintf(stderr, "e2mproxyd: log.target is \"stderr\" but the "
-		    "daemon detaches: logging to syslog instead (-D stays in "
-		    "the foreground)\n");
-		target = LOG_TO_SYSLOG;
-	}
-	log_configure(target, level, c->log_facility);
-	log_set_trace(c->sip_trace);
 }
 
 static void
@@ -247,6 +288,7 @@ run(const struct conf *c, const struct options *o)
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.o = o;
 	/* First: a second daemon on the same pid file stops here. */
 	if (c->pid_file != NULL &&
 	    (pf = pidfile_open(c->pid_file, err, sizeof(err))) == NULL) {
@@ -281,7 +323,10 @@ run(const struct conf *c, const struct options *o)
 	 * (capabilities are per thread). */
 	if (drop_privileges(c) == -1 || proxy_start(px) == -1)
 		goto done;
-	if (sdnotify_start(loop_base(d.loop)) == -1)
+	if (sdnotify_start(loop_base(d.loop)) == -1 ||
+	    watch_certificates(&d, c) == -1 ||
+	    (d.reloader = reloader_new(d.loop, px, o->conffile, reload_applied,
+	    &d)) == NULL)
 		goto done;
 	log_notice("e2mproxyd %s started", E2M_VERSION);
 	sdnotify_ready();
@@ -289,7 +334,11 @@ run(const struct conf *c, const struct options *o)
 	sdnotify_stopping();
 	log_notice("e2mproxyd stopped");
 done:
+	reloader_free(d.reloader);
 	sdnotify_free();
+	if (d.ev_daily != NULL)
+		event_free(d.ev_daily);
+	certwatch_free(d.certs);
 	proxy_free(px);
 	free_signals(&d);
 	loop_free(d.loop);

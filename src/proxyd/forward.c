@@ -28,7 +28,7 @@ static void
 set_max_forwards(struct ptx *t, sip_t *fsip)
 {
 	char val[16];
-	unsigned n = (unsigned)t->px->conf->max_forwards;
+	unsigned n = (unsigned)t->st->conf->max_forwards;
 
 	if (fsip->sip_max_forwards != NULL) {
 		n = (unsigned)fsip->sip_max_forwards->mf_count - 1;
@@ -112,7 +112,7 @@ record_route(struct ptx *t, sip_t *fsip)
 	int in, out;
 	sip_method_t m = fsip->sip_request->rq_method;
 
-	if (!t->px->conf->record_route || m == sip_method_register ||
+	if (!t->st->conf->record_route || m == sip_method_register ||
 	    m == sip_method_ack || m == sip_method_cancel ||
 	    (fsip->sip_to != NULL && fsip->sip_to->a_tag != NULL))
 		return;
@@ -137,7 +137,7 @@ choose_next_hop(struct ptx *t, const sip_t *fsip)
 	f.method = method_name(fsip);
 	f.domain = fsip->sip_request->rq_url->url_host;
 	f.source = ai != NULL ? ai->ai_addr : NULL;
-	rc = route_select(t->px->conf, &f);
+	rc = route_select(t->st->conf, &f);
 	t->route_url = rc.next_hop;
 	t->rule_line = rc.rule_line;
 }
@@ -227,7 +227,7 @@ forward_ack(struct ptx *t)
 	if (t->terminate != NULL)
 		ptx_logf(t, LOG_INFO, "dialog terminated: %d BYE sent",
 		    terminate_from_ack(px->dialogs, px->agent, fsip,
-		    px->conf->ch_496_code, t->terminate, monoclock_ms()));
+		    t->st->conf->ch_496_code, t->terminate, monoclock_ms()));
 	else
 		dialogs_forget(px->dialogs, fsip, monoclock_ms());
 	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,

@@ -38,6 +38,7 @@ ptx_new(struct proxy *px, msg_t *req)
 	if (t == NULL)
 		return NULL;
 	t->px = px;
+	t->st = state_ref(px->st);
 	t->id = ++px->next_id;
 	t->req = req;
 	t->sip = sip_object(req);
@@ -131,6 +132,7 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 	    method_name(sip), t);
 	if (t->stx == NULL) {
 		/* nta's transaction then: costs memory, not correctness. */
+		state_unref(t->st);
 		free(t);
 		if ((irq = nta_incoming_create(nta, NULL, msg, sip,
 		    TAG_END())) != NULL)
@@ -217,6 +219,7 @@ ptx_free(struct ptx *t)
 		msg_destroy(t->fwd);
 	if (t->req != NULL)
 		msg_destroy(t->req);
+	state_unref(t->st);
 	free(t);
 }
 

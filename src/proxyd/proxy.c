@@ -15,83 +15,59 @@
 #include "common/log.h"
 #include "common/ratelimit.h"
 #include "common/txmap.h"
-#include "crypto/cms.h"
 #include "e2m/inspect.h"
 #include "proxyd/agent.h"
 #include "proxyd/conf.h"
 #include "proxyd/owntx.h"
-#include "proxyd/sipchallenge.h"
+#include "proxyd/state.h"
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
 #include "proxyd/terminate.h"
 #include "proxyd/workers.h"
 
+/* Rate limits: per-source tables, replaced only when their rate changes
+ * (a reload must not hand every source a fresh budget). */
 static int
-load_keys(struct proxy *px)
+set_rate_limits(struct proxy *px, const struct conf *c, const struct conf *old)
 {
-	const struct conf *c = px->conf;
-	const char *certs[CMS_MAX_KEYS], *keys[CMS_MAX_KEYS];
-	char err[512];
-	size_t i, n = c->ninspect_keys;
+	struct ratelimit *ch = NULL, *dec = NULL;
 
-	if (n == 0 && c->ntrust_anchors == 0)
-		return 0; /* nothing to open, nothing to check against */
-	if (n > CMS_MAX_KEYS) {
-		log_error("inspect.keys: at most %d key pairs", CMS_MAX_KEYS);
-		return -1;
+	if (old == NULL || c->ch_rate != old->ch_rate ||
+	    c->ch_burst != old->ch_burst)
+		if ((ch = ratelimit_new(c->ch_rate, c->ch_burst,
+		    RATELIMIT_SOURCES)) == NULL)
+			goto nomem;
+	if (old == NULL || c->decrypt_rate != old->decrypt_rate ||
+	    c->decrypt_burst != old->decrypt_burst)
+		if ((dec = ratelimit_new(c->decrypt_rate, c->decrypt_burst,
+		    RATELIMIT_SOURCES)) == NULL)
+			goto nomem;
+	if (ch != NULL) {
+		ratelimit_free(px->ch_rl);
+		px->ch_rl = ch;
 	}
-	for (i = 0; i < n; i++) {
-		certs[i] = c->inspect_keys[i].certificate;
-		keys[i] = c->inspect_keys[i].key;
+	if (dec != NULL) {
+		ratelimit_free(px->dec_rl);
+		px->dec_rl = dec;
 	}
-	px->keys = cms_keys_load(certs, keys, n,
-	    (const char *const *)c->trust_anchors, c->ntrust_anchors,
-	    (const char *const *)c->crl_files, c->ncrl_files, err,
-	    sizeof(err));
-	if (px->keys == NULL) {
-		log_error("cannot load the inspection keys: %s", err);
-		return -1;
-	}
-	if (cms_keys_set_ciphers(px->keys,
-	    (const char *const *)c->content_ciphers, c->ncontent_ciphers, err,
-	    sizeof(err)) == -1) {
-		log_error("inspect.content_ciphers: %s", err);
-		return -1;
-	}
-	log_info("inspection: %zu decryption key(s), %zu trust anchor file(s), "
-	    "%zu CRL file(s)", n, c->ntrust_anchors, c->ncrl_files);
 	return 0;
+nomem:
+	ratelimit_free(ch);
+	log_error("cannot set up the rate limits: out of memory");
+	return -1;
 }
 
 static int
-load_policy(struct proxy *px)
+load_tables(struct proxy *px)
 {
 	const struct conf *c = px->conf;
-	char err[512];
 
-	px->policy.rules = c->policy_rules;
-	px->policy.nrules = c->npolicy_rules;
-	if ((px->chal = sipchallenge_new(c, err, sizeof(err))) == NULL) {
-		log_error("cannot load the challenge keys: %s", err);
-		return -1;
-	}
-	px->ch_rl = ratelimit_new(c->ch_rate, c->ch_burst, RATELIMIT_SOURCES);
 	px->dialogs = dialogs_new(c->transaction_timeout_ms);
 	if ((px->detached = txmap_new()) == NULL || px->dialogs == NULL) {
 		log_error("cannot set up the transaction map: out of memory");
 		return -1;
 	}
-	px->dec_rl = ratelimit_new(c->decrypt_rate, c->decrypt_burst,
-	    RATELIMIT_SOURCES);
-	if (px->ch_rl == NULL || px->dec_rl == NULL) {
-		log_error("cannot set up the rate limits: out of memory");
-		return -1;
-	}
-	if (c->npolicy_rules > 0)
-		log_info("policy: %zu rule(s); challenges %s, warn-agent %s",
-		    c->npolicy_rules, c->ch_legacy_unsigned ?
-		    "unsigned (legacy)" : "signed", c->ch_warn_agent);
-	return 0;
+	return set_rate_limits(px, c, NULL);
 }
 
 static int
@@ -128,12 +104,24 @@ submit_to_workers(void *pool, inspect_work_fn *work, inspect_job_done_fn *done,
 	return workers_submit(pool, work, done, arg);
 }
 
+/* The decrypt stage of st, on the worker pool. */
+static int
+start_state(struct proxy *px, struct state *st, char *err, size_t errsz)
+{
+	struct inspector_conf ic;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.submit = submit_to_workers;
+	ic.pool = px->workers;
+	ic.own_names = agent_own_names(px->agent, &ic.nown_names);
+	return state_start(st, &ic, err, errsz);
+}
+
 /* Threads do not survive daemon()'s fork: start them afterwards. */
 int
 proxy_start(struct proxy *px)
 {
 	const struct conf *c = px->conf;
-	struct inspector_conf ic;
 	char err[512];
 
 	px->workers = workers_new(px->loop, c->workers, c->queue);
@@ -141,16 +129,8 @@ proxy_start(struct proxy *px)
 		log_error("cannot start %u crypto worker threads", c->workers);
 		return -1;
 	}
-	memset(&ic, 0, sizeof(ic));
-	ic.keys = px->keys;
-	ic.submit = submit_to_workers;
-	ic.pool = px->workers;
-	ic.limits.max_body = c->max_body;
-	ic.limits.max_depth = c->max_depth;
-	ic.limits.max_parts = c->max_parts;
-	ic.own_names = agent_own_names(px->agent, &ic.nown_names);
-	if ((px->inspector = inspector_new(&ic)) == NULL) {
-		log_error("cannot set up the decrypt stage");
+	if (start_state(px, px->st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
 		return -1;
 	}
 	if (px->archive != NULL &&
@@ -170,6 +150,7 @@ struct proxy *
 proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 {
 	struct proxy *px;
+	char err[512];
 
 	if ((px = calloc(1, sizeof(*px))) == NULL)
 		return NULL;
@@ -187,8 +168,11 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 	 * which makes the server transaction, nta's or ours. */
 	if ((px->agent = agent_new(l, c, incoming_stray, px)) == NULL)
 		goto fail;
-	if (load_keys(px) == -1 || load_policy(px) == -1 ||
-	    load_services(px) == -1)
+	if ((px->st = state_new(c, NULL, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto fail;
+	}
+	if (load_tables(px) == -1 || load_services(px) == -1)
 		goto fail;
 	return px;
 fail:
@@ -206,9 +190,7 @@ proxy_free(struct proxy *px)
 	/* Its callbacks may forward the requests they held. */
 	svc_archive_free(px->archive);
 	svc_pinhole_free(px->pinholes);
-	inspector_free(px->inspector);
-	cms_keys_free(px->keys);
-	sipchallenge_free(px->chal);
+	state_unref(px->st);
 	ratelimit_free(px->ch_rl);
 	ratelimit_free(px->dec_rl);
 	txmap_free(px->detached);
@@ -218,4 +200,44 @@ proxy_free(struct proxy *px)
 		event_free(px->own_timer);
 	owntx_free(px->own);
 	free(px);
+}
+
+static void
+log_restart_change(void *arg, const char *name)
+{
+	(void)arg;
+	log_warnx("reload: %s changed: it applies at the next restart, the "
+	    "running setting stays", name);
+}
+
+/*
+ * The new state is complete before anything changes: a failure leaves
+ * the running one untouched. Requests in flight keep theirs.
+ */
+int
+proxy_reload(struct proxy *px, struct state *st)
+{
+	const struct conf *c = st->conf;
+	char err[512];
+
+	if (start_state(px, st, err, sizeof(err)) == -1) {
+		log_error("reload: %s", err);
+		state_unref(st);
+		return -1;
+	}
+	if (set_rate_limits(px, c, px->st->conf) == -1) {
+		state_unref(st);
+		return -1;
+	}
+	conf_restart_changes(px->conf, c, log_restart_change, NULL);
+	st->generation = px->st->generation + 1;
+	state_unref(px->st);
+	px->st = st;
+	return 0;
+}
+
+unsigned
+proxy_generation(const struct proxy *px)
+{
+	return px->st->generation;
 }

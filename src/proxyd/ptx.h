@@ -31,6 +31,7 @@
 #include "e2m/inspect.h"
 #include "e2m/policy.h"
 #include "proxyd/sipchallenge.h"
+#include "proxyd/state.h"
 
 struct conf;
 struct loop;
@@ -46,6 +47,7 @@ struct owntx;
 struct event;
 struct svc_archive;
 struct svc_pinhole;
+struct state;
 
 /* Our branches are MAGIC + unique hash + "." + loop hash (RFC 3261 16.6). */
 #define BRANCH_MAGIC "z9hG4bKe2m"
@@ -63,14 +65,11 @@ struct svc_pinhole;
 #define MAX_LABEL_FIELDS 16
 
 struct proxy {
-	const struct conf *conf;
+	const struct conf *conf;  /* as started: listeners, threads, services */
+	struct state *st;         /* the current state (state.h): new requests */
 	struct loop *loop;
 	struct agent *agent;
-	struct cms_keys *keys;       /* NULL: no decryption keys configured */
 	struct workers *workers;
-	struct inspector *inspector;
-	struct policy policy;
-	struct sipchallenge *chal;
 	struct ratelimit *ch_rl;  /* challenges per source */
 	struct ratelimit *dec_rl; /* decryptions per source */
 	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
@@ -101,6 +100,7 @@ struct ptx_responses {
 
 struct ptx {
 	struct proxy *px;
+	struct state *st;          /* the state it started under, referenced */
 	unsigned long long id;
 	/* The request and the server transaction it came in. */
 	msg_t *req;                /* our reference to the received request */

@@ -82,7 +82,7 @@ static void
 act_on_response(struct ptx *t, const struct policy_decision *d,
     const sip_t *invite, const sip_t *rsip, int status)
 {
-	const struct conf *c = t->px->conf;
+	const struct conf *c = t->st->conf;
 	int n;
 
 	if (d->verdict != POLICY_TERMINATE)
@@ -140,7 +140,7 @@ release_response(struct ptx *t)
 		    method_name(t->sip), status, inspect_reason(t->resp.insp));
 	facts_fill(&fx, t->req, t->sip, rsip,
 	    inspect_result(t->resp.insp) == INSPECT_DONE ? t->resp.insp : NULL);
-	d = policy_decide(&t->px->policy, &fx.f);
+	d = policy_decide(&t->st->policy, &fx.f);
 	svc_pinhole_response(t->px->pinholes, t, rsip, t->resp.insp);
 	ptx_logf(t, d.rule_line != 0 ? LOG_INFO : LOG_DEBUG,
 	    "%s %d policy: rule at line %u -> %s: %s",
@@ -184,7 +184,7 @@ pump_responses(struct ptx *t)
 		resp = t->resp.q[t->resp.first];
 		if (stages_to_inspect(t, sip_object(resp))) {
 			stages_inspect_input(t, resp, &in, labels);
-			if (inspect_start(t->px->inspector, &in,
+			if (inspect_start(t->st->inspector, &in,
 			    response_inspected, t, &t->resp.insp) ==
 			    INSPECT_PENDING) {
 				t->resp.busy = 1;

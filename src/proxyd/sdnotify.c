@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -51,10 +52,17 @@ sdnotify_ready(void)
 	(void)sd_notify(0, "READY=1\nSTATUS=serving");
 }
 
+/* MONOTONIC_USEC: what systemd 253's Type=notify-reload asks for with
+ * RELOADING=1; older ones ignore it. */
 void
 sdnotify_reloading(void)
 {
-	(void)sd_notify(0, "RELOADING=1\nSTATUS=reloading");
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
 }
 
 void

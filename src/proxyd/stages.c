@@ -207,7 +207,7 @@ stage_check(struct ptx *t)
 
 	if (has_bad_header_we_use(sip))
 		return answer_reply(t, 400, "Malformed Header");
-	if (msg_size(t->req) > t->px->conf->max_message_size)
+	if (msg_size(t->req) > t->st->conf->max_message_size)
 		return answer_reply(t, SIP_413_REQUEST_TOO_LARGE);
 	if (sip->sip_max_forwards != NULL &&
 	    sip->sip_max_forwards->mf_count == 0)
@@ -283,7 +283,7 @@ busy(struct ptx *t, const char *why)
 {
 	char ra[16];
 
-	snprintf(ra, sizeof(ra), "%u", t->px->conf->retry_after);
+	snprintf(ra, sizeof(ra), "%u", t->st->conf->retry_after);
 	ptx_logf(t, LOG_INFO, "%s answered 503: %s", method_name(t->sip),
 	    why);
 	answer_status(t, SIP_503_SERVICE_UNAVAILABLE,
@@ -315,7 +315,7 @@ stage_select(struct ptx *t)
 	struct facts fx;
 
 	facts_fill(&fx, t->req, t->sip, t->sip, NULL);
-	t->rule = policy_match(&t->px->policy, &fx.f);
+	t->rule = policy_match(&t->st->policy, &fx.f);
 	return STEP_NEXT;
 }
 
@@ -341,13 +341,13 @@ challenge(struct ptx *t, enum sipchallenge_kind kind,
 
 	if (!ratelimit_take(px->ch_rl, source_of(t), monoclock_ms()))
 		return busy(t, "challenge rate limit");
-	if ((t->irq != NULL ? sipchallenge_send(px->chal, agent_nta(px->agent),
+	if ((t->irq != NULL ? sipchallenge_send(t->st->chal, agent_nta(px->agent),
 	    t->irq, kind, missing, nmissing, &why) :
 	    answer_own_challenge(t, kind, missing, nmissing, &why)) == -1) {
 		ptx_logf(t, LOG_ERR, "cannot make the challenge: %s", why);
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	}
-	status = sipchallenge_status(px->chal, kind, &phrase);
+	status = sipchallenge_status(t->st->chal, kind, &phrase);
 	ptx_logf(t, LOG_INFO, "%s answered %d %s", method_name(t->sip),
 	    status, phrase);
 	return STEP_DONE;
@@ -362,7 +362,7 @@ stage_decide(struct ptx *t)
 
 	facts_fill(&fx, t->req, t->sip, t->sip, t->insp != NULL &&
 	    inspect_result(t->insp) == INSPECT_DONE ? t->insp : NULL);
-	d = policy_decide(&t->px->policy, &fx.f);
+	d = policy_decide(&t->st->policy, &fx.f);
 	log_decision(t, &d);
 	switch (d.verdict) {
 	case POLICY_CHALLENGE_496:
@@ -446,7 +446,7 @@ stages_inspect_input(struct ptx *t, msg_t *msg, struct inspect_input *in,
 	in->body = sip->sip_payload->pl_data;
 	in->len = sip->sip_payload->pl_len;
 	in->labels = labels;
-	in->nlabels = label_fields(t->px->conf, sip, labels, MAX_LABEL_FIELDS);
+	in->nlabels = label_fields(t->st->conf, sip, labels, MAX_LABEL_FIELDS);
 	in->open_unlabelled = t->rule->open_unlabelled;
 }
 
@@ -462,7 +462,7 @@ stage_inspect(struct ptx *t)
 	stages_inspect_input(t, t->req, &in, labels);
 	in.may_decrypt = may_decrypt;
 	in.may_decrypt_arg = t;
-	return after_inspect(t, inspect_start(t->px->inspector, &in,
+	return after_inspect(t, inspect_start(t->st->inspector, &in,
 	    inspect_done, t, &t->insp));
 }
 
@@ -476,7 +476,7 @@ archive_failed(struct ptx *t)
 	if (svc_archive_fails_open(t->px->archive))
 		return STEP_NEXT;
 	snprintf(warning, sizeof(warning), "399 %s \"message archive "
-	    "unavailable\"", t->px->conf->ch_warn_agent);
+	    "unavailable\"", t->st->conf->ch_warn_agent);
 	ptx_logf(t, LOG_INFO, "%s answered 500: not archived",
 	    method_name(t->sip));
 	answer_status(t, 500, "Archive Unavailable",

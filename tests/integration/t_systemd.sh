@@ -12,7 +12,7 @@ UNIT_IN="$E2M_BUILDDIR/systemd/e2mproxyd.service"
 if command -v systemd-analyze > /dev/null; then
 	# The unit as make built it, its programs pointed at this build so
 	# that verify finds them; the man page it names where man looks.
-	sed -e "s|^\(ExecStart[A-Za-z]*=\)[^ ]*/e2mproxyd|\1$E2MPROXYD|" \
+	sed -e "s|^\(Exec[A-Za-z]*=\)[^ ]*/e2mproxyd|\1$E2MPROXYD|" \
 		"$UNIT_IN" > "$WORK/e2mproxyd.service"
 	mkdir -p "$WORK/man/man8" && cp "$TOP_SRCDIR/docs/e2mproxyd.8" "$WORK/man/man8/"
 	MANPATH="$WORK/man" systemd-analyze verify "$WORK/e2mproxyd.service" > "$WORK/verify.out" 2>&1
@@ -24,8 +24,10 @@ if command -v systemd-analyze > /dev/null; then
 	[ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'
 	ok $? "systemd-analyze security: exposure ${score:-?} (at most 2.0; stock Kamailio/OpenSIPS units: 9.2-9.6)"
 	grep -q '^Type=notify$' "$WORK/e2mproxyd.service" && grep -q '^User=e2mproxy$' "$WORK/e2mproxyd.service" &&
-		grep -q '^ExecStartPre=.* -c ' "$WORK/e2mproxyd.service"
-	ok $? "the unit: Type=notify, its own user, the configuration checked before each start"
+		grep -q '^ExecStartPre=.* -c ' "$WORK/e2mproxyd.service" &&
+		grep -q '^ExecReload=.* -c ' "$WORK/e2mproxyd.service" &&
+		grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$WORK/e2mproxyd.service"
+	ok $? "the unit: Type=notify, its own user, the configuration checked before each start and reload, reload by SIGHUP"
 else
 	echo "# WARNING: no systemd-analyze here: the unit is not checked" >&2
 	ok 0 "unit checks skipped: no systemd-analyze on this machine"
@@ -64,6 +66,13 @@ ok $? "READY=1 once it serves"
 for i in $(seq 1 100); do [ "$(grep -c 'WATCHDOG=1' "$WORK/notify.out")" -ge 3 ] && break; sleep 0.05; done
 [ "$(grep -c 'WATCHDOG=1' "$WORK/notify.out")" -ge 3 ] && grep -q 'systemd watchdog: a ping every 200 ms' "$WORK/px.log"
 ok $? "WatchdogSec 0.4 s: pings from the event loop every 0.2 s ($(grep -c 'WATCHDOG=1' "$WORK/notify.out") so far)"
+kill -HUP "$PX_PID"
+for i in $(seq 1 200); do grep -q 'applied (generation 2)' "$WORK/px.log" && break; sleep 0.05; done
+sleep 0.2
+# RELOADING=1 first, READY=1 after it, both after the start's READY.
+awk '/RELOADING=1/ { r = NR } /READY=1/ { if (r) a = NR; else s = NR }
+	END { exit !(s && r > s && a > r) }' "$WORK/notify.out"
+ok $? "SIGHUP: RELOADING=1, then READY=1 once the reload is applied"
 kill "$PX_PID"
 wait_pid "$PX_PID" 5
 wait "$NOTIFY"

@@ -3,7 +3,10 @@
 request 200 OK, and stores each request's body byte-exact as DIR/N.body and
 its headers as DIR/N.head (N counts from 1; DIR "-": stores nothing). Exits
 after COUNT requests or TIMEOUT seconds.
-usage: uas.py udp|tcp PORT DIR COUNT [TIMEOUT]"""
+usage: uas.py udp|tcp PORT DIR COUNT [TIMEOUT]
+Environment (TCP only): UAS_HOLD=FILE answers the first request only once
+FILE exists (a transaction kept in flight); UAS_SDP=FILE answers INVITEs
+with FILE as an application/sdp body."""
 import os
 import socket
 import sys
@@ -27,6 +30,10 @@ def parse(buf):
 
 
 def answer(head):
+    body = b''
+    if head.startswith('INVITE') and os.environ.get('UAS_SDP'):
+        with open(os.environ['UAS_SDP'], 'rb') as f:
+            body = f.read()
     lines = head.split('\r\n')
     keep = [l for l in lines[1:] if l.split(':', 1)[0].strip().lower() in
             ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq')]
@@ -35,8 +42,19 @@ def answer(head):
         if l.lower().startswith(('to:', 't:')) and ';tag=' not in l:
             l += ';tag=uas'
         out.append(l)
-    out.append('Content-Length: 0')
-    return ('\r\n'.join(out) + '\r\n\r\n').encode('latin-1')
+    if body:
+        out.append('Contact: <sip:uas@127.0.0.1>')
+        out.append('Content-Type: application/sdp')
+    out.append('Content-Length: %d' % len(body))
+    return ('\r\n'.join(out) + '\r\n\r\n').encode('latin-1') + body
+
+
+def hold(n, deadline):
+    """UAS_HOLD: the first request waits for its file."""
+    path = os.environ.get('UAS_HOLD')
+    while n == 1 and path and not os.path.exists(path) and \
+            time.time() < deadline:
+        time.sleep(0.05)
 
 
 def store(directory, n, head, body):
@@ -98,6 +116,7 @@ def main():
                     continue
                 n += 1
                 store(directory, n, head, body)
+                hold(n, deadline)
                 try:
                     c.sendall(answer(head))
                 except OSError:

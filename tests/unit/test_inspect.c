@@ -130,6 +130,75 @@ static const char P7M[] =
     "application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m";
 static const char LABEL[] = "proxy.example.com;cid=\"m1@example.com\"";
 
+static int released;
+
+static void
+on_release(void *arg)
+{
+	(void)arg;
+	released++;
+}
+
+/*
+ * A reload frees the old state's inspector while a request that gave up
+ * (inspect_free() while pending) still has its crypto on a worker: the
+ * inspector, and the keys release() frees, must last until that job is
+ * done. Under ASan a use after free here fails the run.
+ */
+static void
+test_outlives(const struct inspector_conf *base, struct cms_keys *k)
+{
+	struct inspector_conf ic = *base;
+	struct inspector *ins;
+	struct inspect_input ip;
+	struct label_field lf;
+	struct inspect *in = NULL, *idle = NULL;
+	uint8_t *der;
+	size_t len;
+
+	ic.keys = k;
+	ic.submit = submit;
+	ic.release = on_release;
+	released = 0;
+	der = slurp("env_multi.der", &len);
+	ins = inspector_new(&ic);
+	T_OK(ins != NULL && der != NULL, "outlives: an inspector and a body");
+	if (ins == NULL || der == NULL) {
+		inspector_free(ins);
+		free(der);
+		return;
+	}
+	memset(&ip, 0, sizeof(ip));
+	ip.top.content_type = P7M;
+	ip.top.content_id = "<m1@example.com>";
+	ip.body = der;
+	ip.len = len;
+	lf.value = LABEL;
+	lf.len = strlen(LABEL);
+	ip.labels = &lf;
+	ip.nlabels = 1;
+	T_EQ_INT(inspect_start(ins, &ip, on_done, NULL, &in), INSPECT_PENDING,
+	    "  its crypto is queued");
+	ip.nlabels = 0;
+	ip.body = "x";
+	ip.len = 1;
+	ip.top.content_type = "text/plain";
+	(void)inspect_start(ins, &ip, on_done, NULL, &idle);
+	inspect_free(in);   /* the request gave up */
+	inspector_free(ins); /* the reload dropped the old state */
+	T_EQ_INT(released, 0, "  two inspections alive: not released");
+	inspect_free(idle);
+	T_EQ_INT(released, 0, "  one still running: not released");
+	finished = 0;
+	pool.queued = 0;
+	pool.work(pool.arg);  /* the worker finishes with the keys */
+	pool.done(pool.arg, 1);
+	T_EQ_INT(released, 1, "  released once the last one is done");
+	T_EQ_INT(finished, 0, "  the abandoned one's done() is not called");
+	free(der);
+}
+
+
 static void
 test_enveloped(struct inspector *ins)
 {
@@ -335,6 +404,7 @@ main(void)
 		T_OK(pool.submitted >= 4, "crypto ran through the pool");
 	}
 	inspector_free(ins);
+	test_outlives(&ic, k);
 	cms_keys_free(k);
 	if (t_failed == 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.log'", dir, dir);
