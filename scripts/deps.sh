@@ -28,6 +28,8 @@ PACKAGES="
 	libsystemd-dev
 	systemd
 	man-db
+	prometheus
+	curl
 	sip-tester
 	sipsak
 	python3

@@ -113,6 +113,7 @@ answer_own_send(struct ptx *t, msg_t *resp)
 		return -1;
 	}
 	if (own_complete(t, resp, rsip) == 0) {
+		ptx_count_response(px, status);
 		sent = msg_ref_create(resp);
 		/* Out of the socket the request came in on, not by Via. */
 		rc = nta_msg_mreply(agent_nta(px->agent), resp, rsip, status,
@@ -146,6 +147,7 @@ answer_status(struct ptx *t, int status, const char *phrase, tag_type_t tag,
 	if (status >= 200)
 		t->final_status = status;
 	if (t->irq != NULL) {
+		ptx_count_response(t->px, status);
 		nta_incoming_treply(t->irq, status, phrase, ta_tags(ta));
 	} else if ((resp = nta_msg_create(agent_nta(t->px->agent), 0)) !=
 	    NULL) {

@@ -103,6 +103,7 @@ static const struct option top_opts[] = {
 	O_GROUP("challenge", conf_challenge_opts),
 	O_GROUP("archive", conf_archive_opts),
 	O_GROUP("pinholes", conf_pinholes_opts),
+	O_GROUP("metrics", conf_metrics_opts),
 	O_END
 };
 
@@ -841,6 +842,7 @@ set_defaults(struct conf *c)
 	c->ch_rate = 10;
 	c->ch_burst = 20;
 	conf_services_defaults(c);
+	conf_daemon_defaults(c);
 }
 
 /* libconfig's own file errors say only "file I/O error"; errno says more. */

@@ -167,6 +167,11 @@ struct conf {
 	unsigned pinholes_max_per_dialog;
 	unsigned pinholes_max_total;
 
+	/* metrics: /metrics and /status over HTTP (conf_daemon.c) */
+	int metrics_enabled;
+	char *metrics_address;       /* NULL: 127.0.0.1 */
+	int metrics_port;
+
 	/* policy: rules in file order, ready for struct policy (first match
 	 * wins); none means the mechanism is not applied. policy_owned[i]
 	 * holds what policy_rules[i] points into. */

@@ -1,6 +1,7 @@
 /*
  * conf_daemon.c - the daemon section: the user and group the daemon runs
- * as once it has bound its sockets and read its keys, and its pid file.
+ * as once it has bound its sockets and read its keys, and its pid file;
+ * and the metrics section: the operator's HTTP endpoint.
  * Names are looked up here, so that -c refuses a user that does not
  * exist rather than a start failing after the sockets are bound.
  */
@@ -8,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <arpa/inet.h>
 #include <grp.h>
 #include <libconfig.h>
 #include <pwd.h>
@@ -18,7 +20,7 @@
 #include "proxyd/conf.h"
 #include "proxyd/confload.h"
 
-static option_fn opt_user, opt_group, opt_pid_file;
+static option_fn opt_user, opt_group, opt_pid_file, opt_metrics_address;
 
 const struct option conf_daemon_opts[] = {
 	O_FNAT("user", opt_user, daemon_user),
@@ -26,6 +28,40 @@ const struct option conf_daemon_opts[] = {
 	O_FNAT("pid_file", opt_pid_file, pid_file),
 	O_END
 };
+
+const struct option conf_metrics_opts[] = {
+	O_BOOL("enabled", metrics_enabled),
+	O_FNAT("address", opt_metrics_address, metrics_address),
+	O_INT("port", 1, 65535, CONF_OFF(metrics_port)),
+	O_END
+};
+
+/* Metrics tell about traffic: loopback unless the operator says more. */
+void
+conf_daemon_defaults(struct conf *c)
+{
+	c->metrics_port = 9465;
+}
+
+static void
+opt_metrics_address(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	char **to = (char **)(void *)((char *)base + o->off);
+	unsigned char a[sizeof(struct in6_addr)];
+	const char *v;
+
+	if (!cl_is_string(l, s, path))
+		return;
+	v = config_setting_get_string(s);
+	if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1) {
+		cl_err(l, s, "%s: \"%s\" is not an IPv4 or IPv6 address", path,
+		    v);
+		return;
+	}
+	free(*to);
+	*to = cl_strdup(l, v);
+}
 
 /* "" means "not set". */
 static const char *
@@ -111,4 +147,5 @@ conf_free_daemon(struct conf *c)
 	free(c->daemon_user);
 	free(c->daemon_group);
 	free(c->pid_file);
+	free(c->metrics_address);
 }

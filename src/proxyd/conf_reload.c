@@ -144,6 +144,9 @@ conf_restart_changes(const struct conf *a, const struct conf *b,
 	    a->tls_verify_client == b->tls_verify_client, "tls");
 	CHANGED(a->workers == b->workers, "inspect.workers");
 	CHANGED(a->queue == b->queue, "inspect.queue");
+	CHANGED(a->metrics_enabled == b->metrics_enabled &&
+	    str_eq(a->metrics_address, b->metrics_address) &&
+	    a->metrics_port == b->metrics_port, "metrics");
 	services(a, b, fn, arg, np);
 #undef CHANGED
 	return n;

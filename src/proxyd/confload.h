@@ -144,6 +144,8 @@ void conf_services_defaults(struct conf *c);
 void conf_check_services(struct loader *l, const config_t *cfg);
 /* conf_daemon.c: the daemon section. */
 extern const struct option conf_daemon_opts[];
+extern const struct option conf_metrics_opts[];
+void conf_daemon_defaults(struct conf *c);
 void conf_check_daemon(struct loader *l, const config_t *cfg);
 void conf_free_daemon(struct conf *c);
 

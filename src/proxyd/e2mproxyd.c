@@ -20,7 +20,9 @@
 #include "proxyd/pidfile.h"
 #include "proxyd/privdrop.h"
 #include "proxyd/proxy.h"
+#include "proxyd/metrics.h"
 #include "proxyd/reload.h"
+#include "proxyd/stats.h"
 #include "proxyd/sdnotify.h"
 
 #ifndef SYSCONFDIR
@@ -44,6 +46,8 @@ struct daemon_ctx {
 	struct event *ev_daily;   /* the certificates' daily check */
 	struct certwatch *certs;  /* of the running configuration */
 	struct reloader *reloader; /* SIGHUP */
+	struct metrics *metrics;   /* NULL: not configured */
+	struct stats_src stats;    /* what /metrics and /status read */
 };
 
 /* To stdout and 0 when asked for (-h), else to stderr and 2. */
@@ -137,6 +141,7 @@ reload_applied(void *arg, const struct conf *c, struct certwatch *cw)
 	struct daemon_ctx *d = arg;
 
 	apply_log_conf(c, d->o);
+	d->stats.loaded = time(NULL);
 	certwatch_free(d->certs);
 	d->certs = cw;
 	certwatch_log(d->certs, time(NULL), "reload: ");
@@ -274,6 +279,32 @@ drop_privileges(const struct conf *c)
 	return 0;
 }
 
+/* /metrics and /status: bound with the SIP listeners, before detaching
+ * and dropping privileges, so that a port in use fails the start. */
+static int
+start_metrics(struct daemon_ctx *d, const struct conf *c)
+{
+	const char *addr = c->metrics_address != NULL ? c->metrics_address :
+	    "127.0.0.1";
+	char err[256];
+
+	d->stats.px = d->px;
+	d->stats.certs = &d->certs;
+	d->stats.conffile = d->o->conffile;
+	d->stats.started = d->stats.loaded = time(NULL);
+	if (!c->metrics_enabled)
+		return 0;
+	if ((d->metrics = metrics_new(d->loop, addr, c->metrics_port,
+	    stats_metrics, stats_status, &d->stats, err, sizeof(err))) == NULL) {
+		log_error("metrics: %s", err);
+		return -1;
+	}
+	log_info("metrics: http://%s%s%s:%d/metrics and /status",
+	    strchr(addr, ':') != NULL ? "[" : "", addr,
+	    strchr(addr, ':') != NULL ? "]" : "", c->metrics_port);
+	return 0;
+}
+
 /*
  * Bind everything first and detach afterwards, so that a port in use or a
  * bad key ends the start with a non-zero exit the caller can see.
@@ -307,6 +338,8 @@ run(const struct conf *c, const struct options *o)
 		log_error("cannot start the proxy");
 		goto done;
 	}
+	if (start_metrics(&d, c) == -1)
+		goto done;
 	if (!o->foreground) {
 		if (daemon(0, 0) == -1) {
 			log_warn("daemon");
@@ -328,12 +361,14 @@ run(const struct conf *c, const struct options *o)
 	    (d.reloader = reloader_new(d.loop, px, o->conffile, reload_applied,
 	    &d)) == NULL)
 		goto done;
+	d.stats.reloader = d.reloader;
 	log_notice("e2mproxyd %s started", E2M_VERSION);
 	sdnotify_ready();
 	rc = loop_run(d.loop) == 0 ? 0 : 1;
 	sdnotify_stopping();
 	log_notice("e2mproxyd stopped");
 done:
+	metrics_free(d.metrics);
 	reloader_free(d.reloader);
 	sdnotify_free();
 	if (d.ev_daily != NULL)

@@ -40,6 +40,7 @@ ptx_new(struct proxy *px, msg_t *req)
 	t->px = px;
 	t->st = state_ref(px->st);
 	t->id = ++px->next_id;
+	px->stats.in_flight++;
 	t->req = req;
 	t->sip = sip_object(req);
 	return t;
@@ -132,6 +133,7 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 	    method_name(sip), t);
 	if (t->stx == NULL) {
 		/* nta's transaction then: costs memory, not correctness. */
+		px->stats.in_flight--;
 		state_unref(t->st);
 		free(t);
 		if ((irq = nta_incoming_create(nta, NULL, msg, sip,
@@ -154,6 +156,8 @@ on_cancel(struct proxy *px, msg_t *msg, const sip_t *sip)
 	    owntx_find(px->own, v->v_branch, v->v_host, v->v_port, NULL) !=
 	    NULL;
 
+	px->stats.requests[proxy_stats_method("CANCEL")]++;
+	ptx_count_response(px, mine ? 200 : 481);
 	nta_msg_treply(agent_nta(px->agent), msg, mine ? 200 : 481, NULL,
 	    TAG_END());
 }
@@ -219,6 +223,7 @@ ptx_free(struct ptx *t)
 		msg_destroy(t->fwd);
 	if (t->req != NULL)
 		msg_destroy(t->req);
+	t->px->stats.in_flight--;
 	state_unref(t->st);
 	free(t);
 }
@@ -252,6 +257,7 @@ incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 		return 0;
 	}
 	if (!ours_to_invite(px, sip)) {
+		px->stats.stray_dropped++;
 		msg_destroy(msg);
 		return 0;
 	}

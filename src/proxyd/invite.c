@@ -185,9 +185,13 @@ invite_on_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip)
 	if (sip == NULL || sip->sip_request->rq_method != sip_method_cancel)
 		return 0;
 	ptx_logf(t, LOG_DEBUG, "CANCEL received");
+	/* nta answers it 200 itself. */
+	t->px->stats.requests[proxy_stats_method("CANCEL")]++;
+	ptx_count_response(t->px, 200);
 	if (t->orq == NULL && !t->det.on && !t->canceled) {
 		/* Not forwarded yet (crypto running): end it here. */
 		t->canceled = 1;
+		ptx_count_response(t->px, 487);
 		nta_incoming_treply(t->irq, SIP_487_REQUEST_TERMINATED,
 		    TAG_END());
 		ptx_free(t);

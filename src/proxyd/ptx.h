@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "e2m/inspect.h"
 #include "e2m/policy.h"
+#include "proxyd/proxy.h"
 #include "proxyd/sipchallenge.h"
 #include "proxyd/state.h"
 
@@ -79,7 +80,16 @@ struct proxy {
 	struct svc_archive *archive; /* NULL: no IM archive */
 	struct svc_pinhole *pinholes; /* NULL: no media pinholes */
 	unsigned long long next_id;
+	struct proxy_stats stats;
 };
+
+/* A response goes upstream (counted by class). */
+static inline void
+ptx_count_response(struct proxy *px, int status)
+{
+	if (status >= 100 && status < 700)
+		px->stats.responses[status / 100 - 1]++;
+}
 
 /* An INVITE whose client transaction the proxy took over (invite.c). */
 struct ptx_detached {
@@ -150,6 +160,7 @@ int incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg,
 void stages_start(struct ptx *t);
 void stages_send_trying(struct ptx *t);
 int stages_to_inspect(const struct ptx *t, const sip_t *sip);
+void stages_count_inspection(struct proxy *px, const struct inspect *in);
 void stages_inspect_input(struct ptx *t, msg_t *msg,
     struct inspect_input *in, struct label_field *labels);
 uint64_t ptx_hash_str(uint64_t h, const char *s);

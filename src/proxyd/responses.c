@@ -60,6 +60,8 @@ relay_response(struct ptx *t, msg_t *resp)
 	}
 	if (status >= 200)
 		t->final_status = status;
+	if (t->irq != NULL)
+		ptx_count_response(t->px, status); /* answer_own_send counts */
 	/* mreply consumes resp; it fails on a response left without Via. */
 	if ((t->irq != NULL ? nta_incoming_mreply(t->irq, resp) :
 	    answer_own_send(t, resp)) != 0)
@@ -131,13 +133,15 @@ release_response(struct ptx *t)
 		remember_caller(t, rsip, status);
 		return relay_response(t, resp) ? (ptx_free(t), 1) : 0;
 	}
-	if (inspect_result(t->resp.insp) == INSPECT_DONE)
+	if (inspect_result(t->resp.insp) == INSPECT_DONE) {
+		stages_count_inspection(t->px, t->resp.insp);
 		ptx_logf(t, LOG_INFO, "%s %d inspected: %s",
 		    method_name(t->sip), status, inspect_summary(t->resp.insp,
 		    line, sizeof(line)));
-	else
+	} else {
 		ptx_logf(t, LOG_INFO, "%s %d not inspected: %s",
 		    method_name(t->sip), status, inspect_reason(t->resp.insp));
+	}
 	facts_fill(&fx, t->req, t->sip, rsip,
 	    inspect_result(t->resp.insp) == INSPECT_DONE ? t->resp.insp : NULL);
 	d = policy_decide(&t->st->policy, &fx.f);

@@ -339,8 +339,10 @@ challenge(struct ptx *t, enum sipchallenge_kind kind,
 	const char *why, *phrase;
 	int status;
 
-	if (!ratelimit_take(px->ch_rl, source_of(t), monoclock_ms()))
+	if (!ratelimit_take(px->ch_rl, source_of(t), monoclock_ms())) {
+		px->stats.limited_challenge++;
 		return busy(t, "challenge rate limit");
+	}
 	if ((t->irq != NULL ? sipchallenge_send(t->st->chal, agent_nta(px->agent),
 	    t->irq, kind, missing, nmissing, &why) :
 	    answer_own_challenge(t, kind, missing, nmissing, &why)) == -1) {
@@ -348,6 +350,10 @@ challenge(struct ptx *t, enum sipchallenge_kind kind,
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	}
 	status = sipchallenge_status(t->st->chal, kind, &phrase);
+	px->stats.challenges[kind == SIPCHALLENGE_496]++;
+	t->final_status = status;
+	if (t->irq != NULL)
+		ptx_count_response(px, status); /* answer_own_send counts ours */
 	ptx_logf(t, LOG_INFO, "%s answered %d %s", method_name(t->sip),
 	    status, phrase);
 	return STEP_DONE;
@@ -394,6 +400,7 @@ after_inspect(struct ptx *t, enum inspect_status st)
 	}
 	switch (st) {
 	case INSPECT_DONE:
+		stages_count_inspection(t->px, t->insp);
 		ptx_logf(t, LOG_INFO, "%s inspected: %s",
 		    method_name(t->sip), inspect_summary(t->insp, line,
 		    sizeof(line)));
@@ -407,7 +414,10 @@ after_inspect(struct ptx *t, enum inspect_status st)
 		    inspect_reason(t->insp));
 		return answer_reply(t, 400, "Bad Request Body");
 	case INSPECT_BUSY:
+		t->px->stats.busy++;
+		return busy(t, inspect_reason(t->insp));
 	case INSPECT_RATE_LIMITED:
+		t->px->stats.limited_decrypt++;
 		return busy(t, inspect_reason(t->insp));
 	default:
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
@@ -424,6 +434,26 @@ inspect_done(struct inspect *in, void *arg)
 		return;
 	}
 	run_stages(t);
+}
+
+/* What the decrypt stage opened and checked, for /metrics. */
+void
+stages_count_inspection(struct proxy *px, const struct inspect *in)
+{
+	const struct inspect_target *tg;
+	const struct inspect_signature *sg;
+	size_t i;
+
+	for (i = 0; (tg = inspect_target(in, i)) != NULL; i++)
+		if (tg->state == TARGET_OPENED)
+			px->stats.decrypt_opened++;
+		else if (tg->state == TARGET_UNDECIPHERABLE)
+			px->stats.decrypt_failed++;
+	for (i = 0; (sg = inspect_signature(in, i)) != NULL; i++)
+		if (sg->valid)
+			px->stats.sig_valid++;
+		else
+			px->stats.sig_invalid++;
 }
 
 /* Only an active rule looks at bodies (digest 5.1 step 1). */
@@ -549,6 +579,7 @@ stages_send_trying(struct ptx *t)
 	    sip_method_invite)
 		return;
 	t->trying_sent = 1;
+	ptx_count_response(t->px, 100);
 	nta_incoming_treply(t->irq, SIP_100_TRYING, TAG_END());
 }
 
@@ -594,6 +625,7 @@ on_ack(struct ptx *t)
 void
 stages_start(struct ptx *t)
 {
+	t->px->stats.requests[proxy_stats_method(method_name(t->sip))]++;
 	if (t->sip->sip_request->rq_method == sip_method_ack) {
 		on_ack(t);
 		return;

@@ -151,6 +151,14 @@ svc_archive_fails_open(const struct svc_archive *a)
 	return a->conf->archive_fail_open;
 }
 
+void
+svc_archive_counts(const struct svc_archive *a, unsigned long long *written,
+    unsigned long long *failed)
+{
+	*written = a->records;
+	*failed = a->failures;
+}
+
 /* Counted always; logged at most every FAIL_LOG_MS, never with content. */
 static void
 note_failure(struct svc_archive *a)

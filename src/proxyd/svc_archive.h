@@ -45,5 +45,8 @@ void svc_archive_final(struct svc_archive *a, const struct ptx *t,
     int status);
 /* Whether a failure forwards anyway (on_failure = "forward"). */
 int svc_archive_fails_open(const struct svc_archive *a);
+/* Records made durable and records that could not be written. */
+void svc_archive_counts(const struct svc_archive *a, unsigned long long *written,
+    unsigned long long *failed);
 
 #endif /* SVC_ARCHIVE_H */

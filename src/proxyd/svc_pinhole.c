@@ -108,6 +108,14 @@ fail:
 	return NULL;
 }
 
+void
+svc_pinhole_counts(const struct svc_pinhole *p, struct pinhole_stats *st,
+    unsigned long *failed)
+{
+	pinhole_stats(p->table, st);
+	*failed = p->failures;
+}
+
 /* Counted always, logged at most every FAIL_LOG_MS. */
 static void
 note_failures(struct svc_pinhole *p, unsigned n, const char *why)

@@ -14,6 +14,8 @@
 
 #include <sofia-sip/sip.h>
 
+#include "services/pinhole.h"
+
 struct conf;
 struct inspect;
 struct loop;
@@ -28,6 +30,10 @@ struct svc_pinhole *svc_pinhole_new(struct loop *l, const struct conf *c,
 int svc_pinhole_start(struct svc_pinhole *p, char *err, size_t errsz);
 /* Changes still queued are applied; holes stay until they time out. */
 void svc_pinhole_free(struct svc_pinhole *p); /* NULL is fine */
+/* The table's holes and refusals (pinhole_stats()), and the firewall
+ * changes that failed. */
+void svc_pinhole_counts(const struct svc_pinhole *p, struct pinhole_stats *st,
+    unsigned long *failed);
 
 /* A request the proxy is about to forward (its inspection, if any, is in
  * t->insp): an offer or answer moves the sender's holes, a BYE closes. */
