@@ -102,6 +102,15 @@ mkdir "$SRC"
 [ -f "$SRC/debian/rules" ] && [ -f "$SRC/configure.ac" ] && [ ! -e "$SRC/configure" ]
 ok $? "a copy of the tree to build: $(find "$SRC" -type f | wc -l) files, no generated ones"
 
+# make dist ships debian/ file by file (Makefile.am): each one there?
+unlisted=
+for f in $(cd "$SRC" && find debian -type f | sort); do
+	grep -qE "(^|[[:space:]])$f([[:space:]]|\\\\|$)" "$SRC/Makefile.am" ||
+		unlisted="$unlisted $f"
+done
+[ -z "$unlisted" ]
+ok $? "every file of debian/ is in Makefile.am's EXTRA_DIST${unlisted:+ (not:$unlisted)}"
+
 deb_version=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
 [ "${deb_version%-*}" = "$VERSION" ]
 ok $? "debian/changelog's version ($deb_version) is configure.ac's ($VERSION)"
@@ -150,9 +159,9 @@ done
 [ -z "$missing" ]
 ok $? "man pages:$pages${missing:+ (missing:$missing)}"
 
-extra=$(grep -v -E '^/$|^/(etc|lib|usr)/$|^/etc/(e2mproxy|logrotate\.d)/|^/lib/systemd/(system/)?|^/usr/(bin|sbin)/|^/usr/lib/$|^/usr/lib/sysusers\.d/|^/usr/share/$|^/usr/share/doc/(e2mproxy/)?|^/usr/share/man/' "$WORK/contents")
+extra=$(grep -v -E '^/$|^/(etc|lib|usr)/$|^/etc/(e2mproxy|logrotate\.d)/|^/lib/systemd/(system/)?|^/usr/(bin|sbin)/|^/usr/lib/$|^/usr/lib/sysusers\.d/|^/usr/share/$|^/usr/share/doc/(e2mproxy/)?|^/usr/share/lintian/(overrides/(e2mproxy)?)?$|^/usr/share/man/' "$WORK/contents")
 [ -z "$extra" ] && ! grep -qE '\.(a|la|o|h)$|/test_|/LICENSE$' "$WORK/contents"
-ok $? "nothing else: no test programs, libraries, headers or second license${extra:+ (extra: $(echo $extra))}"
+ok $? "nothing else (and the lintian overrides): no test programs, libraries, headers or second license${extra:+ (extra: $(echo $extra))}"
 
 dpkg-deb -f "$DEB" Depends > "$WORK/depends"
 dpkg-deb -I "$DEB" conffiles > "$WORK/conffiles" 2>&1
