@@ -3,8 +3,9 @@
 #
 #   bash tests/pkg/t_deb.sh        from the top of a git checkout, as root
 #
-# Not part of make check (it builds the whole tree again, about two
-# minutes): scripts/test.sh runs it as its "package" stage.
+# Not part of make check (it builds the whole tree again: 2 to 4 minutes
+# on two busy cores, most of it the build): scripts/test.sh runs it as its
+# "package" stage.
 #
 # What it does:
 #  - copies the working tree's files (tracked and untracked, not ignored:
@@ -117,7 +118,8 @@ ok $? "debian/changelog's version ($deb_version) is configure.ac's ($VERSION)"
 
 # --- build
 t0=$SECONDS
-(cd "$SRC" && dpkg-buildpackage -us -uc -b) > "$WORK/build.log" 2>&1
+# two jobs, like scripts/test.sh (E2M_JOBS sets another number)
+(cd "$SRC" && dpkg-buildpackage -us -uc -b -J"${E2M_JOBS:-2}") > "$WORK/build.log" 2>&1
 rc=$?
 ARCH=$(dpkg --print-architecture)
 DEB=$WORK/e2mproxy_${deb_version}_$ARCH.deb
@@ -161,13 +163,13 @@ ok $? "man pages:$pages${missing:+ (missing:$missing)}"
 
 extra=$(grep -v -E '^/$|^/(etc|lib|usr)/$|^/etc/(e2mproxy|logrotate\.d)/|^/lib/systemd/(system/)?|^/usr/(bin|sbin)/|^/usr/lib/$|^/usr/lib/sysusers\.d/|^/usr/share/$|^/usr/share/doc/(e2mproxy/)?|^/usr/share/lintian/(overrides/(e2mproxy)?)?$|^/usr/share/man/' "$WORK/contents")
 [ -z "$extra" ] && ! grep -qE '\.(a|la|o|h)$|/test_|/LICENSE$' "$WORK/contents"
-ok $? "nothing else (and the lintian overrides): no test programs, libraries, headers or second license${extra:+ (extra: $(echo $extra))}"
+ok $? "nothing else (and the lintian overrides): no test programs, libraries, headers or second license${extra:+ (extra: $(tr "\n" " " <<< "$extra"))}"
 
 dpkg-deb -f "$DEB" Depends > "$WORK/depends"
 dpkg-deb -I "$DEB" conffiles > "$WORK/conffiles" 2>&1
 printf '%s\n' /etc/e2mproxy/e2mproxy-nftables.conf /etc/e2mproxy/e2mproxyd.conf \
 	/etc/logrotate.d/e2mproxyd | cmp -s - <(sort "$WORK/conffiles")
-ok $? "conffiles: $(echo $(cat "$WORK/conffiles"))"
+ok $? "conffiles: $(tr "\n" " " < "$WORK/conffiles")"
 grep -q 'libsofia-sip-ua0' "$WORK/depends" && grep -q 'openssl' "$WORK/depends" &&
 	grep -q 'systemd-sysusers' "$WORK/depends"
 ok $? "Depends: shared libraries, openssl, a systemd-sysusers ($(cat "$WORK/depends"))"
@@ -298,6 +300,7 @@ else
 	mkdir "$M"
 	# The mounts exist only in this namespace, and end with it. A tmpfs on
 	# /run hides the host's systemd: no maintainer script can reach it.
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare -m -n --propagation private /bin/sh -eu -c '
 		M=$1 DEB=$2 INSIDE=$3
 		mount -t tmpfs -o mode=0755 e2m-deb "$M"
