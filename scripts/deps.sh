@@ -2,6 +2,8 @@
 # deps.sh - install what building and testing e2mproxy needs on Debian 12.
 #
 # Run as root (or through sudo) on a fresh Debian 12 ("bookworm") machine.
+# dpkg-dev, debhelper, fakeroot and lintian: the Debian package and its
+# test (tests/pkg/t_deb.sh).
 # Idempotent: when every package is already installed it does not touch
 # apt at all, so repeated runs take a fraction of a second.
 #
@@ -46,6 +48,10 @@ PACKAGES="
 	file
 	gzip
 	tar
+	dpkg-dev
+	debhelper
+	fakeroot
+	lintian
 "
 
 # Print the packages of $PACKAGES that are not fully installed, on one line.

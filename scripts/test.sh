@@ -19,6 +19,9 @@
 #   demo        scripts/demo.sh, the README's main command (one test), and
 #               tests/demo/port_taken.sh: it names a taken port (one test)
 #   distcheck   make distcheck from _build/ (configure flag --enable-werror)
+#   package     tests/pkg/t_deb.sh: the Debian package built from a copy of
+#               the tree (dpkg-buildpackage), its contents, lintian, and an
+#               install with dpkg into a throwaway view of this system
 #   fuzz        _build-fuzz/ (clang, --enable-fuzzing): scripts/fuzz.sh --ci
 #               for each libFuzzer harness: every committed corpus and
 #               regression input, then seed 1 for a fixed number of runs
@@ -26,13 +29,16 @@
 #
 # Every TAP result of the normal and the ASan test runs is counted from the
 # .trs files automake writes; distcheck counts as one test, the sanitizer
-# logs as one more, and a stage that fails before any test could run
+# logs as one more, the package stage's TAP lines as tests (a skipped
+# line, or a skipped plan, as a skipped test), and a stage that fails
+# before any test could run
 # (configure, build, ...) as one failed test. The last line printed is
 #   N passed, N failed        (", N skipped" is added when N > 0)
 # and the exit status is 0 only when nothing failed.
 #
 # Options:
-#   --quick     only the normal build and test run (no ASan, no distcheck)
+#   --quick     only the normal build and test run (no ASan, no distcheck,
+#               no package)
 #   --no-deps   do not run scripts/deps.sh
 #   -v          show the output of every stage as it runs (it always goes
 #               to _build-logs/STAGE.log)
@@ -298,6 +304,43 @@ sanitizer_logs() {
 	done
 }
 
+# tap_stage ID LIMIT CMD...: a TAP test run outside make check, from the
+# top of the tree; each "ok"/"not ok" line counts as a test ("# SKIP": as
+# skipped), a plan "1..0 # SKIP why" as one skipped test. A plan that does
+# not match the lines, or a failing exit with no failed line, is a failure.
+tap_stage() {
+	local id=$1 out p f s n plan res
+	run "$id" "$ROOT" "$2" "${@:3}"
+	out=$(awk '
+		/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++; n++ }
+		/^not ok / { f++; n++; print "FAIL: " $0 }
+		/^1\.\.[0-9]+/ { plan = $0 }
+		END {
+			if (plan ~ /^1\.\.0 # [Ss][Kk][Ii][Pp]/) s++
+			sub(/ .*/, "", plan); sub(/^1\.\./, "", plan)
+			print "COUNT " p + 0, f + 0, s + 0, n + 0, (plan == "" ? -1 : plan)
+		}' "$LOGDIR/$id.log")
+	read -r _ p f s n plan < <(grep '^COUNT ' <<<"$out")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + s))
+	while IFS= read -r line; do
+		[ -n "$line" ] && FAILED_TESTS+=("[$id] $line")
+	done < <(grep '^FAIL: ' <<<"$out")
+	[ "$f" -eq 0 ] || DETAILS+=("$LOGDIR/$id.log")
+	res="$p passed, $f failed"
+	[ "$s" -eq 0 ] || res="$res, $s skipped"
+	if [ "$plan" -ne "$n" ]; then
+		res="$res; TAP plan ${plan/#-1/missing} for $n lines"
+		fail_one "$id" "TAP plan ${plan/#-1/missing} for $n result lines (exit $RC)" \
+		    "$LOGDIR/$id.log"
+	elif [ "$RC" -ne 0 ] && [ "$f" -eq 0 ]; then
+		res="$res; exit $RC"
+		fail_one "$id" "exit $RC with no failed test" "$LOGDIR/$id.log"
+	fi
+	row "$id" "$SECS" "$res"
+}
+
 # --- deps
 if [ "$DEPS" -eq 1 ]; then
 	step deps "$ROOT" 1800 sh "$ROOT/scripts/deps.sh"
@@ -377,6 +420,13 @@ export UBSAN_OPTIONS;"
 			fail_one distcheck "not run: _build is not configured"
 		fi
 	fi
+fi
+
+# --- package: the Debian package, built from a copy of the tree's files
+# (never in it) and installed in a throwaway overlay of this system; its
+# TAP lines count as tests. 2 to 4 minutes on two busy cores.
+if [ "$QUICK" -eq 0 ]; then
+	tap_stage package 1200 env TOP_SRCDIR="$ROOT" bash tests/pkg/t_deb.sh
 fi
 
 # --- fuzz: scripts/fuzz.sh --ci for each libFuzzer harness: the committed
