@@ -314,8 +314,10 @@ roll_back(struct archwriter *w, off_t before)
 	struct stat st;
 	int saved = errno;
 
-	if (fstat(w->fd, &st) == 0 && st.st_size > before)
-		(void)ftruncate(w->fd, before);
+	/* A failed cut is handled at the reopen (above). */
+	if (fstat(w->fd, &st) == 0 && st.st_size > before &&
+	    ftruncate(w->fd, before) == -1)
+		errno = saved;
 	close_file(w);
 	errno = saved;
 }

@@ -65,6 +65,7 @@ pinholes: {
   timeout = 60;
   $2
 };
+metrics: { enabled = true; port = $((BASE + 3)); };
 CONF
 }
 write_px "$WORK/px.conf" 'create = false;'
@@ -143,6 +144,13 @@ at up
 ok $? "call established through the proxy (INVITE, 200, ACK)"
 expect_set "$E . 40000 $E . 40001 $E . 40010 $E . 40011" \
 	"offer and answer: both sides' RTP and RTCP are pinholes"
+# metric NAME{LABELS}: its value on /metrics now
+metric() {
+	curl -sf "http://127.0.0.1:$((BASE + 3))/metrics" |
+		awk -v m="$1" '{ v = $NF; sub(/ [^ ]*$/, "") } $0 == m { print v }'
+}
+[ "$(metric e2mproxy_pinholes_open)" = 4 ] && [ "$(metric e2mproxy_pinhole_dialogs)" = 1 ]
+ok $? "/metrics: 4 pinholes open for 1 dialog"
 udp_passes 40000
 ok $? "a datagram to a pinhole passes the ruleset"
 ! udp_passes 40002
@@ -216,6 +224,16 @@ wait "$FLOW"
 grep -q "refused caller's stream 0: address outside the media networks" "$WORK/proxy.log" &&
 	grep -q "refused callee's stream 0: port outside the media port ranges" "$WORK/proxy.log"
 ok $? "hostile SDP: both refusals logged with their reasons"
+# (Each hole refused is a line: RTP and RTCP; the caller's offer is
+# looked at again with the 200.)
+net=$(grep -c "refused .*: address outside the media networks" "$WORK/proxy.log")
+port=$(grep -c "refused .*: port outside the media port ranges" "$WORK/proxy.log")
+[ "$net" -ge 2 ] && [ "$port" -ge 2 ] &&
+	[ "$(metric 'e2mproxy_pinholes_refused_total{reason="address outside the media networks"}')" = "$net" ] &&
+	[ "$(metric 'e2mproxy_pinholes_refused_total{reason="port outside the media port ranges"}')" = "$port" ] &&
+	[ "$(metric 'e2mproxy_pinholes_refused_total{reason="multicast address"}')" = 0 ] &&
+	[ "$(metric e2mproxy_pinhole_changes_failed_total)" = 0 ]
+ok $? "/metrics: refusals counted by reason as logged ($net network, $port port), no firewall change failed"
 
 # IPv6 media: the media6 set.
 v6sdp() { # NAME PORT
