@@ -192,4 +192,12 @@ void conf_free(struct conf *c); /* NULL is fine */
 
 const char *conf_transport_name(enum conf_transport t);
 
+/*
+ * The schema: fn(path, arg) for every setting a configuration may hold,
+ * by its full path ("log.level"), in table order; the settings of an
+ * entry of a list of groups follow the list, as "sip.listen[].port".
+ * For the tests that hold the documentation to the code.
+ */
+void conf_schema_each(void (*fn)(const char *path, void *arg), void *arg);
+
 #endif /* CONF_H */
