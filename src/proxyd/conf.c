@@ -992,3 +992,54 @@ conf_free(struct conf *c)
 	free(c->path);
 	free(c);
 }
+
+/*
+ * conf_schema_each(). The tables of list entries (sip.listen,
+ * routing.rules, inspect.keys, policy.rules) hang off no option: each
+ * is read by its list's function, so this maps the function to the
+ * table. A new list of groups must be added here, or its settings go
+ * unlisted (and undocumented: tests/conf/t_manpage.sh).
+ */
+static const struct option *
+entry_opts(const struct option *o)
+{
+	if (o->kind != K_FN)
+		return NULL;
+	if (o->fn == opt_listen)
+		return listen_opts;
+	if (o->fn == opt_rules)
+		return rule_opts;
+	if (o->fn == opt_inspect_keys)
+		return keypair_opts;
+	return conf_policy_entry_opts(o);
+}
+
+static void
+schema_walk(const char *prefix, const struct option *opts,
+    void (*fn)(const char *, void *), void *arg)
+{
+	const struct option *o, *sub;
+	char path[PATHSZ];
+	size_t n;
+
+	for (o = opts; o->name != NULL; o++) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", o->name);
+		if (o->kind == K_GROUP) {
+			schema_walk(path, o->sub, fn, arg);
+			continue;
+		}
+		fn(path, arg);
+		n = strlen(path);
+		if ((sub = entry_opts(o)) != NULL && n + 3 <= sizeof(path)) {
+			memcpy(path + n, "[]", 3);
+			schema_walk(path, sub, fn, arg);
+		}
+	}
+}
+
+void
+conf_schema_each(void (*fn)(const char *path, void *arg), void *arg)
+{
+	schema_walk("", top_opts, fn, arg);
+}

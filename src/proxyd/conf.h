@@ -207,4 +207,12 @@ typedef void conf_change_fn(void *arg, const char *name);
 size_t conf_restart_changes(const struct conf *a, const struct conf *b,
     conf_change_fn *fn, void *arg);
 
+/*
+ * The schema: fn(path, arg) for every setting a configuration may hold,
+ * by its full path ("log.level"), in table order; the settings of an
+ * entry of a list of groups follow the list, as "sip.listen[].port".
+ * For the tests that hold the documentation to the code.
+ */
+void conf_schema_each(void (*fn)(const char *path, void *arg), void *arg);
+
 #endif /* CONF_H */

@@ -667,3 +667,10 @@ conf_free_policy_rule(const struct policy_rule *r, struct conf_policy_owned *o)
 	free(o->sources);
 	cl_free_strings(o->prmb_types, r->nprmb_types);
 }
+
+/* For conf_schema_each() (conf.c): see confload.h. */
+const struct option *
+conf_policy_entry_opts(const struct option *o)
+{
+	return o->fn == opt_policy_rules ? policy_rule_opts : NULL;
+}

@@ -161,4 +161,8 @@ void conf_check_challenge(struct loader *l, const config_t *cfg);
 void conf_free_policy_rule(const struct policy_rule *r,
     struct conf_policy_owned *o);
 
+/* policy.rules' entries for conf_schema_each(): the table the entries
+ * of option o are read with, or NULL (o is of conf_policy_opts). */
+const struct option *conf_policy_entry_opts(const struct option *o);
+
 #endif /* CONFLOAD_H */

@@ -257,13 +257,13 @@ MAN=$TOP_SRCDIR/docs/e2mua.1
 missing=""
 for o in $(grep -o '#define OPTSTRING "[^"]*"' "$TOP_SRCDIR/src/ua/uaopts.c" |
 	sed 's/.*"\(.*\)"/\1/' | tr -d ':' | fold -w1); do
-	grep -Eq "^\.BI? \\\\-$o( |\$)" "$MAN" || missing="$missing -$o"
+	grep -Eq "^\.It Fl $o( |\$)" "$MAN" || missing="$missing -$o"
 done
 for k in $(sed -n 's/^\t{ "\([a-z_]*\)", K_.*/\1/p' "$TOP_SRCDIR/src/ua/uaopts.c"); do
-	grep -q "\b$k\b" "$MAN" || missing="$missing $k"
+	grep -q "^\.It Ic .*\b$k\b" "$MAN" || missing="$missing $k"
 done
 [ -z "$missing" ]
 ok $? "e2mua(1) documents every option and setting${missing:+ (missing:$missing)}"
-[ -z "$(groff -man -ww -z -t "$MAN" 2>&1)" ]
+[ -z "$(groff -mandoc -ww -z -t "$MAN" 2>&1)" ]
 ok $? "e2mua(1) renders without warnings"
 t_done

@@ -17,6 +17,7 @@ missing=
 for f in "$prefix/sbin/e2mproxyd" "$prefix/sbin/e2mproxyd-keys" "$prefix/bin/e2mua" "$prefix/bin/e2mlog" \
 	"$prefix/share/man/man8/e2mproxyd.8" "$prefix/share/man/man8/e2mproxyd-keys.8" \
 	"$prefix/share/man/man1/e2mua.1" "$prefix/share/man/man1/e2mlog.1" \
+	"$prefix/share/man/man5/e2mproxyd.conf.5" \
 	"$sysconfdir/e2mproxy/e2mproxyd.conf" "$sysconfdir/e2mproxy/e2mproxy-nftables.conf" \
 	"$sysconfdir/logrotate.d/e2mproxyd" "$unitdir/e2mproxyd.service"; do
 	[ -e "$R$f" ] || missing="$missing $f"
