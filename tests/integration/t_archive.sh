@@ -69,9 +69,16 @@ record() {
 import json, re, sys
 archive, head, checks = sys.argv[1], sys.argv[2], sys.argv[3]
 cid = re.search(r'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', open(head).read()).group(1)
-recs = [json.loads(l) for l in open(archive)]
-m = [r for r in recs if r.get('kind') == 'message' and r['call_id'] == cid]
-f = [r for r in recs if r.get('kind') == 'final' and r['call_id'] == cid]
+# The final record is written after the response went upstream: the UA
+# may have its 200 before it is on disk. Wait for it (a bound, 10 s).
+import time
+for _ in range(100):
+    recs = [json.loads(l) for l in open(archive)]
+    m = [r for r in recs if r.get('kind') == 'message' and r['call_id'] == cid]
+    f = [r for r in recs if r.get('kind') == 'final' and r['call_id'] == cid]
+    if len(m) == 1 and (f or "f[" not in checks):
+        break
+    time.sleep(0.1)
 if len(m) != 1:
     print('# %d message records for %s' % (len(m), cid)); sys.exit(1)
 m, f = m[0], (f[0] if f else None)

@@ -149,6 +149,12 @@ kill -HUP "$PX_PID"
 for i in $(seq 1 200); do grep -q 'not applied' "$PXLOG" && break; sleep 0.05; done
 cp "$WORK/good.conf" "$CONF"
 
+# The archive's final records are written after the responses went
+# upstream: wait for the 4 lines (a bound, 10 s) before counting.
+for i in $(seq 1 100); do
+	[ "$(wc -l < "$WORK/im.jsonl")" -ge 4 ] && break
+	sleep 0.1
+done
 scrape
 ok $? "GET /metrics answers 200"
 promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.out" 2>&1
