@@ -208,3 +208,29 @@ proxy_answers() {
 		"$PX_PORT" "$UAC_PORT" "$RANDOM$RANDOM" "$RANDOM" "$PX_PORT" "$RANDOM$RANDOM" > "$f"
 	sip_raw udp "$PX_PORT" "$f" | grep -q '^SIP/2.0 200 '
 }
+
+# tcp_req NAME METHOD FROM CT BODYFILE [EXTRA-HEADERS]: a request for
+# bob at the UAS (UAS_PORT) over TCP, to send through the proxy, written
+# to $WORK/NAME.sip; CT and BODYFILE may be empty
+tcp_req() {
+	local name=$1 method=$2 from=$3 ct=$4 bodyf=$5 extra=${6:-} r=$RANDOM$RANDOM len=0
+	[ -n "$bodyf" ] && len=$(stat -c %s "$bodyf")
+	{
+		printf '%s sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n' "$method" "$UAS_PORT"
+		printf 'Via: SIP/2.0/TCP 127.0.0.1:9;rport;branch=z9hG4bK-%s-%s\r\n' "$name" "$r"
+		printf 'From: <sip:%s>;tag=f%s\r\nTo: <sip:bob@example.com>\r\n' "$from" "$r"
+		printf 'Call-ID: %s-%s@test\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\n' "$name" "$r" "$method"
+		printf 'Contact: <sip:x@127.0.0.1:9;transport=tcp>\r\n'
+		[ -n "$ct" ] && printf 'Content-Type: %s\r\n' "$ct"
+		[ -n "$extra" ] && printf '%b' "$extra"
+		printf 'Content-Length: %s\r\n\r\n' "$len"
+		[ -n "$bodyf" ] && cat "$bodyf"
+	} > "$WORK/$name.sip"
+}
+
+# tcp_status NAME: send $WORK/NAME.sip to the proxy over TCP; print the
+# final status code (waits up to 20 s: a bound, for loaded machines)
+tcp_status() {
+	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" \
+		"$WORK/$1.sip" 20 | awk '{ print $2 }'
+}

@@ -56,25 +56,6 @@ ${2:-}
 CONF
 }
 
-req() {
-	local name=$1 method=$2 from=$3 ct=$4 bodyf=$5 extra=${6:-} r=$RANDOM$RANDOM len=0
-	[ -n "$bodyf" ] && len=$(stat -c %s "$bodyf")
-	{
-		printf '%s sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n' "$method" "$UAS_PORT"
-		printf 'Via: SIP/2.0/TCP 127.0.0.1:9;rport;branch=z9hG4bK-%s-%s\r\n' "$name" "$r"
-		printf 'From: <sip:%s>;tag=f%s\r\nTo: <sip:bob@example.com>\r\n' "$from" "$r"
-		printf 'Call-ID: %s-%s@test\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\n' "$name" "$r" "$method"
-		printf 'Contact: <sip:x@127.0.0.1:9;transport=tcp>\r\n'
-		[ -n "$ct" ] && printf 'Content-Type: %s\r\n' "$ct"
-		[ -n "$extra" ] && printf '%b' "$extra"
-		printf 'Content-Length: %s\r\n\r\n' "$len"
-		[ -n "$bodyf" ] && cat "$bodyf"
-	} > "$WORK/$name.sip"
-}
-status() {
-	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" \
-		"$WORK/$1.sip" 20 | awk '{ print $2 }'
-}
 # metric NAME{LABELS}: its value in the last scrape ($WORK/metrics.txt)
 metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
 # expect SERIES VALUE
@@ -127,15 +108,15 @@ start_uas tcp "$WORK/uas" 100 120
 # The mix.
 proxy_answers && proxy_answers
 ok $? "2 OPTIONS to the proxy answered 200"
-req opened MESSAGE alice@example.com "$P7M" "$WORK/to_px1.p7m" "$LABEL"
-req closed MESSAGE alice@example.com "$P7M" "$WORK/to_px2.p7m" "$LABEL"
-req unsigned MESSAGE integ@example.com text/plain "$WORK/text"
-req signed MESSAGE integ@example.com "$SIGNED_CT" "$WORK/signed.body"
-req tampered MESSAGE integ@example.com "$SIGNED_CT" "$WORK/tampered.body"
-req invite INVITE carol@example.net application/sdp "$WORK/text"
+tcp_req opened MESSAGE alice@example.com "$P7M" "$WORK/to_px1.p7m" "$LABEL"
+tcp_req closed MESSAGE alice@example.com "$P7M" "$WORK/to_px2.p7m" "$LABEL"
+tcp_req unsigned MESSAGE integ@example.com text/plain "$WORK/text"
+tcp_req signed MESSAGE integ@example.com "$SIGNED_CT" "$WORK/signed.body"
+tcp_req tampered MESSAGE integ@example.com "$SIGNED_CT" "$WORK/tampered.body"
+tcp_req invite INVITE carol@example.net application/sdp "$WORK/text"
 got=""
 for n in opened closed unsigned signed tampered invite; do
-	got="$got $n=$(status $n)"
+	got="$got $n=$(tcp_status $n)"
 done
 [ "$got" = " opened=200 closed=496 unsigned=495 signed=200 tampered=403 invite=200" ]
 ok $? "the mix answered as policy says:$got"

@@ -65,28 +65,6 @@ R_SDP='    { methods = [ "INVITE" ]; from_users = [ "held" ]; # R_sdp
       required_types = [ "application/sdp" ]; on_missing_prmb = "forward";
       on_undecipherable_in_dialog = "log"; }'
 
-# req NAME METHOD FROM CT BODYFILE [EXTRA-HEADERS]: a request over TCP to
-# the UAS through the proxy, in $WORK/NAME.sip
-req() {
-	local name=$1 method=$2 from=$3 ct=$4 bodyf=$5 extra=${6:-} r=$RANDOM$RANDOM len=0
-	[ -n "$bodyf" ] && len=$(stat -c %s "$bodyf")
-	{
-		printf '%s sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n' "$method" "$UAS_PORT"
-		printf 'Via: SIP/2.0/TCP 127.0.0.1:9;rport;branch=z9hG4bK-%s-%s\r\n' "$name" "$r"
-		printf 'From: <sip:%s>;tag=f%s\r\nTo: <sip:bob@example.com>\r\n' "$from" "$r"
-		printf 'Call-ID: %s-%s@test\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\n' "$name" "$r" "$method"
-		printf 'Contact: <sip:x@127.0.0.1:9;transport=tcp>\r\n'
-		[ -n "$ct" ] && printf 'Content-Type: %s\r\n' "$ct"
-		[ -n "$extra" ] && printf '%b' "$extra"
-		printf 'Content-Length: %s\r\n\r\n' "$len"
-		[ -n "$bodyf" ] && cat "$bodyf"
-	} > "$WORK/$name.sip"
-}
-# status NAME: the final status code the proxy (or the UAS) answered
-status() {
-	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" \
-		"$WORK/$1.sip" 20 | awk '{ print $2 }'
-}
 
 # reload_and_wait WHAT: SIGHUP, then wait for the reload's last log line;
 # prints "applied" or "not applied"
@@ -123,9 +101,9 @@ start_uas tcp "$WORK/uas" 1000 200
 grep -Eq 'certificate challenge.signing_certificate expires in (19|20) days: .*/sign.pem \(/CN=proxy.test, not after ' "$PXLOG"
 ok $? "the start warns of the challenge certificate ending within 30 days"
 
-req enc1 MESSAGE alice@example.com "$P7M" "$WORK/to_px1.p7m" "$LABEL"
-req enc2 MESSAGE alice@example.com "$P7M" "$WORK/to_px2.p7m" "$LABEL"
-[ "$(status enc2)" = 496 ]
+tcp_req enc1 MESSAGE alice@example.com "$P7M" "$WORK/to_px1.p7m" "$LABEL"
+tcp_req enc2 MESSAGE alice@example.com "$P7M" "$WORK/to_px2.p7m" "$LABEL"
+[ "$(tcp_status enc2)" = 496 ]
 ok $? "policy R_im: a MESSAGE whose text the proxy cannot open is challenged (496)"
 
 # Bad reloads: each keeps the running state, and says why.
@@ -139,7 +117,7 @@ for e in "$CONF:[0-9]*: .*max_depth" "$CONF:[0-9]*: .*bogus_group" "$CONF:[0-9]*
 	grep -q "reload: $e" "$PXLOG"
 	ok $? "the log names the error at ${e#"$CONF"}"
 done
-[ "$(status enc2)" = 496 ]
+[ "$(tcp_status enc2)" = 496 ]
 ok $? "the old policy still challenges after the bad reload"
 
 conf "$CONF" "$R_NONE"
@@ -153,7 +131,7 @@ mv "$K/sign.key" "$K/sign.key.away"
 r=$?
 mv "$K/sign.key.away" "$K/sign.key"
 ok $r "a missing challenge key is refused"
-[ "$(status enc2)" = 496 ]
+[ "$(tcp_status enc2)" = 496 ]
 ok $? "the old policy still challenges after three bad reloads"
 kill -0 "$PX_PID" && grep -q 'generation 1)' "$PXLOG" && ! grep -q 'generation 2' "$PXLOG"
 ok $? "the daemon runs on, generation 1"
@@ -162,17 +140,17 @@ ok $? "the daemon runs on, generation 1"
 conf "$CONF" "$R_NONE"
 [ "$(reload_and_wait)" = "applied" ] && grep -q 'reload: .* applied (generation 2)' "$PXLOG"
 ok $? "a valid configuration is applied (generation 2)"
-[ "$(status enc2)" = 200 ]
+[ "$(tcp_status enc2)" = 200 ]
 ok $? "the MESSAGE R_im challenged now reaches the UAS (200)"
 
 # Keys re-read from disk: the operator replaces the key pair in place.
 conf "$CONF" "$R_IM"
-[ "$(reload_and_wait)" = "applied" ] && [ "$(status enc1)" = 200 ] &&
-	[ "$(status enc2)" = 496 ]
+[ "$(reload_and_wait)" = "applied" ] && [ "$(tcp_status enc1)" = 200 ] &&
+	[ "$(tcp_status enc2)" = 496 ]
 ok $? "with key 1 installed, a body for key 1 opens (200), one for key 2 does not (496)"
 cp "$K/px2.pem" "$K/px.pem" && cp "$K/px2.key" "$K/px.key"
-[ "$(reload_and_wait)" = "applied" ] && [ "$(status enc1)" = 496 ] &&
-	[ "$(status enc2)" = 200 ]
+[ "$(reload_and_wait)" = "applied" ] && [ "$(tcp_status enc1)" = 496 ] &&
+	[ "$(tcp_status enc2)" = 200 ]
 ok $? "key 2 copied over it and reloaded: now key 2 opens and key 1 is challenged"
 
 # Restart-only settings are named and kept.
@@ -197,7 +175,7 @@ conf "$CONF" "$R_SDP"
 [ "$(reload_and_wait)" = "applied" ]
 ok $? "policy R_sdp applied"
 line1=$(rule_line "$CONF" R_sdp)
-req held1 INVITE held@example.com application/sdp "$WORK/sdp"
+tcp_req held1 INVITE held@example.com application/sdp "$WORK/sdp"
 python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" \
 	"$WORK/held1.sip" 60 > "$WORK/held1.resp" &
 HELD=$!
@@ -216,8 +194,8 @@ wait "$HELD"
 grep -q '^SIP/2.0 200' "$WORK/held1.resp" &&
 	grep -q "INVITE 200 policy: rule at line $line1 -> " "$PXLOG"
 ok $? "the INVITE in flight got its 200, decided under the old rule (line $line1)"
-req held2 INVITE held@example.com application/sdp "$WORK/sdp"
-[ "$(status held2)" = 200 ] &&
+tcp_req held2 INVITE held@example.com application/sdp "$WORK/sdp"
+[ "$(tcp_status held2)" = 200 ] &&
 	grep -q "INVITE 200 policy: rule at line $line2 -> " "$PXLOG"
 ok $? "a new INVITE is decided under the new rule (line $line2)"
 
