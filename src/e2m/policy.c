@@ -88,6 +88,9 @@ policy_rule_matches(const struct policy_rule *r, const struct policy_facts *f)
 		return 0;
 	if (r->transports != 0 && (r->transports & (unsigned)f->transport) == 0)
 		return 0;
+	if (r->directions != 0 && (r->directions & (f->direction != 0 ?
+	    (unsigned)f->direction : (unsigned)POLICY_DIR_OTHER)) == 0)
+		return 0;
 	return 1;
 }
 

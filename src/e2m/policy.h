@@ -25,6 +25,14 @@ enum policy_transport {
 	POLICY_TP_TLS = 1u << 2
 };
 
+/* Which way a request goes through an edge proxy (RFC 5626): arrived on
+ * a phone's registered flow, goes out on one, or neither. */
+enum policy_direction {
+	POLICY_DIR_OTHER = 1u << 0,
+	POLICY_DIR_FROM_PHONES = 1u << 1,
+	POLICY_DIR_TO_PHONES = 1u << 2
+};
+
 enum policy_on_missing_prmb {
 	POLICY_MISSING_REJECT403 = 0, /* digest Q11 default */
 	POLICY_MISSING_FORWARD        /* forward and log */
@@ -60,6 +68,7 @@ struct policy_rule {
 	const struct netaddr *sources; /* source networks */
 	size_t nsources;
 	unsigned transports; /* POLICY_TP_* bits; 0 = any */
+	unsigned directions; /* POLICY_DIR_* bits; 0 = any */
 
 	/* Settings. */
 	int active; /* 0: the mechanism is ignored for this traffic */
@@ -113,6 +122,7 @@ struct policy_facts {
 	const char *from_domain;
 	const struct sockaddr *source; /* NULL: matches no source criterion */
 	enum policy_transport transport;
+	enum policy_direction direction; /* 0 counts as POLICY_DIR_OTHER */
 
 	int has_body; /* a message with no body skips 6a-6d */
 	/* Labelled targets for this proxy, in label order. */

@@ -103,6 +103,7 @@ static const struct option top_opts[] = {
 	O_GROUP("challenge", conf_challenge_opts),
 	O_GROUP("archive", conf_archive_opts),
 	O_GROUP("pinholes", conf_pinholes_opts),
+	O_GROUP("edge", conf_edge_opts),
 	O_GROUP("metrics", conf_metrics_opts),
 	O_END
 };
@@ -843,6 +844,7 @@ set_defaults(struct conf *c)
 	c->ch_burst = 20;
 	conf_services_defaults(c);
 	conf_daemon_defaults(c);
+	conf_edge_defaults(c);
 }
 
 /* libconfig's own file errors say only "file I/O error"; errno says more. */
@@ -915,6 +917,7 @@ load(const char *path, int contents, conf_error_fn *fn, void *arg)
 		conf_check_challenge(&l, &cfg);
 		conf_check_services(&l, &cfg);
 		conf_check_daemon(&l, &cfg);
+		conf_check_edge(&l, &cfg);
 		if (c->source_burst == 0)
 			c->source_burst = c->source_rate > 0 ?
 			    2 * c->source_rate : 1;
@@ -954,6 +957,7 @@ conf_free(struct conf *c)
 		return;
 	free(c->log_ident);
 	conf_free_daemon(c);
+	free(c->edge_flow_key);
 	for (i = 0; i < c->nlisten; i++)
 		free(c->listen[i].address);
 	free(c->listen);

@@ -167,6 +167,15 @@ struct conf {
 	unsigned pinholes_max_per_dialog;
 	unsigned pinholes_max_total;
 
+	/* edge: the RFC 5626 edge proxy phones register through
+	 * (conf_edge.c) */
+	int edge_path;               /* CONF_EDGE_* */
+	char *edge_flow_key;         /* file; NULL: none */
+	unsigned edge_flow_timer_udp;    /* Flow-Timer, s; 0: none */
+	unsigned edge_flow_timer_stream;
+	unsigned edge_max_flows;
+	unsigned edge_max_flows_per_source;
+
 	/* metrics: /metrics and /status over HTTP (conf_daemon.c) */
 	int metrics_enabled;
 	char *metrics_address;       /* NULL: 127.0.0.1 */
@@ -179,6 +188,19 @@ struct conf {
 	struct conf_policy_owned *policy_owned;
 	size_t npolicy_rules;
 };
+
+/* edge.path: when REGISTERs get our Path (with a flow token). */
+enum conf_edge_path {
+	CONF_EDGE_OFF = 0,   /* not an edge proxy: REGISTER forwarded as is */
+	CONF_EDGE_OUTBOUND,  /* when the UA asks for RFC 5626 outbound */
+	CONF_EDGE_ALWAYS     /* every REGISTER (NATed phones without it) */
+};
+#define CONF_EDGE_KEY_MIN 16
+#define CONF_EDGE_KEY_MAX 256
+/* The flow token key in file (a trailing newline is not part of it):
+ * 0 and key[*len], or -1 with err set. */
+int conf_edge_read_key(const char *file, unsigned char *key, size_t *len,
+    char *err, size_t errsz);
 
 /* Receives one "file:line: message" (no newline) per error. */
 typedef void conf_error_fn(void *arg, const char *msg);

@@ -174,4 +174,5 @@ conf_check_contents(struct loader *l, const config_t *cfg)
 	check_challenge(l, cfg);
 	check_tls_pair(l, cfg);
 	check_archive(l, cfg);
+	conf_check_edge_key(l, cfg);
 }

@@ -22,6 +22,7 @@
 
 static option_fn opt_pr_methods, opt_pr_domains, opt_pr_from_users,
     opt_pr_from_domains, opt_pr_sources, opt_pr_transports,
+    opt_pr_directions,
     opt_pr_required_types, opt_policy_rules, opt_signing_chain,
     opt_warn_agent, opt_phrase, opt_ext_methods, opt_ext_types;
 
@@ -67,6 +68,7 @@ static const struct option policy_rule_opts[] = {
 	O_FN("from_domains", opt_pr_from_domains),
 	O_FN("sources", opt_pr_sources),
 	O_FN("transports", opt_pr_transports),
+	O_FN("directions", opt_pr_directions),
 	PR_BOOL("active", active),
 	O_FN("required_types", opt_pr_required_types),
 	PR_BOOL("require_whole_body", require_whole_body),
@@ -383,6 +385,42 @@ opt_pr_transports(struct loader *l, const config_setting_t *s,
 			cl_err(l, e, "%s: unknown transport \"%s\"", path, v);
 		else
 			r->transports |= tp[j].bit;
+	}
+}
+
+/* Which way through an edge proxy (edge.path): from or to phones. */
+static void
+opt_pr_directions(struct loader *l, const config_setting_t *s,
+    const char *path, const struct option *o, void *base)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} dir[] = {
+		{ "from_phones", POLICY_DIR_FROM_PHONES },
+		{ "to_phones", POLICY_DIR_TO_PHONES },
+		{ "other", POLICY_DIR_OTHER },
+	};
+	struct policy_rule *r = base;
+	const config_setting_t *e;
+	const char *v;
+	size_t j;
+	int i, n;
+
+	(void)o;
+	if ((n = cl_nonempty_strings(l, s, path, "direction")) <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		for (j = 0; j < sizeof(dir) / sizeof(dir[0]); j++)
+			if (strcmp(v, dir[j].name) == 0)
+				break;
+		if (j == sizeof(dir) / sizeof(dir[0]))
+			cl_err(l, e, "%s: unknown direction \"%s\" (from_phones, "
+			    "to_phones, other)", path, v);
+		else
+			r->directions |= dir[j].bit;
 	}
 }
 

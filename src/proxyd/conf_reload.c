@@ -144,6 +144,13 @@ conf_restart_changes(const struct conf *a, const struct conf *b,
 	    a->tls_verify_client == b->tls_verify_client, "tls");
 	CHANGED(a->workers == b->workers, "inspect.workers");
 	CHANGED(a->queue == b->queue, "inspect.queue");
+	CHANGED(a->edge_path == b->edge_path &&
+	    str_eq(a->edge_flow_key, b->edge_flow_key) &&
+	    a->edge_flow_timer_udp == b->edge_flow_timer_udp &&
+	    a->edge_flow_timer_stream == b->edge_flow_timer_stream &&
+	    a->edge_max_flows == b->edge_max_flows &&
+	    a->edge_max_flows_per_source == b->edge_max_flows_per_source,
+	    "edge");
 	CHANGED(a->metrics_enabled == b->metrics_enabled &&
 	    str_eq(a->metrics_address, b->metrics_address) &&
 	    a->metrics_port == b->metrics_port, "metrics");

@@ -149,6 +149,12 @@ void conf_daemon_defaults(struct conf *c);
 void conf_check_daemon(struct loader *l, const config_t *cfg);
 void conf_free_daemon(struct conf *c);
 
+/* conf_edge.c: the edge section. */
+extern const struct option conf_edge_opts[];
+void conf_edge_defaults(struct conf *c);
+void conf_check_edge(struct loader *l, const config_t *cfg);
+void conf_check_edge_key(struct loader *l, const config_t *cfg);
+
 /* conf_contents.c: what the named files hold (conf_load_checked()). */
 void conf_check_contents(struct loader *l, const config_t *cfg);
 void conf_free_services(struct conf *c);

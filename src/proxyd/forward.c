@@ -118,9 +118,15 @@ record_route(struct ptx *t, sip_t *fsip)
 		return;
 	in = inbound_is_tls(t);
 	out = outbound_is_tls(t, fsip);
-	insert_rr(t, fsip, agent_rr_url(t->px->agent, in));
-	if (in != out)
-		insert_rr(t, fsip, agent_rr_url(t->px->agent, out));
+	if (in == out) {
+		/* One entry for both sides: a flow's token if either is one. */
+		insert_rr(t, fsip, edge_rr_url(t, edge_rr_url(t,
+		    agent_rr_url(t->px->agent, in), 1), 0));
+		return;
+	}
+	insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(t->px->agent, in), 1));
+	insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(t->px->agent, out),
+	    0));
 }
 
 static void
@@ -165,6 +171,7 @@ forward_request(struct ptx *t)
 	struct proxy *px = t->px;
 	sip_t *fsip;
 	url_string_t const *route;
+	tport_t *conn;
 
 	if (t->is_ack) {
 		forward_ack(t);
@@ -178,16 +185,29 @@ forward_request(struct ptx *t)
 	fsip = sip_object(t->fwd);
 	set_max_forwards(t, fsip);
 	fix_route(t, fsip);
-	choose_next_hop(t, fsip);
-	if (targets_me(t, fsip))
-		return answer_local(t);
+	if (edge_next_hop(t, t->edge.out_url, sizeof(t->edge.out_url),
+	    &conn) == -1)
+		return edge_flow_failed(t);
+	if (t->edge.to_flow) {
+		t->route_url = t->edge.out_url; /* RFC 5626 5.3: that flow */
+		t->rule_line = 0;
+	} else {
+		choose_next_hop(t, fsip);
+		if (targets_me(t, fsip))
+			return answer_local(t);
+	}
 	record_route(t, fsip);
+	if (fsip->sip_request->rq_method == sip_method_register)
+		edge_add_path(t, fsip, agent_rr_url(px->agent,
+		    outbound_is_tls(t, fsip)));
 	/* Before the client transaction exists: its callback may free t. */
 	stages_send_trying(t);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
+	/* Towards a phone over its connection: that one, no other. */
 	t->orq = nta_outgoing_mcreate(agent_nta(px->agent),
 	    responses_on_response, t, route, t->fwd,
-	    NTATAG_BRANCH_KEY(t->branch), NTATAG_PASS_100(1), TAG_END());
+	    NTATAG_BRANCH_KEY(t->branch), NTATAG_PASS_100(1),
+	    TAG_IF(conn != NULL, NTATAG_TPORT(conn)), TAG_END());
 	if (t->orq == NULL) {
 		ptx_logf(t, LOG_INFO, "cannot forward %s",
 		    method_name(t->sip));
@@ -210,6 +230,7 @@ forward_ack(struct ptx *t)
 	msg_t *fwd;
 	sip_t *fsip;
 	nta_outgoing_t *orq;
+	tport_t *conn;
 
 	if ((fwd = msg_copy(t->req)) == NULL)
 		return;
@@ -217,9 +238,21 @@ forward_ack(struct ptx *t)
 	fsip = sip_object(fwd);
 	set_max_forwards(t, fsip);
 	fix_route(t, fsip);
-	choose_next_hop(t, fsip);
+	if (edge_ack(t) != 0 || edge_next_hop(t, t->edge.out_url,
+	    sizeof(t->edge.out_url), &conn) == -1) {
+		t->fwd = NULL;
+		msg_destroy(fwd);
+		return;
+	}
+	if (t->edge.to_flow) {
+		t->route_url = t->edge.out_url;
+		t->rule_line = 0;
+	} else {
+		choose_next_hop(t, fsip);
+	}
 	t->fwd = NULL;
-	if (targets_me(t, fsip) || (t->sip->sip_max_forwards != NULL &&
+	if ((!t->edge.to_flow && targets_me(t, fsip)) ||
+	    (t->sip->sip_max_forwards != NULL &&
 	    t->sip->sip_max_forwards->mf_count == 0)) {
 		msg_destroy(fwd);
 		return;
@@ -232,7 +265,8 @@ forward_ack(struct ptx *t)
 		dialogs_forget(px->dialogs, fsip, monoclock_ms());
 	orq = nta_outgoing_mcreate(agent_nta(px->agent), NULL, NULL,
 	    t->route_url ? URL_STRING_MAKE(t->route_url) : NULL, fwd,
-	    NTATAG_STATELESS(1), TAG_END());
+	    NTATAG_STATELESS(1), TAG_IF(conn != NULL, NTATAG_TPORT(conn)),
+	    TAG_END());
 	if (orq == NULL)
 		msg_destroy(fwd);
 	else if (orq != (nta_outgoing_t *)-1)

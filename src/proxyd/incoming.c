@@ -221,6 +221,7 @@ ptx_free(struct ptx *t)
 		msg_destroy(t->resp.q[t->resp.first]);
 	if (t->fwd != NULL)
 		msg_destroy(t->fwd);
+	edge_ptx_free(t);
 	if (t->req != NULL)
 		msg_destroy(t->req);
 	t->px->stats.in_flight--;

@@ -151,6 +151,7 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 {
 	struct proxy *px;
 	char err[512];
+	int failed;
 
 	if ((px = calloc(1, sizeof(*px))) == NULL)
 		return NULL;
@@ -174,6 +175,11 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 	}
 	if (load_tables(px) == -1 || load_services(px) == -1)
 		goto fail;
+	px->edge = edge_new(c, loop_base(l), &failed, err, sizeof(err));
+	if (failed) {
+		log_error("%s", err);
+		goto fail;
+	}
 	return px;
 fail:
 	proxy_free(px);
@@ -195,6 +201,8 @@ proxy_free(struct proxy *px)
 	ratelimit_free(px->dec_rl);
 	txmap_free(px->detached);
 	dialogs_free(px->dialogs);
+	/* Before the agent: it gives the connections it holds back. */
+	edge_free(px->edge);
 	agent_free(px->agent);
 	if (px->own_timer != NULL)
 		event_free(px->own_timer);

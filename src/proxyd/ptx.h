@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "e2m/inspect.h"
 #include "e2m/policy.h"
+#include "proxyd/edge.h"
 #include "proxyd/proxy.h"
 #include "proxyd/sipchallenge.h"
 #include "proxyd/state.h"
@@ -79,6 +80,7 @@ struct proxy {
 	struct event *own_timer;  /* the oldest completed one expires */
 	struct svc_archive *archive; /* NULL: no IM archive */
 	struct svc_pinhole *pinholes; /* NULL: no media pinholes */
+	struct edge *edge;        /* NULL: not an edge proxy (edge.path) */
 	unsigned long long next_id;
 	struct proxy_stats stats;
 };
@@ -135,6 +137,8 @@ struct ptx {
 	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
 	struct ptx_detached det;
 	struct ptx_responses resp;
+	/* The edge proxy: flows in and out, Path (edge.c). */
+	struct edge_req edge;
 	/* The IM archive (svc_archive.c). */
 	int archived;              /* its record is durable: a final follows */
 	int final_status;          /* the final response sent upstream, or 0 */
@@ -182,6 +186,16 @@ void ptx_log(const struct ptx *t, const char *what);
 /* forward.c */
 enum step forward_request(struct ptx *t);
 void forward_ack(struct ptx *t);
+
+/* edge.c */
+enum step edge_stage(struct ptx *t);
+int edge_ack(struct ptx *t);
+void edge_add_path(struct ptx *t, sip_t *fsip, const url_t *rr);
+const url_t *edge_rr_url(struct ptx *t, const url_t *rr, int inbound);
+int edge_next_hop(struct ptx *t, char *url, size_t urlsz, tport_t **conn);
+enum step edge_flow_failed(struct ptx *t);
+void edge_register_response(struct ptx *t, msg_t *resp);
+void edge_ptx_free(struct ptx *t);
 
 /* answer.c */
 void answer_status(struct ptx *t, int status, const char *phrase,

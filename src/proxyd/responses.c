@@ -60,6 +60,8 @@ relay_response(struct ptx *t, msg_t *resp)
 	}
 	if (status >= 200)
 		t->final_status = status;
+	if (t->sip->sip_request->rq_method == sip_method_register)
+		edge_register_response(t, resp);
 	if (t->irq != NULL)
 		ptx_count_response(t->px, status); /* answer_own_send counts */
 	/* mreply consumes resp; it fails on a response left without Via. */
@@ -144,6 +146,7 @@ release_response(struct ptx *t)
 	}
 	facts_fill(&fx, t->req, t->sip, rsip,
 	    inspect_result(t->resp.insp) == INSPECT_DONE ? t->resp.insp : NULL);
+	fx.f.direction = t->edge.direction;
 	d = policy_decide(&t->st->policy, &fx.f);
 	svc_pinhole_response(t->px->pinholes, t, rsip, t->resp.insp);
 	ptx_logf(t, d.rule_line != 0 ? LOG_INFO : LOG_DEBUG,

@@ -315,6 +315,7 @@ stage_select(struct ptx *t)
 	struct facts fx;
 
 	facts_fill(&fx, t->req, t->sip, t->sip, NULL);
+	fx.f.direction = t->edge.direction;
 	t->rule = policy_match(&t->st->policy, &fx.f);
 	return STEP_NEXT;
 }
@@ -368,6 +369,7 @@ stage_decide(struct ptx *t)
 
 	facts_fill(&fx, t->req, t->sip, t->sip, t->insp != NULL &&
 	    inspect_result(t->insp) == INSPECT_DONE ? t->insp : NULL);
+	fx.f.direction = t->edge.direction;
 	d = policy_decide(&t->st->policy, &fx.f);
 	log_decision(t, &d);
 	switch (d.verdict) {
@@ -556,6 +558,7 @@ stage_media(struct ptx *t)
 static enum step (*const stages[])(struct ptx *) = {
 	stage_check,
 	stage_loop,
+	edge_stage,
 	stage_select,
 	stage_inspect,
 	stage_decide,
@@ -616,6 +619,8 @@ on_ack(struct ptx *t)
 		return;
 	}
 	ptx_log(t, "received");
+	/* Which way it goes, for the rule (forward_ack() routes it). */
+	(void)edge_ack(t);
 	/* Checks that answer an error do not apply to an ACK. */
 	while (stages[t->stage] != stage_select)
 		t->stage++;

@@ -120,6 +120,20 @@ test_matching(void)
 	T_OK(!policy_rule_matches(&r, &f), "tls|tcp rule misses udp");
 	f.transport = POLICY_TP_TLS;
 	T_OK(policy_rule_matches(&r, &f), "tls|tcp rule matches tls");
+	f = request("INVITE");
+
+	policy_rule_defaults(&r, 7);
+	T_OK(policy_rule_matches(&r, &f), "no direction criterion: any");
+	r.directions = POLICY_DIR_TO_PHONES;
+	T_OK(!policy_rule_matches(&r, &f),
+	    "to_phones rule misses a request of unknown direction (other)");
+	f.direction = POLICY_DIR_FROM_PHONES;
+	T_OK(!policy_rule_matches(&r, &f), "to_phones rule misses from_phones");
+	f.direction = POLICY_DIR_TO_PHONES;
+	T_OK(policy_rule_matches(&r, &f), "to_phones rule matches to_phones");
+	r.directions = POLICY_DIR_OTHER;
+	f.direction = 0;
+	T_OK(policy_rule_matches(&r, &f), "no direction counts as other");
 }
 
 static void
