@@ -3,7 +3,10 @@
 #
 # Run as root (or through sudo) on a fresh Debian 12 ("bookworm") machine.
 # dpkg-dev, debhelper, fakeroot and lintian: the Debian package and its
-# test (tests/pkg/t_deb.sh).
+# test (tests/pkg/t_deb.sh). kamailio and baresip-core: the registrar and
+# the softphone of the edge-proxy tests (tests/integration/kamailio.sh,
+# baresip.sh; baresip-core is the binary and its modules, without the
+# GUI front ends the "baresip" metapackage recommends).
 # Idempotent: when every package is already installed it does not touch
 # apt at all, so repeated runs take a fraction of a second.
 #
@@ -34,6 +37,8 @@ PACKAGES="
 	curl
 	sip-tester
 	sipsak
+	kamailio
+	baresip-core
 	python3
 	procps
 	iproute2
