@@ -162,6 +162,38 @@ services(const struct proxy *px, struct metrics_out *o)
 	mo_u64(o, NULL, failed);
 }
 
+/* The edge proxy (edge.path): only when it is one. */
+static void
+edge(const struct proxy *px, struct metrics_out *o)
+{
+	static const char *const why[2] = { "flow_failed", "forged_token" };
+	struct edge_counters c;
+	uint64_t v[2];
+
+	if (px->edge == NULL)
+		return;
+	edge_counters(px->edge, &c);
+	mo_family(o, "e2mproxy_edge_flows", "gauge",
+	    "phones' flows (UDP addresses, TCP/TLS connections) kept for "
+	    "their registrations");
+	mo_u64(o, NULL, c.flows);
+	mo_family(o, "e2mproxy_edge_routed_total", "counter",
+	    "requests sent to a phone over the flow their token names");
+	mo_u64(o, NULL, c.routed);
+	mo_family(o, "e2mproxy_edge_refused_total", "counter",
+	    "requests for phones refused: 430 (the flow is gone), 403 (a "
+	    "token this proxy did not make)");
+	v[0] = c.failed_430;
+	v[1] = c.forged_403;
+	labelled(o, "reason", why, v, 2);
+	mo_family(o, "e2mproxy_edge_flows_refused_total", "counter",
+	    "REGISTERs answered 503: edge.max_flows or max_flows_per_source");
+	mo_u64(o, NULL, c.refused);
+	mo_family(o, "e2mproxy_edge_flows_ended_total", "counter",
+	    "flows ended: registration expired or connection closed");
+	mo_u64(o, NULL, c.expired);
+}
+
 void
 proxy_metrics(const struct proxy *px, struct metrics_out *o)
 {
@@ -169,4 +201,5 @@ proxy_metrics(const struct proxy *px, struct metrics_out *o)
 	inspection(px, o);
 	limits(px, o);
 	services(px, o);
+	edge(px, o);
 }

@@ -35,7 +35,9 @@
 #   URI the destination and the whole Path the Route set (RFC 3327 §5.3),
 #   so an edge proxy gets its own Path URI (flow token included) back as
 #   the top Route. 404 when not registered. INVITEs are record-routed.
-#   A 430 (Flow Failed) or 403 from a branch unregisters that contact
+#   A 430 (Flow Failed) from a branch unregisters that contact (not a
+#   403: the edge proxy's policy refuses single requests with 403, and
+#   that must not cost the phone its registration)
 #   (RFC 5626 §5.3); the caller gets the final response as it came.
 # - Requests for other domains are relayed to the Request-URI (the
 #   tests' callees), record-routed; in-dialog requests loose-route.
@@ -217,10 +219,12 @@ route[LOCATION] {
 	route(RELAY);
 }
 
-# RFC 5626 §5.3: a flow the edge proxy reports failed (430), or a binding
-# it refuses (403), is dropped from the location table.
+# RFC 5626 §5.3: a flow the edge proxy reports failed (430),
+# the only answer that says the binding is dead, is dropped from the
+# location table. (Not 403: e2mproxyd's policy answers a single request
+# for a phone 403, and the phone must stay registered.)
 event_route[tm:branch-failure:FLOW] {
-	if (t_check_status("403|430")) {
+	if (t_check_status("430")) {
 		xlog("L_INFO", "branch $T_reply_code: unregistering $tu ruid $T_reply_ruid\n");
 		unregister("location", "$tu", "$T_reply_ruid");
 	}
