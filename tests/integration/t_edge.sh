@@ -16,20 +16,28 @@ PHONE="$TOP_SRCDIR/tests/integration/phone.py"
 . "$TOP_SRCDIR/tests/integration/pki.sh"
 K=$WORK/pki
 mkdir -p "$K"
-pki_ca "$K" && pki_cert "$K" proxy "DNS:proxy.test" proxy.test ||
+pki_ca "$K" && pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
+	pki_cert "$K" tls "" 127.0.0.1 ||
 	{ ok 1 "test PKI"; t_done; }
 head -c 32 /dev/urandom > "$WORK/flow.key"
 chmod 600 "$WORK/flow.key"
 
-# edge_conf FILE PORT PATH-MODE [EDGE-EXTRA]: metrics on PORT + 4
+# edge_conf FILE PORT PATH-MODE [EDGE-EXTRA [tls]]: metrics on PORT + 4;
+# tls: a TLS listener on PORT + 1 too
 edge_conf() {
+	local tlsl="" tlsg=""
+	if [ "${5:-}" = tls ]; then
+		tlsl=", { transport = \"tls\"; address = \"127.0.0.1\"; port = $(($2 + 1)); }"
+		tlsg="tls: { certificate = \"$K/tls.pem\"; key = \"$K/tls.key\"; ca_file = \"$K/ca.pem\"; };"
+	fi
 	cat > "$1" <<CONF
 metrics: { enabled = true; port = $(($2 + 4)); };
 log: { level = "debug"; };
 sip: {
   listen = ( { transport = "udp"; address = "127.0.0.1"; port = $2; },
-             { transport = "tcp"; address = "127.0.0.1"; port = $2; } );
+             { transport = "tcp"; address = "127.0.0.1"; port = $2; } $tlsl );
 };
+$tlsg
 routing: {
   rules = ( { domain = "example.com"; next_hop = "sip:127.0.0.1:$KAM_PORT"; } );
 };
@@ -93,7 +101,7 @@ message() {
 	sip_raw udp "$PX_PORT" "$WORK/$1.sip" | awk '{ print $2 }'
 }
 
-edge_conf "$WORK/px.conf" "$PX_PORT" outbound
+edge_conf "$WORK/px.conf" "$PX_PORT" outbound "" tls
 
 # --- the key: -c refuses what a start would ------------------------------
 printf 'short\n' > "$WORK/short.key"
@@ -143,6 +151,14 @@ ok $? "UDP outbound REGISTER: 200 with Flow-Timer: 29"
 st=$(message m2 carol text/plain)
 [ "$st" = 200 ] && wait_ev carol "^REQ MESSAGE .* via=127\.0\.0\.1:$PX_PORT\$"
 ok $? "a MESSAGE for carol reaches her UDP address from the edge proxy ($st)"
+
+# --- TLS outbound phone --------------------------------------------------
+phone tina tls "$PX_TLS_PORT" tina --outbound
+grep -Eq '^REGISTERED 200 flow_timer=120 ' "$WORK/tina.ev"
+ok $? "TLS outbound REGISTER: 200 with Flow-Timer: 120"
+st=$(message m2t tina text/plain)
+[ "$st" = 200 ] && wait_ev tina '^REQ MESSAGE sip:tina@127\.0\.0\.1:[0-9]+;transport=tls;ob '
+ok $? "a MESSAGE for tina reaches her over her TLS connection ($st)"
 
 # --- policy by direction --------------------------------------------------
 st=$(message m3 bob application/octet-stream)
@@ -226,8 +242,8 @@ ok $? "promtool check metrics accepts the edge families"
 	[ "$(metric px 'e2mproxy_edge_refused_total{reason="forged_token"}')" = 2 ]
 ok $? "metrics: one 430, two forged tokens"
 r=$(metric px e2mproxy_edge_routed_total)
-[ "${r:-0}" -eq 5 ]
-ok $? "metrics: requests routed over flows ($r: MESSAGEs to bob and carol, INVITE, ACK, BYE)"
+[ "${r:-0}" -eq 6 ]
+ok $? "metrics: requests routed over flows ($r: MESSAGEs to bob, carol and tina, INVITE, ACK, BYE)"
 f=$(metric px e2mproxy_edge_flows)
 [ "${f:-0}" -ge 2 ]
 ok $? "metrics: the registered flows are counted ($f)"
