@@ -47,8 +47,11 @@ inspect: {
   trust_anchors = [ "$K/ca.pem" ];
 };
 challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
+archive: { enabled = true; path = "$1.im.jsonl"; };
 policy: {
   rules = (
+    { methods = [ "MESSAGE" ]; from_users = [ "arch" ];
+      required_types = [ "text/plain" ]; },
     { methods = [ "MESSAGE" ]; directions = [ "to_phones" ];
       required_types = [ "text/plain" ]; },
     { methods = [ "MESSAGE" ]; directions = [ "from_phones" ];
@@ -93,7 +96,7 @@ message() {
 	{
 		printf 'MESSAGE %s SIP/2.0\r\n' "$uri"
 		printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s-%s\r\n' "$UAC_PORT" "$1" "$r"
-		printf 'From: <sip:alice@example.net>;tag=a%s\r\nTo: <sip:%s@example.com>\r\n' "$r" "$2"
+		printf 'From: <sip:%s@example.net>;tag=a%s\r\nTo: <sip:%s@example.com>\r\n' "${MSG_FROM:-alice}" "$r" "$2"
 		printf 'Call-ID: %s-%s@caller\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n' "$1" "$r"
 		[ -n "${4:-}" ] && printf 'Route: %s\r\n' "$4"
 		printf 'Content-Type: %s\r\nContent-Length: %s\r\n\r\n%s' "$3" "${#body}" "$body"
@@ -143,6 +146,21 @@ uac call1 bob
 rc=$?
 wait_ev bob '^REQ BYE ' && grep -q '^REQ ACK ' "$WORK/bob.ev"
 ok $(( rc + $? )) "a call to bob@example.com completes: INVITE, ACK and BYE reach him over the flow"
+
+# --- a MESSAGE passes twice (us, registrar, us): archived once ----------
+st=$(MSG_FROM=arch message m1a bob text/plain)
+cid=$(grep -o 'm1a-[0-9]*@caller' "$WORK/m1a.sip" | head -n 1)
+n=0
+for i in $(seq 1 100); do
+	n=$(grep -c "\"call_id\":\"$cid\"" "$WORK/px.conf.im.jsonl" 2>/dev/null)
+	[ "${n:-0}" -ge 2 ] && break
+	sleep 0.05
+done
+[ "$st" = 200 ] && [ "$(grep "\"call_id\":\"$cid\"" "$WORK/px.conf.im.jsonl" | grep -c '"kind":"message"')" = 1 ] &&
+	[ "$(grep "\"call_id\":\"$cid\"" "$WORK/px.conf.im.jsonl" | grep -c '"kind":"final"')" = 1 ]
+ok $? "a MESSAGE that spirals through the edge twice is archived once, with one final record ($st)"
+grep -q 'MESSAGE already archived: its first pass' "$WORK/proxy.log"
+ok $? "... the second pass says why"
 
 # --- UDP outbound phone ---------------------------------------------------
 phone carol udp "$PX_PORT" carol --outbound
@@ -242,8 +260,8 @@ ok $? "promtool check metrics accepts the edge families"
 	[ "$(metric px 'e2mproxy_edge_refused_total{reason="forged_token"}')" = 2 ]
 ok $? "metrics: one 430, two forged tokens"
 r=$(metric px e2mproxy_edge_routed_total)
-[ "${r:-0}" -eq 6 ]
-ok $? "metrics: requests routed over flows ($r: MESSAGEs to bob, carol and tina, INVITE, ACK, BYE)"
+[ "${r:-0}" -eq 7 ]
+ok $? "metrics: requests routed over flows ($r: 4 MESSAGEs to bob, carol and tina, INVITE, ACK, BYE)"
 f=$(metric px e2mproxy_edge_flows)
 [ "${f:-0}" -ge 2 ]
 ok $? "metrics: the registered flows are counted ($f)"
