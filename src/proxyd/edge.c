@@ -582,10 +582,11 @@ edge_register_response(struct ptx *t, msg_t *resp)
 		return;
 	}
 	secs = granted(t->sip, rsip);
-	flows_registered(e->flows, t->edge.reg_flow, secs == 0 ? 0 :
-	    monoclock_ms() + (uint64_t)secs * 1000 + GRACE_MS);
 	ft = fl == NULL ? 0 : fl->a.kind == FLOW_UDP ? e->flow_timer_udp :
 	    e->flow_timer_stream;
+	/* Unregistered (no time left): this frees the flow, fl with it. */
+	flows_registered(e->flows, t->edge.reg_flow, secs == 0 ? 0 :
+	    monoclock_ms() + (uint64_t)secs * 1000 + GRACE_MS);
 	if (secs == 0 || !t->edge.outbound || ft == 0 ||
 	    has_header(rsip, "Flow-Timer"))
 		return;
