@@ -11,7 +11,8 @@
 #   stop the UA gives the flow up and registers on a new connection (same
 #   Call-ID, next CSeq); SIGTERM unregisters on that connection.
 # - 401 and a silent registrar end the run (exit 1 and 4), -g needs -l.
-# - Kamailio (tests/integration/kamailio.sh, when present) as the registrar.
+# - Kamailio (tests/integration/kamailio.sh, when present) as the registrar:
+#   the binding as ul.dump shows it, a MESSAGE to the AOR, the unregistration.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init e2mua_register 22100
 E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
@@ -137,19 +138,23 @@ if [ -f "$TOP_SRCDIR/tests/integration/kamailio.sh" ] && command -v kamailio > /
 	kam_start "$KAM_PORT"
 	ok $? "kamailio: the registrar runs"
 	"$E2MUA" -l -b "sip:127.0.0.1:$UA_PORT;transport=tcp" -g "sip:127.0.0.1:$KAM_PORT;transport=tcp" \
-		-f "$AOR" -E 60 -K 2 -N 1 -T 30 > "$WORK/kam.json" 2> "$WORK/kam.err" &
+		-f "$AOR" -E 60 -K 2 -N 1 -T 30 -i urn:uuid:2f9b3c1e-58b4-4a1e-9c7d-0e6f1a2b3c4d \
+		> "$WORK/kam.json" 2> "$WORK/kam.err" &
 	UA=$!
 	PIDS="$PIDS $UA"
 	wait_for "$WORK/kam.json" '"event":"registered","status":200,"expires":60,.*"outbound":true' 10
 	ok $? "kamailio: registered, 60 s, Require: outbound"
-	kam_wait_contact bob 'ob' 10
-	ok $? "kamailio: ul.dump shows bob's contact"
+	kam_wait_contact bob 'urn:uuid:2f9b3c1e-58b4-4a1e-9c7d-0e6f1a2b3c4d' 10 &&
+		kam_wait_contact bob 'Reg-Id: 1' 1 && kam_wait_contact bob 'transport=tcp;ob' 1
+	ok $? "kamailio: ul.dump shows bob's binding: our instance, reg-id 1, the ;ob contact"
 	sipp_run kam_msg -sf "$SCEN/uac_message.xml" -i 127.0.0.1 -p $((BASE + 6)) -t t1 \
 		-s bob "127.0.0.1:$KAM_PORT" -m 1
 	wait_pid "$UA" 10
 	rc=$?
 	grep -q '"received":"MESSAGE"' "$WORK/kam.json" && [ $rc -eq 0 ] &&
 		grep -q '"event":"unregistered","status":200' "$WORK/kam.json"
-	ok $? "kamailio: a MESSAGE to bob's AOR reached e2mua over its flow; unregistered at -N 1 (exit $rc)"
+	ok $? "kamailio: a MESSAGE to bob's AOR reached e2mua; unregistered at -N 1 (exit $rc)"
+	! kam_wait_contact bob 'urn:uuid:2f9b3c1e' 1
+	ok $? "kamailio: the binding is gone"
 fi
 t_done
