@@ -305,6 +305,9 @@ print_registered(struct uareg *r, const sip_t *sip, unsigned exp,
 	fflush(stdout);
 }
 
+static void failed(struct uareg *r, int status, const sip_t *sip,
+    const char *why);
+
 static void
 registered(struct uareg *r, nta_outgoing_t *orq, const sip_t *sip)
 {
@@ -313,6 +316,13 @@ registered(struct uareg *r, nta_outgoing_t *orq, const sip_t *sip)
 	int outbound = sip_has_feature(sip->sip_require, "outbound");
 	const char *how;
 
+	if (exp == 0) {
+		/* A 2xx that lists our binding as expired keeps nothing: a
+		 * refresh "at half" would loop; fail (and back off) instead. */
+		failed(r, sip->sip_status->st_status, sip,
+		    "the 2xx grants our binding no time");
+		return;
+	}
 	take_flow(r, nta_outgoing_transport(orq));
 	ka_ms = uaob_keepalive_ms(r->o->keepalive, ft < 0 ? 0 : (unsigned)ft,
 	    rnd32());
@@ -339,12 +349,13 @@ print_failed(int status, const char *phrase, unsigned retry)
 	fflush(stdout);
 }
 
+/* why: the phrase to report when it is not the response's own. */
 static void
-failed(struct uareg *r, int status, const sip_t *sip)
+failed(struct uareg *r, int status, const sip_t *sip, const char *why)
 {
-	const char *phrase = status == 0 ? "timeout" : sip != NULL &&
-	    sip->sip_status->st_phrase != NULL ? sip->sip_status->st_phrase :
-	    "";
+	const char *phrase = why != NULL ? why : status == 0 ? "timeout" :
+	    sip != NULL && sip->sip_status->st_phrase != NULL ?
+	    sip->sip_status->st_phrase : "";
 	unsigned retry;
 
 	/* RFC 3261 10.2.8: ask again for at least Min-Expires, once. */
@@ -392,7 +403,7 @@ settle(struct uareg *r, nta_outgoing_t *orq, int status, const sip_t *sip)
 	else if (status >= 200 && status < 300 && sip != NULL)
 		registered(r, orq, sip);
 	else
-		failed(r, status, sip);
+		failed(r, status, sip, NULL);
 	nta_outgoing_destroy(orq);
 }
 

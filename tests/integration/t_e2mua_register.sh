@@ -120,6 +120,17 @@ rc=$?
 ok $? "401: register_failed, a clear message, exit 1 (got $rc)"
 kill "$R401" 2>/dev/null
 wait "$R401" 2>/dev/null
+python3 "$TOP_SRCDIR/tests/integration/registrar.py" udp "$REG_UDP" "$WORK/zero.log" --expires 0 &
+R0=$!
+PIDS="$PIDS $R0"
+wait_listen udp "$REG_UDP"
+"$E2MUA" -l -b "sip:127.0.0.1:$UA_PORT" -g "sip:127.0.0.1:$REG_UDP" -f "$AOR" -T 5 \
+	> "$WORK/zero.json" 2> "$WORK/zero.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q '"event":"register_failed","status":200,"phrase":"the 2xx grants our binding no time"' "$WORK/zero.json"
+ok $? "a 2xx listing our binding with expires=0: a failure, not a refresh loop (exit $rc)"
+kill "$R0" 2>/dev/null
+wait "$R0" 2>/dev/null
 python3 "$TOP_SRCDIR/tests/integration/registrar.py" udp "$REG_UDP" "$WORK/silent.log" --status 0 &
 PIDS="$PIDS $!"
 wait_listen udp "$REG_UDP"
