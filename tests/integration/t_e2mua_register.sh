@@ -107,6 +107,28 @@ grep -q '"ev": "register", "conn": 2, "call_id": "'"$call1"'", "cseq": 3, .*expi
 	grep -q '"event":"unregistered","status":200' "$WORK/flow.json"
 ok $? "tcp: unregistered (expires=0, CSeq 3) on the current connection"
 
+# UDP: no CRLF to send; a Flow-Timer shorter than half the expiry makes
+# the refreshes come at the keep-alive interval (80-100% of 2 s).
+python3 "$TOP_SRCDIR/tests/integration/registrar.py" udp "$REG_UDP" "$WORK/udpka.log" --flow-timer 2 &
+RKA=$!
+PIDS="$PIDS $RKA"
+wait_listen udp "$REG_UDP"
+"$E2MUA" -l -b "sip:127.0.0.1:$UA_PORT" -g "sip:127.0.0.1:$REG_UDP" -f "$AOR" -T 0 \
+	> "$WORK/udpka.json" 2> "$WORK/udpka.err" &
+UA=$!
+PIDS="$PIDS $UA"
+wait_for "$WORK/udpka.log" '"cseq": 3,' 10
+ok $? "udp: refreshes at the keep-alive interval (CSeq 3 within 10 s although 60 s were granted)"
+grep -q '"expires":60,"flow_timer":2,.*"connection":false,"keepalive":"register","keepalive_ms":\(1[6-9][0-9][0-9]\|2000\),"refresh":1,' "$WORK/udpka.json"
+ok $? "udp: keepalive \"register\" at 1.6 to 2 s, refresh 1 s"
+kill -INT "$UA"
+wait_pid "$UA" 10
+rc=$?
+[ $rc -eq 0 ] && grep -q '"event":"unregistered","status":200' "$WORK/udpka.json"
+ok $? "udp: SIGINT unregisters, exit 0 (got $rc)"
+kill "$RKA" 2>/dev/null
+wait "$RKA" 2>/dev/null
+
 # Failures of the first registration end the run.
 python3 "$TOP_SRCDIR/tests/integration/registrar.py" udp "$REG_UDP" "$WORK/r401.log" --status 401 &
 R401=$!
