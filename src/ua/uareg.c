@@ -452,18 +452,29 @@ uareg_start(nta_agent_t *nta, su_root_t *root, const struct uaopts *o,
 		fprintf(stderr, "e2mua: cannot send a REGISTER to %s\n",
 		    o->registrar);
 		r->registered = 0;
+		if (r->orq != NULL) {
+			nta_outgoing_destroy(r->orq);
+			r->orq = NULL;
+		}
 		uareg_stop(r, 0);
 		return NULL;
 	}
 	return r;
 }
 
-void
+int
 uareg_stop(struct uareg *r, unsigned ms)
 {
+	int rc = -1;
+
 	if (r == NULL)
-		return;
+		return -1;
 	su_timer_reset(r->next);
+	if (!r->registered && r->orq != NULL) {
+		/* The run ended (-T, a signal) before the first answer. */
+		print_failed(0, "timeout", 0);
+		rc = UA_EXIT_TIMEOUT;
+	}
 	if (r->orq != NULL) {
 		su_timer_reset(r->wait);
 		nta_outgoing_destroy(r->orq);
@@ -482,4 +493,5 @@ uareg_stop(struct uareg *r, unsigned ms)
 	su_timer_destroy(r->wait);
 	su_home_deinit(r->home);
 	free(r);
+	return rc;
 }

@@ -23,7 +23,9 @@ struct uareg *uareg_start(struct nta_agent_s *nta, struct su_root_s *root,
     const struct uaopts *o, uareg_failed_f *failed, void *arg);
 
 /* Unregister (expires=0, on the flow) if registered, running root for
- * at most ms milliseconds; then free everything. NULL is fine. */
-void uareg_stop(struct uareg *r, unsigned ms);
+ * at most ms milliseconds; then free everything. NULL is fine. Returns
+ * UA_EXIT_TIMEOUT when the first REGISTER was still unanswered (said as
+ * a register_failed line), else -1. */
+int uareg_stop(struct uareg *r, unsigned ms);
 
 #endif /* UAREG_H */

@@ -265,15 +265,13 @@ uas_run(const struct uaopts *o, const struct cms_keys *keys)
 	}
 	su_root_run(u.root);
 	su_timer_reset(timer);
-	if (u.rc >= 0) {
-		rc = u.rc;
+	if (u.rc < 0)
+		u.rc = uareg_stop(reg, UNREGISTER_MS);
+	else
 		uareg_stop(reg, 0); /* never registered: nothing to undo */
-	} else {
-		uareg_stop(reg, UNREGISTER_MS);
-		rc = u.count == 0 || u.answered >= u.count ? UA_EXIT_2XX :
-		    UA_EXIT_TIMEOUT;
-	}
 	reg = NULL;
+	rc = u.rc >= 0 ? u.rc : u.count == 0 || u.answered >= u.count ?
+	    UA_EXIT_2XX : UA_EXIT_TIMEOUT;
 out:
 	uareg_stop(reg, 0);
 	su_timer_destroy(timer);
