@@ -11,8 +11,10 @@
 #   stop the UA gives the flow up and registers on a new connection (same
 #   Call-ID, next CSeq); SIGTERM unregisters on that connection.
 # - 401 and a silent registrar end the run (exit 1 and 4), -g needs -l.
-# - Kamailio (tests/integration/kamailio.sh, when present) as the registrar:
-#   the binding as ul.dump shows it, a MESSAGE to the AOR, the unregistration.
+# - Kamailio (tests/integration/kamailio.sh) as the registrar: the binding
+#   as ul.dump shows it, a MESSAGE to the AOR, the unregistration; then
+#   through e2mproxyd as the edge proxy: its Path, MESSAGEs for the AOR
+#   over Bob's own connection, inspected on the way.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init e2mua_register 22100
 E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
@@ -189,5 +191,56 @@ if [ -f "$TOP_SRCDIR/tests/integration/kamailio.sh" ] && command -v kamailio > /
 	ok $? "kamailio: a MESSAGE to bob's AOR reached e2mua; unregistered at -N 1 (exit $rc)"
 	! kam_wait_contact bob 'urn:uuid:2f9b3c1e' 1
 	ok $? "kamailio: the binding is gone"
+
+	# The real path (issue 15): Bob registers through e2mproxyd as edge
+	# proxy; Alice's MESSAGEs for his AOR go edge -> Kamailio -> edge ->
+	# Bob over the connection Bob opened, the second one disclosed to the
+	# proxy and opened there on the way to the phone.
+	. "$TOP_SRCDIR/tests/integration/pki.sh"
+	K=$WORK/pki
+	mkdir -p "$K"
+	pki_ca "$K" && PKI_EKU=serverAuth,clientAuth,emailProtection pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
+		pki_cert "$K" bob "DNS:bob.test" bob.test
+	ok $? "edge: test PKI"
+	head -c 32 /dev/urandom > "$WORK/flow.key"
+	chmod 600 "$WORK/flow.key"
+	write_conf "$WORK/px.conf" 'own_names = [ "proxy.test" ];' "
+routing: { rules = ( { domain = \"example.com\"; next_hop = \"sip:127.0.0.1:$KAM_PORT\"; } ); };
+edge: { path = \"outbound\"; flow_key = \"$WORK/flow.key\"; };
+inspect: { keys = ( { certificate = \"$K/proxy.pem\"; key = \"$K/proxy.key\"; } );
+           trust_anchors = [ \"$K/ca.pem\" ]; };
+challenge: { signing_certificate = \"$K/proxy.pem\"; signing_key = \"$K/proxy.key\"; };
+policy: { rules = ( { methods = [ \"MESSAGE\" ]; directions = [ \"to_phones\" ];
+                      required_types = [ \"text/plain\" ]; } ); };"
+	start_proxy "$WORK/px.conf" proxy
+	ok $? "edge: e2mproxyd starts in front of Kamailio"
+	"$E2MUA" -l -b "sip:127.0.0.1:$UA_PORT;transport=tcp" -g sip:example.com \
+		-o "sip:127.0.0.1:$PX_PORT;transport=tcp" -f "$AOR" -k "$K/bob.pem:$K/bob.key" \
+		-N 2 -T 40 > "$WORK/edge.json" 2> "$WORK/edge.err" &
+	UA=$!
+	PIDS="$PIDS $UA"
+	wait_for "$WORK/edge.json" '"event":"registered","status":200,"expires":600,"flow_timer":120,"outbound":true,"path":\["<sip:[A-Za-z0-9_-]{55}@127\.0\.0\.1:'"$PX_PORT"';lr;ob>"\],.*"connection":true,"keepalive":"crlf"' 10
+	ok $? "edge: registered through e2mproxyd: its flow-token Path (;ob), Flow-Timer 120, outbound, CRLF keep-alives"
+	alice() {
+		"$E2MUA" -t "$AOR" -o "sip:127.0.0.1:$PX_PORT" -b "sip:127.0.0.1:$UAC_PORT" \
+			-f sip:alice@example.net -T 10 "$@"
+	}
+	alice -m "hello bob" > "$WORK/alice1.json" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] && wait_for "$WORK/edge.json" '"received":"MESSAGE","from":"sip:alice@example.net","status":200,.*"text":"hello bob"' 5
+	ok $? "edge: Alice's MESSAGE to bob@example.com reaches e2mua (exit $rc)"
+	[ -z "$(ss -Htn state established "( sport = :$UA_PORT )")" ] &&
+		grep -q "forwarded MESSAGE sip:127.0.0.1:$UA_PORT;transport=tcp;ob" "$WORK/proxy.log"
+	ok $? "edge: over Bob's own connection (nothing ever connected to his listening port)"
+	alice -m "for bob and the proxy" -e "$K/bob.pem" -x "proxy.test=$K/proxy.pem" > "$WORK/alice2.json" 2>&1
+	rc=$?
+	wait_pid "$UA" 10
+	urc=$?
+	[ $rc -eq 0 ] && grep -q '"received":"MESSAGE","from":"sip:alice@example.net","status":200,"decrypted":1,.*"text":"for bob and the proxy"' "$WORK/edge.json" &&
+		grep -q 'MESSAGE inspected: targets 1 ([0-9a-f]*@e2mua opened)' "$WORK/proxy.log"
+	ok $? "edge: an encrypted MESSAGE disclosed to the proxy is opened there (its to_phones rule) and by Bob (exit $rc)"
+	[ $urc -eq 0 ] && grep -q '"event":"unregistered","status":200' "$WORK/edge.json" &&
+		! kam_wait_contact bob 'ob' 1
+	ok $? "edge: -N 2 reached, Bob unregisters through the edge (exit $urc)"
 fi
 t_done
