@@ -20,6 +20,7 @@
 #include <sofia-sip/su_tag_io.h>
 
 #include "common/log.h"
+#include "crypto/tlsping.h"
 #include "proxyd/keepalive.h"
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/srcguard.h"
@@ -225,7 +226,8 @@ add_listener(struct agent *a, const struct conf_listen *li)
 
 	/*
 	 * RFC 5626 keep-alives (4.4.1): a CRLFCRLF ping on a TCP connection
-	 * gets a CRLF pong (Sofia's, PONG2PING; its TLS transport has none).
+	 * gets a CRLF pong: Sofia's (PONG2PING) on TCP, ours on TLS, where
+	 * Sofia has none (crypto/tlsping.c).
 	 * STUN on UDP is ours (keepalive.c), so Sofia's RFC 3489 server,
 	 * on by default, is off.
 	 */
@@ -251,6 +253,9 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		    TPTAG_PONG2PING(1), TPTAG_STUN_SERVER(0),
 		    TAG_END());
 		tls_dir_remove(dir);
+		if (rc >= 0 && tlsping_enable() != 0)
+			log_warnx("CRLF keep-alives on TLS will not be answered "
+			    "(no room in OpenSSL for the connection flag)");
 	}
 	if (rc < 0) {
 		log_error("cannot listen on %s: %s", url, strerror(errno));

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "crypto/tlsping.h"
 #include "proxyd/keepalive.h"
 #include "proxyd/metrics.h"
 #include "proxyd/svc_archive.h"
@@ -75,7 +76,8 @@ traffic(const struct proxy *px, struct metrics_out *o)
 	mo_u64(o, NULL, s->stray_dropped);
 }
 
-/* RFC 5626 keep-alives: STUN on the UDP listeners (keepalive.c). */
+/* RFC 5626 keep-alives: STUN on the UDP listeners (keepalive.c), CRLF
+ * pongs on TLS (crypto/tlsping.c). */
 static void
 keepalives(struct metrics_out *o)
 {
@@ -95,6 +97,11 @@ keepalives(struct metrics_out *o)
 	v[1] = k->stun_unknown;
 	v[2] = k->stun_dropped;
 	labelled(o, "result", res, v, 3);
+	mo_family(o, "e2mproxy_tls_pongs_total", "counter",
+	    "CRLF pongs sent to double-CRLF keep-alive pings on TLS "
+	    "connections (RFC 5626 4.4.1; those on TCP are Sofia's, not "
+	    "counted)");
+	mo_u64(o, NULL, tlsping_pongs());
 }
 
 static void
