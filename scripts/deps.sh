@@ -3,7 +3,10 @@
 #
 # Run as root (or through sudo) on a fresh Debian 12 ("bookworm") machine.
 # dpkg-dev, debhelper, fakeroot and lintian: the Debian package and its
-# test (tests/pkg/t_deb.sh).
+# test (tests/pkg/t_deb.sh). coturn: turnutils_stunclient, the RFC 5389
+# STUN client of tests/integration/t_keepalive.sh (the package also
+# installs a TURN server unit; Debian leaves it to the administrator to
+# start).
 # Idempotent: when every package is already installed it does not touch
 # apt at all, so repeated runs take a fraction of a second.
 #
@@ -34,6 +37,7 @@ PACKAGES="
 	curl
 	sip-tester
 	sipsak
+	coturn
 	python3
 	procps
 	iproute2
