@@ -4,9 +4,9 @@
 # Run as root (or through sudo) on a fresh Debian 12 ("bookworm") machine.
 # dpkg-dev, debhelper, fakeroot and lintian: the Debian package and its
 # test (tests/pkg/t_deb.sh). coturn: turnutils_stunclient, the RFC 5389
-# STUN client of tests/integration/t_keepalive.sh (the package also
-# installs a TURN server unit; Debian leaves it to the administrator to
-# start).
+# STUN client of tests/integration/t_keepalive.sh; only the client is
+# wanted, so the TURN server the package starts (on port 3478, every
+# address) is stopped and disabled when this script installed it.
 # Idempotent: when every package is already installed it does not touch
 # apt at all, so repeated runs take a fraction of a second.
 #
@@ -115,6 +115,14 @@ run_apt update
 run_apt install --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     $need
+
+case " $need " in
+*" coturn "*)
+	if [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now coturn >/dev/null 2>&1 || :
+	fi
+	;;
+esac
 
 need=$(missing)
 if [ -n "$need" ]; then
