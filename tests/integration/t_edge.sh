@@ -128,9 +128,11 @@ kam_start "$KAM_PORT" || { ok 1 "kamailio starts"; t_done; }
 start_proxy "$WORK/px.conf" proxy || { ok 1 "proxy starts"; t_done; }
 
 # --- registration over TCP with outbound ---------------------------------
-phone bob tcp "$PX_PORT" bob --outbound
+phone bob tcp "$PX_PORT" bob --outbound --ping
 grep -Eq '^REGISTERED 200 flow_timer=120 ' "$WORK/bob.ev"
 ok $? "TCP outbound REGISTER through the edge: 200 with Flow-Timer: 120"
+wait_ev bob '^PONG$'
+ok $? "bob's CRLF keep-alive on his flow gets its CRLF pong"
 grep -Eq 'path=<sip:[A-Za-z0-9_-]{55}@127\.0\.0\.1:'"$PX_PORT"';lr;ob>' "$WORK/bob.ev"
 ok $? "the registrar echoes our Path: a 55-character flow token, lr, ob"
 kam_wait_contact bob "sip:[A-Za-z0-9_-]{55}@127\.0\.0\.1:$PX_PORT;lr;ob"
@@ -171,9 +173,11 @@ st=$(message m2 carol text/plain)
 ok $? "a MESSAGE for carol reaches her UDP address from the edge proxy ($st)"
 
 # --- TLS outbound phone --------------------------------------------------
-phone tina tls "$PX_TLS_PORT" tina --outbound
+phone tina tls "$PX_TLS_PORT" tina --outbound --ping
 grep -Eq '^REGISTERED 200 flow_timer=120 ' "$WORK/tina.ev"
 ok $? "TLS outbound REGISTER: 200 with Flow-Timer: 120"
+wait_ev tina '^PONG$'
+ok $? "tina's CRLF keep-alive over TLS gets its pong"
 st=$(message m2t tina text/plain)
 [ "$st" = 200 ] && wait_ev tina '^REQ MESSAGE sip:tina@127\.0\.0\.1:[0-9]+;transport=tls;ob '
 ok $? "a MESSAGE for tina reaches her over her TLS connection ($st)"
