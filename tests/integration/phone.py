@@ -20,6 +20,7 @@ One line per event on stdout (flushed):
   PONG | NOPONG
   SENT <status>
   REQ <METHOD> <request-uri> route=<top Route|-> via=<top Via sent-by>
+      cid=<Call-ID>
 SIGUSR1 closes a TCP connection (the flow fails; the phone stays up, now
 unreachable); SIGTERM ends it. Answers: INVITE 200 (with SDP), MESSAGE,
 BYE, OPTIONS, anything else 200; ACK nothing.
@@ -215,9 +216,10 @@ class Phone:
         method, ruri = first.split()[0], first.split()[1]
         routes = headers(m, 'Route')
         vias = headers(m, 'Via') or ['-']
-        say('REQ %s %s route=%s via=%s' % (
+        say('REQ %s %s route=%s via=%s cid=%s' % (
             method, ruri, routes[0] if routes else '-',
-            vias[0].split(';')[0].split()[-1]))
+            vias[0].split(';')[0].split()[-1],
+            header(m, 'Call-ID') or header(m, 'i') or '-'))
         if method == 'ACK':
             return
         head = m.split(b'\r\n\r\n', 1)[0].decode('latin-1').split('\r\n')

@@ -169,7 +169,7 @@ phone carol udp "$PX_PORT" carol --outbound
 grep -Eq '^REGISTERED 200 flow_timer=29 ' "$WORK/carol.ev"
 ok $? "UDP outbound REGISTER: 200 with Flow-Timer: 29"
 st=$(message m2 carol text/plain)
-[ "$st" = 200 ] && wait_ev carol "^REQ MESSAGE .* via=127\.0\.0\.1:$PX_PORT\$"
+[ "$st" = 200 ] && wait_ev carol "^REQ MESSAGE .* via=127\.0\.0\.1:$PX_PORT cid=m2-"
 ok $? "a MESSAGE for carol reaches her UDP address from the edge proxy ($st)"
 
 # --- TLS outbound phone --------------------------------------------------
@@ -181,6 +181,27 @@ ok $? "tina's CRLF keep-alive over TLS gets its pong"
 st=$(message m2t tina text/plain)
 [ "$st" = 200 ] && wait_ev tina '^REQ MESSAGE sip:tina@127\.0\.0\.1:[0-9]+;transport=tls;ob '
 ok $? "a MESSAGE for tina reaches her over her TLS connection ($st)"
+
+# --- the incoming leg is inspected: a 496 goes back to the caller --------
+pki_cert "$K" bob "DNS:bob.test" bob.test
+printf 'Content-Type: text/plain\r\n\r\nfor bob only' > "$WORK/plain.mime"
+openssl cms -encrypt -binary -outform DER -in "$WORK/plain.mime" \
+	-out "$WORK/env.der" "$K/bob.pem" 2>/dev/null
+r=$RANDOM$RANDOM
+{
+	printf 'MESSAGE sip:bob@example.com SIP/2.0\r\n'
+	printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-m496-%s\r\n' "$UAC_PORT" "$r"
+	printf 'From: <sip:alice@example.net>;tag=a%s\r\nTo: <sip:bob@example.com>\r\n' "$r"
+	printf 'Call-ID: m496-%s@caller\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n' "$r"
+	printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n'
+	printf 'Content-Length: %s\r\n\r\n' "$(stat -c %s "$WORK/env.der")"
+	cat "$WORK/env.der"
+} > "$WORK/m496.sip"
+st=$(sip_raw udp "$PX_PORT" "$WORK/m496.sip" | awk '{ print $2 }')
+[ "$st" = 496 ] && grep -q "MESSAGE policy: rule at line $(grep -n to_phones "$WORK/px.conf" | cut -d: -f1) -> 496" "$WORK/proxy.log"
+ok $? "a MESSAGE for a phone encrypted to the phone only: the to_phones rule's signed 496 reaches the caller through Kamailio ($st)"
+grep -q "cid=m1-" "$WORK/bob.ev" && ! grep -q "cid=m496-$r" "$WORK/bob.ev"
+ok $? "... and nothing reached the phone"
 
 # --- policy by direction --------------------------------------------------
 st=$(message m3 bob application/octet-stream)
