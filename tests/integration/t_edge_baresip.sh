@@ -8,7 +8,8 @@
 # - a SIPp UAC calls sip:USER@example.com through e2mproxyd -> Kamailio
 #   (lookup, Path as Route) -> back through e2mproxyd over the phone's
 #   flow; baresip auto-answers, SIPp ACKs and BYEs; the proxy routed the
-#   INVITE, ACK and BYE over the flow (its log and /metrics);
+#   INVITE, ACK and BYE over the flow (baresip's trace, /metrics; the
+#   log shows the INVITE's second pass, from Kamailio to the contact);
 # - baresip calls a SIPp UAS through e2mproxyd and hangs up.
 # - Over TCP the INVITE for carol comes over the very connection her
 #   REGISTER went over: no connection to her listening port is opened.
@@ -104,7 +105,7 @@ ft=$(reg_ok bob UDP "$BOB_PORT")
 [ "$ft" = 29 ]
 ok $? "the 200 baresip got over UDP carries Require: outbound and Flow-Timer: 29 ($ft)"
 
-# call1 NAME USER: a SIPp UAC calls sip:USER@example.com through e2mproxyd
+# call_aor NAME USER: a SIPp UAC calls sip:USER@example.com through e2mproxyd
 call_aor() {
 	sipp_run "$1" -sf "$SCEN/uac_aor_call.xml" -s "$2" -i 127.0.0.1 \
 		-p "$UAC_PORT" -mp "$UAC_MP" -t u1 -m 1 -timeout 30 \
@@ -124,6 +125,16 @@ done
 r1=$(metric e2mproxy_edge_routed_total)
 [ $(( ${r1:-0} - ${r0:-0} )) -eq 3 ]
 ok $? "e2mproxyd counted INVITE, ACK and BYE as routed over a flow (${r0:-?} -> ${r1:-?})"
+# second_pass USER: the proxy log has the INVITE coming back from
+# Kamailio for USER's contact, and forwarded
+second_pass() {
+	local tx
+	tx=$(grep -E "tx [0-9]+: received INVITE sip:$1-[^ ]+ \(.*udp 127\.0\.0\.1:$KAM\)\$" \
+		"$WORK/proxy.log" | tail -n 1 | grep -Eo 'tx [0-9]+:')
+	[ -n "$tx" ] && grep -q "$tx forwarded INVITE sip:$1-" "$WORK/proxy.log"
+}
+second_pass bob
+ok $? "the proxy log: the INVITE came back from Kamailio for bob's contact and was forwarded"
 
 # todo STATUS NAME REASON: a TAP "# TODO" check: printed, not counted as
 # a failure (tap-driver: XFAIL; once it passes, XPASS fails the run, so
@@ -214,6 +225,8 @@ done
 r1=$(metric e2mproxy_edge_routed_total)
 [ $(( ${r1:-0} - ${r0:-0} )) -eq 3 ]
 ok $? "e2mproxyd counted INVITE, ACK and BYE as routed over a flow (${r0:-?} -> ${r1:-?})"
+second_pass carol
+ok $? "the proxy log: the INVITE came back from Kamailio for carol's contact and was forwarded"
 after=$(conns_px)
 in1=$(conns_in)
 [ "$after" = "$before" ] && [ "$in0" = 0 ] && [ "$in1" = 0 ]
