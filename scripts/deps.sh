@@ -6,7 +6,11 @@
 # test (tests/pkg/t_deb.sh). kamailio and baresip-core: the registrar and
 # the softphone of the edge-proxy tests (tests/integration/kamailio.sh,
 # baresip.sh; baresip-core is the binary and its modules, without the
-# GUI front ends the "baresip" metapackage recommends).
+# GUI front ends the "baresip" metapackage recommends). coturn:
+# turnutils_stunclient, the RFC 5389 STUN client of
+# tests/integration/t_keepalive.sh; only the client is wanted, so the
+# TURN server the package starts (on port 3478, every address) is
+# stopped and disabled when this script installed it.
 # Idempotent: when every package is already installed it does not touch
 # apt at all, so repeated runs take a fraction of a second.
 #
@@ -39,6 +43,7 @@ PACKAGES="
 	sipsak
 	kamailio
 	baresip-core
+	coturn
 	python3
 	procps
 	iproute2
@@ -116,6 +121,20 @@ run_apt update
 run_apt install --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     $need
+
+# Packages that start a server of their own when installed: coturn (TURN
+# on 3478) and kamailio (SIP on 5060, the demo's port). The tests run
+# their own instances; the system ones are stopped and disabled when this
+# script installed them (an operator's own are left alone).
+for svc in coturn kamailio; do
+	case " $need " in
+	*" $svc "*)
+		if [ -d /run/systemd/system ]; then
+			$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || :
+		fi
+		;;
+	esac
+done
 
 need=$(missing)
 if [ -n "$need" ]; then

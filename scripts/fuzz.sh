@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --ci [NAME...]                    the CI verdict
 #   scripts/fuzz.sh --import [NAME...]                bring findings back
 #
-# NAME is label, mime, cms, uachal, sdp, archive or e2mlog (default:
+# NAME is label, mime, cms, uachal, sdp, archive, e2mlog or stun (default:
 # all). The harnesses are built in _build-fuzz/ (configured there with CC=clang
 # --enable-fuzzing when it is not yet); -B DIR names another build tree.
 #
@@ -36,10 +36,10 @@ set -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
-ALL="label mime cms uachal sdp archive e2mlog"
+ALL="label mime cms uachal sdp archive e2mlog stun"
 # Executions per fuzzer in --ci: about 15-20 s each on the 2-core CI machine.
 declare -A CI_RUNS=([label]=1000000 [mime]=1000000 [cms]=50000 [uachal]=500000
-	[sdp]=1000000 [archive]=170000 [e2mlog]=200000)
+	[sdp]=1000000 [archive]=170000 [e2mlog]=200000 [stun]=1000000)
 # Options every run shares: no input over 10 s, no more than 2 GiB.
 COMMON=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 

@@ -20,6 +20,8 @@
 #include <sofia-sip/su_tag_io.h>
 
 #include "common/log.h"
+#include "crypto/tlsping.h"
+#include "proxyd/keepalive.h"
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/srcguard.h"
 #include "proxyd/sofia/tcpclamp.h"
@@ -189,7 +191,8 @@ clamp_stream_rcvbuf(const struct conf_listen *li)
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
-/* The datagram budget (sip.source_rate) watches the UDP listeners. */
+/* srcguard.c watches the UDP listeners: the datagram budget
+ * (sip.source_rate) when set, STUN keep-alives always (keepalive.c). */
 static void
 guard_datagrams(const struct conf_listen *li)
 {
@@ -198,8 +201,9 @@ guard_datagrams(const struct conf_listen *li)
 	n = sockfind(SOCK_DGRAM, li->port, fds, 8);
 	for (i = 0; i < n; i++)
 		if (srcguard_add_fd(fds[i]) != 0)
-			log_warnx("more UDP sockets than the datagram budget "
-			    "can watch: %u is not limited", li->port);
+			log_warnx("more UDP sockets than the datagram filter "
+			    "can watch: %u is not limited and does not "
+			    "answer STUN", li->port);
 }
 
 /*
@@ -220,11 +224,19 @@ add_listener(struct agent *a, const struct conf_listen *li)
 	char dir[TLS_DIR_MAX];
 	int rc;
 
+	/*
+	 * RFC 5626 keep-alives (4.4.1): a CRLFCRLF ping on a TCP connection
+	 * gets a CRLF pong: Sofia's (PONG2PING) on TCP, ours on TLS, where
+	 * Sofia has none (crypto/tlsping.c).
+	 * STUN on UDP is ours (keepalive.c), so Sofia's RFC 3489 server,
+	 * on by default, is off.
+	 */
 	if (li->transport != CONF_TP_TLS) {
 		rc = nta_agent_add_tport(a->nta, URL_STRING_MAKE(url),
 		    TPTAG_UDP_RMEM(c->udp_buffer),
 		    TPTAG_UDP_WMEM(c->udp_buffer),
 		    TPTAG_QUEUESIZE(STREAM_QUEUE),
+		    TPTAG_PONG2PING(1), TPTAG_STUN_SERVER(0),
 		    TAG_END());
 	} else {
 		if (tls_dir_make(dir, sizeof(dir), c) == -1) {
@@ -238,8 +250,12 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		    TPTAG_TLS_VERIFY_POLICY(tls_policy(c)),
 		    TPTAG_TLS_VERIFY_DATE(1), TPTAG_TLS_VERIFY_DEPTH(8),
 		    TPTAG_QUEUESIZE(STREAM_QUEUE),
+		    TPTAG_PONG2PING(1), TPTAG_STUN_SERVER(0),
 		    TAG_END());
 		tls_dir_remove(dir);
+		if (rc >= 0 && tlsping_enable() != 0)
+			log_warnx("CRLF keep-alives on TLS will not be answered "
+			    "(no room in OpenSSL for the connection flag)");
 	}
 	if (rc < 0) {
 		log_error("cannot listen on %s: %s", url, strerror(errno));
@@ -247,7 +263,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 	}
 	if (li->transport != CONF_TP_UDP)
 		clamp_stream_rcvbuf(li);
-	else if (a->conf->source_rate > 0)
+	else
 		guard_datagrams(li);
 	log_info("listening on %s", url);
 	return 0;
@@ -336,6 +352,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		goto fail;
 	}
 	srcguard_report(report_drops);
+	keepalive_start();
 	/*
 	 * Sofia's message log (whole messages, bodies too) is switched by its
 	 * environment when the transports are created; TPTAG_LOG given to
@@ -354,7 +371,8 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	    NTATAG_TCP_RPORT(1), NTATAG_UDP_MTU(c->udp_mtu),
 	    NTATAG_MAXSIZE(stream_limit(c)),
 	    NTATAG_SIP_T1X64(c->transaction_timeout_ms),
-	    NTATAG_MERGE_482(0), NTATAG_EXTRA_100(0), TAG_END());
+	    NTATAG_MERGE_482(0), NTATAG_EXTRA_100(0),
+	    TPTAG_STUN_SERVER(0), TAG_END());
 	if (a->nta == NULL) {
 		log_error("cannot create the SIP agent");
 		goto fail;

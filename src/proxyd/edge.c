@@ -379,10 +379,11 @@ edge_stage(struct ptx *t)
 }
 
 /* Our URI on the side facing the phone or the registrar, with a token
- * as its user part when f is given; ob for an outbound Path. */
+ * as its user part when f is given; ob for an outbound Path; facing the
+ * phone, the flow's transport. */
 static url_t *
 our_url(struct ptx *t, const url_t *base, const struct flow_addr *f,
-    int ob)
+    int ob, int phone_side)
 {
 	su_home_t *home = msg_home(t->fwd);
 	struct edge *e = t->px->edge;
@@ -393,6 +394,14 @@ our_url(struct ptx *t, const url_t *base, const struct flow_addr *f,
 		return NULL;
 	if (f != NULL && flowtoken_encode(e->key, e->keylen, f, tok) == 0)
 		u->url_user = su_strdup(home, tok);
+	/* A phone on a TCP flow must come back over TCP, its flow: left to
+	 * itself it would send a later request of the dialog over UDP, from
+	 * another flow, and the token would send it back to the phone. */
+	if (phone_side && f != NULL && f->kind == FLOW_TCP &&
+	    u->url_type == url_sip &&
+	    !url_has_param(u, "transport"))
+		u->url_params = su_sprintf(home, "%s;transport=tcp",
+		    u->url_params != NULL ? u->url_params : "lr");
 	if (ob)
 		u->url_params = su_sprintf(home, "%s;ob", u->url_params != NULL ?
 		    u->url_params : "lr");
@@ -420,7 +429,7 @@ edge_add_path(struct ptx *t, sip_t *fsip, const url_t *rr)
 	if (t->px->edge == NULL || !t->edge.path)
 		return;
 	f = flow_of(t->px->edge, t->edge.reg_flow);
-	if ((u = our_url(t, rr, f, t->edge.outbound)) == NULL ||
+	if ((u = our_url(t, rr, f, t->edge.outbound, 0)) == NULL ||
 	    (p = (sip_path_t *)msg_header_make(msg_home(t->fwd),
 	    sip_path_class, su_sprintf(msg_home(t->fwd), "<%s>",
 	    url_as_string(msg_home(t->fwd), u)))) == NULL)
@@ -445,9 +454,27 @@ edge_rr_url(struct ptx *t, const url_t *rr, int inbound)
 		f = flow_of(e, t->edge.in_flow);
 	else if (!inbound && t->edge.to_flow)
 		f = &t->edge.out;
-	if (f == NULL || (u = our_url(t, rr, f, 0)) == NULL)
+	if (f == NULL || (u = our_url(t, rr, f, 0, 1)) == NULL)
 		return rr;
 	return u;
+}
+
+/* RFC 5658: one Record-Route entry per side when the phone's side is a
+ * TCP flow and the other is not TCP, so that each side comes back over
+ * its own transport (the phone's entry says transport=tcp). */
+int
+edge_rr_double(struct ptx *t, int out_tcp)
+{
+	struct edge *e = t->px->edge;
+	const struct flow_addr *f;
+
+	if (e == NULL)
+		return 0;
+	if (t->edge.to_flow)
+		return t->edge.out.kind == FLOW_TCP && strcasecmp(
+		    t->sip->sip_via->v_protocol, sip_transport_tcp) != 0;
+	f = flow_of(e, t->edge.in_flow);
+	return f != NULL && f->kind == FLOW_TCP && !out_tcp;
 }
 
 /* Where a request towards a phone goes: its flow's address, and for a
@@ -555,10 +582,11 @@ edge_register_response(struct ptx *t, msg_t *resp)
 		return;
 	}
 	secs = granted(t->sip, rsip);
-	flows_registered(e->flows, t->edge.reg_flow, secs == 0 ? 0 :
-	    monoclock_ms() + (uint64_t)secs * 1000 + GRACE_MS);
 	ft = fl == NULL ? 0 : fl->a.kind == FLOW_UDP ? e->flow_timer_udp :
 	    e->flow_timer_stream;
+	/* Unregistered (no time left): this frees the flow, fl with it. */
+	flows_registered(e->flows, t->edge.reg_flow, secs == 0 ? 0 :
+	    monoclock_ms() + (uint64_t)secs * 1000 + GRACE_MS);
 	if (secs == 0 || !t->edge.outbound || ft == 0 ||
 	    has_header(rsip, "Flow-Timer"))
 		return;

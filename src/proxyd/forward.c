@@ -85,6 +85,26 @@ outbound_is_tls(const struct ptx *t, const sip_t *fsip)
 }
 
 static int
+url_is_tcp(const url_t *u)
+{
+	char tp[16];
+
+	return u != NULL && url_param(u->url_params, "transport", tp,
+	    sizeof(tp)) > 0 && strcasecmp(tp, "tcp") == 0;
+}
+
+/* The same for TCP: only a transport=tcp parameter says so. */
+static int
+outbound_is_tcp(const struct ptx *t, const sip_t *fsip)
+{
+	if (fsip->sip_route != NULL)
+		return url_is_tcp(fsip->sip_route->r_url);
+	if (t->route_url != NULL)
+		return url_is_tcp(url_make(msg_home(t->fwd), t->route_url));
+	return url_is_tcp(fsip->sip_request->rq_url);
+}
+
+static int
 inbound_is_tls(const struct ptx *t)
 {
 	return strcasecmp(t->sip->sip_via->v_protocol, sip_transport_tls) == 0;
@@ -118,7 +138,7 @@ record_route(struct ptx *t, sip_t *fsip)
 		return;
 	in = inbound_is_tls(t);
 	out = outbound_is_tls(t, fsip);
-	if (in == out) {
+	if (in == out && !edge_rr_double(t, outbound_is_tcp(t, fsip))) {
 		/* One entry for both sides: a flow's token if either is one. */
 		insert_rr(t, fsip, edge_rr_url(t, edge_rr_url(t,
 		    agent_rr_url(t->px->agent, in), 1), 0));

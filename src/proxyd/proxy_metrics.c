@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "crypto/tlsping.h"
+#include "proxyd/keepalive.h"
 #include "proxyd/metrics.h"
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
@@ -72,6 +74,34 @@ traffic(const struct proxy *px, struct metrics_out *o)
 	mo_family(o, "e2mproxy_stray_responses_dropped_total", "counter",
 	    "responses that matched no transaction and were dropped");
 	mo_u64(o, NULL, s->stray_dropped);
+}
+
+/* RFC 5626 keep-alives: STUN on the UDP listeners (keepalive.c), CRLF
+ * pongs on TLS (crypto/tlsping.c). */
+static void
+keepalives(struct metrics_out *o)
+{
+	static const char *const res[3] = {
+		"answered", "unknown_attribute", "dropped"
+	};
+	const struct keepalive_stats *k = keepalive_stats();
+	uint64_t v[3];
+
+	mo_family(o, "e2mproxy_stun_requests_total", "counter",
+	    "STUN messages on the UDP SIP ports (RFC 5626 keep-alives), by "
+	    "outcome: a Binding request answered with its mapped address, "
+	    "answered 420 (unknown comprehension-required attribute), or "
+	    "dropped (malformed, not a Binding request, no magic cookie); "
+	    "those over a source's budget count as rate limited instead");
+	v[0] = k->stun_answered;
+	v[1] = k->stun_unknown;
+	v[2] = k->stun_dropped;
+	labelled(o, "result", res, v, 3);
+	mo_family(o, "e2mproxy_tls_pongs_total", "counter",
+	    "CRLF pongs sent to double-CRLF keep-alive pings on TLS "
+	    "connections (RFC 5626 4.4.1; those on TCP are Sofia's, not "
+	    "counted)");
+	mo_u64(o, NULL, tlsping_pongs());
 }
 
 static void
@@ -198,6 +228,7 @@ void
 proxy_metrics(const struct proxy *px, struct metrics_out *o)
 {
 	traffic(px, o);
+	keepalives(o);
 	inspection(px, o);
 	limits(px, o);
 	services(px, o);

@@ -536,6 +536,11 @@ stage_archive(struct ptx *t)
 	    !t->rule->active ||
 	    t->sip->sip_request->rq_method != sip_method_message)
 		return STEP_NEXT;
+	if (svc_archive_seen(t->px->archive, t)) {
+		ptx_logf(t, LOG_INFO, "MESSAGE already archived: its first "
+		    "pass through this proxy (a spiral)");
+		return STEP_NEXT;
+	}
 	switch (svc_archive_message(t->px->archive, t, archived)) {
 	case 0:
 		return STEP_NEXT;

@@ -37,6 +37,11 @@
 /* Failures are logged at most this often (with how many since). */
 #define FAIL_LOG_MS 10000
 
+/* A MESSAGE that spirals (an edge proxy: phone -> us -> registrar -> us
+ * -> phone) passes twice; its record was made, durable, at the first
+ * pass. The last RECENT archived MESSAGEs are remembered by key. */
+#define RECENT 1024
+
 struct svc_archive {
 	const struct conf *conf;
 	struct loop *loop;
@@ -44,12 +49,16 @@ struct svc_archive {
 	struct event *ev;            /* the writer's wakeup fd */
 	unsigned long long records, failures, unlogged;
 	uint64_t last_fail_log;
+	/* MESSAGEs archived lately, by key (spirals, below). */
+	uint64_t recent[RECENT];
+	size_t recent_next;
 };
 
 /* One record on its way to the disk. */
 struct pending {
 	struct svc_archive *a;
 	struct ptx *t;               /* NULL: a final record, nobody waits */
+	uint64_t key;                /* the MESSAGE's, for spirals; 0: none */
 	svc_archive_done_fn *done;
 };
 
@@ -182,13 +191,48 @@ written(void *arg, int durable)
 {
 	struct pending *p = arg;
 
-	if (durable)
+	if (durable) {
 		p->a->records++;
-	else
+		if (p->key != 0) {
+			p->a->recent[p->a->recent_next] = p->key;
+			p->a->recent_next = (p->a->recent_next + 1) % RECENT;
+		}
+	} else {
 		note_failure(p->a);
+	}
 	if (p->done != NULL)
 		p->done(p->t, durable);
 	free(p);
+}
+
+/* Call-ID, CSeq and From tag: what a spiral keeps. Never 0. */
+static uint64_t
+message_key(const struct ptx *t)
+{
+	const sip_t *sip = t->sip;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char cseq[16];
+
+	h = ptx_hash_str(h, sip->sip_call_id != NULL ?
+	    sip->sip_call_id->i_id : "");
+	snprintf(cseq, sizeof(cseq), "%u", sip->sip_cseq != NULL ?
+	    (unsigned)sip->sip_cseq->cs_seq : 0u);
+	h = ptx_hash_str(h, cseq);
+	h = ptx_hash_str(h, sip->sip_from != NULL && sip->sip_from->a_tag ?
+	    sip->sip_from->a_tag : "");
+	return h != 0 ? h : 1;
+}
+
+int
+svc_archive_seen(const struct svc_archive *a, const struct ptx *t)
+{
+	uint64_t k = message_key(t);
+	size_t i;
+
+	for (i = 0; i < RECENT; i++)
+		if (a->recent[i] == k)
+			return 1;
+	return 0;
 }
 
 static long long
@@ -212,6 +256,7 @@ submit(struct svc_archive *a, struct ptx *t, struct buf *b,
 	p->a = a;
 	p->t = t;
 	p->done = done;
+	p->key = t != NULL ? message_key(t) : 0;
 	if (archwriter_submit(a->w, b->p, b->len, written, p) != 0) {
 		free(p);
 		return -1;

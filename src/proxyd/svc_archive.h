@@ -49,4 +49,8 @@ int svc_archive_fails_open(const struct svc_archive *a);
 void svc_archive_counts(const struct svc_archive *a, unsigned long long *written,
     unsigned long long *failed);
 
+/* 1 when this MESSAGE (Call-ID, CSeq, From tag) was archived lately:
+ * its second pass through the proxy in a spiral. */
+int svc_archive_seen(const struct svc_archive *a, const struct ptx *t);
+
 #endif /* SVC_ARCHIVE_H */

@@ -15,12 +15,18 @@
 
 #include <libconfig.h>
 
+#include "ua/uaoutbound.h"
+
 /* Media is not the tool's business: a fixed offer. */
 const char uaopts_sdp_offer[] = "v=0\r\no=e2mua 1 1 IN IP4 127.0.0.1\r\n"
     "s=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n";
 
-#define OPTSTRING "F:t:f:o:b:c:m:T:s:dLe:x:SCr:R:a:n:P:lk:N:IH:Vh"
+#define OPTSTRING "F:t:f:o:b:c:m:T:s:dLe:x:SCr:R:a:n:P:lk:N:IH:g:E:i:K:Vh"
 static const struct option longopts[] = {
+	{ "register", required_argument, NULL, 'g' },
+	{ "expires", required_argument, NULL, 'E' },
+	{ "instance", required_argument, NULL, 'i' },
+	{ "keepalive", required_argument, NULL, 'K' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -67,6 +73,10 @@ static const struct key keys[] = {
 	{ "decrypt_certificate", K_STR, F(dec_cert), 0, NULL, NULL },
 	{ "decrypt_key", K_STR, F(dec_key), 0, NULL, NULL },
 	{ "count", K_UINT, F(count), 0, NULL, NULL },
+	{ "registrar", K_STR, F(registrar), 0, NULL, NULL },
+	{ "expires", K_UINT, F(expires), 0, NULL, NULL },
+	{ "instance", K_STR, F(instance), 0, NULL, NULL },
+	{ "keepalive", K_UINT, F(keepalive), 0, NULL, NULL },
 };
 #undef F
 
@@ -324,6 +334,10 @@ apply(int ch, char *arg, struct uaopts *o)
 	case 'H': return number(arg, &o->hold);
 	case 'k': return split_pair(arg, ':', &o->dec_cert, &o->dec_key);
 	case 'N': return number(arg, &o->count);
+	case 'g': o->registrar = arg; return 0;
+	case 'E': return number(arg, &o->expires);
+	case 'i': o->instance = arg; return 0;
+	case 'K': return number(arg, &o->keepalive);
 	case 'S': o->separate = 1; return 0;
 	case 'C': o->cbc = 1; return 0;
 	default: return -1;
@@ -340,6 +354,7 @@ defaults(struct uaopts *o)
 	o->max_proxies = 3;
 	o->max_skew = 300;
 	o->cache_ttl = 86400;
+	o->expires = 600;
 }
 
 /* The file named by -F, before any other option (they override it). */
@@ -363,7 +378,13 @@ config_arg(int argc, char **argv)
 static int
 complete(struct uaopts *o, int argc)
 {
-	if (optind != argc || o->timeout == 0)
+	/* -T 0 listens until a signal; a caller must give up some time. */
+	if (optind != argc || (o->timeout == 0 && !o->listen))
+		return -1;
+	/* Registering is what a listening device does; an expiry of 0 is
+	 * the unregistration at exit, not a setting. */
+	if (o->registrar != NULL && (!o->listen || o->expires == 0 ||
+	    (o->instance != NULL && !uaob_instance_ok(o->instance))))
 		return -1;
 	if ((o->sign_cert == NULL) != (o->sign_key == NULL) ||
 	    (o->dec_cert == NULL) != (o->dec_key == NULL))
@@ -423,7 +444,8 @@ uaopts_usage(FILE *f)
 	    "             [-n N] [-P CACHE-FILE]\n"
 	    "       e2mua [-F FILE] -l -b BIND-URI [-k CERT:KEY] [-r CA]...\n"
 	    "             [-e PEER-CERT]... [-x HOST=PROXY-CERT]... [-N COUNT]\n"
-	    "             [-T SECONDS]\n"
+	    "             [-T SECONDS] [-g REGISTRAR-URI [-f AOR] [-o PROXY]\n"
+	    "             [-E SECONDS] [-i URN] [-K SECONDS]]\n"
 	    "       e2mua -h | -V\n"
 	    "  -F  configuration file (libconfig; options below override it)\n"
 	    "  -I  a call (SDP offer, ACK, -H seconds, BYE) instead of a MESSAGE\n"
@@ -436,7 +458,13 @@ uaopts_usage(FILE *f)
 	    "  -a  a proxy host that may inspect; -n at most N proxies added\n"
 	    "      by challenges (default 3); -P remember them in this file\n"
 	    "  -l  UAS: answer MESSAGE and INVITE (SDP answer protected by\n"
-	    "      -e/-x), one JSON line each; -N stop after COUNT requests\n"
+	    "      -e/-x), one JSON line each; -N stop after COUNT requests;\n"
+	    "      -T 0 until SIGINT or SIGTERM\n"
+	    "  -g  (--register) with -l: register -f's AOR there (RFC 5626\n"
+	    "      outbound, through -o), refresh, unregister at exit;\n"
+	    "      -E (--expires) expiry asked (600), -i (--instance)\n"
+	    "      +sip.instance URN (default: random per run), -K\n"
+	    "      (--keepalive) CRLF keep-alive seconds (default: Flow-Timer)\n"
 	    "exit: 0 2xx, 1 other final response, 2 usage or configuration,\n"
 	    "      3 local error, 4 timeout, 5 challenge refused\n"
 	    "See e2mua(1).\n");

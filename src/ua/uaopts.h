@@ -40,6 +40,10 @@ struct uaopts {
 	unsigned hold;              /* -H: seconds between ACK and BYE */
 	const char *dec_cert, *dec_key; /* -k */
 	unsigned count;             /* -N: requests to answer, 0: until -T */
+	const char *registrar;      /* -g: REGISTER there (UAS mode) */
+	unsigned expires;           /* -E: registration expiry asked */
+	const char *instance;       /* -i: +sip.instance URN; NULL: random */
+	unsigned keepalive;         /* -K: keep-alive seconds; 0: RFC 5626 */
 	const char *config_file;    /* -F */
 
 	void *cfg_;                 /* private: the parsed file */

@@ -5,8 +5,11 @@
 
 #include "ua/uas.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tag.h>
@@ -19,6 +22,9 @@
 #include "ua/uamsg.h"
 #include "ua/uaopts.h"
 #include "ua/uarecv.h"
+#include "ua/uareg.h"
+
+#define UNREGISTER_MS 3000 /* the unregistration at exit, at most */
 
 /* Media is not the tool's business: a fixed answer. */
 #define SDP_ANSWER "v=0\r\no=e2mua 2 2 IN IP4 127.0.0.1\r\ns=-\r\n" \
@@ -29,6 +35,10 @@ struct uas {
 	const struct cms_keys *keys;
 	const struct uaopts *o;
 	unsigned count, answered;
+	int rc;                 /* an exit status decided early, or -1 */
+	int sigfd;              /* SIGINT and SIGTERM end the run */
+	int sigindex;           /* its registration with the root */
+	su_wait_t sigwait[1];
 };
 
 static int
@@ -180,13 +190,57 @@ uas_timeout(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 	su_root_break(((struct uas *)arg)->root);
 }
 
+/* The first registration failed: nothing will reach us. */
+static void
+reg_failed(void *arg, int exit_status)
+{
+	struct uas *u = arg;
+
+	u->rc = exit_status;
+	su_root_break(u->root);
+}
+
+static int
+on_signal(su_root_magic_t *m, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	struct uas *u = (struct uas *)arg;
+	struct signalfd_siginfo si;
+
+	(void)m;
+	(void)w;
+	if (read(u->sigfd, &si, sizeof(si)) > 0)
+		su_root_break(u->root);
+	return 0;
+}
+
+/* SIGINT and SIGTERM through the loop, so that the run ends in order
+ * (the registration removed) rather than wherever the signal lands. */
+static int
+watch_signals(struct uas *u)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (u->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
+	    su_wait_create(u->sigwait, u->sigfd, SU_WAIT_IN) != 0 ||
+	    (u->sigindex = su_root_register(u->root, u->sigwait, on_signal,
+	    (su_wakeup_arg_t *)u, 0)) <= 0)
+		return -1;
+	return 0;
+}
+
 int
 uas_run(const struct uaopts *o, const struct cms_keys *keys)
 {
-	struct uas u = { .keys = keys, .o = o, .count = o->count };
+	struct uas u = { .keys = keys, .o = o, .count = o->count, .rc = -1,
+	    .sigfd = -1 };
 	nta_agent_t *nta = NULL;
 	nta_leg_t *leg = NULL;
 	su_timer_t *timer = NULL;
+	struct uareg *reg = NULL;
 	int rc = UA_EXIT_LOCAL;
 
 	if ((u.root = su_root_create(NULL)) == NULL ||
@@ -197,13 +251,34 @@ uas_run(const struct uaopts *o, const struct cms_keys *keys)
 		fprintf(stderr, "e2mua: cannot listen on %s\n", o->bind);
 		goto out;
 	}
-	timer = su_timer_create(su_root_task(u.root), o->timeout * 1000);
-	su_timer_set(timer, uas_timeout, (su_timer_arg_t *)&u);
+	if (watch_signals(&u) != 0) {
+		fprintf(stderr, "e2mua: cannot watch signals\n");
+		goto out;
+	}
+	if (o->registrar != NULL && (reg = uareg_start(nta, u.root, o,
+	    reg_failed, &u)) == NULL)
+		goto out;
+	if (o->timeout > 0) {
+		timer = su_timer_create(su_root_task(u.root),
+		    o->timeout * 1000);
+		su_timer_set(timer, uas_timeout, (su_timer_arg_t *)&u);
+	}
 	su_root_run(u.root);
-	rc = u.count == 0 || u.answered >= u.count ? UA_EXIT_2XX :
-	    UA_EXIT_TIMEOUT;
+	su_timer_reset(timer);
+	if (u.rc < 0)
+		u.rc = uareg_stop(reg, UNREGISTER_MS);
+	else
+		uareg_stop(reg, 0); /* never registered: nothing to undo */
+	reg = NULL;
+	rc = u.rc >= 0 ? u.rc : u.count == 0 || u.answered >= u.count ?
+	    UA_EXIT_2XX : UA_EXIT_TIMEOUT;
 out:
+	uareg_stop(reg, 0);
 	su_timer_destroy(timer);
+	if (u.sigindex > 0)
+		su_root_deregister(u.root, u.sigindex);
+	if (u.sigfd >= 0)
+		close(u.sigfd);
 	if (leg != NULL)
 		nta_leg_destroy(leg);
 	nta_agent_destroy(nta);

@@ -4,7 +4,7 @@ the proxy over UDP or TCP (with or without RFC 5626 outbound) and answers
 what comes back over that same socket or connection, the way a phone
 behind a NAT can only be reached.
 
-usage: phone.py udp|tcp PROXY_PORT USER [options]
+usage: phone.py udp|tcp|tls PROXY_PORT USER [options]
   --outbound        Contact with reg-id and +sip.instance, Supported: path,
                     outbound
   --no-path         no "Supported: path"
@@ -20,6 +20,7 @@ One line per event on stdout (flushed):
   PONG | NOPONG
   SENT <status>
   REQ <METHOD> <request-uri> route=<top Route|-> via=<top Via sent-by>
+      cid=<Call-ID>
 SIGUSR1 closes a TCP connection (the flow fails; the phone stays up, now
 unreachable); SIGTERM ends it. Answers: INVITE 200 (with SDP), MESSAGE,
 BYE, OPTIONS, anything else 200; ACK nothing.
@@ -30,6 +31,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import sys
 import time
 
@@ -86,6 +88,12 @@ class Phone:
         if proto == 'udp':
             self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.s.bind(('127.0.0.1', 0))
+        elif proto == 'tls':
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.s = ctx.wrap_socket(
+                socket.create_connection(('127.0.0.1', port)))
         else:
             self.s = socket.create_connection(('127.0.0.1', port))
         self.lport = self.s.getsockname()[1]
@@ -107,8 +115,9 @@ class Phone:
             left = end - time.monotonic()
             if left <= 0:
                 return []
-            r, _, _ = select.select([self.s], [], [], left)
-            if not r:
+            pending = self.proto == 'tls' and self.s.pending() > 0
+            r, _, _ = select.select([self.s], [], [], 0 if pending else left)
+            if not r and not pending:
                 return []
             if self.proto == 'udp':
                 data, _ = self.s.recvfrom(65535)
@@ -207,9 +216,10 @@ class Phone:
         method, ruri = first.split()[0], first.split()[1]
         routes = headers(m, 'Route')
         vias = headers(m, 'Via') or ['-']
-        say('REQ %s %s route=%s via=%s' % (
+        say('REQ %s %s route=%s via=%s cid=%s' % (
             method, ruri, routes[0] if routes else '-',
-            vias[0].split(';')[0].split()[-1]))
+            vias[0].split(';')[0].split()[-1],
+            header(m, 'Call-ID') or header(m, 'i') or '-'))
         if method == 'ACK':
             return
         head = m.split(b'\r\n\r\n', 1)[0].decode('latin-1').split('\r\n')
@@ -233,7 +243,7 @@ class Phone:
 
         def cut(*_):
             nonlocal closed
-            if self.proto == 'tcp' and not closed:
+            if self.proto != 'udp' and not closed:
                 closed = True
                 self.s.shutdown(socket.SHUT_RDWR)
                 self.s.close()
@@ -268,7 +278,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     p = Phone(proto, port, user, opts)
     code = p.register()
-    if '--ping' in args and proto == 'tcp':
+    if '--ping' in args and proto != 'udp':
         p.ping()
     if '--send' in args and code == 200:
         p.message(args[args.index('--send') + 1])

@@ -16,20 +16,28 @@ PHONE="$TOP_SRCDIR/tests/integration/phone.py"
 . "$TOP_SRCDIR/tests/integration/pki.sh"
 K=$WORK/pki
 mkdir -p "$K"
-pki_ca "$K" && pki_cert "$K" proxy "DNS:proxy.test" proxy.test ||
+pki_ca "$K" && pki_cert "$K" proxy "DNS:proxy.test" proxy.test &&
+	pki_cert "$K" tls "" 127.0.0.1 ||
 	{ ok 1 "test PKI"; t_done; }
 head -c 32 /dev/urandom > "$WORK/flow.key"
 chmod 600 "$WORK/flow.key"
 
-# edge_conf FILE PORT PATH-MODE [EDGE-EXTRA]: metrics on PORT + 4
+# edge_conf FILE PORT PATH-MODE [EDGE-EXTRA [tls]]: metrics on PORT + 4;
+# tls: a TLS listener on PORT + 1 too
 edge_conf() {
+	local tlsl="" tlsg=""
+	if [ "${5:-}" = tls ]; then
+		tlsl=", { transport = \"tls\"; address = \"127.0.0.1\"; port = $(($2 + 1)); }"
+		tlsg="tls: { certificate = \"$K/tls.pem\"; key = \"$K/tls.key\"; ca_file = \"$K/ca.pem\"; };"
+	fi
 	cat > "$1" <<CONF
 metrics: { enabled = true; port = $(($2 + 4)); };
 log: { level = "debug"; };
 sip: {
   listen = ( { transport = "udp"; address = "127.0.0.1"; port = $2; },
-             { transport = "tcp"; address = "127.0.0.1"; port = $2; } );
+             { transport = "tcp"; address = "127.0.0.1"; port = $2; } $tlsl );
 };
+$tlsg
 routing: {
   rules = ( { domain = "example.com"; next_hop = "sip:127.0.0.1:$KAM_PORT"; } );
 };
@@ -39,8 +47,11 @@ inspect: {
   trust_anchors = [ "$K/ca.pem" ];
 };
 challenge: { signing_certificate = "$K/proxy.pem"; signing_key = "$K/proxy.key"; };
+archive: { enabled = true; path = "$1.im.jsonl"; };
 policy: {
   rules = (
+    { methods = [ "MESSAGE" ]; from_users = [ "arch" ];
+      required_types = [ "text/plain" ]; },
     { methods = [ "MESSAGE" ]; directions = [ "to_phones" ];
       required_types = [ "text/plain" ]; },
     { methods = [ "MESSAGE" ]; directions = [ "from_phones" ];
@@ -85,7 +96,7 @@ message() {
 	{
 		printf 'MESSAGE %s SIP/2.0\r\n' "$uri"
 		printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s-%s\r\n' "$UAC_PORT" "$1" "$r"
-		printf 'From: <sip:alice@example.net>;tag=a%s\r\nTo: <sip:%s@example.com>\r\n' "$r" "$2"
+		printf 'From: <sip:%s@example.net>;tag=a%s\r\nTo: <sip:%s@example.com>\r\n' "${MSG_FROM:-alice}" "$r" "$2"
 		printf 'Call-ID: %s-%s@caller\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n' "$1" "$r"
 		[ -n "${4:-}" ] && printf 'Route: %s\r\n' "$4"
 		printf 'Content-Type: %s\r\nContent-Length: %s\r\n\r\n%s' "$3" "${#body}" "$body"
@@ -93,7 +104,7 @@ message() {
 	sip_raw udp "$PX_PORT" "$WORK/$1.sip" | awk '{ print $2 }'
 }
 
-edge_conf "$WORK/px.conf" "$PX_PORT" outbound
+edge_conf "$WORK/px.conf" "$PX_PORT" outbound "" tls
 
 # --- the key: -c refuses what a start would ------------------------------
 printf 'short\n' > "$WORK/short.key"
@@ -117,9 +128,11 @@ kam_start "$KAM_PORT" || { ok 1 "kamailio starts"; t_done; }
 start_proxy "$WORK/px.conf" proxy || { ok 1 "proxy starts"; t_done; }
 
 # --- registration over TCP with outbound ---------------------------------
-phone bob tcp "$PX_PORT" bob --outbound
+phone bob tcp "$PX_PORT" bob --outbound --ping
 grep -Eq '^REGISTERED 200 flow_timer=120 ' "$WORK/bob.ev"
 ok $? "TCP outbound REGISTER through the edge: 200 with Flow-Timer: 120"
+wait_ev bob '^PONG$'
+ok $? "bob's CRLF keep-alive on his flow gets its CRLF pong"
 grep -Eq 'path=<sip:[A-Za-z0-9_-]{55}@127\.0\.0\.1:'"$PX_PORT"';lr;ob>' "$WORK/bob.ev"
 ok $? "the registrar echoes our Path: a 55-character flow token, lr, ob"
 kam_wait_contact bob "sip:[A-Za-z0-9_-]{55}@127\.0\.0\.1:$PX_PORT;lr;ob"
@@ -136,13 +149,59 @@ rc=$?
 wait_ev bob '^REQ BYE ' && grep -q '^REQ ACK ' "$WORK/bob.ev"
 ok $(( rc + $? )) "a call to bob@example.com completes: INVITE, ACK and BYE reach him over the flow"
 
+# --- a MESSAGE passes twice (us, registrar, us): archived once ----------
+st=$(MSG_FROM=arch message m1a bob text/plain)
+cid=$(grep -o 'm1a-[0-9]*@caller' "$WORK/m1a.sip" | head -n 1)
+n=0
+for i in $(seq 1 100); do
+	n=$(grep -c "\"call_id\":\"$cid\"" "$WORK/px.conf.im.jsonl" 2>/dev/null)
+	[ "${n:-0}" -ge 2 ] && break
+	sleep 0.05
+done
+[ "$st" = 200 ] && [ "$(grep "\"call_id\":\"$cid\"" "$WORK/px.conf.im.jsonl" | grep -c '"kind":"message"')" = 1 ] &&
+	[ "$(grep "\"call_id\":\"$cid\"" "$WORK/px.conf.im.jsonl" | grep -c '"kind":"final"')" = 1 ]
+ok $? "a MESSAGE that spirals through the edge twice is archived once, with one final record ($st)"
+grep -q 'MESSAGE already archived: its first pass' "$WORK/proxy.log"
+ok $? "... the second pass says why"
+
 # --- UDP outbound phone ---------------------------------------------------
 phone carol udp "$PX_PORT" carol --outbound
 grep -Eq '^REGISTERED 200 flow_timer=29 ' "$WORK/carol.ev"
 ok $? "UDP outbound REGISTER: 200 with Flow-Timer: 29"
 st=$(message m2 carol text/plain)
-[ "$st" = 200 ] && wait_ev carol "^REQ MESSAGE .* via=127\.0\.0\.1:$PX_PORT\$"
+[ "$st" = 200 ] && wait_ev carol "^REQ MESSAGE .* via=127\.0\.0\.1:$PX_PORT cid=m2-"
 ok $? "a MESSAGE for carol reaches her UDP address from the edge proxy ($st)"
+
+# --- TLS outbound phone --------------------------------------------------
+phone tina tls "$PX_TLS_PORT" tina --outbound --ping
+grep -Eq '^REGISTERED 200 flow_timer=120 ' "$WORK/tina.ev"
+ok $? "TLS outbound REGISTER: 200 with Flow-Timer: 120"
+wait_ev tina '^PONG$'
+ok $? "tina's CRLF keep-alive over TLS gets its pong"
+st=$(message m2t tina text/plain)
+[ "$st" = 200 ] && wait_ev tina '^REQ MESSAGE sip:tina@127\.0\.0\.1:[0-9]+;transport=tls;ob '
+ok $? "a MESSAGE for tina reaches her over her TLS connection ($st)"
+
+# --- the incoming leg is inspected: a 496 goes back to the caller --------
+pki_cert "$K" bob "DNS:bob.test" bob.test
+printf 'Content-Type: text/plain\r\n\r\nfor bob only' > "$WORK/plain.mime"
+openssl cms -encrypt -binary -outform DER -in "$WORK/plain.mime" \
+	-out "$WORK/env.der" "$K/bob.pem" 2>/dev/null
+r=$RANDOM$RANDOM
+{
+	printf 'MESSAGE sip:bob@example.com SIP/2.0\r\n'
+	printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-m496-%s\r\n' "$UAC_PORT" "$r"
+	printf 'From: <sip:alice@example.net>;tag=a%s\r\nTo: <sip:bob@example.com>\r\n' "$r"
+	printf 'Call-ID: m496-%s@caller\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n' "$r"
+	printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n'
+	printf 'Content-Length: %s\r\n\r\n' "$(stat -c %s "$WORK/env.der")"
+	cat "$WORK/env.der"
+} > "$WORK/m496.sip"
+st=$(sip_raw udp "$PX_PORT" "$WORK/m496.sip" | awk '{ print $2 }')
+[ "$st" = 496 ] && grep -q "MESSAGE policy: rule at line $(grep -n to_phones "$WORK/px.conf" | cut -d: -f1) -> 496" "$WORK/proxy.log"
+ok $? "a MESSAGE for a phone encrypted to the phone only: the to_phones rule's signed 496 reaches the caller through Kamailio ($st)"
+grep -q "cid=m1-" "$WORK/bob.ev" && ! grep -q "cid=m496-$r" "$WORK/bob.ev"
+ok $? "... and nothing reached the phone"
 
 # --- policy by direction --------------------------------------------------
 st=$(message m3 bob application/octet-stream)
@@ -226,8 +285,8 @@ ok $? "promtool check metrics accepts the edge families"
 	[ "$(metric px 'e2mproxy_edge_refused_total{reason="forged_token"}')" = 2 ]
 ok $? "metrics: one 430, two forged tokens"
 r=$(metric px e2mproxy_edge_routed_total)
-[ "${r:-0}" -eq 5 ]
-ok $? "metrics: requests routed over flows ($r: MESSAGEs to bob and carol, INVITE, ACK, BYE)"
+[ "${r:-0}" -eq 7 ]
+ok $? "metrics: requests routed over flows ($r: 4 MESSAGEs to bob, carol and tina, INVITE, ACK, BYE)"
 f=$(metric px e2mproxy_edge_flows)
 [ "${f:-0}" -ge 2 ]
 ok $? "metrics: the registered flows are counted ($f)"

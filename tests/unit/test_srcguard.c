@@ -77,6 +77,41 @@ read_all(int fd, int got[2])
 	}
 }
 
+static int stun_calls, stun_fd;
+static size_t stun_len;
+static uint8_t stun_first;
+
+static void
+on_stun(int fd, const void *p, size_t n, const struct sockaddr *from,
+    socklen_t fromlen)
+{
+	stun_calls++;
+	stun_fd = fd;
+	stun_len = n;
+	stun_first = *(const uint8_t *)p;
+	(void)from;
+	(void)fromlen;
+}
+
+/* n datagrams of 20 bytes starting with byte first (STUN when 0-3),
+ * each followed by an 'a' datagram when with_sip. */
+static void
+send_stun(int from, const struct sockaddr_in *to, int n, uint8_t first,
+    int with_sip)
+{
+	uint8_t b[20];
+	int i;
+
+	memset(b, 0x42, sizeof(b));
+	b[0] = first;
+	for (i = 0; i < n; i++) {
+		(void)sendto(from, b, sizeof(b), 0,
+		    (const struct sockaddr *)to, sizeof(*to));
+		if (with_sip)
+			send_n(from, to, 1, 'a');
+	}
+}
+
 int
 main(void)
 {
@@ -157,6 +192,35 @@ main(void)
 	send_n(fb, &srv, 30, 'b');
 	read_all(s, got);
 	T_EQ_INT(got[1], 30, "exempt source: all 30 delivered");
+
+	/* STUN (first byte 0 to 3) goes to the handler and never to the
+	 * reader; with no budget at all, too. */
+	T_EQ_INT(srcguard_init(0, 0, 64, NULL, 0), 0, "no budget");
+	srcguard_add_fd(s);
+	srcguard_stun(on_stun);
+	send_stun(fa, &srv, 3, 0x00, 1);
+	send_stun(fa, &srv, 1, 0x03, 1);
+	read_all(s, got);
+	T_EQ_INT(stun_calls, 4, "no budget: 4 STUN datagrams to the handler");
+	T_OK(stun_fd == s && stun_len == 20 && stun_first == 0x03,
+	    "the handler gets the socket and the whole datagram");
+	T_EQ_INT(got[0], 4, "the SIP datagrams between them delivered");
+	T_EQ_INT(got[1], 0, "no STUN datagram reaches the reader");
+	send_stun(fa, &srv, 2, 0x04, 0);
+	read_all(s, got);
+	T_EQ_INT(got[1], 2, "a first byte of 4 is not STUN: delivered");
+	T_EQ_INT(stun_calls, 4, "and not handed to the handler");
+
+	/* Within the budget only: a STUN flood costs what SIP does. */
+	T_EQ_INT(srcguard_init(1, 2, 64, NULL, 0), 0, "budget 1/s, burst 2");
+	srcguard_add_fd(s);
+	srcguard_stun(on_stun);
+	stun_calls = 0;
+	send_stun(fa, &srv, 5, 0x00, 0);
+	read_all(s, got);
+	T_EQ_INT(stun_calls, 2, "5 STUN datagrams: the burst handled");
+	T_EQ_INT(srcguard_dropped(), 3, "the other 3 dropped as over budget");
+	T_EQ_INT(got[0] + got[1], 0, "none reaches the reader");
 
 	/* Unregistered sockets are left alone. */
 	srcguard_reset();

@@ -183,6 +183,79 @@ config_file(void)
 	uaopts_free(&o);
 }
 
+/* -l -g: the registration's options, their checks and their settings. */
+static void
+registration(void)
+{
+	struct uaopts o;
+	char errs[2048];
+
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "-g", "sip:example.com",
+	    NULL), UAOPTS_OK, "-l -g");
+	T_EQ_STR(o.registrar, "sip:example.com", "the registrar");
+	T_EQ_INT(o.expires, 600, "expiry asked: 600 by default");
+	T_OK(o.instance == NULL && o.keepalive == 0,
+	    "random instance, keep-alive from the registrar by default");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "--register",
+	    "sip:127.0.0.1:5060;transport=tcp", "--expires", "60",
+	    "--instance", "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+	    "--keepalive", "2", "-f", "sip:bob@example.com", "-o",
+	    "sip:edge.test", NULL), UAOPTS_OK, "the long options");
+	T_OK(strcmp(o.registrar, "sip:127.0.0.1:5060;transport=tcp") == 0 &&
+	    o.expires == 60 && o.keepalive == 2 && strcmp(o.instance,
+	    "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6") == 0 &&
+	    strcmp(o.from, "sip:bob@example.com") == 0 &&
+	    strcmp(o.proxy, "sip:edge.test") == 0,
+	    "--register --expires --instance --keepalive, -f is the AOR");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "-g", "sip:r", "-E", "30",
+	    "-i", "urn:x:y", "-K", "5", NULL), UAOPTS_OK, "the short ones");
+	T_OK(o.expires == 30 && o.keepalive == 5 &&
+	    strcmp(o.instance, "urn:x:y") == 0, "-E -i -K");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-t", "sip:b@h", "-g", "sip:r",
+	    NULL), UAOPTS_USAGE, "-g without -l: usage");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "-g", "sip:r", "-E", "0",
+	    NULL), UAOPTS_USAGE, "-E 0: usage (unregistering is at exit)");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "-g", "sip:r", "-i",
+	    "f81d4fae-7dec", NULL), UAOPTS_USAGE, "-i not a URN: usage");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "-g", "sip:r", "-E", "x",
+	    NULL), UAOPTS_USAGE, "-E not a number: usage");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-l", "-T", "0", NULL),
+	    UAOPTS_OK, "-l -T 0: until a signal");
+	uaopts_free(&o);
+
+	write_file("listen = true;\n"
+	    "from = \"sip:bob@example.com\";\n"
+	    "registrar = \"sip:example.com\";\n"
+	    "expires = 120;\n"
+	    "instance = \"urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6\";\n"
+	    "keepalive = 25;\n");
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-F", file, NULL), UAOPTS_OK,
+	    "registration settings in the file");
+	T_EQ_STR(errs, "", "no messages");
+	T_OK(o.listen && strcmp(o.registrar, "sip:example.com") == 0 &&
+	    o.expires == 120 && o.keepalive == 25 && o.instance != NULL,
+	    "registrar, expires, instance, keepalive");
+	uaopts_free(&o);
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-F", file, "-E", "90", NULL),
+	    UAOPTS_OK, "file plus -E");
+	T_EQ_INT(o.expires, 90, "the flag wins");
+	uaopts_free(&o);
+	write_file("listen = true;\nregistrar = 5;\nexpires = \"x\";\n");
+	T_EQ_INT(parse(&o, errs, sizeof(errs), "-F", file, NULL),
+	    UAOPTS_BAD_FILE, "bad registration settings");
+	T_OK(strstr(errs, ":2: registrar: expected a string") != NULL &&
+	    strstr(errs, ":3: expires: expected a number") != NULL,
+	    "each at its line");
+	uaopts_free(&o);
+}
+
 int
 main(void)
 {
@@ -191,6 +264,7 @@ main(void)
 	snprintf(file, sizeof(file), "%s/e2mua.conf", dir);
 	command_line();
 	config_file();
+	registration();
 	unlink(file);
 	rmdir(dir);
 	return t_done();

@@ -2,9 +2,9 @@
  * recvhook.h - the process's recvmsg(2), interposed.
  *
  * Sofia reads every datagram and stream with recvmsg() and offers no hook
- * before it parses. Two things need one: the per-source datagram budget
- * (srcguard.c), which drops a flood's datagrams before they cost a parse,
- * and the loop bridge (loop.c), which runs further Sofia steps in one
+ * before it parses. Two things need one: the UDP listeners' filter
+ * (srcguard.c), which drops a flood's datagrams before they cost a parse
+ * and takes STUN keep-alives out of the SIP stream, and the loop bridge (loop.c), which runs further Sofia steps in one
  * wakeup while they keep receiving, so that a backlog of datagrams costs
  * a Sofia step each instead of a pass through libevent as well.
  *

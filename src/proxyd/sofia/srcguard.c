@@ -1,5 +1,6 @@
 /*
- * srcguard.c - per-source datagram budget before parsing (srcguard.h).
+ * srcguard.c - per-source datagram budget before parsing, and STUN taken
+ * out of the SIP datagrams (srcguard.h).
  */
 #include "proxyd/sofia/srcguard.h"
 
@@ -14,6 +15,7 @@
 #include "common/monoclock.h"
 #include "common/netaddr.h"
 #include "common/ratelimit.h"
+#include "common/stun.h"
 #include "proxyd/sofia/recvhook.h"
 
 /* Queued datagrams from over-budget sources drained per wakeup: a flood
@@ -23,6 +25,7 @@
 #define DRAIN_MAX 1024
 
 static void (*report_fn)(uint64_t, const char *);
+static srcguard_stun_fn *stun_fn;
 
 static struct {
 	struct ratelimit *rl;
@@ -44,7 +47,7 @@ srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
 {
 	srcguard_reset();
 	if (rate == 0)
-		return 0;
+		return 0; /* no budget; sockets added get the STUN filter */
 	if ((g.rl = ratelimit_new(rate, burst, max_sources)) == NULL ||
 	    (nexempt > 0 && (g.exempt = calloc(nexempt,
 	    sizeof(*exempt))) == NULL)) {
@@ -54,7 +57,6 @@ srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
 	if (nexempt > 0)
 		memcpy(g.exempt, exempt, nexempt * sizeof(*exempt));
 	g.nexempt = nexempt;
-	recvhook_filter(guard_recv);
 	return 0;
 }
 
@@ -89,7 +91,14 @@ srcguard_add_fd(int fd)
 	if (g.nfds == SRCGUARD_MAX_FDS)
 		return -1;
 	g.fds[g.nfds++] = fd;
+	recvhook_filter(guard_recv);
 	return 0;
+}
+
+void
+srcguard_stun(srcguard_stun_fn *fn)
+{
+	stun_fn = fn;
 }
 
 uint64_t
@@ -102,6 +111,7 @@ void
 srcguard_reset(void)
 {
 	recvhook_filter(NULL);
+	stun_fn = NULL;
 	ratelimit_free(g.rl);
 	free(g.exempt);
 	memset(&g, 0, sizeof(g));
@@ -112,8 +122,6 @@ guarded(int fd)
 {
 	size_t i;
 
-	if (g.rl == NULL)
-		return 0;
 	for (i = 0; i < g.nfds; i++)
 		if (g.fds[i] == fd)
 			return 1;
@@ -147,7 +155,7 @@ static int
 over(const struct sockaddr *sa, const void *start, size_t n, int take,
     uint64_t now)
 {
-	if (is_response(start, n) || exempt(sa))
+	if (g.rl == NULL || is_response(start, n) || exempt(sa))
 		return 0;
 	return take ? !ratelimit_take(g.rl, sa, now) :
 	    !ratelimit_has(g.rl, sa, now);
@@ -181,8 +189,29 @@ drain(int fd, recvmsg_fn *real, uint64_t now)
 	}
 }
 
-/* Every recvmsg() of the process while the guard is on; only the
- * registered sockets are looked at. */
+/* A STUN datagram within budget: gathered from the caller's buffers
+ * and handed to stun_fn. One cut short by a small buffer, or larger than
+ * any request answered, is only swallowed. */
+static void
+stun_datagram(int fd, const struct msghdr *m, size_t n)
+{
+	uint8_t buf[STUN_MAX_REQUEST];
+	size_t i, at = 0, take;
+
+	if (stun_fn == NULL || n > sizeof(buf) ||
+	    (m->msg_flags & MSG_TRUNC) != 0)
+		return;
+	for (i = 0; i < (size_t)m->msg_iovlen && at < n; i++) {
+		take = m->msg_iov[i].iov_len < n - at ?
+		    m->msg_iov[i].iov_len : n - at;
+		memcpy(buf + at, m->msg_iov[i].iov_base, take);
+		at += take;
+	}
+	stun_fn(fd, buf, at, m->msg_name, m->msg_namelen);
+}
+
+/* Every recvmsg() of the process once a socket is watched; only the
+ * watched sockets are looked at. */
 static ssize_t
 guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 {
@@ -200,12 +229,16 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 		flen = m->msg_iov[0].iov_len < (size_t)n ?
 		    m->msg_iov[0].iov_len : (size_t)n;
 	}
-	now = monoclock_coarse_ms();
-	if (!over(m->msg_name, first, flen, 1, now))
+	now = g.rl != NULL ? monoclock_coarse_ms() : 0;
+	if (over(m->msg_name, first, flen, 1, now)) {
+		g.dropped++;
+		drain(fd, real, now);
+		report(m->msg_name, now);
+	} else if (stun_is_stun(first, flen)) {
+		stun_datagram(fd, m, (size_t)n);
+	} else {
 		return n;
-	g.dropped++;
-	drain(fd, real, now);
-	report(m->msg_name, now);
+	}
 	/* Sofia takes EAGAIN as "nothing after all" and waits for the next
 	 * readiness event (level-triggered: at once if more is queued). */
 	errno = EAGAIN;

@@ -19,6 +19,16 @@
  * placing calls) must be exempted or the budget set above its rate. Off
  * (rate 0) unless configured, like Kamailio's pike.
  *
+ * The same filter takes the datagrams of those sockets that are not SIP
+ * at all: a first byte of 0 to 3 is STUN (RFC 7983), which RFC 5626 UAs
+ * send as keep-alives on the flow they registered over. Within the budget
+ * (a STUN flood costs a source what a SIP one does) such a datagram goes
+ * to the handler srcguard_stun() names, which may answer it on the same
+ * socket; then it is swallowed like a dropped one: Sofia never sees it
+ * (its own STUN server answers RFC 3489 style only, and writes a line to
+ * stderr per request). Watching sockets needs no budget: the filter is on
+ * as soon as a socket is added.
+ *
  * Runs on the thread that calls recvmsg (the loop); not thread-safe.
  */
 #ifndef SRCGUARD_H
@@ -26,6 +36,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct netaddr;
 
@@ -35,7 +46,8 @@ struct netaddr;
 int srcguard_init(unsigned rate, unsigned burst, size_t max_sources,
     const struct netaddr *exempt, size_t nexempt);
 
-/* Guard datagrams read from this socket (at most SRCGUARD_MAX_FDS). */
+/* Watch datagrams read from this socket (at most SRCGUARD_MAX_FDS): the
+ * budget when one is set, the STUN handler always. */
 #define SRCGUARD_MAX_FDS 16
 int srcguard_add_fd(int fd);
 
@@ -45,10 +57,18 @@ int srcguard_add_fd(int fd);
 #define SRCGUARD_REPORT_MS 10000
 void srcguard_report(void (*fn)(uint64_t dropped, const char *last));
 
-/* Datagrams dropped so far. */
+/* A datagram that is not SIP (first byte 0-3), within its source's
+ * budget, read from watched socket fd: p[0..n) from `from`. The datagram
+ * is swallowed after the call. NULL: swallowed unanswered. */
+typedef void srcguard_stun_fn(int fd, const void *p, size_t n,
+    const struct sockaddr *from, socklen_t fromlen);
+void srcguard_stun(srcguard_stun_fn *fn);
+
+/* Datagrams dropped over budget so far. */
 uint64_t srcguard_dropped(void);
 
-/* Turn the guard off and free its state. */
+/* Turn the guard off, forget the sockets and the handler, free its
+ * state. */
 void srcguard_reset(void);
 
 #endif /* SRCGUARD_H */
