@@ -35,7 +35,7 @@
 #
 # usage: bench/edge_speed.sh [-a "REG_RATES"] [-b "CALL_RATES"] [-n RUNS]
 #                            [-s SECS] [-u USERS] [BUILD_DIR]
-# Defaults: -a "1000 2000 3000 4000" -b "200 500 1000" -n 3 -s 10 -u 2000; about
+# Defaults: -a "1000 2000 4000 6000" -b "200 500 1000" -n 3 -s 10 -u 2000; about
 # 8 minutes. BUILD_DIR: where e2mproxyd was built (default _build/, else
 # the source tree; its layer libraries too: the timing UAC of
 # bench/challenge_speed.c is built with cc). Needs kamailio, kamcmd,
@@ -45,7 +45,7 @@
 # SIPp CSV statistics and response-time files, the logs). A benchmark:
 # it prints figures and fails only when something does not start.
 set -u
-REG_RATES="1000 2000 3000 4000" CALL_RATES="200 500 1000" RUNS=3 SECS=10 USERS=2000
+REG_RATES="1000 2000 4000 6000" CALL_RATES="200 500 1000" RUNS=3 SECS=10 USERS=2000
 while getopts a:b:n:s:u: o; do
 	case $o in
 	a) REG_RATES=$OPTARG ;;

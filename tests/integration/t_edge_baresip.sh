@@ -13,11 +13,10 @@
 # - baresip calls a SIPp UAS through e2mproxyd and hangs up.
 # - Over TCP the INVITE for carol comes over the very connection her
 #   REGISTER went over: no connection to her listening port is opened.
-# Known bug, checked as TODO: baresip over TCP sends the ACK and BYE of
-# its own call over UDP (e2mproxyd's Record-Route towards it has no
-# ;transport=tcp), and e2mproxyd sends them back to baresip over the TCP
-# flow their Route token names.
-# The STUN keep-alives baresip sends over UDP are not checked here.
+# - bob's STUN keep-alives (RFC 5626 4.4.2) are answered by e2mproxyd
+#   and baresip reports no keep-alive failure.
+# - baresip over TCP sends the ACK and BYE of its own call over its flow:
+#   e2mproxyd's Record-Route towards it says transport=tcp.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 . "$TOP_SRCDIR/tests/integration/kamailio.sh"
 . "$TOP_SRCDIR/tests/integration/baresip.sh"
@@ -104,6 +103,13 @@ ok $? "... for bob's own contact, an outbound binding (reg-id 1)"
 ft=$(reg_ok bob UDP "$BOB_PORT")
 [ "$ft" = 29 ]
 ok $? "the 200 baresip got over UDP carries Require: outbound and Flow-Timer: 29 ($ft)"
+# RFC 5626 4.4.2: with the 200 baresip starts its STUN keep-alives
+for i in $(seq 1 100); do
+	grep -q "STUN: Binding request from 127\.0\.0\.1:$BOB_PORT answered" "$WORK/proxy.log" && break
+	sleep 0.1
+done
+grep -q "STUN: Binding request from 127\.0\.0\.1:$BOB_PORT answered" "$WORK/proxy.log"
+ok $? "e2mproxyd answers bob's STUN keep-alive on its SIP port"
 
 # call_aor NAME USER: a SIPp UAC calls sip:USER@example.com through e2mproxyd
 call_aor() {
@@ -136,32 +142,19 @@ second_pass() {
 second_pass bob
 ok $? "the proxy log: the INVITE came back from Kamailio for bob's contact and was forwarded"
 
-# todo STATUS NAME REASON: a TAP "# TODO" check: printed, not counted as
-# a failure (tap-driver: XFAIL; once it passes, XPASS fails the run, so
-# the marker goes when the bug is fixed)
-todo() {
-	T_N=$((T_N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $T_N - $2 # TODO $3"
-	else
-		echo "not ok $T_N - $2 # TODO $3"
-	fi
-}
-
-# dial_uas NAME PROTO PORT [BUG]: baresip NAME (whose flow to e2mproxyd
-# is PROTO from 127.0.0.1:PORT) calls a SIPp UAS through e2mproxyd, then
-# hangs up. BUG: the checks of the dialog's ACK and BYE are TODO for that
-# reason.
-# (RFC 5626 5.3: e2mproxyd's Record-Route carries the flow's token, so the
-# UAS's uas_call.xml is given that Record-Route to check)
-sed 's|&lt;sip:127\\.0\\.0\\.1:\[0-9\]+;lr&gt;|\&lt;sip:[A-Za-z0-9_-]{55}@127\\.0\\.0\\.1:'"$PX_PORT"';lr\&gt;|' \
-	"$SCEN/uas_call.xml" > "$WORK/uas_call.xml"
+# dial_uas NAME PROTO PORT: baresip NAME (whose flow to e2mproxyd is
+# PROTO from 127.0.0.1:PORT) calls a SIPp UAS through e2mproxyd, then
+# hangs up. RFC 5626 5.3: e2mproxyd's Record-Route carries the flow's
+# token (and over TCP says so), so the UAS's uas_call.xml is given that
+# Record-Route to check.
 dial_uas() {
-	local tp check=ok
+	local tp tpp=""
 	tp=$(echo "$2" | tr '[:upper:]' '[:lower:]')
-	[ -n "${4:-}" ] && check="todo"
+	[ "$tp" = tcp ] && tpp=";transport=tcp"
+	sed 's|&lt;sip:127\\.0\\.0\\.1:\[0-9\]+;lr&gt;|\&lt;sip:[A-Za-z0-9_-]{55}@127\\.0\\.0\\.1:'"$PX_PORT;lr$tpp"'\&gt;|' \
+		"$SCEN/uas_call.xml" > "$WORK/uas_call_$1.xml"
 	# baresip puts its account's transport on the URI it dials
-	sipp_bg "uas$1" -sf "$WORK/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" \
+	sipp_bg "uas$1" -sf "$WORK/uas_call_$1.xml" -i 127.0.0.1 -p "$UAS_PORT" \
 		-mp "$UAS_MP" -t "${tp:0:1}1" -m 1
 	UAS=$LAST_PID
 	wait_listen "$tp" "$UAS_PORT"
@@ -176,13 +169,18 @@ dial_uas() {
 	ok $? "$1 hangs up"
 	bs_trace "$1" | grep -Eq "^$2 127\\.0\\.0\\.1:$3 -> 127\\.0\\.0\\.1:$PX_PORT \\| ACK sip:" &&
 		bs_trace "$1" | grep -Eq "^$2 127\\.0\\.0\\.1:$3 -> 127\\.0\\.0\\.1:$PX_PORT \\| BYE sip:"
-	$check $? "$1's ACK and BYE went to e2mproxyd over its flow too (following e2mproxyd's Record-Route)" "${4:-}"
+	ok $? "$1's ACK and BYE went to e2mproxyd over its flow too (following e2mproxyd's Record-Route)"
 	wait_pid "$UAS" 15
-	$check $? "the UAS got the INVITE (e2mproxyd's Record-Route with a flow token, Max-Forwards 69), the ACK and $1's BYE, and answered 200" "${4:-}"
+	ok $? "the UAS got the INVITE (e2mproxyd's Record-Route with a flow token${tpp}, Max-Forwards 69), the ACK and $1's BYE, and answered 200"
 	bs_wait_trace "$1" "$(from_px "$2" "$3")SIP/2\\.0 200 .*\\| CSeq: [0-9]+ BYE \\|"
-	$check $? "... the 200 to the BYE came back to baresip" "${4:-}"
+	ok $? "... the 200 to the BYE came back to baresip"
 }
 dial_uas bob UDP "$BOB_PORT"
+# seconds after the keep-alive's answer: baresip took it (libre reports
+# an answer it rejects as "Register: Protocol error" and REGISTER_FAIL)
+! grep -Eq 'reg: sip:bob@example\.com: .*(Protocol error|timed out)' "$WORK/bs-bob.log" &&
+	! grep -q '"type":"REGISTER_FAIL"' "$WORK/bs-bob.events.log"
+ok $? "baresip bob took the keep-alive's answer (no keep-alive failure reported)"
 bs_stop bob
 
 # --- carol: baresip over TCP ----------------------------------------------
@@ -232,11 +230,7 @@ in1=$(conns_in)
 [ "$after" = "$before" ] && [ "$in0" = 0 ] && [ "$in1" = 0 ]
 ok $? "no new connection: still the same one to e2mproxyd ($before -> $after), none to carol's listening port ($in0 -> $in1)"
 
-# Known bug: e2mproxyd's Record-Route towards carol has no
-# ;transport=tcp, so baresip sends the ACK and BYE over UDP; their Route
-# token names her TCP flow and they did not come over it, so e2mproxyd
-# sends them back to carol over that flow (481) instead of to the UAS.
-dial_uas carol TCP "$before" "Record-Route facing a TCP flow lacks ;transport=tcp"
+dial_uas carol TCP "$before"
 bs_stop carol
 kam_stop
 t_done
