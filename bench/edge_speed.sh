@@ -354,6 +354,13 @@ med() {
 clean() { # FILE N: every run completed N with 0 failed
 	awk -v n="$2" '$1 != n || $2 != 0 { bad = 1 } END { print bad ? "no" : "yes" }' "$1"
 }
+maxc() { # MAX RATES: the highest clean rate, "at least" when it is the last tried
+	local last
+	last=$(echo "$2" | awk '{ print $NF }')
+	if [ "$1" = - ]; then echo "below ${2%% *}/s"
+	elif [ "$1" = "$last" ]; then echo ">= $1/s (the highest tried)"
+	else echo "$1/s"; fi
+}
 range() { # FILE C: min-max of column C
 	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g |
 		awk 'NR == 1 { a = $1 } { b = $1 } END { if (NR) printf "%s-%s", a, b; else print "-" }'
@@ -431,15 +438,16 @@ for rate in $REG_RATES; do
 		f=$WORK/reg-$k-$rate.res
 		c=$(clean "$f" $((rate * SECS)))
 		[ "$c" = yes ] && eval "maxc_${k:0:1}=$rate"
-		pxc=$(med "$f" 4)
+		pxc="$(med "$f" 4) [$(range "$f" 4)]"
 		[ "$k" = direct ] && pxc="- (not in the path)"
 		echo "| $rate | $k | $(med "$f" 1) / $(med "$f" 2) | $c | $(med "$f" 3) | $pxc | $(med "$f" 5) [$(range "$f" 5)] | $(med "$f" 8) / $(med "$f" 6) / $(med "$f" 7) |"
 	done
 done
 echo
-echo "max clean REGISTER rate of those tried: direct $maxc_d/s, through e2mproxyd $maxc_e/s"
+echo "max clean REGISTER rate: direct $(maxc "$maxc_d" "$REG_RATES"), through e2mproxyd $(maxc "$maxc_e" "$REG_RATES")"
 echo
 echo "(b) calls, ${SECS} s runs; medians of $RUNS runs [range]"
+maxc_p=- maxc_r=-
 echo
 echo "(calls/s: SIPp's rate; $PROBE_RATE/s more come from the timing UAC, counted in the calls and the CPU per call; the response times are the timing UAC's)"
 echo
@@ -450,8 +458,12 @@ for rate in $CALL_RATES; do
 		f=$WORK/call-$k-$rate.res
 		kc="$(med "$f" 5)"
 		[ "$k" = plain ] && kc="- (not in the path)"
-		echo "| $rate | $k | $(med "$f" 1) / $(med "$f" 2) | $(clean "$f" $(((rate + PROBE_RATE) * SECS))) | $(med "$f" 3) | $(med "$f" 4) [$(range "$f" 4)] | $kc | $(med "$f" 6) / $(med "$f" 7) | $(med "$f" 8) / $(med "$f" 9) |"
+		c=$(clean "$f" $(((rate + PROBE_RATE) * SECS)))
+		[ "$c" = yes ] && eval "maxc_${k:0:1}=$rate"
+		echo "| $rate | $k | $(med "$f" 1) / $(med "$f" 2) | $c | $(med "$f" 3) | $(med "$f" 4) [$(range "$f" 4)] | $kc | $(med "$f" 6) / $(med "$f" 7) | $(med "$f" 8) / $(med "$f" 9) |"
 	done
 done
+echo
+echo "max clean call rate: plain $(maxc "$maxc_p" "$CALL_RATES"), to the registered UAS $(maxc "$maxc_r" "$CALL_RATES")"
 echo
 echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
