@@ -98,7 +98,7 @@ cc -std=c11 -O2 -Wall -Wextra -I"$TOP/src" -I"$BUILD/src" \
 
 # --- Kamailio: the tests' registrar, quieter (no per-request log line),
 # more memory for USERS bindings
-TOP_SRCDIR=$TOP
+export TOP_SRCDIR=$TOP # kamailio.sh's
 . "$TOP/tests/integration/kamailio.sh"
 KAM_DEBUG=1 kam_write_cfg "$KAM"
 kamailio -c -f "$WORK/kamailio.cfg" > "$WORK/kamailio-check.log" 2>&1 ||
@@ -124,7 +124,7 @@ PX_PID=$!
 PIDS="$PIDS $PX_PID"
 
 up=0
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	if [ -S "$WORK/kamailio_ctl" ] && kam_cmd core.version > /dev/null 2>&1 &&
 	    ss -Hlnu "sport = :$PX" | grep -q .; then
 		up=1
@@ -380,7 +380,7 @@ for k in direct edge; do
 	SECS=$SECS_SAVED
 done
 for rate in $REG_RATES; do
-	for i in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		run "reg-direct-$rate" direct "$rate"
 		run "reg-edge-$rate" edge "$rate"
 	done
@@ -414,13 +414,13 @@ PY
 	-buff_size 4194304 -nostdin > "$WORK/uas.out" 2>&1) &
 UAS_SIPP=$!
 PIDS="$PIDS $UAS_SIPP"
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	ss -Hlnu "sport = :$UAS" | grep -q . && break
 	sleep 0.1
 done
 kill -0 "$UAS_SIPP" 2>/dev/null || { echo "the SIPp UAS did not start"; cat "$WORK/uas.out"; exit 1; }
 for rate in $CALL_RATES; do
-	for i in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		run "call-plain-$rate" plain "$rate"
 		run "call-registered-$rate" registered "$rate"
 	done

@@ -68,8 +68,8 @@ bs_trace() {
 # bs_wait_trace NAME REGEX [SECONDS]: wait (default 5 s) until a message
 # of the trace matches REGEX (extended)
 bs_wait_trace() {
-	local i
-	for i in $(seq 1 $((${3:-5} * 10))); do
+	local _
+	for _ in $(seq 1 $((${3:-5} * 10))); do
 		bs_trace "$1" | grep -Eq -- "$2" && return 0
 		sleep 0.1
 	done
@@ -104,7 +104,7 @@ ft=$(reg_ok bob UDP "$BOB_PORT")
 [ "$ft" = 29 ]
 ok $? "the 200 baresip got over UDP carries Require: outbound and Flow-Timer: 29 ($ft)"
 # RFC 5626 4.4.2: with the 200 baresip starts its STUN keep-alives
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	grep -q "STUN: Binding request from 127\.0\.0\.1:$BOB_PORT answered" "$WORK/proxy.log" && break
 	sleep 0.1
 done
@@ -186,6 +186,7 @@ bs_stop bob
 # --- carol: baresip over TCP ----------------------------------------------
 # conns_px: carol's established TCP connections to e2mproxyd, as
 # "LOCAL-PORT" lines; conns_in: connections accepted on her listening port
+# shellcheck disable=SC2154 # BS_PID_carol: set by bs_start (eval)
 conns_px() {
 	ss -Htnp state established "( dport = :$PX_PORT )" 2>/dev/null |
 		grep "pid=$BS_PID_carol," | awk '{ n = split($3, a, ":"); print a[n] }'
