@@ -247,6 +247,24 @@ asks_outbound(const sip_t *sip)
 	return 0;
 }
 
+/* The first outbound Contact's +sip.instance and reg-id, hashed; 0 when
+ * there is none. */
+static uint64_t
+instance_key(const sip_t *sip)
+{
+	const sip_contact_t *m;
+	const char *inst, *reg;
+
+	for (m = sip->sip_contact; m != NULL; m = m->m_next) {
+		inst = msg_params_find(m->m_params, "+sip.instance");
+		reg = msg_params_find(m->m_params, "reg-id");
+		if (inst != NULL && reg != NULL)
+			return ptx_hash_str(ptx_hash_str(0xcbf29ce484222325ULL,
+			    inst), reg) | 1;
+	}
+	return 0;
+}
+
 static int
 supports_path(const sip_t *sip)
 {
@@ -306,6 +324,8 @@ on_register(struct ptx *t, enum flow_kind kind, tport_t *conn)
 		return register_refused(t, r);
 	if (r == FLOWS_ADDED && conn != NULL)
 		tport_ref(conn); /* the table's: keeps the connection open */
+	if (r == FLOWS_ADDED && t->edge.outbound)
+		t->edge.inst = instance_key(sip);
 	t->edge.reg_flow = fl->a.id;
 	t->edge.reg_new = r == FLOWS_ADDED;
 	return STEP_NEXT;
@@ -584,6 +604,13 @@ edge_register_response(struct ptx *t, msg_t *resp)
 	secs = granted(t->sip, rsip);
 	ft = fl == NULL ? 0 : fl->a.kind == FLOW_UDP ? e->flow_timer_udp :
 	    e->flow_timer_stream;
+	/* RFC 5626 6: the same instance and reg-id over a new flow has
+	 * replaced its binding at the registrar (which accepted it: not
+	 * before, or anyone could evict a phone's flow by naming its
+	 * instance); the old flow is done with. */
+	if (secs != 0 && t->edge.inst != 0)
+		e->expired += flows_set_instance(e->flows, t->edge.reg_flow,
+		    t->edge.inst);
 	/* Unregistered (no time left): this frees the flow, fl with it. */
 	flows_registered(e->flows, t->edge.reg_flow, secs == 0 ? 0 :
 	    monoclock_ms() + (uint64_t)secs * 1000 + GRACE_MS);
@@ -608,4 +635,23 @@ edge_ptx_free(struct ptx *t)
 	fl = flows_by_id(t->px->edge->flows, t->edge.reg_flow);
 	if (fl != NULL && !fl->registered)
 		flows_remove(t->px->edge->flows, t->edge.reg_flow);
+}
+
+/* Debug: where the edge sent the request, and what it put on it. */
+void
+edge_log_forward(const struct ptx *t)
+{
+	if (t->px->edge == NULL)
+		return;
+	if (t->edge.to_flow)
+		ptx_logf(t, LOG_DEBUG, "to a phone over flow %llu (%s) at %s",
+		    (unsigned long long)t->edge.out.id,
+		    flow_kind_name(t->edge.out.kind), t->edge.out_url);
+	else if (t->edge.path && t->edge.reg_flow != 0)
+		ptx_logf(t, LOG_DEBUG, "REGISTER: our Path names flow %llu%s",
+		    (unsigned long long)t->edge.reg_flow,
+		    t->edge.outbound ? " (outbound)" : "");
+	else if (t->edge.path)
+		ptx_logf(t, LOG_DEBUG, "REGISTER: our Path, no flow (not the "
+		    "first hop)");
 }

@@ -33,6 +33,7 @@ struct edge_req {
 	int outbound;              /* the UA asked for RFC 5626 outbound */
 	uint64_t reg_flow;         /* the flow the Path's token names */
 	int reg_new;               /* that flow was made for this REGISTER */
+	uint64_t inst;             /* its UA's +sip.instance and reg-id */
 };
 
 /* For /metrics. */

@@ -11,7 +11,7 @@
 
 struct entry {
 	struct flow f;
-	struct entry *next_id, *next_key;
+	struct entry *next_id, *next_key, *next_inst;
 };
 
 struct source {
@@ -22,7 +22,7 @@ struct source {
 };
 
 struct flows {
-	struct entry **by_id, **by_key;
+	struct entry **by_id, **by_key, **by_inst;
 	struct source **sources;
 	size_t nbuckets; /* a power of two, for every index */
 	size_t n, max_total, max_per_source;
@@ -148,8 +148,10 @@ flows_new(size_t max_total, size_t max_per_source,
 	fl->nbuckets = nb;
 	fl->by_id = calloc(nb, sizeof(*fl->by_id));
 	fl->by_key = calloc(nb, sizeof(*fl->by_key));
+	fl->by_inst = calloc(nb, sizeof(*fl->by_inst));
 	fl->sources = calloc(nb, sizeof(*fl->sources));
-	if (fl->by_id == NULL || fl->by_key == NULL || fl->sources == NULL) {
+	if (fl->by_id == NULL || fl->by_key == NULL || fl->by_inst == NULL ||
+	    fl->sources == NULL) {
 		flows_free(fl);
 		return NULL;
 	}
@@ -175,6 +177,12 @@ unlink_entry(struct flows *fl, struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->next_key;
 	*pp = e->next_key;
+	if (e->f.inst != 0) {
+		pp = &fl->by_inst[mix(e->f.inst) & (fl->nbuckets - 1)];
+		while (*pp != e)
+			pp = &(*pp)->next_inst;
+		*pp = e->next_inst;
+	}
 	if ((sp = source_slot(fl, (const struct sockaddr *)&e->f.a.peer,
 	    0)) != NULL && --(*sp)->n == 0) {
 		s = *sp;
@@ -205,6 +213,7 @@ flows_free(struct flows *fl)
 		}
 	free(fl->by_id);
 	free(fl->by_key);
+	free(fl->by_inst);
 	free(fl->sources);
 	free(fl);
 }
@@ -320,6 +329,28 @@ flows_registered(struct flows *fl, uint64_t id, uint64_t expires_ms)
 	}
 	e->f.registered = 1;
 	e->f.expires_ms = expires_ms;
+}
+
+size_t
+flows_set_instance(struct flows *fl, uint64_t id, uint64_t inst)
+{
+	struct entry *e = id_entry(fl, id), *o, *next, **head;
+	size_t gone = 0;
+
+	if (e == NULL || inst == 0 || e->f.inst != 0)
+		return 0;
+	head = &fl->by_inst[mix(inst) & (fl->nbuckets - 1)];
+	for (o = *head; o != NULL; o = next) {
+		next = o->next_inst;
+		if (o->f.inst == inst && o != e) {
+			unlink_entry(fl, o);
+			gone++;
+		}
+	}
+	e->f.inst = inst;
+	e->next_inst = *head;
+	*head = e;
+	return gone;
 }
 
 void

@@ -22,6 +22,7 @@ struct flow {
 	void *conn;           /* TCP/TLS: the connection; UDP: NULL */
 	uint64_t expires_ms;  /* monotonic: the registration's end */
 	int registered;       /* a 2xx to a REGISTER over it came back */
+	uint64_t inst;        /* the UA's instance key; 0: none */
 };
 
 enum flows_result {
@@ -49,6 +50,11 @@ const struct flow *flows_by_id(const struct flows *fl, uint64_t id);
 const struct flow *flows_get(struct flows *fl, enum flow_kind kind,
     const struct sockaddr *peer, void *conn, uint64_t expires_ms,
     enum flows_result *res);
+
+/* Flow id is the one of instance key inst (a UA's +sip.instance and
+ * reg-id; 0: none): any other flow of that instance is removed (the UA
+ * moved to a new flow). Returns how many went. */
+size_t flows_set_instance(struct flows *fl, uint64_t id, uint64_t inst);
 
 /* A registration over flow id: registered, ending at expires_ms (0:
  * unregistered, the flow goes now). Unknown ids are ignored. */

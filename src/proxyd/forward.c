@@ -237,6 +237,7 @@ forward_request(struct ptx *t)
 	if (t->rule_line)
 		ptx_logf(t, LOG_DEBUG, "routed by rule at line %d to %s",
 		    t->rule_line, t->route_url);
+	edge_log_forward(t);
 	ptx_log(t, "forwarded");
 	return STEP_NEXT;
 }

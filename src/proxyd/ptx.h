@@ -197,6 +197,7 @@ int edge_next_hop(struct ptx *t, char *url, size_t urlsz, tport_t **conn);
 enum step edge_flow_failed(struct ptx *t);
 void edge_register_response(struct ptx *t, msg_t *resp);
 void edge_ptx_free(struct ptx *t);
+void edge_log_forward(const struct ptx *t);
 
 /* answer.c */
 void answer_status(struct ptx *t, int status, const char *phrase,

@@ -9,6 +9,7 @@ usage: phone.py udp|tcp|tls PROXY_PORT USER [options]
                     outbound
   --no-path         no "Supported: path"
   --expires N       asked expiry (default 300)
+  --instance URN    the +sip.instance (default: a random urn:uuid)
   --ping            after registering (TCP), send a CRLFCRLF keep-alive and
                     report whether the CRLF pong came back
   --register-only   exit after the REGISTER's final response
@@ -277,6 +278,8 @@ def main():
         opts['expires'] = int(args[args.index('--expires') + 1])
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     p = Phone(proto, port, user, opts)
+    if '--instance' in args:
+        p.instance = args[args.index('--instance') + 1]
     code = p.register()
     if '--ping' in args and proto != 'udp':
         p.ping()

@@ -223,6 +223,19 @@ message m3c x text/plain "" "$uri" > "$WORK/m3c.st"
 [ "$(cat "$WORK/m3c.st")" = 200 ]
 ok $? "... while the same MESSAGE from a caller that is no phone goes through"
 
+# --- a phone moves to a new flow: its old one goes ------------------------
+metric_now() { curl -s "http://127.0.0.1:$((PX_PORT + 4))/metrics" |
+	awk -v m="$1" '$1 == m { print $2 }'; }
+inst="urn:uuid:00000000-0000-4000-8000-0000000000e1"
+phone uma1 udp "$PX_PORT" uma --outbound --instance "$inst" --register-only
+f1=$(metric_now e2mproxy_edge_flows)
+e1=$(metric_now e2mproxy_edge_flows_ended_total)
+phone uma2 udp "$PX_PORT" uma --outbound --instance "$inst" --register-only
+f2=$(metric_now e2mproxy_edge_flows)
+e2=$(metric_now e2mproxy_edge_flows_ended_total)
+grep -q '^REGISTERED 200 ' "$WORK/uma2.ev" && [ "$f2" = "$f1" ] && [ "$e2" = $((e1 + 1)) ]
+ok $? "the same instance and reg-id registered over a new flow: the old flow ends (flows $f1 -> $f2, ended $e1 -> $e2)"
+
 # --- forged tokens --------------------------------------------------------
 tok=$(grep -Eo 'sip:[A-Za-z0-9_-]{55}@' "$WORK/bob.ev" | head -n 1 | cut -c5-59)
 bad=$(printf '%s' "$tok" | sed 's/^./A/; t; s/^./B/')

@@ -88,6 +88,19 @@ main(void)
 	    "per-source room again after expiry; ids are never reused");
 	flows_registered(fl, id1, 0);
 	T_OK(flows_by_id(fl, id1) == NULL, "unregistered (expires 0): gone");
+	f = flows_get(fl, FLOW_TCP, (struct sockaddr *)&b1, ca, 1000, &r);
+	g = flows_get(fl, FLOW_UDP, (struct sockaddr *)&c1, NULL, 1000, &r);
+	id1 = g->a.id;
+	T_EQ_INT((int)flows_set_instance(fl, f->a.id, 77), 0,
+	    "an instance's first flow replaces nothing");
+	released = 0;
+	T_EQ_INT((int)flows_set_instance(fl, id1, 77), 1,
+	    "the same instance on a new flow: the old one goes");
+	T_OK(released == 1 && last_released == ca &&
+	    flows_by_id(fl, id1) != NULL, "... released, the new one stays");
+	T_EQ_INT((int)flows_set_instance(fl, id1, 78), 0,
+	    "a flow's instance is set once");
+	flows_remove(fl, id1);
 	f = flows_get(fl, FLOW_TCP, (struct sockaddr *)&b1, cb, 1000, &r);
 	released = 0;
 	flows_remove(fl, f->a.id);
