@@ -237,6 +237,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		    TPTAG_UDP_WMEM(c->udp_buffer),
 		    TPTAG_QUEUESIZE(STREAM_QUEUE),
 		    TPTAG_PONG2PING(1), TPTAG_STUN_SERVER(0),
+		    TPTAG_IDLE(c->idle_timeout_s * 1000u),
 		    TAG_END());
 	} else {
 		if (tls_dir_make(dir, sizeof(dir), c) == -1) {
@@ -251,6 +252,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		    TPTAG_TLS_VERIFY_DATE(1), TPTAG_TLS_VERIFY_DEPTH(8),
 		    TPTAG_QUEUESIZE(STREAM_QUEUE),
 		    TPTAG_PONG2PING(1), TPTAG_STUN_SERVER(0),
+		    TPTAG_IDLE(c->idle_timeout_s * 1000u),
 		    TAG_END());
 		tls_dir_remove(dir);
 		if (rc >= 0 && tlsping_enable() != 0)

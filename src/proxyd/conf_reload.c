@@ -132,6 +132,7 @@ conf_restart_changes(const struct conf *a, const struct conf *b,
 	CHANGED(a->transaction_timeout_ms == b->transaction_timeout_ms,
 	    "sip.transaction_timeout");
 	CHANGED(a->udp_mtu == b->udp_mtu, "sip.udp_mtu");
+	CHANGED(a->idle_timeout_s == b->idle_timeout_s, "sip.idle_timeout");
 	CHANGED(a->udp_buffer == b->udp_buffer, "sip.udp_buffer");
 	CHANGED(a->source_rate == b->source_rate &&
 	    a->source_burst == b->source_burst, "sip.source_rate/burst");

@@ -23,7 +23,7 @@ head -c 32 /dev/urandom > "$WORK/flow.key"
 chmod 600 "$WORK/flow.key"
 
 # edge_conf FILE PORT PATH-MODE [EDGE-EXTRA [tls]]: metrics on PORT + 4;
-# tls: a TLS listener on PORT + 1 too
+# tls: a TLS listener on PORT + 1 too; $SIP_EXTRA goes into sip { }
 edge_conf() {
 	local tlsl="" tlsg=""
 	if [ "${5:-}" = tls ]; then
@@ -36,6 +36,7 @@ log: { level = "debug"; };
 sip: {
   listen = ( { transport = "udp"; address = "127.0.0.1"; port = $2; },
              { transport = "tcp"; address = "127.0.0.1"; port = $2; } $tlsl );
+  ${SIP_EXTRA:-}
 };
 $tlsg
 routing: {
@@ -263,7 +264,7 @@ phone dave tcp "$PX_PORT" dave --outbound --no-path --register-only
 grep -q '^REGISTERED 421 ' "$WORK/dave.ev"
 ok $? "outbound without Supported: path gets 421 (Require: path)"
 
-edge_conf "$WORK/px2.conf" "$PX2_PORT" always "max_flows_per_source = 2;"
+SIP_EXTRA="idle_timeout = 5;" edge_conf "$WORK/px2.conf" "$PX2_PORT" always "max_flows_per_source = 3;"
 PX_PORT_SAVED=$PX_PORT
 PX_PORT=$PX2_PORT
 start_proxy "$WORK/px2.conf" proxy2 || { ok 1 "second proxy starts"; t_done; }
@@ -279,11 +280,39 @@ st=$(message m7 fred text/plain)
 [ "$st" = 200 ] && wait_ev fred '^REQ MESSAGE '
 ok $? "a MESSAGE reaches that phone through the Path ($st)"
 
+# --- idle connections close; a registered phone's stays open -------------
+phone kim tcp "$PX2_PORT" kim
+grep -q '^REGISTERED 200 ' "$WORK/kim.ev"
+ok $? "a TCP phone registers through the proxy whose sip.idle_timeout is 5 s"
+python3 - "$PX2_PORT" > "$WORK/idle.out" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-idle\r\n"
+          b"From: <sip:t@127.0.0.1>;tag=i\r\nTo: <sip:127.0.0.1>\r\nCall-ID: idle@t\r\n"
+          b"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+t0 = time.monotonic()
+s.settimeout(30)
+try:
+    while s.recv(4096):
+        pass
+    print("closed after %.0f s" % (time.monotonic() - t0))
+except socket.timeout:
+    print("still open after 30 s")
+PY
+IDLE_PID=$!
+PIDS="$PIDS $IDLE_PID"
+wait_pid "$IDLE_PID" 40
+grep -Eq '^closed after ([5-9]|1[0-9]) s$' "$WORK/idle.out"
+ok $? "an unregistered TCP connection left idle is closed ($(cat "$WORK/idle.out"))"
+st=$(message mk kim text/plain)
+[ "$st" = 200 ] && wait_ev kim '^REQ MESSAGE .* cid=mk-' && ! grep -q '^CLOSED' "$WORK/kim.ev"
+ok $? "... while the registered phone's connection, as idle, stays open and reaches it ($st)"
+
 # --- flow limits ----------------------------------------------------------
 phone gina udp "$PX2_PORT" gina --register-only
 phone hank udp "$PX2_PORT" hank --register-only
 grep -q '^REGISTERED 200 ' "$WORK/gina.ev" && grep -q '^REGISTERED 503 ' "$WORK/hank.ev"
-ok $? "edge.max_flows_per_source = 2: the third flow from one address gets 503"
+ok $? "edge.max_flows_per_source = 3: the fourth flow from one address gets 503"
 grep -q 'max_flows_per_source reached' "$WORK/proxy2.log"
 ok $? "... logged"
 
