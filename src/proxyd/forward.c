@@ -23,6 +23,7 @@
 #include "proxyd/conf.h"
 #include "proxyd/route.h"
 #include "proxyd/terminate.h"
+#include "proxyd/wirecopy.h"
 
 static void
 set_max_forwards(struct ptx *t, sip_t *fsip)
@@ -31,9 +32,10 @@ set_max_forwards(struct ptx *t, sip_t *fsip)
 	unsigned n = (unsigned)t->st->conf->max_forwards;
 
 	if (fsip->sip_max_forwards != NULL) {
-		n = (unsigned)fsip->sip_max_forwards->mf_count - 1;
-		sip_header_remove(t->fwd, fsip,
-		    (sip_header_t *)fsip->sip_max_forwards);
+		/* In its place: the other fields keep their order. */
+		fsip->sip_max_forwards->mf_count--;
+		msg_fragment_clear(fsip->sip_max_forwards->mf_common);
+		return;
 	}
 	snprintf(val, sizeof(val), "%u", n);
 	sip_add_make(t->fwd, fsip, sip_max_forwards_class, val);
@@ -197,10 +199,10 @@ forward_request(struct ptx *t)
 		forward_ack(t);
 		return STEP_DONE;
 	}
-	/* A deep copy: nta keeps an INVITE client transaction 32 s (Timer D)
-	 * and a shallow msg_copy() would keep the received request alive
-	 * with it, long after the server transaction let go. */
-	if ((t->fwd = msg_dup(t->req)) == NULL)
+	/* A message of its own (nta keeps an INVITE client transaction 32 s,
+	 * Timer D; a shallow msg_copy() would keep the received request alive
+	 * with it), made from the received bytes: 16.6 step 1. */
+	if ((t->fwd = wirecopy(t->req)) == NULL)
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	fsip = sip_object(t->fwd);
 	set_max_forwards(t, fsip);
@@ -252,7 +254,7 @@ forward_ack(struct ptx *t)
 	nta_outgoing_t *orq;
 	tport_t *conn;
 
-	if ((fwd = msg_copy(t->req)) == NULL)
+	if ((fwd = wirecopy(t->req)) == NULL)
 		return;
 	t->fwd = fwd;
 	fsip = sip_object(fwd);
