@@ -62,6 +62,34 @@ fix_route(struct ptx *t, sip_t *fsip)
 		sip_route_remove(t->fwd, fsip);
 }
 
+/*
+ * RFC 3261 16.6 step 7: a first Route entry without lr is a strict
+ * router (RFC 2543): the Request-URI goes to the end of the Route set, the
+ * strict router's URI becomes the Request-URI, and the request goes
+ * there. Returns 1 with t->route_url set to it (in the copy's home).
+ */
+static int
+strict_next_hop(struct ptx *t, sip_t *fsip)
+{
+	su_home_t *home = msg_home(t->fwd);
+	sip_route_t *r = fsip->sip_route, *last;
+	url_t *next;
+
+	if (r == NULL || url_has_param(r->r_url, "lr"))
+		return 0;
+	if ((next = url_hdup(home, r->r_url)) == NULL ||
+	    (last = sip_route_create(home, fsip->sip_request->rq_url,
+	    NULL)) == NULL ||
+	    sip_add_dup(t->fwd, fsip, (sip_header_t *)last) < 0)
+		return 0;
+	sip_route_remove(t->fwd, fsip);
+	fsip->sip_request->rq_url[0] = *next;
+	msg_fragment_clear(fsip->sip_request->rq_common);
+	t->route_url = url_as_string(home, next);
+	t->rule_line = 0;
+	return t->route_url != NULL;
+}
+
 static int
 url_is_tls(const url_t *u)
 {
@@ -213,7 +241,7 @@ forward_request(struct ptx *t)
 	if (t->edge.to_flow) {
 		t->route_url = t->edge.out_url; /* RFC 5626 5.3: that flow */
 		t->rule_line = 0;
-	} else {
+	} else if (!strict_next_hop(t, fsip)) {
 		choose_next_hop(t, fsip);
 		if (targets_me(t, fsip))
 			return answer_local(t);
@@ -269,7 +297,7 @@ forward_ack(struct ptx *t)
 	if (t->edge.to_flow) {
 		t->route_url = t->edge.out_url;
 		t->rule_line = 0;
-	} else {
+	} else if (!strict_next_hop(t, fsip)) {
 		choose_next_hop(t, fsip);
 	}
 	t->fwd = NULL;
