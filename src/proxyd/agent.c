@@ -374,7 +374,10 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	    NTATAG_MAXSIZE(stream_limit(c)),
 	    NTATAG_SIP_T1X64(c->transaction_timeout_ms),
 	    NTATAG_MERGE_482(0), NTATAG_EXTRA_100(0),
-	    TPTAG_STUN_SERVER(0), TAG_END());
+	    TPTAG_STUN_SERVER(0),
+	    /* Each header field's received bytes kept: wirecopy.c. */
+	    NTATAG_SIPFLAGS(MSG_DO_CANONIC | MSG_DO_EXTRACT_COPY),
+	    TAG_END());
 	if (a->nta == NULL) {
 		log_error("cannot create the SIP agent");
 		goto fail;

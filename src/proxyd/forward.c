@@ -23,6 +23,7 @@
 #include "proxyd/conf.h"
 #include "proxyd/route.h"
 #include "proxyd/terminate.h"
+#include "proxyd/wirecopy.h"
 
 static void
 set_max_forwards(struct ptx *t, sip_t *fsip)
@@ -31,9 +32,10 @@ set_max_forwards(struct ptx *t, sip_t *fsip)
 	unsigned n = (unsigned)t->st->conf->max_forwards;
 
 	if (fsip->sip_max_forwards != NULL) {
-		n = (unsigned)fsip->sip_max_forwards->mf_count - 1;
-		sip_header_remove(t->fwd, fsip,
-		    (sip_header_t *)fsip->sip_max_forwards);
+		/* In its place: the other fields keep their order. */
+		fsip->sip_max_forwards->mf_count--;
+		msg_fragment_clear(fsip->sip_max_forwards->mf_common);
+		return;
 	}
 	snprintf(val, sizeof(val), "%u", n);
 	sip_add_make(t->fwd, fsip, sip_max_forwards_class, val);
@@ -58,6 +60,34 @@ fix_route(struct ptx *t, sip_t *fsip)
 	while ((r = fsip->sip_route) != NULL &&
 	    agent_is_me(px->agent, r->r_url))
 		sip_route_remove(t->fwd, fsip);
+}
+
+/*
+ * RFC 3261 16.6 step 7: a first Route entry without lr is a strict
+ * router (RFC 2543): the Request-URI goes to the end of the Route set, the
+ * strict router's URI becomes the Request-URI, and the request goes
+ * there. Returns 1 with t->route_url set to it (in the copy's home).
+ */
+static int
+strict_next_hop(struct ptx *t, sip_t *fsip)
+{
+	su_home_t *home = msg_home(t->fwd);
+	sip_route_t *r = fsip->sip_route, *last;
+	url_t *next;
+
+	if (r == NULL || url_has_param(r->r_url, "lr"))
+		return 0;
+	if ((next = url_hdup(home, r->r_url)) == NULL ||
+	    (last = sip_route_create(home, fsip->sip_request->rq_url,
+	    NULL)) == NULL ||
+	    sip_add_dup(t->fwd, fsip, (sip_header_t *)last) < 0)
+		return 0;
+	sip_route_remove(t->fwd, fsip);
+	fsip->sip_request->rq_url[0] = *next;
+	msg_fragment_clear(fsip->sip_request->rq_common);
+	t->route_url = url_as_string(home, next);
+	t->rule_line = 0;
+	return t->route_url != NULL;
 }
 
 static int
@@ -197,10 +227,10 @@ forward_request(struct ptx *t)
 		forward_ack(t);
 		return STEP_DONE;
 	}
-	/* A deep copy: nta keeps an INVITE client transaction 32 s (Timer D)
-	 * and a shallow msg_copy() would keep the received request alive
-	 * with it, long after the server transaction let go. */
-	if ((t->fwd = msg_dup(t->req)) == NULL)
+	/* A message of its own (nta keeps an INVITE client transaction 32 s,
+	 * Timer D; a shallow msg_copy() would keep the received request alive
+	 * with it), made from the received bytes: 16.6 step 1. */
+	if ((t->fwd = wirecopy(t->req)) == NULL)
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	fsip = sip_object(t->fwd);
 	set_max_forwards(t, fsip);
@@ -211,7 +241,7 @@ forward_request(struct ptx *t)
 	if (t->edge.to_flow) {
 		t->route_url = t->edge.out_url; /* RFC 5626 5.3: that flow */
 		t->rule_line = 0;
-	} else {
+	} else if (!strict_next_hop(t, fsip)) {
 		choose_next_hop(t, fsip);
 		if (targets_me(t, fsip))
 			return answer_local(t);
@@ -253,7 +283,7 @@ forward_ack(struct ptx *t)
 	nta_outgoing_t *orq;
 	tport_t *conn;
 
-	if ((fwd = msg_copy(t->req)) == NULL)
+	if ((fwd = wirecopy(t->req)) == NULL)
 		return;
 	t->fwd = fwd;
 	fsip = sip_object(fwd);
@@ -268,7 +298,7 @@ forward_ack(struct ptx *t)
 	if (t->edge.to_flow) {
 		t->route_url = t->edge.out_url;
 		t->rule_line = 0;
-	} else {
+	} else if (!strict_next_hop(t, fsip)) {
 		choose_next_hop(t, fsip);
 	}
 	t->fwd = NULL;

@@ -200,6 +200,14 @@ has_bad_header_we_use(const sip_t *sip)
 	return 0;
 }
 
+/* The schemes a next hop can be found for: SIP's, and tel: by rules. */
+static int
+uri_routable(const url_t *u)
+{
+	return u->url_type == url_sip || u->url_type == url_sips ||
+	    u->url_type == url_tel;
+}
+
 static enum step
 stage_check(struct ptx *t)
 {
@@ -209,6 +217,13 @@ stage_check(struct ptx *t)
 		return answer_reply(t, 400, "Malformed Header");
 	if (msg_size(t->req) > t->st->conf->max_message_size)
 		return answer_reply(t, SIP_413_REQUEST_TOO_LARGE);
+	/* 16.3 step 2: a scheme we cannot route is 416, not a DNS lookup. */
+	if (!uri_routable(sip->sip_request->rq_url))
+		return answer_reply(t, SIP_416_UNSUPPORTED_URI);
+	/* RFC 3261 19.1.1: headers are not allowed in a Request-URI, and
+	 * must never become header fields (RFC 4475 escruri). */
+	if (sip->sip_request->rq_url->url_headers != NULL)
+		return answer_reply(t, 400, "Headers In Request-URI");
 	if (sip->sip_max_forwards != NULL &&
 	    sip->sip_max_forwards->mf_count == 0)
 		return answer_reply(t, SIP_483_TOO_MANY_HOPS);

@@ -1,0 +1,89 @@
+/*
+ * wirecopy.c - a copy of a received message that keeps its bytes.
+ *
+ * RFC 3261 16.6 step 1: the proxy forwards a copy of the request and
+ * changes only what the steps after say. Sofia's msg_dup() encodes every
+ * header field again from its parsed form, in an order of its own, and
+ * drops those it failed to parse (msg_error_e() writes nothing): a
+ * "Date: ... EST" (RFC 4475 baddate) vanished, escapes in URIs were
+ * decoded (esc01's "%6C%72" became a real ";lr"), folding and spacing
+ * changed. Here the copy is parsed again from the received bytes
+ * (each field's own, kept by MSG_DO_EXTRACT_COPY), so what nobody
+ * changes is forwarded byte for byte, and later changes (Max-Forwards,
+ * Route, Record-Route, our Via) are encoded by Sofia as before.
+ */
+#include "proxyd/wirecopy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_alloc.h>
+
+#include "common/buf.h"
+
+/* One header field's bytes: as received, or encoded when it changed. */
+static void
+put_header(struct buf *b, msg_header_t *h, const char **raw_end)
+{
+	char tmp[1024];
+	issize_t n;
+	char *big;
+
+	/* A field sharing its line with the one before ("Route: <a>, <b>")
+	 * has no bytes of its own: they went out with that one. */
+	if (h->sh_data != NULL && (h->sh_len > 0 || h->sh_data == *raw_end)) {
+		*raw_end = (const char *)h->sh_data + h->sh_len;
+		buf_add(b, h->sh_data, h->sh_len);
+		return;
+	}
+	*raw_end = NULL;
+	n = msg_header_e(tmp, sizeof(tmp), h, 0);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	if ((size_t)n < sizeof(tmp)) {
+		buf_add(b, tmp, (size_t)n);
+		return;
+	}
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	n = msg_header_e(big, n + 1, h, 0);
+	if (n < 0)
+		b->oom = 1;
+	else
+		buf_add(b, big, (size_t)n);
+	free(big);
+}
+
+msg_t *
+wirecopy(msg_t *msg)
+{
+	struct buf b = { 0 };
+	msg_header_t **head, *h;
+	const char *raw_end = NULL;
+	msg_t *copy = NULL;
+
+	if (msg_serialize(msg, NULL) < 0 || (head = msg_chain_head(msg)) ==
+	    NULL)
+		return NULL;
+	for (h = *head; h != NULL; h = h->sh_succ) {
+		if (h->sh_class == sip_payload_class) {
+			buf_add(&b, h->sh_payload->pl_data,
+			    h->sh_payload->pl_len);
+			raw_end = NULL;
+		} else {
+			put_header(&b, h, &raw_end);
+		}
+	}
+	if (!b.oom && b.len > 0)
+		copy = msg_make(sip_default_mclass(), MSG_DO_CANONIC |
+		    MSG_DO_EXTRACT_COPY, b.p, (ssize_t)b.len);
+	buf_free(&b);
+	return copy;
+}
