@@ -10,7 +10,11 @@
 #include "e2m/challenge.h"
 #include "crypto/cms.h"
 
-#define BOUNDARY_RANDOM 16 /* bytes of randomness per boundary */
+/* Characters of randomness per boundary, each one of 62 (95 bits). The
+ * boundaries occur eight times in a 496; they need not be secret (each is
+ * checked not to occur in the content), only unlikely to be guessed:
+ * 32 hex digits cost 128 bytes more on every challenge for nothing. */
+#define BOUNDARY_RANDOM 16
 #define BOUNDARY_TRIES  8  /* fresh boundaries tried before giving up */
 
 static void
@@ -101,22 +105,28 @@ fill_random(uint8_t *p, size_t n)
 	return cms_random(p, n);
 }
 
-/* prefix followed by 2 * BOUNDARY_RANDOM lower-case hex digits. */
+/* prefix followed by BOUNDARY_RANDOM letters and digits (token
+ * characters: the Content-Type parameter needs no quotes). A byte above
+ * 247 is drawn again, so that each of the 62 is as likely. */
 static int
 make_boundary(char *out, size_t outsz, const char *prefix)
 {
-	uint8_t r[BOUNDARY_RANDOM];
-	size_t pl = strlen(prefix);
+	static const char alnum[] = "0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint8_t r[2 * BOUNDARY_RANDOM];
+	size_t pl = strlen(prefix), n = 0;
 
-	if (outsz < pl + 2 * sizeof r + 1 || fill_random(r, sizeof r) != 0)
+	if (outsz < pl + BOUNDARY_RANDOM + 1)
 		return -1;
 	memcpy(out, prefix, pl);
-	for (size_t i = 0; i < sizeof r; i++) {
-		static const char hex[] = "0123456789abcdef";
-		out[pl + 2 * i] = hex[r[i] >> 4];
-		out[pl + 2 * i + 1] = hex[r[i] & 15];
+	while (n < BOUNDARY_RANDOM) {
+		if (fill_random(r, sizeof r) != 0)
+			return -1;
+		for (size_t i = 0; i < sizeof r && n < BOUNDARY_RANDOM; i++)
+			if (r[i] < 248)
+				out[pl + n++] = alnum[r[i] % 62];
 	}
-	out[pl + 2 * sizeof r] = '\0';
+	out[pl + n] = '\0';
 	return 0;
 }
 

@@ -7,13 +7,25 @@
 # SANs, so a certificate for an IP-literal next hop has the IP as CN and
 # no SAN.
 # PKI_KEY=rsa makes an RSA-2048 key instead of EC P-256 (keyUsage then
-# digitalSignature,keyEncipherment); PKI_ISSUER=NAME signs with
+# digitalSignature,keyEncipherment), PKI_KEY=rsa3072 an RSA-3072 one;
+# PKI_CA_KEY (ec, rsa, rsa3072) does the same for pki_ca and pki_subca
+# (default EC P-256, whatever PKI_KEY says); PKI_ISSUER=NAME signs with
 # DIR/NAME.{pem,key} instead of the root CA (an intermediate from pki_subca).
 # pki_subca DIR NAME: an intermediate CA DIR/NAME.{key,pem} under the root.
 # pki_revoke DIR NAME...: revoke DIR/NAME.pem (issued by the root) and write
 # the root's CRL to DIR/ca.crl; pki_crl DIR writes a CRL revoking nothing.
+# _pki_keyopt ec|rsa|rsa3072: the -newkey and -pkeyopt arguments
+_pki_keyopt() {
+	case $1 in
+	rsa) echo "-newkey rsa:2048 -pkeyopt rsa_keygen_bits:2048" ;;
+	rsa3072) echo "-newkey rsa:3072 -pkeyopt rsa_keygen_bits:3072" ;;
+	*) echo "-newkey ec -pkeyopt ec_paramgen_curve:P-256" ;;
+	esac
+}
+
 pki_ca() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	# shellcheck disable=SC2046
+	openssl req -x509 $(_pki_keyopt "${PKI_CA_KEY:-ec}") -nodes \
 		-keyout "$1/ca.key" -out "$1/ca.pem" -days 2 -subj "/CN=e2m test CA" \
 		-addext basicConstraints=critical,CA:TRUE \
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
@@ -21,12 +33,10 @@ pki_ca() {
 
 pki_cert() {
 	local dir=$1 name=$2 san=$3 cn=${4:-$2} days=${5:-2}
-	local issuer=${PKI_ISSUER:-ca} newkey=ec ku=digitalSignature,keyAgreement
-	local opt=ec_paramgen_curve:P-256
-	if [ "${PKI_KEY:-ec}" = rsa ]; then
-		newkey=rsa:2048 opt=rsa_keygen_bits:2048 ku=digitalSignature,keyEncipherment
-	fi
-	openssl req -newkey "$newkey" -pkeyopt "$opt" -nodes \
+	local issuer=${PKI_ISSUER:-ca} ku=digitalSignature,keyAgreement
+	case ${PKI_KEY:-ec} in rsa*) ku=digitalSignature,keyEncipherment ;; esac
+	# shellcheck disable=SC2046
+	openssl req $(_pki_keyopt "${PKI_KEY:-ec}") -nodes \
 		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$cn" 2>/dev/null &&
 	{ [ -z "$san" ] || printf 'subjectAltName=%s\n' "$san"
 	  printf 'keyUsage=critical,%s\nextendedKeyUsage=%s\n' "$ku" \
@@ -39,7 +49,8 @@ pki_cert() {
 
 pki_subca() {
 	local dir=$1 name=$2
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	# shellcheck disable=SC2046
+	openssl req $(_pki_keyopt "${PKI_CA_KEY:-ec}") -nodes \
 		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=e2m test $name" 2>/dev/null &&
 	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' \
 		> "$dir/$name.ext" &&
