@@ -5,8 +5,9 @@
 # the intermediate and the proxy's certificates all of that kind), the
 # signing certificate issued by the root or by an intermediate (the chain
 # file holding the intermediate alone, or the intermediate and the root),
-# the signing certificate the encryption certificate or a separate one,
-# binary or base64 parts.
+# the signing certificate the encryption certificate or a separate one
+# (or the same with challenge.certificate_once, "once"), binary or base64
+# parts.
 #
 # For each case: a throwaway PKI (tests/integration/pki.sh, minimal
 # certificates: subject CN, one DNS SAN, keyUsage, extendedKeyUsage), one
@@ -83,14 +84,16 @@ request() {
 	}
 }
 
-# one KIND CHAIN SAME ENC: CHAIN none|sub|subroot, SAME same|separate,
-# ENC binary|base64; prints the table line
+# one KIND CHAIN SAME ENC: CHAIN none|sub|subroot, SAME same|separate|
+# once (the same certificate, challenge.certificate_once = true), ENC
+# binary|base64; prints the table line
 one() {
 	local kind=$1 chain=$2 same=$3 enc=$4 d=$W/$1 c=$W/case
-	local sign=sign encc signchain=""
+	local sign=sign encc signchain="" once=false oncearg=
 	[ "$chain" != none ] && sign=isign && signchain="signing_chain = [ \"$d/$chain.pem\" ];"
 	encc=$sign
 	[ "$same" = separate ] && encc=${sign%sign}enc
+	[ "$same" = once ] && once=true oncearg=--once
 	rm -rf "$c"
 	mkdir -p "$c"
 	cat > "$c/px.conf" <<CONF
@@ -102,7 +105,7 @@ policy: { rules = ( { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]
                       open_unlabelled = false; } ); };
 challenge: { signing_certificate = "$d/$sign.pem"; signing_key = "$d/$sign.key";
              $signchain encryption_certificate = "$d/$encc.pem";
-             encoding = "$enc"; rate = 0; };
+             encoding = "$enc"; certificate_once = $once; rate = 0; };
 CONF
 	"$PROXY" -D -f "$c/px.conf" > "$c/px.log" 2>&1 &
 	PX=$!
@@ -126,7 +129,7 @@ CONF
 	esac
 	# shellcheck disable=SC2086
 	python3 "$CHAL" check "$c/req" "$c/resp" "$d/ca.pem" "$d/$encc.pem" "$c/chk" \
-		--signer "$d/$sign.pem" $b64 > "$c/check.out" 2>&1 || ok=FAIL
+		--signer "$d/$sign.pem" $b64 $oncearg > "$c/check.out" 2>&1 || ok=FAIL
 	[ "$ok" = ok ] || { FAILED=1; sed 's/^/# /' "$c/check.out" | grep -v PASS; }
 	local total body sig ncerts fits=no
 	total=$(stat -c %s "$c/resp")
@@ -156,7 +159,7 @@ echo "| key     | chain   | certs    | enc    | 496 B | body  | CMS   | certs in
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for kind in ${BENCH_KINDS:-ec rsa rsa3072}; do
 	for chain in none sub subroot; do
-		for same in same separate; do
+		for same in same separate once; do
 			for enc in binary base64; do
 				one "$kind" "$chain" "$same" "$enc"
 			done

@@ -171,6 +171,21 @@ enum cms_status cms_verify(const struct cms_keys *keys,
     size_t *content_len, const char **reason);
 
 /*
+ * cms_verify() of a detached signature, with one more certificate (DER)
+ * that came with the signed content: a signed 496 carries the proxy's
+ * encryption certificate inside what is signed, and a proxy whose signing
+ * certificate is that very certificate may leave it out of the SignedData
+ * (challenge.certificate_once) to keep the 496 small. The certificate is
+ * a candidate for the signer (matched by the SignerInfo's identifier) and
+ * goes through the same path validation; it adds no trust. A certificate
+ * that does not parse is CMS_MALFORMED.
+ */
+enum cms_status cms_verify_with(const struct cms_keys *keys,
+    const uint8_t *sig_der, size_t len, const uint8_t *detached_data,
+    size_t data_len, const uint8_t *cert_der, size_t cert_len,
+    struct cms_signer *out, const char **reason);
+
+/*
  * A certificate handed out for encryption (the one in a 495/496 challenge,
  * DER): RFC 5280 path to the trust anchors at the current time, with the
  * CRLs when loaded, and a key usage that allows encryption to it
@@ -181,6 +196,14 @@ enum cms_status cms_verify(const struct cms_keys *keys,
 enum cms_status cms_cert_check(const struct cms_keys *keys,
     const uint8_t *der, size_t len, struct cms_signer *out,
     const char **reason);
+
+/* cms_cert_check() with the certificates a SignedData carries (sig_der,
+ * sig_len: the challenge's signature) as intermediates: an encryption
+ * certificate issued by the same intermediate as the signing one
+ * validates with the chain the challenge sent. They add no trust. */
+enum cms_status cms_cert_check_chain(const struct cms_keys *keys,
+    const uint8_t *der, size_t len, const uint8_t *sig_der, size_t sig_len,
+    struct cms_signer *out, const char **reason);
 
 /* Validated-chain cache counters, for tests and statistics. */
 void cms_cache_stats(const struct cms_keys *keys, size_t *entries,
@@ -233,6 +256,14 @@ struct cms_signing_key;
 struct cms_signing_key *cms_signing_key_load(const char *cert_file,
     const char *key_file, const char *const *chain_files, size_t nchain,
     char *err, size_t errsz);
+
+/* cms_signing_key_load() with flags: CMS_SK_SIGNER_OUT leaves the signing
+ * certificate out of every SignedData made with the key (the chain stays):
+ * for a verifier that has it from elsewhere (cms_verify_with()). */
+#define CMS_SK_SIGNER_OUT 1u
+struct cms_signing_key *cms_signing_key_load_flags(const char *cert_file,
+    const char *key_file, const char *const *chain_files, size_t nchain,
+    unsigned flags, char *err, size_t errsz);
 void cms_signing_key_free(struct cms_signing_key *sk);
 
 /*

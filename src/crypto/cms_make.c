@@ -190,6 +190,15 @@ struct cms_signing_key *
 cms_signing_key_load(const char *cert_file, const char *key_file,
     const char *const *chain_files, size_t nchain, char *err, size_t errsz)
 {
+	return cms_signing_key_load_flags(cert_file, key_file, chain_files,
+	    nchain, 0, err, errsz);
+}
+
+struct cms_signing_key *
+cms_signing_key_load_flags(const char *cert_file, const char *key_file,
+    const char *const *chain_files, size_t nchain, unsigned flags,
+    char *err, size_t errsz)
+{
 	struct cms_signing_key *sk = calloc(1, sizeof(*sk));
 	size_t i;
 
@@ -200,6 +209,7 @@ cms_signing_key_load(const char *cert_file, const char *key_file,
 		cms_set_err(err, errsz, "out of memory", NULL);
 		return NULL;
 	}
+	sk->signer_out = (flags & CMS_SK_SIGNER_OUT) != 0;
 	if ((sk->cert = cms_read_cert(cert_file)) == NULL) {
 		cms_set_err(err, errsz, "cannot read certificate", cert_file);
 		goto fail;
@@ -263,13 +273,13 @@ sign_full(const struct cms_signing_key *sk, const uint8_t *data, size_t len,
 	/* CMS_add1_signer() adds contentType, messageDigest and
 	 * signingTime. Its default SMIMECapabilities list offers DES, 3DES
 	 * and RC2, which digest 10.4 refuses: put our own list instead.
-	 * The signer is named by its subjectKeyIdentifier when it has one
-	 * (22 bytes instead of the issuer's name and the serial number,
-	 * 50 to 150: a signed 496 goes out over UDP); RFC 5652 5.3 lets the
-	 * signer choose and S/MIME receivers must take both (RFC 8551 2.3). */
+	 * The signer stays named by issuer and serial number: its
+	 * subjectKeyIdentifier would save 25 to 100 bytes of a 496, but
+	 * makes a version 3 SignerInfo that PKCS#7 readers (OpenSSL's
+	 * PKCS7 API and "openssl smime") cannot parse at all. */
 	sflags = flags | CMS_NOSMIMECAP;
-	if (X509_get0_subject_key_id(sk->cert) != NULL)
-		sflags |= CMS_USE_KEYID;
+	if (sk->signer_out)
+		sflags |= CMS_NOCERTS;
 	if ((cms = CMS_sign(NULL, NULL, sk->chain, NULL, flags)) == NULL ||
 	    (si = CMS_add1_signer(cms, sk->cert, sk->pkey, EVP_sha256(),
 	    sflags)) == NULL)
@@ -323,6 +333,7 @@ make_template(const struct cms_signing_key *sk)
 	struct sigtemplate *t = NULL;
 	CMS_ContentInfo *cms = NULL;
 	BIO *content = NULL;
+	STACK_OF(X509) *signer = NULL;
 	const unsigned char *q;
 
 	if (!EVP_Digest(probe, sizeof(probe), sha, &n, EVP_sha256(), NULL) ||
@@ -332,9 +343,13 @@ make_template(const struct cms_signing_key *sk)
 	    sigtemplate_sign(t, probe, sizeof(probe), &der2, &der2_len) == -1)
 		goto fail;
 	q = der2;
-	if ((cms = d2i_CMS_ContentInfo(NULL, &q, (long)der2_len)) == NULL ||
+	/* The signer's certificate given, for a key whose signatures leave
+	 * it out (CMS_SK_SIGNER_OUT). */
+	if ((signer = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(signer, sk->cert) ||
+	    (cms = d2i_CMS_ContentInfo(NULL, &q, (long)der2_len)) == NULL ||
 	    (content = cms_content_bio(probe, sizeof(probe))) == NULL ||
-	    CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY |
+	    CMS_verify(cms, signer, NULL, content, NULL, CMS_BINARY |
 	    CMS_NO_SIGNER_CERT_VERIFY) != 1)
 		goto fail;
 	goto out;
@@ -342,6 +357,7 @@ fail:
 	sigtemplate_free(t);
 	t = NULL;
 out:
+	sk_X509_free(signer); /* not the certificate: sk's own */
 	CMS_ContentInfo_free(cms);
 	BIO_free_all(content);
 	free(der);

@@ -70,6 +70,7 @@ struct cms_signing_key {
 	EVP_PKEY *pkey;
 	STACK_OF(X509) *chain;
 	struct sigtemplate *tpl; /* detached signatures, fast; NULL: CMS_sign */
+	bool signer_out;         /* CMS_SK_SIGNER_OUT */
 };
 
 /* cms_keys.c */

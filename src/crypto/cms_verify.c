@@ -296,8 +296,8 @@ validate_signer(const struct cms_keys *k, X509 *signer,
 
 /* Shape limits: a SignedData, detached as asked, few signers and certs. */
 static enum cms_status
-check_shape(CMS_ContentInfo *cms, int detached, STACK_OF(X509) **certs,
-    const char **reason)
+check_shape(CMS_ContentInfo *cms, int detached, X509 *extra,
+    STACK_OF(X509) **certs, const char **reason)
 {
 	int nsi;
 
@@ -313,13 +313,23 @@ check_shape(CMS_ContentInfo *cms, int detached, STACK_OF(X509) **certs,
 		*reason = "no signer or too many signers";
 		return CMS_MALFORMED;
 	}
-	if ((*certs = CMS_get1_certs(cms)) == NULL) {
+	/* None at all is fine when the signer's may come from elsewhere. */
+	if ((*certs = CMS_get1_certs(cms)) == NULL && (extra == NULL ||
+	    (*certs = sk_X509_new_null()) == NULL)) {
 		*reason = "no certificates in SignedData";
 		return CMS_UNTRUSTED;
 	}
 	if (sk_X509_num(*certs) > CMS_MAX_CERTS) {
 		*reason = "too many certificates";
 		return CMS_MALFORMED;
+	}
+	if (extra != NULL) {
+		if (!X509_up_ref(extra))
+			return CMS_ERROR;
+		if (!sk_X509_push(*certs, extra)) {
+			X509_free(extra);
+			return CMS_ERROR;
+		}
 	}
 	return CMS_OK;
 }
@@ -360,15 +370,24 @@ signer_cert(STACK_OF(CMS_SignerInfo) *sis, int i)
 	return signer;
 }
 
-/* Each signer's certificate must be among those the SignedData carries. */
+/* Each signer's certificate must be among those the SignedData carries,
+ * or be the extra one (NULL: none). */
 static enum cms_status
 find_signers(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis,
-    const char **reason)
+    X509 *extra, const char **reason)
 {
-	int i;
+	STACK_OF(X509) *scerts = NULL;
+	int i, r;
 
 	*reason = "signer certificate not found";
-	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
+	if (extra != NULL && ((scerts = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(scerts, extra))) {
+		sk_X509_free(scerts);
+		return CMS_ERROR;
+	}
+	r = CMS_set1_signers_certs(cms, scerts, 0);
+	sk_X509_free(scerts); /* the signers took their own references */
+	if (r < 0)
 		return CMS_UNTRUSTED;
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++)
 		if (signer_cert(sis, i) == NULL)
@@ -464,10 +483,11 @@ validate_signers(const struct cms_keys *k, STACK_OF(CMS_SignerInfo) *sis,
 	return CMS_OK;
 }
 
-enum cms_status
-cms_verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
-    const uint8_t *detached_data, size_t data_len, struct cms_signer *out,
-    uint8_t **content, size_t *content_len, const char **reason)
+static enum cms_status
+verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
+    const uint8_t *detached_data, size_t data_len, X509 *extra,
+    struct cms_signer *out, uint8_t **content, size_t *content_len,
+    const char **reason)
 {
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
@@ -489,12 +509,12 @@ cms_verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
 		return CMS_ERROR;
 	if ((cms = cms_parse(sig_der, len)) == NULL)
 		goto out;
-	if ((st = check_shape(cms, detached_data != NULL, &certs,
+	if ((st = check_shape(cms, detached_data != NULL, extra, &certs,
 	    reason)) != CMS_OK)
 		goto out;
 	sis = CMS_get0_SignerInfos(cms);
 	if ((st = check_algorithms(sis, reason)) != CMS_OK ||
-	    (st = find_signers(cms, sis, reason)) != CMS_OK)
+	    (st = find_signers(cms, sis, extra, reason)) != CMS_OK)
 		goto out;
 	if (content != NULL && detached_data == NULL &&
 	    (bout = BIO_new(BIO_s_secmem())) == NULL) {
@@ -545,9 +565,43 @@ allows_encryption(X509 *x, const char **reason)
 	return false;
 }
 
+static enum cms_status check_cert(const struct cms_keys *k,
+    const uint8_t *der, size_t len, STACK_OF(X509) *untrusted,
+    struct cms_signer *out, const char **reason);
+
 enum cms_status
 cms_cert_check(const struct cms_keys *k, const uint8_t *der, size_t len,
     struct cms_signer *out, const char **reason)
+{
+	return check_cert(k, der, len, NULL, out, reason);
+}
+
+enum cms_status
+cms_cert_check_chain(const struct cms_keys *k, const uint8_t *der,
+    size_t len, const uint8_t *sig_der, size_t sig_len,
+    struct cms_signer *out, const char **reason)
+{
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(X509) *certs = NULL;
+	enum cms_status st;
+
+	/* What does not parse, or carries no or too many certificates,
+	 * gives no intermediates: the check goes on without them. */
+	if (sig_der != NULL && (cms = cms_parse(sig_der, sig_len)) != NULL &&
+	    (certs = CMS_get1_certs(cms)) != NULL &&
+	    sk_X509_num(certs) > CMS_MAX_CERTS) {
+		sk_X509_pop_free(certs, X509_free);
+		certs = NULL;
+	}
+	CMS_ContentInfo_free(cms);
+	st = check_cert(k, der, len, certs, out, reason);
+	sk_X509_pop_free(certs, X509_free);
+	return st;
+}
+
+static enum cms_status
+check_cert(const struct cms_keys *k, const uint8_t *der, size_t len,
+    STACK_OF(X509) *untrusted, struct cms_signer *out, const char **reason)
 {
 	const unsigned char *p = der;
 	X509 *x = NULL;
@@ -568,7 +622,7 @@ cms_cert_check(const struct cms_keys *k, const uint8_t *der, size_t len,
 		goto out;
 	st = CMS_ERROR;
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    !X509_STORE_CTX_init(ctx, k->store, x, NULL))
+	    !X509_STORE_CTX_init(ctx, k->store, x, untrusted))
 		goto out;
 	if (X509_verify_cert(ctx) != 1) {
 		e = X509_STORE_CTX_get_error(ctx);
@@ -587,5 +641,47 @@ out:
 	X509_STORE_CTX_free(ctx);
 	X509_free(x);
 	ERR_clear_error();
+	return st;
+}
+
+enum cms_status
+cms_verify(const struct cms_keys *k, const uint8_t *sig_der, size_t len,
+    const uint8_t *detached_data, size_t data_len, struct cms_signer *out,
+    uint8_t **content, size_t *content_len, const char **reason)
+{
+	return verify(k, sig_der, len, detached_data, data_len, NULL, out,
+	    content, content_len, reason);
+}
+
+enum cms_status
+cms_verify_with(const struct cms_keys *k, const uint8_t *sig_der,
+    size_t len, const uint8_t *detached_data, size_t data_len,
+    const uint8_t *cert_der, size_t cert_len, struct cms_signer *out,
+    const char **reason)
+{
+	const unsigned char *q = cert_der;
+	X509 *x;
+	enum cms_status st;
+	const char *dummy_reason;
+
+	if (reason == NULL)
+		reason = &dummy_reason;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (detached_data == NULL || cert_der == NULL || cert_len == 0 ||
+	    cert_len > CMS_MAX_DER) {
+		*reason = "no detached content or certificate";
+		return CMS_MALFORMED;
+	}
+	if ((x = d2i_X509(NULL, &q, (long)cert_len)) == NULL ||
+	    q != cert_der + cert_len) {
+		X509_free(x);
+		ERR_clear_error();
+		*reason = "certificate does not parse";
+		return CMS_MALFORMED;
+	}
+	st = verify(k, sig_der, len, detached_data, data_len, x, out, NULL,
+	    NULL, reason);
+	X509_free(x);
 	return st;
 }

@@ -126,6 +126,8 @@ struct conf {
 	int ch_legacy_unsigned;      /* draft-literal 496: certificate only */
 	int ch_sign_495;
 	int ch_base64;               /* certificate and signature parts */
+	int ch_certificate_once;     /* signer left out of the SignedData
+	                                when it is the encryption cert */
 	char *ch_warn_agent;         /* defaults to a name of ours */
 	unsigned ch_496_code;
 	char *ch_496_phrase;

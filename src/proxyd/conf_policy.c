@@ -190,6 +190,7 @@ const struct option conf_challenge_opts[] = {
 	O_NAME("mode", challenge_modes, CONF_OFF(ch_legacy_unsigned)),
 	O_BOOL("sign_495", ch_sign_495),
 	O_NAME("encoding", challenge_encodings, CONF_OFF(ch_base64)),
+	O_BOOL("certificate_once", ch_certificate_once),
 	O_FN("warn_agent", opt_warn_agent),
 	O_UINT("undecipherable_code", 400, 699, ch_496_code),
 	O_FNAT("undecipherable_phrase", opt_phrase, ch_496_phrase),

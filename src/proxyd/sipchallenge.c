@@ -27,6 +27,31 @@ struct sipchallenge {
 	size_t cert_len;
 };
 
+/*
+ * challenge.certificate_once: when the signing certificate is the
+ * encryption certificate, the body already carries it (inside what is
+ * signed), so the SignedData leaves it out: one certificate less in every
+ * 496 (467 bytes EC P-256, 863 RSA-2048; docs/performance.md). A UA
+ * that looks for the signer only in the SignedData, as digest 4.6 is
+ * written, cannot verify such a 496: hence a setting, off by default.
+ */
+static int
+signer_out(const struct conf *c, const struct sipchallenge *sc)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	char err[256];
+	int same;
+
+	if (!c->ch_certificate_once || sc->cert == NULL ||
+	    cms_cert_der_load(c->ch_signing_certificate, &der, &len, err,
+	    sizeof(err)) == -1)
+		return 0;
+	same = len == sc->cert_len && memcmp(der, sc->cert, len) == 0;
+	free(der);
+	return same;
+}
+
 struct sipchallenge *
 sipchallenge_new(const struct conf *c, char *err, size_t errsz)
 {
@@ -42,10 +67,10 @@ sipchallenge_new(const struct conf *c, char *err, size_t errsz)
 	    &sc->cert_len, err, errsz) == -1)
 		goto fail;
 	if (!c->ch_legacy_unsigned && c->ch_signing_certificate != NULL &&
-	    c->ch_signing_key != NULL && (sc->sk = cms_signing_key_load(
+	    c->ch_signing_key != NULL && (sc->sk = cms_signing_key_load_flags(
 	    c->ch_signing_certificate, c->ch_signing_key,
 	    (const char *const *)c->ch_signing_chain, c->nch_signing_chain,
-	    err, errsz)) == NULL)
+	    signer_out(c, sc) ? CMS_SK_SIGNER_OUT : 0, err, errsz)) == NULL)
 		goto fail;
 	return sc;
 fail:

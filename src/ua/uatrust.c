@@ -34,20 +34,30 @@ allowed(const struct uatrust *t, const char *host)
 	return 0;
 }
 
-const char *
-uatrust_learned(const struct uatrust *t, const char *host,
-    const uint8_t *der, size_t len)
+/* The encryption certificate, with the intermediates of the challenge's
+ * SignedData (sig, NULL for one learned earlier). */
+static const char *
+enc_ok(const struct uatrust *t, const char *host, const uint8_t *der,
+    size_t len, const uint8_t *sig, size_t sig_len)
 {
 	struct cms_signer enc;
 	const char *why = NULL;
 
-	if (cms_cert_check(t->anchors, der, len, &enc, &why) != CMS_OK)
+	if (cms_cert_check_chain(t->anchors, der, len, sig, sig_len, &enc,
+	    &why) != CMS_OK)
 		return why != NULL ? why : "certificate not valid";
 	if (!names_host(&enc, host))
 		return "the encryption certificate names another host";
 	if (!allowed(t, host))
 		return "the proxy is not on the allow-list";
 	return NULL;
+}
+
+const char *
+uatrust_learned(const struct uatrust *t, const char *host,
+    const uint8_t *der, size_t len)
+{
+	return enc_ok(t, host, der, len, NULL, 0);
 }
 
 /* The host the challenge speaks for: its warn-agent without a port, or
@@ -72,17 +82,20 @@ check(const struct uatrust *t, const struct uachal *ch, long long now,
 	const char *why = NULL;
 	size_t i;
 
-	if (cms_verify(t->anchors, ch->signature, ch->signature_len,
-	    ch->signed_part, ch->signed_part_len, &signer, NULL, NULL,
-	    &why) != CMS_OK)
+	/* The body's encryption certificate (signed content) is offered as
+	 * the signer's too: a proxy that signs with it may leave it out of
+	 * the SignedData (challenge.certificate_once), saving one copy. */
+	if (cms_verify_with(t->anchors, ch->signature, ch->signature_len,
+	    ch->signed_part, ch->signed_part_len, ch->cert, ch->cert_len,
+	    &signer, &why) != CMS_OK)
 		return why != NULL ? why : "bad signature";
 	if (llabs((long long)signer.signing_time - now) > (long long)t->max_skew)
 		return "signingTime outside the allowed skew";
 	challenger(ch, &signer, out->host, sizeof(out->host));
 	if (out->host[0] == '\0' || !names_host(&signer, out->host))
 		return "the signer does not name the challenging host";
-	if ((why = uatrust_learned(t, out->host, ch->cert, ch->cert_len)) !=
-	    NULL)
+	if ((why = enc_ok(t, out->host, ch->cert, ch->cert_len,
+	    ch->signature, ch->signature_len)) != NULL)
 		return why;
 	if ((out->cert = malloc(ch->cert_len)) == NULL)
 		return "out of memory";

@@ -18,7 +18,7 @@ usage:
       Call-ID); prints "N CODE" lines, "N TIMEOUT" for the requests that
       got no final response.
   challenge.py check REQFILE RESPFILE CAFILE ENCCERT OUTDIR [--signer CERT]
-                     [--skew SECONDS] [--base64]
+                     [--skew SECONDS] [--base64] [--once]
       Check a 495/496 challenge against the request that caused it: the
       multipart/signed layout, the sipfrag (status line, Via, From, To,
       Call-ID, CSeq, Date, Warning), the certificate part, and the
@@ -27,7 +27,10 @@ usage:
       sipfrag.txt, cert.der, signer.pem. Prints "PASS what" / "FAIL what:
       detail" lines; exit status 0 only when nothing failed. --base64 also
       demands base64 parts and verifies the body as S/MIME (openssl cms
-      -verify -in) with a Content-Type line in front.
+      -verify -in) with a Content-Type line in front. --once
+      (challenge.certificate_once): the SignedData must NOT carry the
+      certificate of the body's certificate part, and openssl gets that
+      certificate with -certfile, as a UA takes it from the body.
   challenge.py normalise REQFILE RESPFILE OUTFILE
       The response with everything that must differ between two challenges
       (To tag, Date, boundaries, signature, Content-Length, the request's
@@ -435,12 +438,14 @@ def signing_time(sigder):
 
 
 def cmd_check(args):
-    signer, skew, want_b64 = None, 300.0, False
+    signer, skew, want_b64, once = None, 300.0, False, False
     rest = []
     it = iter(args)
     for a in it:
         if a == '--signer':
             signer = next(it)
+        elif a == '--once':
+            once = True
         elif a == '--skew':
             skew = float(next(it))
         elif a == '--base64':
@@ -536,9 +541,23 @@ def cmd_check(args):
 
     # The signature, by the openssl command line.
     signerf = os.path.join(outdir, 'signer.pem')
+    extra = []
+    if once:
+        bodycert = os.path.join(outdir, 'cert.pem')
+        rc, _, _ = openssl(['x509', '-inform', 'DER', '-in', os.path.join(outdir, 'cert.der'),
+                            '-out', bodycert])
+        c.want(rc == 0, 'the body\'s certificate converts to PEM')
+        extra = ['-certfile', bodycert]
+        rc, out, _ = openssl(['pkcs7', '-inform', 'DER', '-in', sigf, '-print_certs'])
+        carried = re.findall(r'-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----', out)
+        mine = re.findall(r'-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----',
+                          open(bodycert).read())
+        c.want(rc == 0 and len(mine) == 1 and mine[0] not in carried,
+               'once: the SignedData does not carry the body\'s certificate',
+               '%d carried' % len(carried))
     rc, _, err = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sigf,
                           '-content', p1, '-CAfile', ca, '-purpose', 'any',
-                          '-signer', signerf, '-out', os.devnull])
+                          '-signer', signerf, '-out', os.devnull] + extra)
     c.want(rc == 0, 'openssl cms -verify: signature over the first part valid',
            err.strip().replace('\n', ' | ')[:300])
     if signer is not None:
@@ -556,7 +575,8 @@ def cmd_check(args):
     with open(badf, 'wb') as f:
         f.write(bytes(bad))
     rc2, _, _ = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sigf,
-                         '-content', badf, '-CAfile', ca, '-purpose', 'any', '-out', os.devnull])
+                         '-content', badf, '-CAfile', ca, '-purpose', 'any', '-out', os.devnull]
+                        + extra)
     c.want(rc2 != 0, 'openssl cms -verify fails on a tampered first part')
     st = signing_time(sigf)
     c.want(st is not None and abs(st - time.time()) <= skew, 'signingTime is now',
@@ -571,7 +591,7 @@ def cmd_check(args):
         with open(eml, 'wb') as f:
             f.write(b'Content-Type: ' + ct.encode('latin-1') + b'\r\n\r\n' + body)
         rc, _, err = openssl(['cms', '-verify', '-in', eml, '-CAfile', ca, '-purpose', 'any',
-                              '-out', os.devnull])
+                              '-out', os.devnull] + extra)
         c.want(rc == 0, 'openssl cms -verify -in (the body as S/MIME)',
                err.strip().replace('\n', ' | ')[:300])
     print('%d checks failed' % c.failed)

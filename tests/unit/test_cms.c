@@ -733,6 +733,52 @@ test_verify(const struct cms_keys *k, const struct cms_keys *kcrl)
 	}
 }
 
+/* CMS_SK_SIGNER_OUT (challenge.certificate_once): the signer's
+ * certificate left out, found by cms_verify_with() only when given. */
+static void
+test_signer_out(const struct cms_keys *k)
+{
+	struct cms_signing_key *sk;
+	struct cms_signer who;
+	uint8_t *der = NULL, *mine = NULL, *other = NULL, *bad;
+	size_t len = 0, mlen = 0, olen = 0;
+	const char *reason = NULL;
+	char err[256];
+
+	sk = cms_signing_key_load_flags(path("signer.crt"), path("signer.key"),
+	    NULL, 0, CMS_SK_SIGNER_OUT, err, sizeof(err));
+	T_OK(sk != NULL, "EC signing key, signer left out");
+	T_EQ_INT(sk != NULL ? (int)cms_sign(sk, inner, inner_len, true, &der,
+	    &len) : -1, CMS_OK, "  sign detached");
+	T_OK(cms_cert_der_load(path("signer.crt"), &mine, &mlen, err,
+	    sizeof(err)) == 0 && cms_cert_der_load(path("signer_rsa.crt"),
+	    &other, &olen, err, sizeof(err)) == 0, "  certificates as DER");
+	T_OK(der != NULL && memmem(der, len, mine, mlen) == NULL,
+	    "  the signature does not carry the certificate");
+	T_EQ_INT(cms_verify(k, der, len, inner, inner_len, &who, NULL, NULL,
+	    &reason), CMS_UNTRUSTED, "  cms_verify: signer not found");
+	T_EQ_INT(cms_verify_with(k, der, len, inner, inner_len, mine, mlen,
+	    &who, &reason), CMS_OK, "  cms_verify_with the signer's: ok");
+	T_OK(who.ndns > 0 || who.cn[0] != '\0', "  signer described");
+	T_OK(cms_verify_with(k, der, len, inner, inner_len, other, olen,
+	    &who, &reason) != CMS_OK, "  with another certificate: refused");
+	T_EQ_INT(cms_verify_with(k, der, len, inner, inner_len, mine,
+	    mlen - 1, &who, &reason), CMS_MALFORMED,
+	    "  a truncated certificate is malformed");
+	if ((bad = malloc(inner_len)) != NULL) {
+		memcpy(bad, inner, inner_len);
+		bad[0] ^= 1;
+	}
+	T_EQ_INT(bad != NULL ? (int)cms_verify_with(k, der, len, bad,
+	    inner_len, mine, mlen, &who, &reason) : -1, CMS_BAD_SIGNATURE,
+	    "  other content: bad signature still");
+	free(bad);
+	free(der);
+	free(mine);
+	free(other);
+	cms_signing_key_free(sk);
+}
+
 static void
 test_ours(const struct cms_keys *k)
 {
@@ -817,6 +863,11 @@ test_ours(const struct cms_keys *k)
 		    "-in ours_sig.der -content inner.txt -CAfile ca.crt "
 		    "-purpose smimesign -out /dev/null 2>/dev/null%s%s", dir,
 		    "", ""), 0, "  CLI verifies the detached signature");
+		/* The chain file is the root: a verifier trusts it from its
+		 * own store only, so it is not sent. */
+		T_EQ_INT(run("cd %s && test \"$(openssl pkcs7 -inform DER "
+		    "-in ours_sig.der -print_certs | grep -c BEGIN)\" = 1%s%s",
+		    dir, "", ""), 0, "  the signer alone, the root left out");
 		T_EQ_INT(run("cd %s && openssl cms -cmsout -print -inform DER "
 		    "-in ours_sig.der > ours_sig.txt && grep -q "
 		    "signingTime ours_sig.txt && grep -q "
@@ -843,6 +894,7 @@ test_ours(const struct cms_keys *k)
 	    err, sizeof(err));
 	T_OK(sk == NULL && strstr(err, "does not match") != NULL,
 	    "mismatched signing key refused");
+	test_signer_out(k);
 }
 
 static void
