@@ -957,6 +957,18 @@ check_cert(const struct cms_keys *k, const char *name, enum cms_status want,
 	    -1, (int)want, title);
 	snprintf(title, sizeof(title), "  reason: %s", want_reason);
 	T_EQ_STR(reason, want_reason, title);
+	/* The same with the certificates of a signature as intermediates
+	 * (none needed here) and with bytes that are no SignedData: the
+	 * same answer. */
+	size_t slen = 0;
+	uint8_t *sig = slurp("sig_det_rsa.der", &slen);
+	snprintf(title, sizeof(title), "  the same with a signature's "
+	    "certificates, and with garbage");
+	T_OK(der != NULL && sig != NULL && cms_cert_check_chain(k, der, len,
+	    sig, slen, &who, &reason) == want && cms_cert_check_chain(k, der,
+	    len, der, len, &who, &reason) == want && cms_cert_check_chain(k,
+	    der, len, NULL, 0, &who, &reason) == want, title);
+	free(sig);
 	free(der);
 }
 
