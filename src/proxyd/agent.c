@@ -33,8 +33,9 @@ struct agent {
 	const struct conf *conf;
 	su_home_t home[1];
 	nta_agent_t *nta;
-	url_t *rr_plain; /* sip:addr:port;lr */
-	url_t *rr_tls;   /* sips:addr:port;lr */
+	/* Record-Route entries by enum conf_transport: sip:addr:port;lr,
+	 * sip:addr:port;transport=tcp;lr, sips:addr:port;lr. */
+	url_t *rr[CONF_TP_TLS + 1];
 	const char **names; /* own_names, then listener addresses */
 	size_t nnames;
 };
@@ -271,24 +272,31 @@ add_listener(struct agent *a, const struct conf_listen *li)
 	return 0;
 }
 
+/* The first listener of each transport is the one our Record-Route
+ * entries name: a peer sends the dialog's requests over the transport
+ * the entry facing it says (RFC 3263 4.1 on a Route URI: UDP when it
+ * says nothing). */
 static void
 set_rr_urls(struct agent *a)
 {
 	size_t i;
 	const struct conf_listen *li;
+	const char *host;
 	char *s;
 
 	for (i = 0; i < a->conf->nlisten; i++) {
 		li = &a->conf->listen[i];
-		if (li->transport == CONF_TP_TLS && a->rr_tls == NULL) {
-			s = su_sprintf(a->home, "sips:%s:%d;lr",
-			    host_literal(a->home, li->address), li->port);
-			a->rr_tls = url_make(a->home, s);
-		} else if (li->transport != CONF_TP_TLS && a->rr_plain == NULL) {
-			s = su_sprintf(a->home, "sip:%s:%d;lr",
-			    host_literal(a->home, li->address), li->port);
-			a->rr_plain = url_make(a->home, s);
-		}
+		if (a->rr[li->transport] != NULL)
+			continue;
+		host = host_literal(a->home, li->address);
+		if (li->transport == CONF_TP_TLS)
+			s = su_sprintf(a->home, "sips:%s:%d;lr", host, li->port);
+		else if (li->transport == CONF_TP_TCP)
+			s = su_sprintf(a->home, "sip:%s:%d;transport=tcp;lr",
+			    host, li->port);
+		else
+			s = su_sprintf(a->home, "sip:%s:%d;lr", host, li->port);
+		a->rr[li->transport] = url_make(a->home, s);
 	}
 }
 
@@ -420,11 +428,22 @@ agent_nta(const struct agent *a)
 }
 
 const url_t *
-agent_rr_url(const struct agent *a, int tls)
+agent_rr_url(const struct agent *a, enum conf_transport tp)
 {
-	if (tls && a->rr_tls != NULL)
-		return a->rr_tls;
-	return a->rr_plain != NULL ? a->rr_plain : a->rr_tls;
+	if (a->rr[tp] != NULL)
+		return a->rr[tp];
+	/* No listener of that transport: then nothing came or goes over
+	 * it; any entry of ours is better than none. */
+	if (a->rr[CONF_TP_UDP] != NULL)
+		return a->rr[CONF_TP_UDP];
+	return a->rr[CONF_TP_TCP] != NULL ? a->rr[CONF_TP_TCP] :
+	    a->rr[CONF_TP_TLS];
+}
+
+int
+agent_listens(const struct agent *a, enum conf_transport tp)
+{
+	return a->rr[tp] != NULL;
 }
 
 /* Ports compare as numbers with the scheme's default filled in. */

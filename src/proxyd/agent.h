@@ -33,10 +33,16 @@ const char *const *agent_own_names(const struct agent *a, size_t *n);
 int agent_is_me(const struct agent *a, const url_t *u);
 
 /*
- * Our URI to put in Record-Route for one side of a hop: the sips (TLS)
- * listener when tls, else the plain one; with ;lr. NULL if none.
+ * Our URI to put in Record-Route (or Path) for one side of a hop, facing
+ * a peer that uses transport tp: the first listener of that transport,
+ * with ;lr, and ;transport=tcp for TCP, sips: for TLS (RFC 5658 says why
+ * each side needs its own). Another listener's when there is none of
+ * that transport; NULL if none at all.
  */
-const url_t *agent_rr_url(const struct agent *a, int tls);
+const url_t *agent_rr_url(const struct agent *a, enum conf_transport tp);
+
+/* 1 when some listener has transport tp. */
+int agent_listens(const struct agent *a, enum conf_transport tp);
 
 /* Route Sofia's own log output into log.c, with Sofia's 0-9 verbosity. */
 void agent_redirect_sofia_logs(unsigned level);

@@ -479,24 +479,6 @@ edge_rr_url(struct ptx *t, const url_t *rr, int inbound)
 	return u;
 }
 
-/* RFC 5658: one Record-Route entry per side when the phone's side is a
- * TCP flow and the other is not TCP, so that each side comes back over
- * its own transport (the phone's entry says transport=tcp). */
-int
-edge_rr_double(struct ptx *t, int out_tcp)
-{
-	struct edge *e = t->px->edge;
-	const struct flow_addr *f;
-
-	if (e == NULL)
-		return 0;
-	if (t->edge.to_flow)
-		return t->edge.out.kind == FLOW_TCP && strcasecmp(
-		    t->sip->sip_via->v_protocol, sip_transport_tcp) != 0;
-	f = flow_of(e, t->edge.in_flow);
-	return f != NULL && f->kind == FLOW_TCP && !out_tcp;
-}
-
 /* Where a request towards a phone goes: its flow's address, and for a
  * stream the connection itself. 0, or -1: the flow is gone (430). */
 int

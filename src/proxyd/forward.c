@@ -13,6 +13,8 @@
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
@@ -90,93 +92,197 @@ strict_next_hop(struct ptx *t, sip_t *fsip)
 	return t->route_url != NULL;
 }
 
-static int
-url_is_tls(const url_t *u)
+/* The transport a URI asks for; *explicit 0 when it leaves it to the
+ * sender (then RFC 3263 4.1 says UDP for an address). */
+static enum conf_transport
+url_transport(const url_t *u, int *explicit)
 {
 	char tp[16];
 
-	if (u == NULL)
-		return 0;
-	if (u->url_type == url_sips)
-		return 1;
-	return url_param(u->url_params, "transport", tp, sizeof(tp)) > 0 &&
-	    strcasecmp(tp, "tls") == 0;
+	*explicit = 1;
+	if (u != NULL && u->url_type == url_sips)
+		return CONF_TP_TLS;
+	if (u != NULL && url_param(u->url_params, "transport", tp,
+	    sizeof(tp)) > 0) {
+		if (strcasecmp(tp, "tls") == 0)
+			return CONF_TP_TLS;
+		if (strcasecmp(tp, "tcp") == 0)
+			return CONF_TP_TCP;
+		if (strcasecmp(tp, "udp") == 0)
+			return CONF_TP_UDP;
+	}
+	*explicit = 0;
+	return CONF_TP_UDP;
 }
 
-/* Where the copy will really go: top Route, rule next hop, else R-URI. */
-static int
-outbound_is_tls(const struct ptx *t, const sip_t *fsip)
+/* The next hop's URI: top Route, the rule's (or flow's) next hop, else
+ * the Request-URI. */
+static const url_t *
+next_hop_url(const struct ptx *t, const sip_t *fsip)
 {
 	if (fsip->sip_route != NULL)
-		return url_is_tls(fsip->sip_route->r_url);
+		return fsip->sip_route->r_url;
 	if (t->route_url != NULL)
-		return url_is_tls(url_make(msg_home(t->fwd), t->route_url));
-	return url_is_tls(fsip->sip_request->rq_url);
+		return url_make(msg_home(t->fwd), t->route_url);
+	return fsip->sip_request->rq_url;
 }
 
-static int
-url_is_tcp(const url_t *u)
+/* The transport the request came over: its connection, else its Via. */
+static enum conf_transport
+inbound_transport(const struct ptx *t)
 {
-	char tp[16];
+	tport_t *tp = t->irq != NULL ? nta_incoming_transport(
+	    agent_nta(t->px->agent), t->irq, NULL) : tport_ref(t->tport);
+	enum conf_transport k;
+	const char *proto = t->sip->sip_via->v_protocol;
 
-	return u != NULL && url_param(u->url_params, "transport", tp,
-	    sizeof(tp)) > 0 && strcasecmp(tp, "tcp") == 0;
+	if (tp != NULL) {
+		k = tport_has_tls(tp) ? CONF_TP_TLS : tport_is_udp(tp) ?
+		    CONF_TP_UDP : CONF_TP_TCP;
+		tport_unref(tp);
+		return k;
+	}
+	if (strcasecmp(proto, sip_transport_tls) == 0)
+		return CONF_TP_TLS;
+	return strcasecmp(proto, sip_transport_tcp) == 0 ? CONF_TP_TCP :
+	    CONF_TP_UDP;
 }
 
-/* The same for TCP: only a transport=tcp parameter says so. */
-static int
-outbound_is_tcp(const struct ptx *t, const sip_t *fsip)
-{
-	if (fsip->sip_route != NULL)
-		return url_is_tcp(fsip->sip_route->r_url);
-	if (t->route_url != NULL)
-		return url_is_tcp(url_make(msg_home(t->fwd), t->route_url));
-	return url_is_tcp(fsip->sip_request->rq_url);
-}
-
-static int
-inbound_is_tls(const struct ptx *t)
-{
-	return strcasecmp(t->sip->sip_via->v_protocol, sip_transport_tls) == 0;
-}
-
-static void
+static sip_record_route_t *
 insert_rr(struct ptx *t, sip_t *fsip, const url_t *u)
 {
 	sip_record_route_t *rr;
 
 	if (u == NULL)
-		return;
+		return NULL;
 	rr = sip_record_route_create(msg_home(t->fwd), u, NULL);
-	if (rr != NULL)
-		msg_header_insert(t->fwd, (msg_pub_t *)fsip,
-		    (msg_header_t *)rr);
+	if (rr == NULL || msg_header_insert(t->fwd, (msg_pub_t *)fsip,
+	    (msg_header_t *)rr) < 0)
+		return NULL;
+	return rr;
 }
 
-/* Stay on the path of the dialog this request may create (in-dialog
- * requests cannot change the route set). When the two sides differ in
- * TLS, put one entry for each side (RFC 5658), the outbound one on top. */
-static void
-record_route(struct ptx *t, sip_t *fsip)
+/*
+ * The requests that create a dialog (RFC 3261 12.1, RFC 6665 4.1, RFC
+ * 3515: INVITE, SUBSCRIBE, REFER), outside one (no To tag): only these
+ * have a route set to record. A NOTIFY always has a To tag.
+ */
+static int
+creates_dialog(const sip_t *fsip)
 {
-	int in, out;
 	sip_method_t m = fsip->sip_request->rq_method;
 
-	if (!t->st->conf->record_route || m == sip_method_register ||
-	    m == sip_method_ack || m == sip_method_cancel ||
-	    (fsip->sip_to != NULL && fsip->sip_to->a_tag != NULL))
-		return;
-	in = inbound_is_tls(t);
-	out = outbound_is_tls(t, fsip);
-	if (in == out && !edge_rr_double(t, outbound_is_tcp(t, fsip))) {
-		/* One entry for both sides: a flow's token if either is one. */
-		insert_rr(t, fsip, edge_rr_url(t, edge_rr_url(t,
-		    agent_rr_url(t->px->agent, in), 1), 0));
+	if (fsip->sip_to != NULL && fsip->sip_to->a_tag != NULL)
+		return 0;
+	return m == sip_method_invite || m == sip_method_subscribe ||
+	    m == sip_method_refer;
+}
+
+/* The entries of ours a copy carries, so that they can be taken back. */
+struct our_entries {
+	sip_record_route_t *rr[2];
+	sip_path_t *path;
+};
+
+/*
+ * Record-Route, to stay on the path of the dialog the request creates:
+ * each entry tells the side it faces the transport to come back over
+ * (transport=tcp, sips:); when the two sides differ, one entry each (RFC
+ * 5658), the outbound one on top. Path on a REGISTER through the edge
+ * proxy faces the registrar's side.
+ */
+static void
+add_entries(struct ptx *t, sip_t *fsip, enum conf_transport in,
+    enum conf_transport out, struct our_entries *e)
+{
+	struct agent *ag = t->px->agent;
+	const sip_path_t *before = fsip->sip_path;
+
+	memset(e, 0, sizeof(*e));
+	if (fsip->sip_request->rq_method == sip_method_register) {
+		edge_add_path(t, fsip, agent_rr_url(ag, out));
+		if (fsip->sip_path != before)
+			e->path = fsip->sip_path;
 		return;
 	}
-	insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(t->px->agent, in), 1));
-	insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(t->px->agent, out),
+	if (!t->st->conf->record_route || !creates_dialog(fsip))
+		return;
+	if (in == out) {
+		/* One entry for both sides: a flow's token if either is one. */
+		e->rr[0] = insert_rr(t, fsip, edge_rr_url(t, edge_rr_url(t,
+		    agent_rr_url(ag, in), 1), 0));
+		return;
+	}
+	e->rr[0] = insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(ag, in),
+	    1));
+	e->rr[1] = insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(ag, out),
 	    0));
+}
+
+static void
+remove_entries(struct ptx *t, sip_t *fsip, struct our_entries *e)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (e->rr[i] != NULL)
+			msg_header_remove(t->fwd, (msg_pub_t *)fsip,
+			    (msg_header_t *)e->rr[i]);
+	if (e->path != NULL)
+		msg_header_remove(t->fwd, (msg_pub_t *)fsip,
+		    (msg_header_t *)e->path);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Larger than the UDP MTU once nta has added its Via (our branch and
+ * rport): tport refuses it on UDP, and nta sends it over TCP. */
+static int
+too_large_for_udp(struct ptx *t, sip_t *fsip)
+{
+	const url_t *via = agent_rr_url(t->px->agent, CONF_TP_UDP);
+	issize_t n;
+	size_t total;
+
+	if (msg_serialize(t->fwd, (msg_pub_t *)fsip) < 0 ||
+	    (n = msg_prepare(t->fwd)) < 0)
+		return 0;
+	/* "Via: SIP/2.0/UDP host:port;branch=...;rport\r\n" */
+	total = (size_t)n + sizeof("Via: SIP/2.0/UDP :;branch=;rport\r\n") -
+	    1 + strlen(t->branch) + strlen(via->url_host) +
+	    (via->url_port != NULL ? strlen(via->url_port) : 4);
+	return total > t->px->conf->udp_mtu;
+}
+
+/*
+ * Our entries, facing the side the copy leaves on: what the next hop's
+ * URI says (sips: is TLS), else UDP (RFC 3263 4.1), unless the copy is
+ * larger than the UDP MTU with the entries facing UDP: then nta sends it
+ * over TCP (RFC 3261 18.1.1), and they must face TCP. Not foreseen: a
+ * host name whose NAPTR records pick TCP or TLS; routing rules and
+ * Routes that name such a hop should say ;transport=. nta falling back
+ * to UDP when the TCP connection is refused leaves entries saying TCP,
+ * which the peer can still follow.
+ */
+static void
+add_our_entries(struct ptx *t, sip_t *fsip)
+{
+	struct agent *ag = t->px->agent;
+	struct our_entries e;
+	enum conf_transport in, out;
+	int explicit;
+
+	if (!creates_dialog(fsip) &&
+	    fsip->sip_request->rq_method != sip_method_register)
+		return;
+	in = inbound_transport(t);
+	out = url_transport(next_hop_url(t, fsip), &explicit);
+	add_entries(t, fsip, in, out, &e);
+	if (explicit || (e.rr[0] == NULL && e.path == NULL) ||
+	    !agent_listens(ag, CONF_TP_TCP) ||
+	    !agent_listens(ag, CONF_TP_UDP) || !too_large_for_udp(t, fsip))
+		return;
+	remove_entries(t, fsip, &e);
+	add_entries(t, fsip, in, CONF_TP_TCP, &e);
 }
 
 static void
@@ -246,10 +352,7 @@ forward_request(struct ptx *t)
 		if (targets_me(t, fsip))
 			return answer_local(t);
 	}
-	record_route(t, fsip);
-	if (fsip->sip_request->rq_method == sip_method_register)
-		edge_add_path(t, fsip, agent_rr_url(px->agent,
-		    outbound_is_tls(t, fsip)));
+	add_our_entries(t, fsip);
 	/* Before the client transaction exists: its callback may free t. */
 	stages_send_trying(t);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;

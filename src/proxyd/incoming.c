@@ -163,6 +163,23 @@ on_cancel(struct proxy *px, msg_t *msg, const sip_t *sip)
 }
 
 /*
+ * RFC 3261 7.5, 18.3: a message's header section ends with an empty line
+ * and its body is as long as its Content-Length says. Sofia takes the end
+ * of a datagram for the end of both, so a datagram cut short (a lost IP
+ * fragment, a broken sender) would go on as if whole, with whatever
+ * header or body it lost missing. (On a stream Sofia waits for the rest.)
+ */
+static int
+cut_short(const sip_t *sip)
+{
+	usize_t have = sip->sip_payload != NULL ? sip->sip_payload->pl_len : 0;
+
+	return sip->sip_separator == NULL ||
+	    (sip->sip_content_length != NULL &&
+	    sip->sip_content_length->l_length > have);
+}
+
+/*
  * A request that matched no transaction of nta's (there is no default
  * leg, so all new requests come here). UDP non-INVITEs get a transaction
  * of ours; the rest one of nta's, as a default leg would have made.
@@ -173,6 +190,19 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 	nta_incoming_t *irq;
 	msg_t *ref;
 
+	if (cut_short(sip)) {
+		/* Answered, never forwarded: an ACK gets no answer. */
+		log_debug("%s cut short (no empty line after the header, or "
+		    "a body shorter than its Content-Length): %s",
+		    method_name(sip), sip->sip_request->rq_method ==
+		    sip_method_ack ? "dropped" : "answered 400");
+		if (sip->sip_request->rq_method == sip_method_ack)
+			msg_destroy(msg);
+		else
+			nta_msg_treply(nta, msg, 400, "Truncated Message",
+			    TAG_END());
+		return;
+	}
 	if (sip->sip_request->rq_method == sip_method_cancel) {
 		on_cancel(px, msg, sip);
 		return;

@@ -192,7 +192,6 @@ enum step edge_stage(struct ptx *t);
 int edge_ack(struct ptx *t);
 void edge_add_path(struct ptx *t, sip_t *fsip, const url_t *rr);
 const url_t *edge_rr_url(struct ptx *t, const url_t *rr, int inbound);
-int edge_rr_double(struct ptx *t, int out_tcp);
 int edge_next_hop(struct ptx *t, char *url, size_t urlsz, tport_t **conn);
 enum step edge_flow_failed(struct ptx *t);
 void edge_register_response(struct ptx *t, msg_t *resp);

@@ -151,7 +151,7 @@ dial_uas() {
 	local tp tpp=""
 	tp=$(echo "$2" | tr '[:upper:]' '[:lower:]')
 	[ "$tp" = tcp ] && tpp=";transport=tcp"
-	sed 's|&lt;sip:127\\.0\\.0\\.1:\[0-9\]+;lr&gt;|\&lt;sip:[A-Za-z0-9_-]{55}@127\\.0\\.0\\.1:'"$PX_PORT;lr$tpp"'\&gt;|' \
+	sed 's|&lt;sip:127\\.0\\.0\\.1:\[0-9\]+(;transport=tcp)?;lr&gt;|\&lt;sip:[A-Za-z0-9_-]{55}@127\\.0\\.0\\.1:'"$PX_PORT$tpp;lr"'\&gt;|' \
 		"$SCEN/uas_call.xml" > "$WORK/uas_call_$1.xml"
 	# baresip puts its account's transport on the URI it dials
 	sipp_bg "uas$1" -sf "$WORK/uas_call_$1.xml" -i 127.0.0.1 -p "$UAS_PORT" \

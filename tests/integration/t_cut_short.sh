@@ -1,0 +1,120 @@
+#!/bin/bash
+# Requests cut short or grown huge (RFC 3261 7.5, 18.3, 21.4.11): a UDP
+# datagram that ends inside the request line, inside a header, after the
+# last header without the empty line, or inside a body shorter than its
+# Content-Length is answered 400 or dropped, never forwarded (Sofia takes
+# the end of a datagram for the end of the message); a request of 10,000
+# Via header fields over TCP, and of 1,000 in one datagram, is answered
+# 413, not met with a closed connection or silence.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+t_init cut_short 21780
+write_conf "$WORK/px.conf" "max_message_size = 16384;"
+start_proxy "$WORK/px.conf" proxy
+ok $? "proxy starts"
+
+# The next hop: records the Call-ID of every datagram it gets.
+python3 - "$UAS_PORT" "$WORK/got" <<'PY' &
+import re, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', int(sys.argv[1])))
+while True:
+    d, _ = s.recvfrom(65535)
+    m = re.search(rb'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', d)
+    with open(sys.argv[2], 'a') as f:
+        f.write((m.group(1) if m else b'?').decode('latin-1') + '\n')
+PY
+PIDS="$PIDS $!"
+wait_listen udp "$UAS_PORT"
+ok $? "the next hop listens"
+
+invite() { # CALLID: a valid INVITE with an SDP body, to $WORK/CALLID.sip
+	local body="v=0\r\no=u 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+	local len
+	len=$(printf "$body" | wc -c)
+	{
+		printf 'INVITE sip:bob@127.0.0.1:%s SIP/2.0\r\n' "$UAS_PORT"
+		printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s\r\n' "$UAC_PORT" "$1"
+		printf 'From: <sip:alice@example.com>;tag=a-%s\r\nTo: <sip:bob@example.com>\r\n' "$1"
+		printf 'Call-ID: %s\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n' "$1"
+		printf 'Contact: <sip:alice@127.0.0.1:%s>\r\n' "$UAC_PORT"
+		printf 'Content-Type: application/sdp\r\nContent-Length: %s\r\n\r\n' "$len"
+		printf "$body"
+	} > "$WORK/$1.sip"
+}
+# at FILE STRING: the offset of STRING's first occurrence in FILE
+at() {
+	python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(sys.argv[2].encode().decode("unicode_escape").encode("latin-1")))' "$1" "$2"
+}
+# send_cut NAME WHERE: a fresh INVITE cut at WHERE (an arithmetic
+# expression of h, the offset of its empty line, f, the offset of "From: ",
+# c, that of "Content-Type: ", and n, its length), sent over UDP; 400 or
+# no answer at all
+send_cut() {
+	local id="cut$((${#CUTS} + 1))-$RANDOM$RANDOM" got h f c n
+	invite "$id"
+	h=$(at "$WORK/$id.sip" '\r\n\r\n') f=$(at "$WORK/$id.sip" 'From: ')
+	c=$(at "$WORK/$id.sip" 'Content-Type: ') n=$(stat -c %s "$WORK/$id.sip")
+	head -c "$(($2))" "$WORK/$id.sip" > "$WORK/$id.cut"
+	got=$(sip_raw udp "$PX_PORT" "$WORK/$id.cut")
+	case "$got" in
+	"SIP/2.0 400 "*|TIMEOUT) ok 0 "cut $1: $got" ;;
+	*) ok 1 "cut $1: want 400 or nothing, got $got" ;;
+	esac
+	CUTS="$CUTS $id"
+}
+CUTS=""
+send_cut "inside the request line" 20
+send_cut "inside the top Via" 60
+send_cut "inside From" 'f + 12'
+send_cut "inside Content-Type" 'c + 20'
+send_cut "after the last header, without the empty line" 'h + 2'
+send_cut "after the empty line, with no body" 'h + 4'
+send_cut "inside the body" 'h + 4 + 20'
+send_cut "one byte short of the body" 'n - 1'
+printf 'ACK sip:bob@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%s;branch=z9hG4bK-ackcut\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>;tag=2\r\nCall-ID: ack-cut\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n' \
+	"$UAS_PORT" "$UAC_PORT" > "$WORK/ack-cut.sip"
+st=$(sip_raw udp "$PX_PORT" "$WORK/ack-cut.sip")
+[ "$st" = TIMEOUT ]
+ok $? "an ACK without the empty line gets no answer (got $st)"
+CUTS="$CUTS ack-cut"
+
+# Control: the same INVITE whole goes through (then the next hop has
+# seen everything the proxy forwarded before it).
+invite whole
+st=$(sip_raw udp "$PX_PORT" "$WORK/whole.sip" 3)
+for i in $(seq 1 100); do grep -qx whole "$WORK/got" 2>/dev/null && break; sleep 0.05; done
+grep -qx whole "$WORK/got"
+ok $? "the whole INVITE is forwarded (the next hop would see a cut one)"
+leaked=""
+for id in $CUTS; do grep -qx "$id" "$WORK/got" && leaked="$leaked $id"; done
+[ -z "$leaked" ]
+ok $? "no cut request reached the next hop${leaked:+ (leaked:$leaked)}"
+
+# vias N PROTO: a MESSAGE with N Via header fields, to $WORK/vias-N.sip
+vias() {
+	python3 - "$1" "$2" "$UAS_PORT" "$UAC_PORT" > "$WORK/vias-$1.sip" <<'PY'
+import sys
+n, proto, uas, uac = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+out = ['MESSAGE sip:bob@127.0.0.1:%s SIP/2.0' % uas,
+       'Via: SIP/2.0/%s 127.0.0.1:%s;rport;branch=z9hG4bK-vias%d' % (proto, uac, n)]
+out += ['Via: SIP/2.0/%s 10.0.%d.%d:5060;branch=z9hG4bK-v%d' % (proto, i // 250, i % 250, i)
+        for i in range(n - 1)]
+out += ['From: <sip:alice@example.com>;tag=v', 'To: <sip:bob@example.com>',
+        'Call-ID: vias-%d' % n, 'CSeq: 1 MESSAGE', 'Max-Forwards: 70',
+        'Content-Length: 0', '', '']
+sys.stdout.write('\r\n'.join(out))
+PY
+}
+vias 10000 TCP
+st=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" "$WORK/vias-10000.sip" 10)
+case "$st" in "SIP/2.0 413 "*) r=0 ;; *) r=1 ;; esac
+ok $r "10,000 Via header fields over TCP ($(stat -c %s "$WORK/vias-10000.sip") bytes): 413 (got $st)"
+vias 1000 UDP
+st=$(sip_raw udp "$PX_PORT" "$WORK/vias-1000.sip")
+case "$st" in "SIP/2.0 413 "*) r=0 ;; *) r=1 ;; esac
+ok $r "1,000 Via header fields in one datagram ($(stat -c %s "$WORK/vias-1000.sip") bytes): 413 (got $st)"
+if grep -q '^vias-' "$WORK/got"; then r=1; else r=0; fi
+ok $r "neither reached the next hop"
+proxy_answers
+ok $? "proxy still answers OPTIONS"
+t_done
