@@ -165,8 +165,7 @@ test_several_proxies(void)
 	set = label_parse(NULL, 0);
 	T_OK(set != NULL && label_count(set) == 0, "no fields: empty set");
 	label_free(set);
-	label_free(NULL);
-	T_OK(1, "label_free(NULL) is harmless");
+	label_free(NULL); /* must not crash: the program's exit says so */
 }
 
 static void
