@@ -572,6 +572,18 @@ test_layout(void)
 		    GOODFRAG, p + 7);
 		hand_frag(f2, "strict: a 'branchx' parameter is not the branch",
 		    UACHAL_STALE);
+		/* U21, U22: a parameter given twice is ambiguous, even when
+		 * the first one is the request's. */
+		static char f4[1024], f5[1024];
+		p = strstr(GOODFRAG, ";tag=9fxced76sl") + 15;
+		snprintf(f4, sizeof f4, "%.*s;tag=other%s", (int)(p - GOODFRAG),
+		    GOODFRAG, p);
+		hand_frag(f4, "strict: two From tags are refused", UACHAL_STALE);
+		p = strstr(GOODFRAG, "BRANCH=z9hG4bK74bf9") + 19;
+		snprintf(f5, sizeof f5, "%.*s;branch=z9hG4bKother%s",
+		    (int)(p - GOODFRAG), GOODFRAG, p);
+		hand_frag(f5, "strict: two branches in the bottom Via are "
+		    "refused", UACHAL_STALE);
 		snprintf(f3, sizeof f3, "%sTimestamp: 5\r\nIdentity: x\r\n"
 		    "Fx: 1\r\n", GOODFRAG);
 		hand_frag(f3, "strict: Timestamp, Identity, Fx are not t, i, f",
