@@ -5,7 +5,7 @@
  * with keys made at test time by the openssl command line tool): names
  * compared whole (not as prefixes), the signingTime skew both ways, the
  * signer naming the host, the encryption certificate's path, name and key
- * usage, the allow-list. Written against the mutants of
+ * usage (and a NUL inside a dNSName), the allow-list. Written against the mutants of
  * docs/reliability.md ("Mutation testing"): each case names the weakening
  * it catches.
  */
@@ -21,7 +21,7 @@
 
 static char dir[64];
 
-/* CA; "a": a.test (signs and encrypts, EC: digitalSignature and
+/* CA; "nul": dNSName "a.test\0.x" (DER written out); "a": a.test (signs and encrypts, EC: digitalSignature and
  * keyAgreement); "uri": only URI:sip:a.test; "evil": evil.test; "b":
  * b.test; "signonly": a.test without keyAgreement; "rogue": a.test from
  * another CA. */
@@ -51,6 +51,10 @@ static const char *const GEN =
     "basicConstraints = CA:FALSE\n"
     "keyUsage = critical,digitalSignature,keyAgreement\n"
     "subjectAltName = DNS:b.test\n"
+    "[ nul ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "keyUsage = critical,digitalSignature,keyAgreement\n"
+    "subjectAltName = DER:300b8209612e74657374002e78\n"
     "[ signonly ]\n"
     "basicConstraints = CA:FALSE\n"
     "keyUsage = critical,digitalSignature\n"
@@ -72,6 +76,7 @@ static const char *const GEN =
     "cert evil ca evil.test 13 evil\n"
     "cert b ca b.test 14 b\n"
     "cert signonly ca a.test 15 signonly\n"
+    "cert nul ca a.test 17 nul\n"
     "cert rogue rca a.test 16 a\n";
 
 static struct cms_keys *anchors;
@@ -83,7 +88,7 @@ struct der {
 	size_t n;
 };
 
-static struct der d_a, d_uri, d_evil, d_b, d_signonly, d_rogue;
+static struct der d_a, d_uri, d_evil, d_b, d_signonly, d_rogue, d_nul;
 
 static int
 load_der(const char *name, struct der *d)
@@ -339,6 +344,10 @@ test_learned(void)
 	/* T9: cms_cert_check's refusals that are not errors. */
 	REFUSED(uatrust_learned(&t, "a.test", d_rogue.b, d_rogue.n), "path",
 	    "learned: a.test certificate from another CA refused");
+	/* C15: dNSName "a.test\0.x" (a NUL inside) does not name a.test. */
+	REFUSED(uatrust_learned(&t, "a.test", d_nul.b, d_nul.n),
+	    "another host", "learned: a dNSName 'a.test\\0.x' does not name "
+	    "a.test");
 	REFUSED(uatrust_learned(&t, "a.test", d_signonly.b, d_signonly.n),
 	    "keyAgreement", "learned: a.test certificate without "
 	    "keyAgreement refused");
@@ -375,7 +384,8 @@ main(void)
 	    sk_evil != NULL && load_der("a", &d_a) == 0 &&
 	    load_der("uri", &d_uri) == 0 && load_der("evil", &d_evil) == 0 &&
 	    load_der("b", &d_b) == 0 && load_der("signonly", &d_signonly) == 0
-	    && load_der("rogue", &d_rogue) == 0, "keys and certificates loaded");
+	    && load_der("rogue", &d_rogue) == 0 && load_der("nul", &d_nul) == 0,
+	    "keys and certificates loaded");
 	now0 = time(NULL);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
 	    gmtime_r(&now0, &tm));
