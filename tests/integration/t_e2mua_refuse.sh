@@ -253,6 +253,8 @@ strict tag_twice "no From tag in sipfrag" \
 	--frag-sub '^(From: [^\r\n]*;tag=[^;\r\n]*)' '\1;tag=other'
 strict branch_twice "no branch in the bottom Via of the sipfrag" \
 	--frag-sub '^(Via: [^\r\n]*;branch=[^;\r\n]*)' '\1;branch=z9hG4bKother'
+strict callid_twice "sipfrag lacks or repeats From, To, Call-ID, CSeq or Date" \
+	--frag-sub '^(Call-ID: [^\r\n]*)' 'Call-ID: other@elsewhere\r\n\1'
 strict branch_case "Via branch is not the request's" \
 	--frag-sub ';branch=z9hG4bK[^;\r\n]*' '@upper'
 strict cseq_method "CSeq is not the request's" \

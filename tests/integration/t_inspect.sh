@@ -151,6 +151,13 @@ check other_proxy "$(send other_proxy "$P7M" "$WORK/other_proxy.body" \
 	'Content-ID: <m1@example.com>\r\nProxy-Inspect-Body: other.test;cid="m1@example.com"\r\n')" 200 \
 	'targets 0; closed 1'
 
+# A label for a host whose name is a prefix of ours is not ours, even
+# though the envelope would open with our key (mutant L1).
+cp "$WORK/ec_cbc.body" "$WORK/prefix_proxy.body"
+check prefix_proxy "$(send prefix_proxy "$P7M" "$WORK/prefix_proxy.body" \
+	'Content-ID: <m1@example.com>\r\nProxy-Inspect-Body: proxy.tes;cid="m1@example.com"\r\n')" 200 \
+	'targets 0; closed 1'
+
 # multipart/mixed: plain SDP for everyone, an envelope labelled for us.
 {
 	printf -- '--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n'

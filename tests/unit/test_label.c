@@ -182,6 +182,14 @@ test_own(void)
 	    "other proxy does not match");
 	T_OK(!label_host_is_own("atlanta.example.com", own, NOWN),
 	    "parent domain does not match");
+	/* Whole names only (mutant L1 of docs/reliability.md): a prefix
+	 * or an extension of an own name is another host. */
+	T_OK(!label_host_is_own("ss1.atlanta.example.co", own, NOWN),
+	    "a prefix of an own name does not match");
+	T_OK(!label_host_is_own("ss1.atlanta.example.com.evil", own, NOWN),
+	    "an own name extended does not match");
+	T_OK(!label_host_is_own("ss1", own, NOWN),
+	    "the first label of an own name does not match");
 	T_OK(!label_host_is_own("ss1.atlanta.example.com", NULL, 0),
 	    "no own names: nothing matches");
 	T_OK(!label_host_is_own("", bad_own, 4), "invalid own names never match");
