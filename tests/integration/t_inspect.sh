@@ -158,6 +158,13 @@ check prefix_proxy "$(send prefix_proxy "$P7M" "$WORK/prefix_proxy.body" \
 	'Content-ID: <m1@example.com>\r\nProxy-Inspect-Body: proxy.tes;cid="m1@example.com"\r\n')" 200 \
 	'targets 0; closed 1'
 
+# A label whose cid is a prefix of the part's Content-ID names no part
+# (mutant L3): nothing opened, the part stays closed.
+cp "$WORK/ec_cbc.body" "$WORK/prefix_cid.body"
+check prefix_cid "$(send prefix_cid "$P7M" "$WORK/prefix_cid.body" \
+	'Content-ID: <m1@example.com>\r\nProxy-Inspect-Body: proxy.test;cid="m1@example.co"\r\n')" 200 \
+	'targets 1 \(m1@example.co not-found\); closed 1'
+
 # multipart/mixed: plain SDP for everyone, an envelope labelled for us.
 {
 	printf -- '--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n'

@@ -360,6 +360,7 @@ mkreq t10_prefix MESSAGE alice "$P7M" "$WORK/plai_px.p7m" "$LABEL"
 mkreq t10_forward INVITE missfwd "$P7M" "$WORK/txt_px.p7m" "$LABEL"
 mkreq t10_nobody INVITE alice "" ""
 mkreq t11 INVITE off "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
+mkreq t11_prefix INVITE of "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t11_open INVITE off "$P7M" "$WORK/sdp_px.p7m" "$LABEL"
 mkreq nomatch MESSAGE alice@nomatch.test "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
 # T12: label variants; each with an undecipherable and a decryptable body.
@@ -401,7 +402,7 @@ ok $? "the test UAS listens"
 
 # All requests one after the other, then the assertions.
 send_all tcp t1 t2 t2_unlabelled t2_vialine t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \
-	t9_revoked t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 \
+	t9_revoked t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
 	t11_open nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
 send_all udp t6 t7
 # T6 and T7 again, each sent twice from one UDP port: a retransmitted
@@ -549,6 +550,11 @@ policy t10_nobody INVITE R_sdp forward "no body"
 status t11 200
 forwarded t11
 policy t11 INVITE R_off forward "mechanism off for this traffic"
+# From user "of", a prefix of R_off's "off": not R_off's traffic; R_sdp
+# challenges it as it does t2 (mutant P1 of docs/reliability.md).
+status t11_prefix 496
+not_forwarded t11_prefix
+policy t11_prefix INVITE R_sdp 496 "labelled body undecipherable"
 status t11_open 200
 forwarded t11_open
 policy t11_open INVITE R_off forward "mechanism off for this traffic"

@@ -240,6 +240,14 @@ test_own(void)
 	    "label for another proxy only: nothing for us");
 	label_free(set);
 
+	/* Content-IDs compare whole (mutant L3 of docs/reliability.md): a
+	 * prefix or an extension of one is another part. */
+	T_OK(!label_cid_equal("a@x.com", 7, "a@x.co", 6),
+	    "cid a@x.co is not a@x.com");
+	T_OK(!label_cid_equal("<a@x>", 5, "<a@x.com>", 9),
+	    "cid a@x is not a@x.com");
+	T_OK(!label_cid_equal("ab@x", 4, "a@x", 3), "cid a@x is not ab@x");
+
 	/* The label cid finds the MIME part whatever its Content-ID form. */
 	set = parse1("ss1.atlanta.example.com;cid=\"1234@Atlanta.Example.COM\"");
 	n = label_own_cids(set, own, NOWN, out, 9);

@@ -21,7 +21,8 @@
 
 static char dir[64];
 
-/* CA; "nul": dNSName "a.test\0.x" (DER written out); "a": a.test (signs and encrypts, EC: digitalSignature and
+/* CA; "short": a.test, expiring seconds from now (made under faketime);
+ * "nul": dNSName "a.test\0.x" (DER written out); "a": a.test (signs and encrypts, EC: digitalSignature and
  * keyAgreement); "uri": only URI:sip:a.test; "evil": evil.test; "b":
  * b.test; "signonly": a.test without keyAgreement; "rogue": a.test from
  * another CA. */
@@ -77,7 +78,14 @@ static const char *const GEN =
     "cert b ca b.test 14 b\n"
     "cert signonly ca a.test 15 signonly\n"
     "cert nul ca a.test 17 nul\n"
-    "cert rogue rca a.test 16 a\n";
+    "cert rogue rca a.test 16 a\n"
+    "if command -v faketime >/dev/null; then\n"
+    "  ec short; $O req -new -config ext.cnf -key short.key -subj /CN=a.test"
+    " -out short.csr\n"
+    "  faketime -f -172794s $O x509 -req -in short.csr -CA ca.pem"
+    " -CAkey ca.key -set_serial 18 -days 2 -sha256 -extfile ext.cnf"
+    " -extensions a -out short.pem 2>/dev/null\n"
+    "fi\n";
 
 static struct cms_keys *anchors;
 static time_t now0;
@@ -353,10 +361,55 @@ test_learned(void)
 	    "keyAgreement refused");
 }
 
+/* C3: a signer's cached path is trusted only until the certificate
+ * expires. "short" expires seconds from now (made under faketime); one
+ * verification caches its path, the next after the expiry must validate
+ * again and fail. */
+static void
+test_cache_expiry(void)
+{
+	char c[128], k[128], err[256];
+	struct cms_signing_key *sk;
+	const uint8_t data[] = "signed while valid";
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	struct cms_signer who;
+	const char *why = NULL;
+	time_t until;
+
+	snprintf(c, sizeof c, "%s/short.pem", dir);
+	snprintf(k, sizeof k, "%s/short.key", dir);
+	if ((sk = cms_signing_key_load(c, k, NULL, 0, err, sizeof err)) ==
+	    NULL) {
+		printf("# %s\n", err);
+		T_SKIP("cache expiry", "no faketime to make a short-lived "
+		    "certificate");
+		return;
+	}
+	T_EQ_INT(cms_sign(sk, data, sizeof data, true, &der, &der_len), CMS_OK,
+	    "cache: signed with a certificate about to expire");
+	T_EQ_INT(cms_verify(anchors, der, der_len, data, sizeof data, &who,
+	    NULL, NULL, &why), CMS_OK, "cache: verifies while valid");
+	/* Bounded wait for the expiry (notAfter is about 6 s away). */
+	until = time(NULL) + 15;
+	while (time(NULL) < until &&
+	    cms_verify(anchors, der, der_len, data, sizeof data, &who, NULL,
+	    NULL, &why) == CMS_OK) {
+		struct timespec ts = { 0, 200000000 };
+		nanosleep(&ts, NULL);
+	}
+	T_OK(time(NULL) < until && why != NULL && strstr(why, "expired"),
+	    "cache: refused once the certificate expired (not from cache)");
+	if (why != NULL)
+		printf("# %s\n", why);
+	free(der);
+	cms_signing_key_free(sk);
+}
+
 int
 main(void)
 {
-	char cmd[4096], ca[128], err[256];
+	char cmd[8192], ca[128], err[256];
 	struct cms_signing_key *sk_a = NULL, *sk_uri = NULL, *sk_evil = NULL;
 	struct tm tm;
 	size_t tn = (size_t)snprintf(dir, sizeof dir, "/tmp/test_uatrust.");
@@ -371,7 +424,8 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(cmd, sizeof cmd, GEN, dir);
+	T_OK((size_t)snprintf(cmd, sizeof cmd, GEN, dir) < sizeof cmd,
+	    "the PKI script fits");
 	T_EQ_INT(system(cmd), 0, "openssl made the test PKI");
 	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
 	const char *cas[] = { ca };
@@ -393,6 +447,7 @@ main(void)
 	    sk_evil != NULL) {
 		test_challenge(sk_a, sk_uri, sk_evil);
 		test_learned();
+		test_cache_expiry();
 	}
 	cms_signing_key_free(sk_a);
 	cms_signing_key_free(sk_uri);
