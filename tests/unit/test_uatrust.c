@@ -79,6 +79,9 @@ static const char *const GEN =
     "cert signonly ca a.test 15 signonly\n"
     "cert nul ca a.test 17 nul\n"
     "cert rogue rca a.test 16 a\n"
+    "printf 'two signers' > two.txt\n"
+    "$O cms -sign -binary -in two.txt -md sha256 -signer a.pem -inkey a.key"
+    " -signer rogue.pem -inkey rogue.key -outform DER -out two.der\n"
     "if command -v faketime >/dev/null; then\n"
     "  ec short; $O req -new -config ext.cnf -key short.key -subj /CN=a.test"
     " -out short.csr\n"
@@ -361,6 +364,23 @@ test_learned(void)
 	    "keyAgreement refused");
 }
 
+/* C11: every signer's path is validated, not only the first one's: a
+ * SignedData signed by a.test and by a.test of another CA is refused. */
+static void
+test_two_signers(void)
+{
+	static const uint8_t data[] = "two signers";
+	struct der two;
+	const char *why = NULL;
+
+	T_OK(load_der("two", &two) == 0, "two signers: SignedData made");
+	T_EQ_INT(cms_verify(anchors, two.b, two.n, data, sizeof data - 1,
+	    NULL, NULL, NULL, &why), CMS_UNTRUSTED,
+	    "two signers, the second from another CA: refused");
+	if (why != NULL)
+		printf("# %s\n", why);
+}
+
 /* C3: a signer's cached path is trusted only until the certificate
  * expires. "short" expires seconds from now (made under faketime); one
  * verification caches its path, the next after the expiry must validate
@@ -447,6 +467,7 @@ main(void)
 	    sk_evil != NULL) {
 		test_challenge(sk_a, sk_uri, sk_evil);
 		test_learned();
+		test_two_signers();
 		test_cache_expiry();
 	}
 	cms_signing_key_free(sk_a);
