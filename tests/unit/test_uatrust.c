@@ -56,6 +56,10 @@ static const char *const GEN =
     "basicConstraints = CA:FALSE\n"
     "keyUsage = critical,digitalSignature,keyAgreement\n"
     "subjectAltName = DER:300b8209612e74657374002e78\n"
+    "[ rsasign ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "keyUsage = critical,digitalSignature\n"
+    "subjectAltName = DNS:a.test\n"
     "[ signonly ]\n"
     "basicConstraints = CA:FALSE\n"
     "keyUsage = critical,digitalSignature\n"
@@ -79,6 +83,12 @@ static const char *const GEN =
     "cert signonly ca a.test 15 signonly\n"
     "cert nul ca a.test 17 nul\n"
     "cert rogue rca a.test 16 a\n"
+    "$O genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsasign.key"
+    " 2>/dev/null; $O req -new -config ext.cnf -key rsasign.key"
+    " -subj /CN=a.test -out rsasign.csr; $O x509 -req -in rsasign.csr"
+    " -CA ca.pem -CAkey ca.key -set_serial 19 -days 2 -sha256"
+    " -extfile ext.cnf -extensions rsasign -out rsasign.pem 2>/dev/null;"
+    " $O x509 -in rsasign.pem -outform DER -out rsasign.der\n"
     "printf 'two signers' > two.txt\n"
     "$O cms -sign -binary -in two.txt -md sha256 -signer a.pem -inkey a.key"
     " -signer rogue.pem -inkey rogue.key -outform DER -out two.der\n"
@@ -99,7 +109,8 @@ struct der {
 	size_t n;
 };
 
-static struct der d_a, d_uri, d_evil, d_b, d_signonly, d_rogue, d_nul;
+static struct der d_a, d_uri, d_evil, d_b, d_signonly, d_rogue, d_nul,
+    d_rsasign;
 
 static int
 load_der(const char *name, struct der *d)
@@ -359,6 +370,10 @@ test_learned(void)
 	REFUSED(uatrust_learned(&t, "a.test", d_nul.b, d_nul.n),
 	    "another host", "learned: a dNSName 'a.test\\0.x' does not name "
 	    "a.test");
+	/* C16: an RSA certificate without keyEncipherment. */
+	REFUSED(uatrust_learned(&t, "a.test", d_rsasign.b, d_rsasign.n),
+	    "keyEncipherment", "learned: RSA a.test certificate for signing "
+	    "only refused");
 	REFUSED(uatrust_learned(&t, "a.test", d_signonly.b, d_signonly.n),
 	    "keyAgreement", "learned: a.test certificate without "
 	    "keyAgreement refused");
@@ -458,7 +473,8 @@ main(void)
 	    sk_evil != NULL && load_der("a", &d_a) == 0 &&
 	    load_der("uri", &d_uri) == 0 && load_der("evil", &d_evil) == 0 &&
 	    load_der("b", &d_b) == 0 && load_der("signonly", &d_signonly) == 0
-	    && load_der("rogue", &d_rogue) == 0 && load_der("nul", &d_nul) == 0,
+	    && load_der("rogue", &d_rogue) == 0 && load_der("nul", &d_nul) == 0
+	    && load_der("rsasign", &d_rsasign) == 0,
 	    "keys and certificates loaded");
 	now0 = time(NULL);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
