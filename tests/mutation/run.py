@@ -44,7 +44,14 @@ INTEG = {
 
 def integration(tree, name, log):
     """0 passed, 1 a 'not ok' (stopped there), 2 no plan (crash)."""
-    env = dict(os.environ, TOP_SRCDIR=tree, E2M_BUILDDIR=tree,
+    # Not pyenv's exec environment: there the tests' python3 found the
+    # system libpython for its ssl module (docs/reliability.md).
+    base = {k: v for k, v in os.environ.items() if not k.startswith('PYENV')}
+    base['PATH'] = ':'.join(d for d in os.environ.get('PATH', '').split(':')
+                            if '/.pyenv/versions/' not in d and
+                            '/.pyenv/libexec' not in d and
+                            '/.pyenv/plugins/' not in d)
+    env = dict(base, TOP_SRCDIR=tree, E2M_BUILDDIR=tree,
                E2MPROXYD=tree + '/e2mproxyd', E2MUA=tree + '/e2mua',
                E2MLOG=tree + '/e2mlog')
     with open(log, 'w') as out:
