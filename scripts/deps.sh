@@ -41,6 +41,7 @@ PACKAGES="
 	curl
 	sip-tester
 	sipsak
+	faketime
 	kamailio
 	baresip-core
 	coturn

@@ -3,9 +3,11 @@
 SIP "proxy" on 127.0.0.1 that the UA's outbound proxy (-o) points at.
 
 usage: fakeproxy.py PORT OUTDIR relay UPSTREAM-PORT [--set-warning VALUE]
-                    [--replay-496] [TIMEOUT]
+                    [--set-header NAME VALUE] [--replay-496] [TIMEOUT]
        fakeproxy.py PORT OUTDIR forge CAPTURED [--cert DER] [--sign CERT KEY]
-                    [--agent HOST] [--unsigned] [TIMEOUT]
+                    [--agent HOST] [--unsigned] [--frag-sub PATTERN REPL]...
+                    [--date-offset SECONDS] [--sign-time-offset SECONDS]
+                    [TIMEOUT]
        fakeproxy.py PORT OUTDIR replay CAPTURED [TIMEOUT]
 
 relay   passes every request byte for byte to 127.0.0.1:UPSTREAM-PORT (one
@@ -14,7 +16,8 @@ relay   passes every request byte for byte to 127.0.0.1:UPSTREAM-PORT (one
         is how a genuine signed challenge is captured (and the control:
         through the relay, e2mua must succeed). --set-warning replaces the
         Warning header of each 496 on its way back by VALUE (the signed
-        body is left alone). --replay-496: once a 496 has passed, later
+        body is left alone); --set-header does the same for header NAME,
+        and an empty VALUE removes it. --replay-496: once a 496 has passed, later
         requests are not passed on but answered with it as replay does
         (a replay inside the same call: Call-ID and From tag match).
 forge   answers every request with a 496 built from the genuine one in
@@ -108,12 +111,14 @@ def signed_layout(resp):
     return body, f0, f1, c0, c1
 
 
-def resign(part, signer):
-    """A detached CMS SignedData (DER) over part by signer (cert, key)."""
-    r = subprocess.run(['openssl', 'cms', '-sign', '-binary', '-md', 'sha256',
-                        '-signer', signer[0], '-inkey', signer[1],
-                        '-outform', 'DER'], input=part, capture_output=True,
-                       check=True)
+def resign(part, signer, time_offset=0):
+    """A detached CMS SignedData (DER) over part by signer (cert, key),
+    signed time_offset seconds from now (faketime)."""
+    cmd = ['openssl', 'cms', '-sign', '-binary', '-md', 'sha256',
+           '-signer', signer[0], '-inkey', signer[1], '-outform', 'DER']
+    if time_offset:
+        cmd = ['faketime', '-f', '%+ds' % time_offset] + cmd
+    r = subprocess.run(cmd, input=part, capture_output=True, check=True)
     return r.stdout
 
 
@@ -121,7 +126,8 @@ def warn_agent(value, agent):
     return re.sub(r'^(\d{3}) \S+ ', r'\1 ' + agent + ' ', value) if agent else value
 
 
-def forged(req, captured, cert, signer, agent):
+def forged(req, captured, cert, signer, agent, subs=(), date_offset=0,
+           sign_offset=0):
     """The captured 496 rewritten for req; see the module comment."""
     _, rh, _ = header_lines(req)
     cstart, ch, _ = header_lines(captured)
@@ -129,7 +135,7 @@ def forged(req, captured, cert, signer, agent):
     fstart, fh, fbody = header_lines(body[f0:f1] + b'\r\n\r\n')
     _, qh, _ = split_message(req)
     tag = tag_of(one(split_message(captured)[1], 'to')) or 'forged'
-    date = sip_date()
+    date = formatdate(time.time() + date_offset, usegmt=True)
     new = {
         'from': one(qh, 'from'),
         'to': re.sub(r';\s*tag=[^;]*', '', one(qh, 'to')) + ';tag=' + tag,
@@ -153,7 +159,14 @@ def forged(req, captured, cert, signer, agent):
             frag.append(line)
     # The proxy's sipfrag ends with CRLF after its last header.
     tail = body[f0:f1][len(body[f0:f1].rstrip(b'\r\n')):]
-    newfrag = '\r\n'.join(frag).encode('latin-1') + tail
+    fragtext = '\r\n'.join(frag)
+    for pat, repl in subs:
+        if repl == '@upper':
+            repl = lambda m: m.group(0).upper()  # noqa: E731
+        fragtext, n = re.subn(pat, repl, fragtext, flags=re.M)
+        if n == 0:
+            sys.exit('--frag-sub %r matched nothing' % pat)
+    newfrag = fragtext.encode('latin-1') + tail
     certbytes = cert if cert is not None else body[c0:c1]
     newbody = body[:f0] + newfrag + body[f1:c0] + certbytes + body[c1:]
     if signer is not None:
@@ -165,7 +178,7 @@ def forged(req, captured, cert, signer, agent):
         p1 = newbody.index(b'\r\n' + sig, p0)
         s0 = newbody.index(b'\r\n\r\n', p1 + 2) + 4
         s1 = newbody.index(b'\r\n' + sig + b'--', s0)
-        newbody = newbody[:s0] + resign(newbody[p0:p1], signer) + newbody[s1:]
+        newbody = newbody[:s0] + resign(newbody[p0:p1], signer, sign_offset) + newbody[s1:]
     out = []
     for name, value in split_message(captured)[1]:
         n = hname(name)
@@ -194,18 +207,19 @@ def unsigned(req, captured):
     return build(cstart, out, body[c0:c1])
 
 
-def set_warning(resp, value):
-    """resp with its Warning header(s) replaced by one with value."""
+def set_header(resp, header, value):
+    """resp with its header(s) named header replaced by one with value
+    (none when value is empty)."""
     start, hdrs, body = split_message(resp)
     out, done = [], False
     for name, v in hdrs:
         n = hname(name)
         if n == 'content-length':
             continue
-        if n == 'warning':
-            if not done:
-                out.append(('Warning', value))
-                done = True
+        if n == header.lower():
+            if not done and value:
+                out.append((name, value))
+            done = True
             continue
         out.append((name, v))
     return build(start, out, body)
@@ -231,6 +245,7 @@ def main():
     port, outdir, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     args = sys.argv[4:]
     upstream = captured = cert = signer = agent = warning = None
+    subs, date_offset, setheaders, sign_offset = [], 0, [], 0
     bare = replay_later = False
     if mode == 'relay':
         upstream = int(args.pop(0))
@@ -238,6 +253,8 @@ def main():
             opt = args.pop(0)
             if opt == '--set-warning':
                 warning = args.pop(0)
+            elif opt == '--set-header':
+                setheaders.append((args.pop(0), args.pop(0)))
             elif opt == '--replay-496':
                 replay_later = True
             else:
@@ -255,6 +272,12 @@ def main():
                 agent = args.pop(0)
             elif opt == '--unsigned':
                 bare = True
+            elif opt == '--frag-sub':
+                subs.append((args.pop(0), args.pop(0)))
+            elif opt == '--date-offset':
+                date_offset = float(args.pop(0))
+            elif opt == '--sign-time-offset':
+                sign_offset = int(args.pop(0))
             else:
                 print(__doc__, file=sys.stderr)
                 return 2
@@ -303,7 +326,9 @@ def main():
                         with open(os.path.join(outdir, '496-%d.sip' % n496), 'wb') as f:
                             f.write(m)
                         if warning is not None:
-                            m = set_warning(m, warning)
+                            m = set_header(m, 'warning', warning)
+                        for hn, hv in setheaders:
+                            m = set_header(m, hn, hv)
                     if s in peer:
                         peer[s].sendall(m)
                     continue
@@ -326,7 +351,8 @@ def main():
                 elif mode == 'forge' and bare:
                     s.sendall(unsigned(m, captured))
                 elif mode == 'forge':
-                    s.sendall(forged(m, captured, cert, signer, agent))
+                    s.sendall(forged(m, captured, cert, signer, agent,
+                                     subs, date_offset, sign_offset))
                 else:
                     s.sendall(replayed(m, captured))
     return 0

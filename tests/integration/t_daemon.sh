@@ -95,7 +95,11 @@ if kill -0 "$BG" 2>/dev/null; then r=1; else r=0; fi
 ok $r "the detached daemon stops on SIGTERM"
 
 # Bodies appear in the log only in SIP trace mode, even at debug level.
-body_logged() { # SIPTRACE LOGNAME
+# body_logged SIPTRACE LOGNAME: 0 the body is in the log, 1 it is not,
+# 2 the proxy did not start or never logged receiving the message (then
+# "not logged" would prove nothing).
+body_logged() {
+	local i got=1
 	write_conf "$WORK/$2.conf" "" "log: { sip_trace = $1; };"
 	sed -i '1d' "$WORK/$2.conf" # drop the default log group
 	sed -i 's/log: { sip_trace/log: { level = "debug"; sip_trace/' "$WORK/$2.conf"
@@ -103,12 +107,17 @@ body_logged() { # SIPTRACE LOGNAME
 	printf 'MESSAGE sip:x@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s\r\nFrom: <sip:t@127.0.0.1>;tag=b\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: body-%s@test\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\nconfidential-text' \
 		"$((BASE + 19))" "$UAC_PORT" "$2$RANDOM" "$2" > "$WORK/$2.sip"
 	sip_raw udp "$PX_PORT" "$WORK/$2.sip" > /dev/null
+	for i in $(seq 1 100); do
+		grep -q "received MESSAGE .*call-id body-$2@test" "$WORK/$2.log" && got=0 && break
+		sleep 0.05
+	done
 	kill "$PX_PID"; wait "$PX_PID" 2>/dev/null
+	[ $got -eq 0 ] || return 2
 	grep -q confidential-text "$WORK/$2.log"
 }
 body_logged false notrace
 [ $? -eq 1 ]
-ok $? "without sip_trace the body is not logged (debug level)"
+ok $? "without sip_trace the body is not logged (debug level; the proxy logged receiving it)"
 body_logged true trace
 ok $? "with sip_trace the whole message, body included, is logged"
 t_done

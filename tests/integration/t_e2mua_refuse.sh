@@ -41,6 +41,10 @@ pki_ca "$K" && PKI_EKU=$SIGNER pki_cert "$K" a "DNS:a.test" a.test &&
 	PKI_EKU=$SIGNER pki_cert "$K" mallory "DNS:a.test" a.test &&
 	PKI_EKU=$SIGNER pki_cert "$K" evil "DNS:evil.test" evil.test &&
 	PKI_EKU=$SIGNER pki_cert "$K" csig "DNS:c.test" c.test &&
+	PKI_EKU=$SIGNER pki_cert "$K" auri "URI:sip:a.test" a.test &&
+	openssl x509 -in "$K/auri.pem" -outform DER -out "$K/auri.der" &&
+	PKI_EKU=$SIGNER pki_cert "$K" anul "DER:300b8209612e74657374002e78" a.test &&
+	openssl x509 -in "$K/anul.pem" -outform DER -out "$K/anul.der" &&
 	pki_cert "$K" cenc "DNS:c.test" c.test &&
 	openssl x509 -in "$K/mallory.pem" -outform DER -out "$K/mallory.der"
 ok $? "test PKI made with openssl"
@@ -218,6 +222,81 @@ json tampered '"status":496,.*"refused":"Warnings are not the signed ones"' \
 [ -f "$WORK/tampered/496-1.sip" ] && [ ! -f "$WORK/tampered/req-2.sip" ] &&
 	[ "$(opened proxy_a)" -eq "$oa" ] && [ "$(uas_count)" -eq "$u0" ]
 ok $? "tampered: one request only, A opened nothing, the UAS got nothing"
+
+# ---- 1b. strictness: A's challenge rewritten for the request and signed
+# with A's own key (as the accepted control "resigned" above), but for one
+# signed value the UA must compare whole: a value the request's is a
+# prefix of, a renamed tag parameter, a Date out of the skew either way.
+# A UA that compared loosely would disclose to these (docs/reliability.md,
+# "Mutation testing": each case names the weakening it kills).
+# strict NAME REASON-REGEX FORGE-ARGS...: signed by $SIGNER_KEY (A's by
+# default), the UA allowing $ALLOW (a.test by default).
+strict() {
+	local name=$1 want=$2 u0
+	shift 2
+	u0=$(uas_count)
+	fake "$name" forge "$CAPTURED" --sign "$K/${SIGNER_KEY:-a}.pem" "$K/${SIGNER_KEY:-a}.key" "$@"
+	ua "$name" 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a "${ALLOW:-a.test}"
+	unfake
+	json "$name" '"status":496,.*"refused":"'"$want"'"' "refused: $want"
+	refused_quietly "$name" "$name" "$u0"
+}
+strict callid_longer "Call-ID is not the request's" \
+	--frag-sub '^(Call-ID: [^\r\n]*)' '\1x'
+strict tag_longer "From tag is not the request's" \
+	--frag-sub '^(From: [^\r\n]*;tag=[^;\r\n]*)' '\1x'
+strict tag_renamed "no From tag in sipfrag" \
+	--frag-sub '^(From: [^\r\n]*;)tag=' '\1tagx='
+strict branch_longer "Via branch is not the request's" \
+	--frag-sub '^(Via: [^\r\n]*;branch=[^;\r\n]*)' '\1x'
+strict tag_twice "no From tag in sipfrag" \
+	--frag-sub '^(From: [^\r\n]*;tag=[^;\r\n]*)' '\1;tag=other'
+strict branch_twice "no branch in the bottom Via of the sipfrag" \
+	--frag-sub '^(Via: [^\r\n]*;branch=[^;\r\n]*)' '\1;branch=z9hG4bKother'
+strict callid_twice "sipfrag lacks or repeats From, To, Call-ID, CSeq or Date" \
+	--frag-sub '^(Call-ID: [^\r\n]*)' 'Call-ID: other@elsewhere\r\n\1'
+strict branch_case "Via branch is not the request's" \
+	--frag-sub ';branch=z9hG4bK[^;\r\n]*' '@upper'
+strict cseq_method "CSeq is not the request's" \
+	--frag-sub '^(CSeq: [0-9]+) MESSAGE' '\1 INVITE'
+strict status_other "sipfrag status is not the response's" \
+	--frag-sub '^SIP/2.0 496 .*' 'SIP/2.0 495 Security Mismatch'
+strict date_future "Date outside the allowed skew" --date-offset 400
+strict date_past "Date outside the allowed skew" --date-offset -400
+# The signature's signingTime, 400 s either side of now (faketime; the
+# Date stays current): outside the UA's 300 s.
+strict signed_past "signingTime outside the allowed skew" --sign-time-offset -400
+strict signed_future "signingTime outside the allowed skew" --sign-time-offset 400
+# Names compared whole: A's certificate (a.test) speaking for "a.tes"
+# (allowed); a certificate naming the proxy by URI sip:a.test only, the
+# same; and the allow-list entry "a.tes" for a.test itself.
+ALLOW=a.tes strict agent_prefix "the signer does not name the challenging host" \
+	--agent a.tes
+ALLOW=a.tes SIGNER_KEY=auri strict uri_prefix "the signer does not name the challenging host" \
+	--agent a.tes --cert "$K/auri.der"
+ALLOW=a.tes strict allow_prefix "the proxy is not on the allow-list"
+# A certificate whose only dNSName is "a.test\0.x" (a NUL inside, from the
+# same CA) signing for a.test and handed out: it names no a.test.
+SIGNER_KEY=anul strict nul_name "the signer does not name the challenging host" \
+	--cert "$K/anul.der"
+# A's genuine and fresh 496 with a header the UA reads changed on the way
+# (its Date; its Warning removed): the headers must be the signed ones.
+for v in date_changed warning_removed; do
+	oa=$(opened proxy_a) u0=$(uas_count)
+	if [ $v = date_changed ]; then
+		fake $v relay "$PX_PORT" --set-header Date "$(date -u -d '-1 hour' '+%a, %d %b %Y %H:%M:%S GMT')"
+		want="Date is not the signed one"
+	else
+		fake $v relay "$PX_PORT" --set-header Warning ""
+		want="Warnings are not the signed ones"
+	fi
+	ua $v 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test -a b.test
+	unfake
+	json $v '"status":496,.*"refused":"'"$want"'"' "genuine 496, $v on the way: refused"
+	[ -f "$WORK/$v/496-1.sip" ] && [ ! -f "$WORK/$v/req-2.sip" ] &&
+		[ "$(opened proxy_a)" -eq "$oa" ] && [ "$(uas_count)" -eq "$u0" ]
+	ok $? "$v: one request only, A opened nothing, the UAS got nothing"
+done
 
 # ---- 2. replayed: A's genuine 496 of the relayed transaction, unchanged
 # but for Via, From, Call-ID and CSeq (for Sofia to match it).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Max-Forwards 0 -> 483 and nothing forwarded; a request without
-# Max-Forwards leaves with the configured value; 1 leaves as 0.
+# Max-Forwards leaves with the configured value; 1 leaves as 0, 70 as 69.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init max_forwards 21120
 write_conf "$WORK/px.conf" "max_forwards = 42;"
@@ -15,23 +15,33 @@ sipp_run uac_inv -sf "$WORK/uac_inv.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$
 	-i 127.0.0.1 -p "$UAC_PORT" -m 1 -s frank
 ok $? "INVITE with Max-Forwards 0 is answered 483 and the ACK absorbed"
 
+# mf_case NAME MF-HEADER-LINE WANT: one MESSAGE through the proxy with
+# that Max-Forwards line ("" for none); the UAS (a SIPp instance of its
+# own) got it with exactly one Max-Forwards, of value WANT, and the sender
+# its 200.
+mf_case() {
+	local uas
+	{
+		printf 'MESSAGE sip:gina@127.0.0.1:%s SIP/2.0\r\n' "$UAS_PORT"
+		printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s-%s\r\n' "$UAC_PORT" "$1" "$RANDOM"
+		printf 'From: <sip:t@127.0.0.1>;tag=%s\r\nTo: <sip:gina@127.0.0.1:%s>\r\n' "$1" "$UAS_PORT"
+		printf 'Call-ID: %s-%s@test\r\nCSeq: 1 MESSAGE\r\n' "$1" "$RANDOM"
+		[ -n "$2" ] && printf '%s\r\n' "$2"
+		printf 'Content-Length: 0\r\n\r\n'
+	} > "$WORK/$1.sip"
+	sipp_bg "uas_$1" -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
+	uas=$LAST_PID
+	wait_listen udp "$UAS_PORT"
+	sip_raw udp "$PX_PORT" "$WORK/$1.sip" > "$WORK/$1.out"
+	wait_pid "$uas" 5
+	grep -q '^SIP/2.0 200 ' "$WORK/$1.out" &&
+		[ "$(grep -ci '^Max-Forwards:' "$WORK/uas_$1.msg.log")" -eq 1 ] &&
+		grep -Eq "^Max-Forwards: $3"$'\r'"?\$" "$WORK/uas_$1.msg.log"
+	ok $? "$1: ${2:-no Max-Forwards} leaves as Max-Forwards: $3 (200 back)"
+}
 # No Max-Forwards at all: the proxy inserts its configured value.
-cat > "$WORK/nomf.sip" <<SIP
-MESSAGE sip:gina@127.0.0.1:$UAS_PORT SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:$UAC_PORT;rport;branch=z9hG4bK-nomf-$RANDOM
-From: <sip:t@127.0.0.1>;tag=nomf
-To: <sip:gina@127.0.0.1:$UAS_PORT>
-Call-ID: nomf-$RANDOM@test
-CSeq: 1 MESSAGE
-Content-Length: 0
-
-SIP
-sed -i 's/$/\r/' "$WORK/nomf.sip"
-sipp_bg uas -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
-UAS=$LAST_PID
-wait_listen udp "$UAS_PORT"
-sip_raw udp "$PX_PORT" "$WORK/nomf.sip" > "$WORK/nomf.out"
-wait_pid "$UAS" 5
-grep -q '^Max-Forwards: 42' "$WORK/uas.msg.log"
-ok $? "a request without Max-Forwards leaves with the configured 42"
+mf_case nomf "" 42
+# Decremented by one (RFC 3261 16.6 step 3): 1 leaves as 0, 70 as 69.
+mf_case mf1 "Max-Forwards: 1" 0
+mf_case mf70 "Max-Forwards: 70" 69
 t_done

@@ -237,12 +237,14 @@ sed -n '/^v=0/,$p' "$WORK/sdp.mime" > "$WORK/sdp.body"
 printf 'Content-Type: text/plain\r\n\r\nmeet me at noon' > "$WORK/txt.mime"
 printf 'meet me at noon' > "$WORK/txt.body"
 printf 'Content-Type: application/xml\r\n\r\n<note>noon</note>' > "$WORK/xml.mime"
+printf 'Content-Type: text/plai\r\n\r\nmeet me at noon' > "$WORK/plai.mime"
 enc "$WORK/sdp_px.p7m" "$WORK/sdp.mime" proxy_ec uas &&
 	enc "$WORK/sdp_bob.p7m" "$WORK/sdp.mime" uas &&
 	enc "$WORK/sdp_old.p7m" "$WORK/sdp.mime" proxy_old uas &&
 	enc "$WORK/txt_px.p7m" "$WORK/txt.mime" proxy_ec uas &&
 	enc "$WORK/txt_bob.p7m" "$WORK/txt.mime" uas &&
 	enc "$WORK/xml_px.p7m" "$WORK/xml.mime" proxy_ec uas &&
+	enc "$WORK/plai_px.p7m" "$WORK/plai.mime" proxy_ec uas &&
 	enc "$WORK/answer.p7m" "$WORK/sdp.mime" alice &&
 	enc "$WORK/t15_rsa.p7m" "$WORK/sdp.mime" proxy_rsa
 ok $? "bodies made with openssl cms -encrypt"
@@ -354,9 +356,11 @@ mkreq t9_revoked MESSAGE alice "$P7M" "$WORK/revoked.p7m" "$LABEL"
 mkreq t9_tampered MESSAGE alice "$signed_ct" "$WORK/tampered.body"
 mkreq t9_forward MESSAGE sigfwd "$signed_ct" "$WORK/tampered.body"
 mkreq t10 MESSAGE alice "$P7M" "$WORK/xml_px.p7m" "$LABEL"
+mkreq t10_prefix MESSAGE alice "$P7M" "$WORK/plai_px.p7m" "$LABEL"
 mkreq t10_forward INVITE missfwd "$P7M" "$WORK/txt_px.p7m" "$LABEL"
 mkreq t10_nobody INVITE alice "" ""
 mkreq t11 INVITE off "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
+mkreq t11_prefix INVITE of "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t11_open INVITE off "$P7M" "$WORK/sdp_px.p7m" "$LABEL"
 mkreq nomatch MESSAGE alice@nomatch.test "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
 # T12: label variants; each with an undecipherable and a decryptable body.
@@ -398,7 +402,7 @@ ok $? "the test UAS listens"
 
 # All requests one after the other, then the assertions.
 send_all tcp t1 t2 t2_unlabelled t2_vialine t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \
-	t9_revoked t9_tampered t9_forward t10 t10_forward t10_nobody t11 \
+	t9_revoked t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
 	t11_open nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
 send_all udp t6 t7
 # T6 and T7 again, each sent twice from one UDP port: a retransmitted
@@ -531,6 +535,11 @@ policy t9_forward MESSAGE R_sigfwd forward "bad signature, forwarded"
 status t10 403
 not_forwarded t10
 policy t10 MESSAGE R_im 403 "required body type absent"
+# A visible type that is a prefix of the required one (text/plai for
+# text/plain) does not satisfy it (mutant P5 of docs/reliability.md).
+status t10_prefix 403
+not_forwarded t10_prefix
+policy t10_prefix MESSAGE R_im 403 "required body type absent"
 status t10_forward 200
 forwarded t10_forward
 policy t10_forward INVITE R_missfwd forward "required body type absent, forwarded"
@@ -541,6 +550,11 @@ policy t10_nobody INVITE R_sdp forward "no body"
 status t11 200
 forwarded t11
 policy t11 INVITE R_off forward "mechanism off for this traffic"
+# From user "of", a prefix of R_off's "off": not R_off's traffic; R_sdp
+# challenges it as it does t2 (mutant P1 of docs/reliability.md).
+status t11_prefix 496
+not_forwarded t11_prefix
+policy t11_prefix INVITE R_sdp 496 "labelled body undecipherable"
 status t11_open 200
 forwarded t11_open
 policy t11_open INVITE R_off forward "mechanism off for this traffic"

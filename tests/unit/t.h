@@ -39,6 +39,14 @@ static int t_count, t_failed;
 			    t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)"); \
 	} while (0)
 
+/* A check that cannot run here, reported as TAP's SKIP (counted as
+ * skipped, never as passed). */
+#define T_SKIP(name, why)                                                    \
+	do {                                                                 \
+		t_count++;                                                   \
+		printf("ok %d - %s # SKIP %s\n", t_count, (name), (why));   \
+	} while (0)
+
 /* Print the plan last (TAP allows it) and give the exit status. */
 static inline int
 t_done(void)

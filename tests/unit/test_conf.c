@@ -308,8 +308,13 @@ test_shipped(void)
 		top = getenv("srcdir");
 	f = fopen(fmt("%s/conf/e2mproxyd.conf", top != NULL ? top : "."), "r");
 	if (f == NULL || getdelim(&text, &n, '\0', f) < 0) {
-		T_OK(1, "shipped config # SKIP conf/e2mproxyd.conf not found "
-		    "(set TOP_SRCDIR)");
+		/* make check sets TOP_SRCDIR: there a missing file fails;
+		 * only a bare run of the binary skips it. */
+		if (getenv("TOP_SRCDIR") != NULL || getenv("srcdir") != NULL)
+			T_OK(0, "shipped config: conf/e2mproxyd.conf read");
+		else
+			T_SKIP("shipped config", "conf/e2mproxyd.conf not "
+			    "found (set TOP_SRCDIR)");
 		if (f != NULL)
 			fclose(f);
 		free(text);
@@ -1741,8 +1746,7 @@ test_message_text(void)
 static void
 test_misc(void)
 {
-	conf_free(NULL);
-	T_OK(1, "conf_free(NULL) is fine");
+	conf_free(NULL); /* must not crash: the program's exit says so */
 	T_EQ_STR(conf_transport_name(CONF_TP_UDP), "udp", "udp name");
 	T_EQ_STR(conf_transport_name(CONF_TP_TCP), "tcp", "tcp name");
 	T_EQ_STR(conf_transport_name(CONF_TP_TLS), "tls", "tls name");

@@ -197,6 +197,54 @@ im_rule(void)
 	return r;
 }
 
+/* Names compared whole (docs/reliability.md, "Mutation testing", P1 and
+ * P5): a From user or method that is a prefix or an extension of the
+ * rule's does not match it; a visible type that is a prefix of a required
+ * one does not satisfy it. */
+static void
+test_strict(void)
+{
+	static const char *const users[] = { "alice" };
+	static const char *const inv[] = { "INVITE" };
+	static const char *const app[] = { "application" };
+	static const char *const sdpx[] = { "application/sdpx" };
+	struct policy_rule r;
+	struct policy_facts f = request("INVITE");
+	struct policy p;
+	struct policy_decision d;
+
+	policy_rule_defaults(&r, 7);
+	r.from_users = users;
+	r.nfrom_users = 1;
+	f.from_user = "ali";
+	T_OK(!policy_rule_matches(&r, &f), "strict: From user 'ali' misses alice");
+	f.from_user = "alicex";
+	T_OK(!policy_rule_matches(&r, &f),
+	    "strict: From user 'alicex' misses alice");
+	f = request("INV");
+	policy_rule_defaults(&r, 7);
+	r.methods = inv;
+	r.nmethods = 1;
+	T_OK(!policy_rule_matches(&r, &f), "strict: method INV misses INVITE");
+	f.method = "INVITEX";
+	T_OK(!policy_rule_matches(&r, &f),
+	    "strict: method INVITEX misses INVITE");
+
+	r = sdp_rule();
+	p = one(&r);
+	f = request("INVITE");
+	f.visible = app;
+	f.nvisible = 1;
+	d = policy_decide(&p, &f);
+	T_EQ_INT(d.verdict, POLICY_REJECT_403,
+	    "strict: 'application' visible does not satisfy application/sdp");
+	f.visible = sdpx;
+	d = policy_decide(&p, &f);
+	T_EQ_INT(d.verdict, POLICY_REJECT_403,
+	    "strict: application/sdpx visible does not satisfy "
+	    "application/sdp");
+}
+
 static void
 test_matrix(void)
 {
@@ -594,6 +642,7 @@ main(void)
 {
 	test_matching();
 	test_first_match();
+	test_strict();
 	test_matrix();
 	test_never_challenged();
 	test_in_dialog_and_bodyless();

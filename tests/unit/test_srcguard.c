@@ -127,9 +127,11 @@ main(void)
 		return t_done();
 
 	/* sockfind: the UDP socket by its port; a listening TCP socket on
-	 * the same port is a stream one; a connected one is not listening. */
+	 * the same port is a stream one; a connected one is not listening:
+	 * the connection accepted on that listener has the same local port
+	 * (and type) and must not be taken for it. */
 	{
-		int fds[4], tl, tc, n;
+		int fds[4], tl, tc, ta = -1, n;
 		struct sockaddr_in tsin = srv;
 
 		tl = socket(AF_INET, SOCK_STREAM, 0);
@@ -137,12 +139,19 @@ main(void)
 		n = bind(tl, (struct sockaddr *)&tsin, sizeof(tsin)) == 0 &&
 		    listen(tl, 1) == 0;
 		T_OK(n, "a TCP listener on the UDP socket's port");
+		if (n && connect(tc, (struct sockaddr *)&tsin,
+		    sizeof(tsin)) == 0)
+			ta = accept(tl, NULL, NULL);
+		T_OK(ta >= 0, "a connection accepted on it (same local port)");
 		n = sockfind(SOCK_DGRAM, ntohs(srv.sin_port), fds, 4);
 		T_OK(n == 1 && fds[0] == s, "sockfind: the UDP socket");
 		n = sockfind(SOCK_STREAM, ntohs(srv.sin_port), fds, 4);
-		T_OK(n == 1 && fds[0] == tl, "sockfind: the TCP listener only");
+		T_OK(n == 1 && fds[0] == tl,
+		    "sockfind: the TCP listener only, not its connection");
 		T_EQ_INT(sockfind(SOCK_DGRAM, 1, fds, 4), 0,
 		    "sockfind: nothing on another port");
+		if (ta >= 0)
+			close(ta);
 		close(tl);
 		close(tc);
 	}

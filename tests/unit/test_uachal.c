@@ -399,6 +399,66 @@ test_freshness(void)
 	}
 }
 
+/* Values compared whole, never as prefixes either way (the weakenings of
+ * docs/reliability.md, "Mutation testing", U1 and U3): the genuine
+ * challenge against a request whose values are prefixes or extensions of
+ * the signed ones, and a response whose To and Date are. */
+static void
+test_strict(void)
+{
+	struct gen g;
+	struct challenge_out o;
+	struct uachal_request rq;
+	struct uachal_response rs;
+
+	gen_default(&g);
+	if (build(&g, &o) != 0) {
+		T_OK(0, "challenge_build");
+		return;
+	}
+	resp_of(&rs, &o, &g);
+	req_default(&rq);
+	try(&rq, &rs, "strict: the genuine challenge (control)", UACHAL_OK);
+	rq.call_id = "3848276298220188511";
+	try(&rq, &rs, "strict: request Call-ID a prefix of the signed one",
+	    UACHAL_STALE);
+	rq.call_id = "3848276298220188511@atlanta.example.com.x";
+	try(&rq, &rs, "strict: signed Call-ID a prefix of the request's",
+	    UACHAL_STALE);
+	req_default(&rq);
+	rq.from_tag = "9fxced76s";
+	try(&rq, &rs, "strict: request From tag a prefix of the signed one",
+	    UACHAL_STALE);
+	rq.from_tag = "9fxced76slx";
+	try(&rq, &rs, "strict: signed From tag a prefix of the request's",
+	    UACHAL_STALE);
+	req_default(&rq);
+	rq.branch = "z9hG4bK74bf";
+	try(&rq, &rs, "strict: request branch a prefix of the signed one",
+	    UACHAL_STALE);
+	rq.branch = "z9hG4bK74bf9x";
+	try(&rq, &rs, "strict: signed branch a prefix of the request's",
+	    UACHAL_STALE);
+	req_default(&rq);
+	rs.to = "Bob <sip:bob@biloxi.example.com>;tag=p-832";
+	try(&rq, &rs, "strict: response To a prefix of the signed one",
+	    UACHAL_MISMATCH);
+	rs.to = "Bob <sip:bob@biloxi.example.com>;tag=p-8321234356x";
+	try(&rq, &rs, "strict: response To longer than the signed one",
+	    UACHAL_MISMATCH);
+	resp_of(&rs, &o, &g);
+	rs.date = "Sat, 13 Nov 2010 23:29:00";
+	try(&rq, &rs, "strict: response Date a prefix of the signed one",
+	    UACHAL_MISMATCH);
+	resp_of(&rs, &o, &g);
+	const char *const cut[] = { WARN1, WARN_OTHER,
+		"380 ss1.atlanta.example.com \"required to view" };
+	rs.warnings = cut;
+	try(&rq, &rs, "strict: a response Warning a prefix of the signed one",
+	    UACHAL_MISMATCH);
+	challenge_out_free(&o);
+}
+
 /* ---- hand-made bodies ---- */
 
 static const char GOODFRAG[] =
@@ -494,6 +554,41 @@ test_layout(void)
 	    "application/pkix-cert", "application/pkcs7-signature", "");
 	hand_try(NULL, n, "no Content-Type", UACHAL_MALFORMED);
 	hand_try(HCT, 0, "no body", UACHAL_MALFORMED);
+
+	/* Names compared whole (U2 of docs/reliability.md): a parameter
+	 * "tagx" is not the tag, "branchx" not the branch, and a header
+	 * whose name starts like a compact form is not that header. */
+	{
+		static char f1[1024], f2[1024], f3[1024];
+		const char *p;
+
+		p = strstr(GOODFRAG, ";tag=");
+		snprintf(f1, sizeof f1, "%.*s;tagx=%s", (int)(p - GOODFRAG),
+		    GOODFRAG, p + 5);
+		hand_frag(f1, "strict: a 'tagx' parameter is not the From tag",
+		    UACHAL_STALE);
+		p = strstr(GOODFRAG, "BRANCH=z9hG4bK74bf9");
+		snprintf(f2, sizeof f2, "%.*sBRANCHX=%s", (int)(p - GOODFRAG),
+		    GOODFRAG, p + 7);
+		hand_frag(f2, "strict: a 'branchx' parameter is not the branch",
+		    UACHAL_STALE);
+		/* U21, U22: a parameter given twice is ambiguous, even when
+		 * the first one is the request's. */
+		static char f4[1024], f5[1024];
+		p = strstr(GOODFRAG, ";tag=9fxced76sl") + 15;
+		snprintf(f4, sizeof f4, "%.*s;tag=other%s", (int)(p - GOODFRAG),
+		    GOODFRAG, p);
+		hand_frag(f4, "strict: two From tags are refused", UACHAL_STALE);
+		p = strstr(GOODFRAG, "BRANCH=z9hG4bK74bf9") + 19;
+		snprintf(f5, sizeof f5, "%.*s;branch=z9hG4bKother%s",
+		    (int)(p - GOODFRAG), GOODFRAG, p);
+		hand_frag(f5, "strict: two branches in the bottom Via are "
+		    "refused", UACHAL_STALE);
+		snprintf(f3, sizeof f3, "%sTimestamp: 5\r\nIdentity: x\r\n"
+		    "Fx: 1\r\n", GOODFRAG);
+		hand_frag(f3, "strict: Timestamp, Identity, Fx are not t, i, f",
+		    UACHAL_OK);
+	}
 
 	/* The sipfrag itself. */
 	hand_frag("SIP/2.0 496 Proxy Undecipherable\r\n",
@@ -754,6 +849,7 @@ main(void)
 		test_genuine(CHALLENGE_ENC_BINARY, "binary");
 		test_genuine(CHALLENGE_ENC_BASE64, "base64");
 		test_freshness();
+		test_strict();
 		test_layout();
 		test_legacy();
 		test_damage(CHALLENGE_ENC_BINARY);
