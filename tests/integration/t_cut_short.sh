@@ -12,16 +12,26 @@ write_conf "$WORK/px.conf" "max_message_size = 16384;"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 
-# The next hop: records the Call-ID of every datagram it gets.
+# The next hop: records the Call-ID of every datagram it gets, and ends
+# each INVITE with a 486 (a transaction left open would still be in the
+# proxy when the test stops it: a leak to AddressSanitizer).
 python3 - "$UAS_PORT" "$WORK/got" <<'PY' &
 import re, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('127.0.0.1', int(sys.argv[1])))
 while True:
-    d, _ = s.recvfrom(65535)
+    d, peer = s.recvfrom(65535)
     m = re.search(rb'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', d)
     with open(sys.argv[2], 'a') as f:
         f.write((m.group(1) if m else b'?').decode('latin-1') + '\n')
+    if d.startswith(b'INVITE '):
+        head = d.split(b'\r\n\r\n', 1)[0].split(b'\r\n')[1:]
+        keep = [h for h in head if re.match(
+            rb'(?i)(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:', h)]
+        keep = [h + b';tag=busy' if re.match(rb'(?i)(to|t)[ \t]*:', h)
+                else h for h in keep]
+        s.sendto(b'SIP/2.0 486 Busy Here\r\n' + b'\r\n'.join(keep) +
+                 b'\r\nContent-Length: 0\r\n\r\n', peer)
 PY
 PIDS="$PIDS $!"
 wait_listen udp "$UAS_PORT"
