@@ -355,38 +355,49 @@ opt_pr_sources(struct loader *l, const config_setting_t *s, const char *path,
 	r->sources = ow->sources;
 }
 
+/* A non-empty array of names from names[] (NULL-terminated) as the OR of
+ * their values; each unknown one reported, with hint ("" or the list). */
+static unsigned
+name_bits(struct loader *l, const config_setting_t *s, const char *path,
+    const char *what, const struct conf_name *names, const char *hint)
+{
+	const config_setting_t *e;
+	const struct conf_name *nm;
+	unsigned bits = 0;
+	const char *v;
+	int i, n;
+
+	if ((n = cl_nonempty_strings(l, s, path, what)) <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_get_string(e);
+		for (nm = names; nm->name != NULL; nm++)
+			if (strcmp(v, nm->name) == 0)
+				break;
+		if (nm->name == NULL)
+			cl_err(l, e, "%s: unknown %s \"%s\"%s", path, what, v,
+			    hint);
+		else
+			bits |= (unsigned)nm->value;
+	}
+	return bits;
+}
+
 static void
 opt_pr_transports(struct loader *l, const config_setting_t *s,
     const char *path, const struct option *o, void *base)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} tp[] = {
+	static const struct conf_name tp[] = {
 		{ "udp", POLICY_TP_UDP },
 		{ "tcp", POLICY_TP_TCP },
 		{ "tls", POLICY_TP_TLS },
+		{ NULL, 0 }
 	};
-	struct policy_rule *r = base;
-	const config_setting_t *e;
-	const char *v;
-	size_t j;
-	int i, n;
 
 	(void)o;
-	if ((n = cl_nonempty_strings(l, s, path, "transport")) <= 0)
-		return;
-	for (i = 0; i < n; i++) {
-		e = config_setting_get_elem(s, (unsigned)i);
-		v = config_setting_get_string(e);
-		for (j = 0; j < sizeof(tp) / sizeof(tp[0]); j++)
-			if (strcmp(v, tp[j].name) == 0)
-				break;
-		if (j == sizeof(tp) / sizeof(tp[0]))
-			cl_err(l, e, "%s: unknown transport \"%s\"", path, v);
-		else
-			r->transports |= tp[j].bit;
-	}
+	((struct policy_rule *)base)->transports |=
+	    name_bits(l, s, path, "transport", tp, "");
 }
 
 /* Which way through an edge proxy (edge.path): from or to phones. */
@@ -394,35 +405,16 @@ static void
 opt_pr_directions(struct loader *l, const config_setting_t *s,
     const char *path, const struct option *o, void *base)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} dir[] = {
+	static const struct conf_name dir[] = {
 		{ "from_phones", POLICY_DIR_FROM_PHONES },
 		{ "to_phones", POLICY_DIR_TO_PHONES },
 		{ "other", POLICY_DIR_OTHER },
+		{ NULL, 0 }
 	};
-	struct policy_rule *r = base;
-	const config_setting_t *e;
-	const char *v;
-	size_t j;
-	int i, n;
 
 	(void)o;
-	if ((n = cl_nonempty_strings(l, s, path, "direction")) <= 0)
-		return;
-	for (i = 0; i < n; i++) {
-		e = config_setting_get_elem(s, (unsigned)i);
-		v = config_setting_get_string(e);
-		for (j = 0; j < sizeof(dir) / sizeof(dir[0]); j++)
-			if (strcmp(v, dir[j].name) == 0)
-				break;
-		if (j == sizeof(dir) / sizeof(dir[0]))
-			cl_err(l, e, "%s: unknown direction \"%s\" (from_phones, "
-			    "to_phones, other)", path, v);
-		else
-			r->directions |= dir[j].bit;
-	}
+	((struct policy_rule *)base)->directions |= name_bits(l, s, path,
+	    "direction", dir, " (from_phones, to_phones, other)");
 }
 
 /* Empty is fine: no PRMB, as when it is left out. */

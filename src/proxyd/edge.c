@@ -113,12 +113,6 @@ edge_free(struct edge *e)
 	free(e);
 }
 
-uint64_t
-edge_flow_count(const struct edge *e)
-{
-	return e != NULL ? flows_count(e->flows) : 0;
-}
-
 void
 edge_counters(const struct edge *e, struct edge_counters *out)
 {
@@ -213,6 +207,7 @@ token_route(struct ptx *t, const char *tok, enum flow_kind kind,
 
 	if (flowtoken_decode(e->key, e->keylen, tok, strlen(tok), &f) != 0)
 		return 403;
+	t->edge.out = f; /* where it goes, or which flow failed */
 	if (f.kind == FLOW_UDP) {
 		if (kind == FLOW_UDP && source_of(t) != NULL &&
 		    same_peer(source_of(t), &f.peer))
@@ -221,7 +216,6 @@ token_route(struct ptx *t, const char *tok, enum flow_kind kind,
 		fl = flows_by_id(e->flows, f.id);
 		if (fl != NULL && fl->conn == conn)
 			return 0;
-		t->edge.out = f;
 		if (fl == NULL || tport_is_shutdown(fl->conn)) {
 			if (fl != NULL)
 				flows_remove(e->flows, f.id);
@@ -229,7 +223,6 @@ token_route(struct ptx *t, const char *tok, enum flow_kind kind,
 		}
 	}
 	t->edge.to_flow = 1;
-	t->edge.out = f;
 	return 0;
 }
 
@@ -578,11 +571,8 @@ edge_register_response(struct ptx *t, msg_t *resp)
 	    rsip->sip_status->st_status < 200)
 		return;
 	fl = flows_by_id(e->flows, t->edge.reg_flow);
-	if (rsip->sip_status->st_status >= 300) {
-		if (fl != NULL && t->edge.reg_new && !fl->registered)
-			flows_remove(e->flows, t->edge.reg_flow);
-		return;
-	}
+	if (rsip->sip_status->st_status >= 300)
+		return; /* a flow made for it goes with it (edge_ptx_free) */
 	secs = granted(t->sip, rsip);
 	ft = fl == NULL ? 0 : fl->a.kind == FLOW_UDP ? e->flow_timer_udp :
 	    e->flow_timer_stream;

@@ -51,7 +51,6 @@ struct edge_counters {
 struct edge *edge_new(const struct conf *c, struct event_base *base,
     int *failed, char *err, size_t errsz);
 void edge_free(struct edge *e);
-uint64_t edge_flow_count(const struct edge *e);
 void edge_counters(const struct edge *e, struct edge_counters *out);
 
 #endif /* EDGE_H */

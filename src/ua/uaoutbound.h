@@ -13,8 +13,9 @@
 #define UAOB_URN_SIZE 46 /* "urn:uuid:" + 36 + NUL */
 #define UAOB_PONG_WAIT_MS 10000 /* RFC 5626 4.4.1: no pong in 10 s */
 
-/* A version 4 (random) UUID as "urn:uuid:xxxxxxxx-xxxx-4xxx-yxxx-..."
- * from 16 random bytes (RFC 4122 4.4); out has UAOB_URN_SIZE bytes. */
+/* A version 4 (random) UUID as a "urn:uuid:" URN (8-4-4-4-12 hex digits,
+ * version digit 4, variant bits 10) from 16 random bytes (RFC 4122 4.4);
+ * out has UAOB_URN_SIZE bytes. */
 void uaob_uuid_urn(const unsigned char rnd[16], char out[UAOB_URN_SIZE]);
 
 /* Is s usable as +sip.instance: a URN ("urn:" and a namespace) with
