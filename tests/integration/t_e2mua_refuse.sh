@@ -13,7 +13,10 @@
 #  3. Revocation (e2mua -R): B's certificate revoked; C's encryption
 #     certificate revoked while its signing certificate is not; expired and
 #     foreign CRLs; against a current CRL revoking nothing: accepted. B off
-#     the allow-list.
+#     the allow-list. D, whose certificate comes from an intermediate CA:
+#     accepted while the root's CRL does not revoke the intermediate,
+#     refused once it does (every certificate of the path is checked, not
+#     only the end one: mutant K2 of docs/reliability.md).
 #  4. The chain A, B: two challenges answered (shared and -S separate
 #     envelopes, and a call); -n 1 and an allow-list of A alone refuse B's.
 #  5. The final bodies open with openssl cms -decrypt under A's, B's and
@@ -28,6 +31,7 @@ K=$WORK
 B_PORT=$((BASE + 2))   # proxy B (A is PX_PORT)
 FAKE_PORT=$((BASE + 3)) # fakeproxy.py
 C_PORT=$((BASE + 4))    # proxy C: separate signing and encryption keys
+D_PORT=$((BASE + 5))    # proxy D: certificates from an intermediate CA
 CALLEE_PORT=$((BASE + 15))
 CHAL=$TOP_SRCDIR/tests/integration/challenge.py
 SIGNER=serverAuth,clientAuth,emailProtection # proxies sign challenges
@@ -482,5 +486,35 @@ json revoked_enc '"disclosed_to":\[\],"challenges":0,"checks":.*"refused":"encry
 	"C's encryption certificate revoked: refused"
 [ "$(uas_count)" -eq "$u0" ] && [ "$(opened proxy_c)" -eq "$oc" ]
 ok $? "revoked_enc: C opened nothing, the UAS got nothing"
+
+# ---- 3b. revocation of an intermediate CA. D's certificate comes from
+# the sub-CA "sub" (sent in the signature: signing_chain); the UA has the
+# root's CRL and the sub-CA's. While the root's CRL does not revoke the
+# sub-CA: accepted; once it does: refused, although D's own certificate is
+# on no revocation list (only a check of every certificate of the path
+# sees it).
+pki_subca "$K" sub && PKI_ISSUER=sub PKI_EKU=$SIGNER pki_cert "$K" d "DNS:d.test" d.test &&
+	mkdir -p "$K/subdb" && cp "$K/sub.pem" "$K/subdb/ca.pem" &&
+	cp "$K/sub.key" "$K/subdb/ca.key" && pki_crl "$K/subdb" && pki_crl "$K" &&
+	cp "$K/ca.crl" "$K/root-now.crl"
+ok $? "intermediate CA, D's certificate from it, the sub-CA's CRL (revoking nothing)"
+proxy_conf "$WORK/d.conf" "$D_PORT" d.test d d
+sed -i "s|^challenge: {|challenge: { signing_chain = [ \"$K/sub.pem\" ];|" "$WORK/d.conf"
+start_proxy "$WORK/d.conf" proxy_d
+ok $? "proxy D (d.test, certificates from the intermediate) starts"
+u0=$(uas_count)
+ua sub_ok 0 "$D_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/root-now.crl" -R "$K/subdb/ca.crl" -a d.test
+json sub_ok '"status":200,.*"disclosed_to":\["d.test"\],"challenges":1' \
+	"intermediate not revoked, both CRLs current: 496 answered, 200"
+[ "$(uas_count)" -eq $((u0 + 1)) ]
+ok $? "sub_ok: the UAS got it"
+pki_revoke "$K" sub
+ok $? "the intermediate CA revoked in the root's CRL"
+od=$(opened proxy_d) u0=$(uas_count)
+ua sub_revoked 5 "$D_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -R "$K/ca.crl" -R "$K/subdb/ca.crl" -a d.test
+json sub_revoked '"status":496,.*"disclosed_to":\[\],"challenges":0,"checks":.*"refused":"[^"]*revoked' \
+	"intermediate revoked: refused, the reason says revoked"
+[ "$(opened proxy_d)" -eq "$od" ] && [ "$(uas_count)" -eq "$u0" ]
+ok $? "sub_revoked: D opened nothing, the UAS got nothing"
 
 t_done
