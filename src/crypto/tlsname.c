@@ -41,6 +41,7 @@ drop_pending(void)
 	X509_free(pending);
 	pending = NULL;
 	pending_len = 0;
+	pending_verify = X509_V_OK;
 }
 
 static void

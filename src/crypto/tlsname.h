@@ -15,10 +15,12 @@
  * check that Sofia runs next, in the same call (nothing else runs in
  * between: tls_connect calls SSL_connect, then the check).
  *
- * A client handshake that fails (untrusted chain, expired, protocol) or a
- * name that does not match is remembered with its reason and the peer's
- * address, so that the connection's close can be logged and reported to
- * the requests that waited for it (tlsname_failure).
+ * Why a client connection failed is remembered with the peer's address,
+ * so that its close can be logged (tlsname_failure): a name that does not
+ * match; a chain that does not verify (untrusted, expired: Sofia's client
+ * handshake completes without verifying, SSL_VERIFY_NONE, unless it must
+ * verify clients too, and refuses the connection after it by the verify
+ * result); a handshake that fails.
  *
  * The rules (RFC 6125 6.4, RFC 5280 4.2.1.6, RFC 5922 7.1):
  * - an IP literal matches an iPAddress SAN only (as openssl s_client
@@ -57,8 +59,8 @@ int tlsname_failure(const struct sockaddr *peer, socklen_t len, char *why,
     size_t whysz);
 
 /*
- * Does the PEM certificate in FILE name NAME? 1 yes, 0 no (reason in
- * WHY), -1 unreadable. For tests and tools.
+ * Does the PEM certificate in FILE name NAME (as tlsname_check)? 1 yes,
+ * 0 no (the reason in WHY), -1 unreadable. For tests and tools.
  */
 int tlsname_match_file(const char *file, const char *name, char *why,
     size_t whysz);

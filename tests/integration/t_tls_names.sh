@@ -24,7 +24,7 @@ command -v "$KAMAILIO" >/dev/null 2>&1 && [ -f /usr/lib/x86_64-linux-gnu/kamaili
 }
 KAM_SIP=$((BASE + 20)) # Kamailio's UDP port (its OPTIONS check)
 
-# name SAN CN [CA-DIR] [DAYS-AGO]: one certificate per Kamailio TLS port.
+# One certificate, and one Kamailio TLS port, per case.
 CASES="ipsan dnssan cnonly urisan sancn ipcn wrong untrusted expired"
 port_of() { # CASE: its Kamailio TLS port
 	local i=0 c
@@ -175,16 +175,17 @@ send() {
 
 while read -r c dom hop check verdict; do
 	p=$(port_of "$c")
+	case $hop in *";"*) uri="sips:${hop%%;*}:$p;${hop#*;}" ;; *) uri="sips:$hop:$p" ;; esac
 	if [ "$verdict" = accept ]; then
 		send "$c" MESSAGE 200 "$dom" &&
 			grep -q "^SIP/2.0 200 OK from Kamailio $p" "$WORK/$c.msg.log"
-		ok $? "$c: MESSAGE over TLS to sips:$hop:$p is answered by Kamailio (200)"
+		ok $? "$c: MESSAGE over TLS to $uri is answered by Kamailio (200)"
 		continue
 	fi
 	send "$c" MESSAGE 500 "$dom"
 	rc=$?
 	[ "$rc" -eq 0 ] && [ "$ELAPSED" -lt 5000 ]
-	ok $? "$c: the refused hop sips:$hop:$p gets 500 at once (${ELAPSED} ms, SIPp $rc)"
+	ok $? "$c: the refused hop $uri gets 500 at once (${ELAPSED} ms, SIPp $rc)"
 	grep -q "TLS connection to ${hop%%;*}:$p refused: " "$WORK/proxy.log"
 	ok $? "$c: the log says why: $(grep -o "TLS connection to ${hop%%;*}:$p refused: .*" \
 		"$WORK/proxy.log" | head -1 | cut -c1-160)"
@@ -220,6 +221,40 @@ ok $? "Kamailio saw it once"
 
 kill -0 "$PX_PID"
 ok $? "proxy still running"
+kill "$PX_PID"
+wait "$PX_PID"
+ok $? "proxy exits cleanly"
+
+# With tls.verify_client Sofia verifies the chain during the handshake
+# (one OpenSSL context for both sides), which then fails in SSL_connect:
+# the same 500 at once, the same reasons.
+sed 's|^tls: { |tls: { verify_client = true; |' "$WORK/px.conf" > "$WORK/px2.conf"
+start_proxy "$WORK/px2.conf" proxy2
+ok $? "proxy starts with tls.verify_client = true"
+send vc_untrusted MESSAGE 500 untrusted.test
+rc=$?
+[ "$rc" -eq 0 ] && [ "$ELAPSED" -lt 5000 ] &&
+	grep -q "TLS connection to 127.0.0.1:$(port_of untrusted) refused: certificate not accepted: unable to get local issuer certificate" 		"$WORK/proxy2.log"
+ok $? "untrusted: refused in the handshake, 500 at once (${ELAPSED} ms), reason logged"
+send vc_wrong MESSAGE 500 wrong.test
+rc=$?
+[ "$rc" -eq 0 ] && [ "$ELAPSED" -lt 5000 ] &&
+	grep -q "TLS connection to 127.0.0.1:$(port_of wrong) refused: certificate does not name" "$WORK/proxy2.log"
+ok $? "wrong: refused for its name, 500 at once (${ELAPSED} ms), reason logged"
+send vc_ipsan MESSAGE 200 ipsan.test
+ok $? "ipsan: still accepted"
+kill "$PX_PID"
+wait "$PX_PID"
+ok $? "proxy exits cleanly"
+
+# tls.verify_server = false: no check of chain or name.
+sed 's|^tls: { |tls: { verify_server = false; |' "$WORK/px.conf" > "$WORK/px3.conf"
+start_proxy "$WORK/px3.conf" proxy3
+ok $? "proxy starts with tls.verify_server = false"
+send nv_wrong MESSAGE 200 wrong.test
+ok $? "wrong: accepted without the check (200)"
+send nv_untrusted MESSAGE 200 untrusted.test
+ok $? "untrusted: accepted without the check (200)"
 kill "$PX_PID"
 wait "$PX_PID"
 ok $? "proxy exits cleanly"
