@@ -124,7 +124,7 @@ KAM_PID=$!
 PIDS="$PIDS $KAM_PID"
 r=0
 for c in $CASES; do wait_listen tcp "$(port_of "$c")" || { r=1; break; }; done
-ok $r "Kamailio listens on its $(echo $CASES | wc -w) TLS ports"
+ok $r "Kamailio listens on a TLS port per case"
 
 # OpenSSL's own command line agrees with each verdict.
 while read -r c dom hop check verdict; do
