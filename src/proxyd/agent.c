@@ -162,6 +162,8 @@ tls_dir_remove(const char *dir)
 	rmdir(dir);
 }
 
+/* SUBJECTS_OUT: Sofia compares the next hop's name after the handshake;
+ * the comparison itself is OpenSSL's (sofia/tlscheck.h). */
 static unsigned
 tls_policy(const struct conf *c)
 {

@@ -10,7 +10,9 @@
  * certificate) the answer is tlsname_check()'s. Called at any other time
  * (Sofia asks whether a connection verified for one name may carry a
  * message for another), the answer is no: the message gets a connection
- * of its own, checked for its own name.
+ * of its own, checked for its own name. (Sofia's check of incoming
+ * clients' names, TPTLS_VERIFY_SUBJECTS_IN, would come here too; the
+ * proxy never asks for it.)
  *
  * A refused connection is closed by Sofia with tport_close(), without
  * telling the transactions whose requests wait in its queue: they ran
