@@ -6,7 +6,9 @@
 # test (tests/pkg/t_deb.sh). kamailio and baresip-core: the registrar and
 # the softphone of the edge-proxy tests (tests/integration/kamailio.sh,
 # baresip.sh; baresip-core is the binary and its modules, without the
-# GUI front ends the "baresip" metapackage recommends). coturn:
+# GUI front ends the "baresip" metapackage recommends);
+# kamailio-tls-modules: Kamailio's TLS, the next hops of
+# tests/integration/t_tls_names.sh. coturn:
 # turnutils_stunclient, the RFC 5389 STUN client of
 # tests/integration/t_keepalive.sh; only the client is wanted, so the
 # TURN server the package starts (on port 3478, every address) is
@@ -43,6 +45,7 @@ PACKAGES="
 	sipsak
 	faketime
 	kamailio
+	kamailio-tls-modules
 	baresip-core
 	coturn
 	python3

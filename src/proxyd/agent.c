@@ -25,6 +25,7 @@
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/srcguard.h"
 #include "proxyd/sofia/tcpclamp.h"
+#include "proxyd/sofia/tlscheck.h"
 
 #define TLS_DIR_MAX 512
 #define STREAM_RCVBUF (32 * 1024) /* the kernel doubles it */
@@ -161,6 +162,8 @@ tls_dir_remove(const char *dir)
 	rmdir(dir);
 }
 
+/* SUBJECTS_OUT: Sofia compares the next hop's name after the handshake;
+ * the comparison itself is OpenSSL's (sofia/tlscheck.h). */
 static unsigned
 tls_policy(const struct conf *c)
 {
@@ -256,6 +259,10 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		    TPTAG_IDLE(c->idle_timeout_s * 1000u),
 		    TAG_END());
 		tls_dir_remove(dir);
+		/* Names by OpenSSL's rules, failed handshakes reported at
+		 * once (sofia/tlscheck.h). */
+		if (rc >= 0)
+			tlscheck_enable(c->tls_verify_server);
 		if (rc >= 0 && tlsping_enable() != 0)
 			log_warnx("CRLF keep-alives on TLS will not be answered "
 			    "(no room in OpenSSL for the connection flag)");

@@ -2,10 +2,13 @@
 # pki_ca DIR: an EC P-256 CA in DIR/ca.{key,pem}
 # pki_cert DIR NAME SAN [CN [DAYS]]: DIR/NAME.{key,pem} signed by the CA.
 # PKI_EKU overrides the extended key usage (default serverAuth,clientAuth;
-# S/MIME signers need emailProtection). An empty SAN leaves the extension out. Sofia 1.12 matches a peer's name
-# against DNS SANs only, or the CN when there is no DNS SAN; it ignores IP
-# SANs, so a certificate for an IP-literal next hop has the IP as CN and
-# no SAN.
+# S/MIME signers need emailProtection). An empty SAN leaves the extension
+# out. The proxy checks a TLS next hop's name as OpenSSL does (tlsname.h):
+# a certificate for an IP-literal next hop needs the IP as an IP SAN
+# ("IP:127.0.0.1"); the CN counts only for a host name and only when the
+# certificate has no DNS SAN.
+# PKI_FAKETIME (a libfaketime offset such as -3d) signs as if at that time:
+# with DAYS 1, an expired certificate.
 # PKI_KEY=rsa makes an RSA-2048 key instead of EC P-256 (keyUsage then
 # digitalSignature,keyEncipherment), PKI_KEY=rsa3072 an RSA-3072 one;
 # PKI_CA_KEY (ec, rsa, rsa3072) does the same for pki_ca and pki_subca
@@ -42,6 +45,7 @@ pki_cert() {
 	  printf 'keyUsage=critical,%s\nextendedKeyUsage=%s\n' "$ku" \
 		"${PKI_EKU:-serverAuth,clientAuth}"
 	} > "$dir/$name.ext" &&
+	${PKI_FAKETIME:+faketime -f "$PKI_FAKETIME"} \
 	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/$issuer.pem" -CAkey "$dir/$issuer.key" \
 		-CAcreateserial -out "$dir/$name.pem" -days "$days" -extfile "$dir/$name.ext" 2>/dev/null &&
 	chmod 600 "$dir/$name.key"
