@@ -11,6 +11,14 @@
 #   kamailio-sl   Kamailio without tm, forward() for everything
 #                 (bench/kamailio/stateless.cfg): the floor, what a relay
 #                 that keeps no transaction spends on this machine
+# Transports: udp and tcp are both legs (SIPp to the proxy, the proxy to
+# SIPp) over that transport. tls (SIPp has no TLS here): SIPp sends over
+# UDP to a front e2mproxyd, which relays everything over one TLS
+# connection to the proxy measured; that proxy forwards to the UAS over
+# UDP (record-routing both sides, RFC 5658): the measured proxy has a TLS
+# leg and a UDP leg. The front proxy's CPU is not counted (the same for
+# all); Kamailio uses its tls module (kamailio-tls-modules), both
+# present the same throwaway certificate (made with openssl per run).
 # For each transport and rate the proxies take turns (A B C A B C ...),
 # RUNS runs each of SECS seconds, every run against a freshly started
 # proxy and UAS (a run's leftovers never load the next one).
@@ -30,7 +38,8 @@
 # usage: bench/vs_kamailio.sh [-r "RATES"] [-n RUNS] [-s SECS]
 #                             [-t "udp tcp"] [-p "PROXIES"] [BUILD_DIR]
 # Defaults: -r "1000 2000 3000" -n 3 -s 10 -t "udp tcp"
-# -p "e2mproxyd kamailio kamailio-sl": about 15 minutes. BUILD_DIR: where
+# -p "e2mproxyd kamailio kamailio-sl": about 15 minutes; -t tls adds
+# about 7. BUILD_DIR: where
 # e2mproxyd was built (default _build/, else the source tree). Needs
 # kamailio, sipp. Uses ports BENCH_PORT (default 22400) to BENCH_PORT+39 on
 # 127.0.0.1 only; kills only what it started. BENCH_KEEP=1 keeps the work
@@ -61,13 +70,14 @@ else
 fi
 PROXY=$BUILD/e2mproxyd
 [ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
-for c in kamailio sipp ss; do
+for c in kamailio sipp ss openssl; do
 	command -v $c > /dev/null || { echo "$c is not installed" >&2; exit 1; }
 done
 MPATH=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/kamailio/modules/
 [ -d "$MPATH" ] || MPATH=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -n 1)")/
 BASE=${BENCH_PORT:-22400}
-PX=$BASE UAC=$((BASE + 10)) UAS=$((BASE + 12)) MPC=$((BASE + 20)) MPS=$((BASE + 30))
+PX=$BASE PXT=$((BASE + 1)) FRONT=$((BASE + 3)) FRONTT=$((BASE + 4))
+UAC=$((BASE + 10)) UAS=$((BASE + 12)) MPC=$((BASE + 20)) MPS=$((BASE + 30))
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-vskam.XXXXXX")
 HZ=$(getconf CLK_TCK)
 PIN_PX= PIN_GEN=
@@ -90,25 +100,71 @@ cleanup() {
 trap cleanup EXIT
 
 # --- configurations ----------------------------------------------------------
+case " $TPS " in *" tls "*)
+	# one throwaway CA and a certificate naming 127.0.0.1 (an iPAddress
+	# SAN: e2mproxyd checks names as OpenSSL's -verify_ip does)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$WORK/ca.key" -out "$WORK/ca.pem" -days 30 -subj "/CN=bench CA" 2>/dev/null &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$WORK/px.key" -out "$WORK/px.csr" -subj "/CN=127.0.0.1" 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1\n' > "$WORK/px.ext" &&
+	openssl x509 -req -in "$WORK/px.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+		-CAcreateserial -out "$WORK/px.pem" -days 30 -extfile "$WORK/px.ext" 2>/dev/null &&
+	chmod 600 "$WORK/px.key" "$WORK/ca.key" ||
+		{ echo "cannot make the TLS certificate"; exit 1; }
+	cat > "$WORK/front.conf" <<CONF
+log: { level = "warning"; };
+sip: { listen = ( { transport = "udp"; address = "127.0.0.1"; port = $FRONT; },
+                  { transport = "tls"; address = "127.0.0.1"; port = $FRONTT; } ); };
+tls: { certificate = "$WORK/px.pem"; key = "$WORK/px.key"; ca_file = "$WORK/ca.pem"; };
+routing: { default_next_hop = "sips:127.0.0.1:$PXT"; };
+CONF
+	cat > "$WORK/kam-tls.cfg" <<CONF
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = $WORK/px.key
+certificate = $WORK/px.pem
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+CONF
+	;;
+esac
 for tp in $TPS; do
-	cat > "$WORK/px-$tp.conf" <<CONF
+	case $tp in
+	tls) cat > "$WORK/px-$tp.conf" <<CONF
+log: { level = "warning"; };
+sip: { listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX; },
+                  { transport = "tls"; address = "127.0.0.1"; port = $PXT; } ); };
+tls: { certificate = "$WORK/px.pem"; key = "$WORK/px.key"; ca_file = "$WORK/ca.pem"; };
+CONF
+	;;
+	*) cat > "$WORK/px-$tp.conf" <<CONF
 log: { level = "warning"; };
 sip: { listen = ( { transport = "$tp"; address = "127.0.0.1"; port = $PX; } ); };
 CONF
+	;;
+	esac
 	for k in stateful stateless; do
 		f=$WORK/kam-$k-$tp.cfg
 		sed -e "s|@PORT@|$PX|g" -e "s|@MPATH@|$MPATH|g" "$TOP/bench/kamailio/$k.cfg" > "$f"
-		if [ "$tp" = tcp ]; then
-			# the same proxy on TCP: no UDP listener, tcp on
-			sed -i -e "s|^listen=udp:|listen=tcp:|" -e "s|^disable_tcp=yes|disable_tcp=no\ntcp_children=4|" "$f"
-		fi
+		case $tp in
+		tcp)	# the same proxy on TCP: no UDP listener, tcp on
+			sed -i -e "s|^listen=udp:|listen=tcp:|" \
+				-e "s|^disable_tcp=yes|disable_tcp=no\ntcp_children=4|" "$f" ;;
+		tls)	# UDP towards the UAS, TLS from the front proxy
+			sed -i -e "s|^disable_tcp=yes|disable_tcp=no\ntcp_children=4\nenable_tls=yes\nlisten=tls:127.0.0.1:$PXT\nalias=\"127.0.0.1:$PXT\"|" \
+				-e "s|^mpath=.*|&\nloadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \"$WORK/kam-tls.cfg\")|" "$f" ;;
+		esac
 		kamailio -c -f "$f" > "$WORK/kam-check.log" 2>&1 ||
 			{ echo "kamailio -c refuses $f:"; cat "$WORK/kam-check.log"; exit 1; }
 	done
+	"$PROXY" -c -f "$WORK/px-$tp.conf" > /dev/null 2>&1 ||
+		{ echo "e2mproxyd -c refuses its configuration"; "$PROXY" -c -f "$WORK/px-$tp.conf"; exit 1; }
 done
-tp1=${TPS%% *}
-"$PROXY" -c -f "$WORK/px-$tp1.conf" > /dev/null 2>&1 ||
-	{ echo "e2mproxyd -c refuses its configuration"; "$PROXY" -c -f "$WORK/px-$tp1.conf"; exit 1; }
 
 # --- scenarios (benchmark.md: the UAS pauses 5 ms between 180 and 200, and
 # echoes Record-Route; the UAC follows it with rrs) ---------------------------
@@ -265,7 +321,9 @@ start_proxy() {
 	esac
 	PPID_RUN=$!
 	RUNPIDS="$RUNPIDS $PPID_RUN"
-	for _ in $(seq 1 100); do listening "$tp" "$PX" && return 0; sleep 0.1; done
+	local lt=$tp lp=$PX
+	[ "$tp" = tls ] && lt=tcp lp=$PXT
+	for _ in $(seq 1 100); do listening "$lt" "$lp" && return 0; sleep 0.1; done
 	echo "$name did not start on $tp:$PX:"; tail "$dir/proxy.log"
 	return 1
 }
@@ -274,10 +332,17 @@ start_proxy() {
 # to $WORK/NAME-TP-RATE.res
 run() {
 	local name=$1 tp=$2 rate=$3 dir="$WORK/run.$1.$2.$3.$RANDOM" t0 t1 ok failed re
-	local n=$((rate * SECS)) stp=u1 tpk="" pids peak=0 v
+	local n=$((rate * SECS)) stp=u1 tpk="" pids peak=0 v to=$PX
 	[ "$tp" = tcp ] && stp=t1 tpk=";transport=tcp"
 	mkdir -p "$dir"
 	start_proxy "$name" "$tp" "$dir" || exit 1
+	if [ "$tp" = tls ]; then
+		# the front proxy: SIPp's UDP in, one TLS connection out
+		"$PROXY" -D -f "$WORK/front.conf" > "$dir/front.log" 2>&1 &
+		RUNPIDS="$RUNPIDS $!"
+		for _ in $(seq 1 100); do listening udp "$FRONT" && break; sleep 0.1; done
+		to=$FRONT
+	fi
 	sleep 0.5 # Kamailio forks its children after the listener is bound
 	pids=$(tree "$PPID_RUN")
 	(cd "$dir" && exec $PIN_GEN sipp -sf "$WORK/uas.xml" -key tp "$tpk" -i 127.0.0.1 -p "$UAS" \
@@ -287,7 +352,7 @@ run() {
 	# shellcheck disable=SC2086
 	t0=$(ticks $pids)
 	(cd "$dir" && exec timeout $((SECS + 45)) $PIN_GEN sipp -sf "$WORK/uac.xml" -key tp "$tpk" \
-		-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$PX" -i 127.0.0.1 -p "$UAC" \
+		-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$to" -i 127.0.0.1 -p "$UAC" \
 		-mp "$MPC" -t "$stp" -r "$rate" -m "$n" -l 30000 -buff_size 4194304 -nostdin \
 		-timeout $((SECS + 35)) -trace_stat -stf stat.csv -fd 1 \
 		-trace_rtt -rtt_freq 1 > uac.out 2>&1) &
