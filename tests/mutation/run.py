@@ -25,8 +25,8 @@ from mutants import M  # noqa: E402
 UNITS = {
     'src/ua/uachal.c': ['test_uachal', 'test_uamsg', 'test_uatrust'],
     'src/ua/uatrust.c': ['test_uachal', 'test_uamsg', 'test_uatrust'],
-    'src/crypto/cms_verify.c': ['test_cms', 'test_challenge', 'test_inspect',
-                                'test_uatrust'],
+    'src/crypto/cms_verify.c': ['test_cms', 'test_cmscache', 'test_challenge',
+                                'test_inspect', 'test_uatrust'],
     'src/crypto/cms_keys.c': ['test_cms', 'test_challenge', 'test_inspect',
                               'test_uatrust'],
     'src/e2m/label.c': ['test_label', 'test_inspect'],
