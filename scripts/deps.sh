@@ -6,7 +6,9 @@
 # test (tests/pkg/t_deb.sh). kamailio and baresip-core: the registrar and
 # the softphone of the edge-proxy tests (tests/integration/kamailio.sh,
 # baresip.sh; baresip-core is the binary and its modules, without the
-# GUI front ends the "baresip" metapackage recommends). coturn:
+# GUI front ends the "baresip" metapackage recommends). sipvicious:
+# svmap, svwar and svcrash, the scanners of
+# tests/integration/t_hostile.sh. coturn:
 # turnutils_stunclient, the RFC 5389 STUN client of
 # tests/integration/t_keepalive.sh; only the client is wanted, so the
 # TURN server the package starts (on port 3478, every address) is
@@ -41,6 +43,7 @@ PACKAGES="
 	curl
 	sip-tester
 	sipsak
+	sipvicious
 	faketime
 	kamailio
 	baresip-core
