@@ -31,7 +31,7 @@ sip: {
   listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
              { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; } );
   own_names = [ "proxy.test", "127.0.0.1" ];
-  source_rate = 50; source_burst = 100;
+  source_rate = 30; source_burst = 60;
   max_message_size = 65536;
 };
 inspect: {
@@ -46,7 +46,7 @@ challenge: {
 metrics: { enabled = true; port = $M_PORT; };
 CONF
 start_proxy "$WORK/px.conf" proxy
-ok $? "proxy starts: sip.source_rate 50/s burst 100, challenge.rate 2/s burst 5"
+ok $? "proxy starts: sip.source_rate 30/s burst 60, challenge.rate 2/s burst 5"
 scrape() { curl -sf "http://127.0.0.1:$M_PORT/metrics" > "$WORK/$1.prom"; }
 metric() { awk -v m="$2" '$1 == m { print $2 + 0 }' "$WORK/$1.prom"; }
 scrape m0
@@ -70,11 +70,11 @@ ok $? "svmap from 127.0.0.2 finds the proxy ($(grep -c "127.0.0.1:$PX_PORT" "$WO
 t0=$(date +%s.%N)
 # svwar binds 0.0.0.0 whatever -b says: it sends from 127.0.0.1 (-P keeps
 # it off 5060, its default).
-timeout 40 svwar -e100-499 -m REGISTER -p"$PX_PORT" -b 127.0.0.2 -P $((BASE + 14)) 127.0.0.1 > "$WORK/svwar.out" 2>&1
-timeout 40 svwar -e100-199 -m INVITE -p"$PX_PORT" -b 127.0.0.2 -P $((BASE + 14)) 127.0.0.1 > "$WORK/svwar2.out" 2>&1
+timeout 40 svwar -e100-299 -m REGISTER -p"$PX_PORT" -b 127.0.0.2 -P $((BASE + 14)) 127.0.0.1 > "$WORK/svwar.out" 2>&1
+timeout 40 svwar -e100-149 -m INVITE -p"$PX_PORT" -b 127.0.0.2 -P $((BASE + 14)) 127.0.0.1 > "$WORK/svwar2.out" 2>&1
 t1=$(date +%s.%N)
 grep -q 'found nothing' "$WORK/svwar.out" && grep -q 'found nothing' "$WORK/svwar2.out"
-ok $? "svwar (400 REGISTERs, 100 INVITEs) enumerates no extension"
+ok $? "svwar (200 REGISTERs, 50 INVITEs) enumerates no extension"
 n404=$(grep -c 'REGISTER answered 404 Not Found\|INVITE answered 404 Not Found' "$WORK/proxy.log")
 [ "$(grep -c 'answered [0-9]* .*udp 127.0.0.1:'$((BASE + 14)) "$WORK/proxy.log")" -eq "$n404" ] && [ "$n404" -gt 0 ]
 ok $? "  every extension it got through gets the same 404 ($n404)"
@@ -93,8 +93,8 @@ scrape m1
 n_src=$(( $(metric m1 'e2mproxy_rate_limited_total{limit="source"}') - $(metric m0 'e2mproxy_rate_limited_total{limit="source"}') ))
 n_reg=$(metric m1 'e2mproxy_requests_total{method="REGISTER"}')
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a + 1 }')
-[ "$n_src" -gt 0 ] && [ "${n_reg:-0}" -le $((100 + 50 * secs + 50)) ]
-ok $? "the budget held: $n_src datagrams dropped; $n_reg REGISTERs parsed in ${secs} s (at most 100 + 50/s)"
+[ "$n_src" -gt 0 ] && [ "${n_reg:-0}" -le $((60 + 30 * secs + 30)) ]
+ok $? "the budget held: $n_src datagrams dropped; $n_reg REGISTERs parsed in ${secs} s (at most 60 + 30/s)"
 kill -0 "$PX_PID" && proxy_answers
 ok $? "proxy alive and answering after the scans"
 

@@ -56,8 +56,8 @@ for tp in tcp tls; do
 	awk -v s="$(secs $tp-random)" 'BEGIN { exit !(s < 1.0) }'
 	ok $? "  $tp random bytes: closed in under a second ($(secs $tp-random) s)"
 	for k in silent partial longline slowloris; do
-		awk -v s="$(secs $tp-$k)" 'BEGIN { exit !(s >= 1.9 && s < 4.0) }'
-		ok $? "  $tp $k: closed 2 to 4 s after its first byte ($(secs $tp-$k) s)"
+		awk -v s="$(secs $tp-$k)" 'BEGIN { exit !(s >= 1.9 && s < 5.0) }'
+		ok $? "  $tp $k: closed 2 to 5 s after its first byte ($(secs $tp-$k) s)"
 	done
 done
 
@@ -76,20 +76,29 @@ ok $? "promtool check metrics passes"
 # phase. The first hostile round may raise the peak (200 partial messages
 # held at once); the second must add no more than the valid round.
 FLOOD="$TOP_SRCDIR/tests/integration/connflood.py"
+N=2000 ASAN=0
+if ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan; then
+	ASAN=1 N=500 # ASan's quarantine keeps freed memory: RSS says nothing
+fi
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PX_PID/status"; }
 python3 "$FLOOD" "$PX_PORT" 500 valid > /dev/null # warm-up: allocator pools
 r0=$(rss)
-python3 "$FLOOD" "$PX_PORT" 2000 hostile > /dev/null
+python3 "$FLOOD" "$PX_PORT" $N hostile > /dev/null
 r1=$(rss)
-python3 "$FLOOD" "$PX_PORT" 2000 hostile > /dev/null
+python3 "$FLOOD" "$PX_PORT" $N hostile > /dev/null
 r2=$(rss)
-python3 "$FLOOD" "$PX_PORT" 2000 valid > "$WORK/valid.out"
+python3 "$FLOOD" "$PX_PORT" $N valid > "$WORK/valid.out"
 r3=$(rss)
-grep -q '^answered 2000$' "$WORK/valid.out"
-ok $? "2000 valid TCP OPTIONS after the hostile rounds: all answered"
-echo "# RSS after warm-up $r0 KiB; hostile rounds +$((r1 - r0)), +$((r2 - r1)) KiB; valid round +$((r3 - r2)) KiB"
-[ $((r2 - r1)) -le $((r3 - r2 + 256)) ]
-ok $? "a second hostile round grows RSS no more than a valid one (+256 KiB): $((r2 - r1)) vs $((r3 - r2)) KiB"
+grep -q "^answered $N\$" "$WORK/valid.out"
+ok $? "$N valid TCP OPTIONS after the hostile rounds: all answered"
+echo "# RSS after warm-up $r0 KiB; $N hostile connections +$((r1 - r0)), again +$((r2 - r1)) KiB; $N valid +$((r3 - r2)) KiB"
+if [ "$ASAN" -eq 1 ]; then
+	echo "ok $((T_N + 1)) - RSS compared # SKIP AddressSanitizer build: LeakSanitizer checks at exit"
+	T_N=$((T_N + 1))
+else
+	[ $((r2 - r1)) -le $((r3 - r2 + 256)) ]
+	ok $? "a second hostile round grows RSS no more than a valid one (+256 KiB): $((r2 - r1)) vs $((r3 - r2)) KiB"
+fi
 proxy_answers
 ok $? "proxy still answers"
 t_done
