@@ -10,6 +10,9 @@ usage: streamprobe.py tcp|tls PORT KIND LIMIT [--bind ADDR]
         slowloris  a request, one short header line every 2 s
         valid      a whole OPTIONS to the proxy, then silence: the 200
                    must come and the connection must stay open
+        badlength  an OPTIONS with Content-Length: -5 and a body: Sofia's
+                   400 must come back before the connection is closed
+                   (the body reads as garbage to the proxy's framing)
 Prints "KIND closed after S s" (or "KIND open after LIMIT s", "KIND
 answered CODE, open after LIMIT s"); waits at most LIMIT seconds (bounded
 polling every 0.1 s). Exit status 0 when it ended as KIND should: closed
@@ -52,6 +55,8 @@ def main():
         s.sendall(opts.encode()[:120])
     elif kind == 'valid':
         s.sendall(opts.encode() + b'Content-Length: 0\r\n\r\n')
+    elif kind == 'badlength':
+        s.sendall(opts.encode() + b'Content-Length: -5\r\n\r\nv=0 not SIP\r\n')
     while time.time() - t0 < limit:
         now = time.time()
         try:
@@ -77,6 +82,9 @@ def main():
             return 0
         print('%s open after %g s' % (kind, limit))
         return 1
+    if kind == 'badlength':
+        print('badlength answered %s, closed after %.1f s' % ((got.split(b' ')[1].decode('ascii', 'replace') if got.count(b' ') else 'nothing'), time.time() - t0))
+        return 0 if got.startswith(b'SIP/2.0 400 ') else 1
     print('%s closed after %.1f s' % (kind, time.time() - t0))
     return 1 if kind == 'valid' else 0
 

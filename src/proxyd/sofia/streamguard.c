@@ -123,7 +123,12 @@ streamguard_bytes(int fd, const void *p, size_t n)
 	done = sipframe_feed(&c->f, p, n);
 	switch (c->f.state) {
 	case SIPFRAME_GARBAGE:
-		end(fd, STREAMGUARD_GARBAGE);
+		/*
+		 * Shut at the next sweep, not now: the bytes before the
+		 * garbage may be a message Sofia answers (a 400 for a bad
+		 * Content-Length, whose body then reads as garbage here),
+		 * and it parses this read only after we return.
+		 */
 		break;
 	case SIPFRAME_PARTIAL:
 		/* a message began in these bytes, or goes on */
@@ -164,12 +169,18 @@ streamguard_sweep(uint64_t now)
 
 	if (timeout == 0)
 		return 0;
-	for (fd = 0; fd < nconns; fd++)
-		if (conns[fd].used && conns[fd].since != 0 &&
+	for (fd = 0; fd < nconns; fd++) {
+		if (!conns[fd].used)
+			continue;
+		if (conns[fd].f.state == SIPFRAME_GARBAGE) {
+			end(fd, STREAMGUARD_GARBAGE);
+			n++;
+		} else if (conns[fd].since != 0 &&
 		    now - conns[fd].since >= timeout) {
 			end(fd, STREAMGUARD_TIMEOUT);
 			n++;
 		}
+	}
 	return n;
 }
 

@@ -13,7 +13,8 @@
  * by common/sipframe.c:
  *
  * - bytes that cannot start a SIP message (a start line that is not
- *   printable ASCII naming SIP/) close the connection at once;
+ *   printable ASCII naming SIP/) close the connection at the next sweep
+ *   (half a second at most: Sofia may still answer what came before);
  * - a message must be whole within sip.message_timeout of its first
  *   byte, and a connection accepted on a SIP listener must bring its
  *   first message (TLS handshake included) within the same time;
