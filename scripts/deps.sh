@@ -8,7 +8,8 @@
 # baresip.sh; baresip-core is the binary and its modules, without the
 # GUI front ends the "baresip" metapackage recommends);
 # kamailio-tls-modules: Kamailio's TLS, the next hops of
-# tests/integration/t_tls_names.sh. coturn:
+# tests/integration/t_tls_names.sh. sipvicious: svmap, svwar and svcrash,
+# the scanners of tests/integration/t_hostile.sh. coturn:
 # turnutils_stunclient, the RFC 5389 STUN client of
 # tests/integration/t_keepalive.sh; only the client is wanted, so the
 # TURN server the package starts (on port 3478, every address) is
@@ -43,6 +44,7 @@ PACKAGES="
 	curl
 	sip-tester
 	sipsak
+	sipvicious
 	faketime
 	kamailio
 	kamailio-tls-modules

@@ -17,6 +17,7 @@ typedef int w_fn(SSL *, const void *, int);
 static int enabled;
 static int flag_index = -1; /* ex_data: a write of the caller's pending */
 static uint64_t pongs;
+static tlsping_observe_fn *observer;
 static const char pong[] = "\r\n";
 
 static rw_fn *
@@ -48,6 +49,12 @@ tlsping_enable(void)
 		return -1;
 	enabled = 1;
 	return 0;
+}
+
+void
+tlsping_observe(tlsping_observe_fn *fn)
+{
+	observer = fn;
 }
 
 uint64_t
@@ -114,6 +121,8 @@ SSL_read(SSL *s, void *buf, int num)
 		return -1;
 	}
 	n = r(s, buf, num);
+	if (observer != NULL && n > 0 && SSL_is_server(s))
+		observer(SSL_get_fd(s), buf, (size_t)n);
 	if (enabled && n >= 4 && SSL_is_server(s) && is_ping(buf, n))
 		answer(s);
 	return n;

@@ -28,11 +28,18 @@
 #ifndef TLSPING_H
 #define TLSPING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Answer pings from now on; 0, or -1 when OpenSSL has no room for the
  * per-connection flag (nothing is answered then). */
 int tlsping_enable(void);
+
+/* Sees the plaintext of every server-side SSL_read() (fd: the
+ * connection's socket): the framing of proxyd/sofia/streamguard.c, which
+ * closes TLS connections that carry no SIP. NULL: none. */
+typedef void tlsping_observe_fn(int fd, const void *buf, size_t n);
+void tlsping_observe(tlsping_observe_fn *fn);
 
 /* Pongs sent so far. */
 uint64_t tlsping_pongs(void);

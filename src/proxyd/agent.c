@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/nta_tag.h>
@@ -20,10 +21,13 @@
 #include <sofia-sip/su_tag_io.h>
 
 #include "common/log.h"
+#include "common/monoclock.h"
 #include "crypto/tlsping.h"
 #include "proxyd/keepalive.h"
 #include "proxyd/sofia/sockfind.h"
+#include "proxyd/sofia/recvhook.h"
 #include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/streamguard.h"
 #include "proxyd/sofia/tcpclamp.h"
 #include "proxyd/sofia/tlscheck.h"
 
@@ -39,6 +43,7 @@ struct agent {
 	url_t *rr[CONF_TP_TLS + 1];
 	const char **names; /* own_names, then listener addresses */
 	size_t nnames;
+	struct event *ev_streams; /* streamguard's sweep */
 };
 
 extern su_log_t nta_log[];
@@ -191,8 +196,41 @@ clamp_stream_rcvbuf(const struct conf_listen *li)
 	int fds[8], n, i, size = STREAM_RCVBUF;
 
 	n = sockfind(SOCK_STREAM, li->port, fds, 8);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		streamguard_add_listener(fds[i]);
+	}
+}
+
+static void
+sweep_streams(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	streamguard_sweep(monoclock_coarse_ms());
+}
+
+/*
+ * Stalled, slow-dripped and non-SIP TCP/TLS connections closed in seconds
+ * (sip.message_timeout, streamguard.h), checked twice a second: a bound
+ * of timeout + 0.5 s.
+ */
+static int
+guard_streams(struct agent *a, struct loop *l)
+{
+	struct timeval tv = { 0, 500000 };
+
+	streamguard_init(a->conf->message_timeout_s * 1000u);
+	if (a->conf->message_timeout_s == 0)
+		return 0;
+	recvhook_observe(streamguard_recvmsg);
+	tlsping_observe(streamguard_bytes);
+	a->ev_streams = event_new(loop_base(l), -1, EV_PERSIST, sweep_streams,
+	    NULL);
+	if (a->ev_streams == NULL || event_add(a->ev_streams, &tv) != 0)
+		return -1;
+	return 0;
 }
 
 /* srcguard.c watches the UDP listeners: the datagram budget
@@ -370,6 +408,10 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	}
 	srcguard_report(report_drops);
 	keepalive_start();
+	if (guard_streams(a, l) != 0) {
+		log_error("cannot start the stream connection sweep");
+		goto fail;
+	}
 	/*
 	 * Sofia's message log (whole messages, bodies too) is switched by its
 	 * environment when the transports are created; TPTAG_LOG given to
@@ -417,6 +459,11 @@ agent_free(struct agent *a)
 	if (a->nta != NULL)
 		nta_agent_destroy(a->nta);
 	srcguard_reset();
+	if (a->ev_streams != NULL)
+		event_free(a->ev_streams);
+	recvhook_observe(NULL);
+	tlsping_observe(NULL);
+	streamguard_reset();
 	su_home_deinit(a->home);
 	free(a);
 }

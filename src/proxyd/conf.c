@@ -52,6 +52,7 @@ static const struct option sip_opts[] = {
 	O_INT("max_forwards", 1, 255, CONF_OFF(max_forwards)),
 	O_UINT("transaction_timeout", 1000, 300000, transaction_timeout_ms),
 	O_UINT("idle_timeout", 5, 86400, idle_timeout_s),
+	O_UINT("message_timeout", 0, 3600, message_timeout_s),
 	O_UINT("udp_mtu", 500, 65535, udp_mtu),
 	O_UINT("udp_buffer", 65536, 67108864, udp_buffer),
 	O_UINT("max_message_size", 4096, 1048576, max_message_size),
@@ -825,6 +826,7 @@ set_defaults(struct conf *c)
 	c->max_forwards = 70;
 	c->transaction_timeout_ms = 32000;
 	c->idle_timeout_s = 1800;
+	c->message_timeout_s = 20;
 	c->udp_mtu = 1300;
 	c->udp_buffer = 4194304;
 	c->max_message_size = 65536;

@@ -133,6 +133,8 @@ conf_restart_changes(const struct conf *a, const struct conf *b,
 	    "sip.transaction_timeout");
 	CHANGED(a->udp_mtu == b->udp_mtu, "sip.udp_mtu");
 	CHANGED(a->idle_timeout_s == b->idle_timeout_s, "sip.idle_timeout");
+	CHANGED(a->message_timeout_s == b->message_timeout_s,
+	    "sip.message_timeout");
 	CHANGED(a->udp_buffer == b->udp_buffer, "sip.udp_buffer");
 	CHANGED(a->source_rate == b->source_rate &&
 	    a->source_burst == b->source_burst, "sip.source_rate/burst");

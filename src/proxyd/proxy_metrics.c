@@ -14,6 +14,7 @@
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
 #include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/streamguard.h"
 #include "proxyd/workers.h"
 
 /* The last one stands for every other method. */
@@ -133,8 +134,12 @@ static void
 limits(const struct proxy *px, struct metrics_out *o)
 {
 	static const char *const which[3] = { "source", "challenge", "decrypt" };
+	static const char *const stream_why[2] = { "not_sip", "timeout" };
 	const struct proxy_stats *s = &px->stats;
-	uint64_t v[3];
+	uint64_t v[3], closed[2];
+
+	closed[0] = streamguard_closed(STREAMGUARD_GARBAGE);
+	closed[1] = streamguard_closed(STREAMGUARD_TIMEOUT);
 
 	mo_family(o, "e2mproxy_rate_limited_total", "counter",
 	    "requests refused by a rate limit: UDP datagrams over a source's "
@@ -144,6 +149,11 @@ limits(const struct proxy *px, struct metrics_out *o)
 	v[1] = s->limited_challenge;
 	v[2] = s->limited_decrypt;
 	labelled(o, "limit", which, v, 3);
+	mo_family(o, "e2mproxy_stream_connections_closed_total", "counter",
+	    "TCP/TLS connections the proxy closed: bytes that cannot be SIP "
+	    "(not_sip), or no whole message within sip.message_timeout "
+	    "(timeout)");
+	labelled(o, "reason", stream_why, closed, 2);
 	mo_family(o, "e2mproxy_busy_total", "counter",
 	    "requests answered 503 because the crypto queue was full");
 	mo_u64(o, NULL, s->busy);

@@ -27,6 +27,12 @@ typedef ssize_t recvhook_filter_fn(int fd, struct msghdr *m, int flags,
 /* Install fn (NULL: none). */
 void recvhook_filter(recvhook_filter_fn *fn);
 
+/* Sees what every recvmsg() that consumed data returned (n bytes in
+ * m's buffers; 0 at the end of a stream): streamguard.c's framing of
+ * TCP connections. NULL: none. */
+typedef void recvhook_observe_fn(int fd, const struct msghdr *m, ssize_t n);
+void recvhook_observe(recvhook_observe_fn *fn);
+
 /* How many recvmsg() calls of this thread returned data (peeks not
  * counted), ever. */
 uint64_t recvhook_reads(void);
