@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "crypto/tlsping.h"
 #include "proxyd/keepalive.h"
+#include "proxyd/sofia/parsefix.h"
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/srcguard.h"
 #include "proxyd/sofia/tcpclamp.h"
@@ -356,6 +357,10 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	su_home_init(a->home);
 	a->conf = c;
 	tcpclamp_set(STREAM_RCVBUF);
+	if (parsefix_install() != 0) {
+		log_error("out of memory for the SIP parser table");
+		goto fail;
+	}
 	if (srcguard_init(c->source_rate, c->source_burst, GUARD_SOURCES,
 	    c->source_exempt, c->nsource_exempt) != 0) {
 		log_error("out of memory for the datagram budget");

@@ -27,6 +27,7 @@
 #include "proxyd/agent.h"
 #include "proxyd/hopbyhop.h"
 #include "proxyd/owntx.h"
+#include "proxyd/sofia/parsefix.h"
 #include "proxyd/svc_archive.h"
 
 /* t is made for one request; NULL when out of memory. */
@@ -190,6 +191,22 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 	nta_incoming_t *irq;
 	msg_t *ref;
 
+	if (sip->sip_request->rq_version == parsefix_bad_version) {
+		/* RFC 3261 8.2.2 / 16.3: answered here, after nta's Via check
+		 * (received, rport), so that it reaches the sender
+		 * (parsefix.h). An ACK gets no answer. */
+		log_debug("%s in another version than SIP/2.0: %s",
+		    method_name(sip), sip->sip_request->rq_method ==
+		    sip_method_ack ? "dropped" : "answered 505");
+		if (sip->sip_request->rq_method == sip_method_ack) {
+			msg_destroy(msg);
+		} else {
+			ptx_count_response(px, 505);
+			nta_msg_treply(nta, msg, SIP_505_VERSION_NOT_SUPPORTED,
+			    TAG_END());
+		}
+		return;
+	}
 	if (cut_short(sip)) {
 		/* Answered, never forwarded: an ACK gets no answer. */
 		log_debug("%s cut short (no empty line after the header, or "
