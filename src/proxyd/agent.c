@@ -345,6 +345,28 @@ report_drops(uint64_t dropped, const char *last)
 	    "(last from %s)", (unsigned long long)dropped, last);
 }
 
+/* A response datagram cut short, discarded unparsed (srcguard.h). */
+static void
+report_cut(const struct sockaddr *from, const char *why)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (from->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)from;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (from->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)from;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	log_debug("response from %s port %u discarded, cut short (%s)",
+	    host, port, why);
+}
+
 struct agent *
 agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
     nta_agent_magic_t *magic)
@@ -367,6 +389,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		goto fail;
 	}
 	srcguard_report(report_drops);
+	srcguard_on_cut(report_cut);
 	keepalive_start();
 	/*
 	 * Sofia's message log (whole messages, bodies too) is switched by its

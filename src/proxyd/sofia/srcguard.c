@@ -15,6 +15,7 @@
 #include "common/monoclock.h"
 #include "common/netaddr.h"
 #include "common/ratelimit.h"
+#include "common/sipframe.h"
 #include "common/stun.h"
 #include "proxyd/sofia/recvhook.h"
 
@@ -26,6 +27,7 @@
 
 static void (*report_fn)(uint64_t, const char *);
 static srcguard_stun_fn *stun_fn;
+static srcguard_cut_fn *cut_fn;
 
 static struct {
 	struct ratelimit *rl;
@@ -34,6 +36,7 @@ static struct {
 	int fds[SRCGUARD_MAX_FDS];
 	size_t nfds;
 	uint64_t dropped;
+	uint64_t cut_short;      /* responses not whole, discarded */
 	uint64_t reported_ms;   /* when report_fn was last called */
 } g;
 
@@ -101,10 +104,22 @@ srcguard_stun(srcguard_stun_fn *fn)
 	stun_fn = fn;
 }
 
+void
+srcguard_on_cut(srcguard_cut_fn *fn)
+{
+	cut_fn = fn;
+}
+
 uint64_t
 srcguard_dropped(void)
 {
 	return g.dropped;
+}
+
+uint64_t
+srcguard_cut_short(void)
+{
+	return g.cut_short;
 }
 
 void
@@ -112,6 +127,7 @@ srcguard_reset(void)
 {
 	recvhook_filter(NULL);
 	stun_fn = NULL;
+	cut_fn = NULL;
 	ratelimit_free(g.rl);
 	free(g.exempt);
 	memset(&g, 0, sizeof(g));
@@ -236,6 +252,16 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 		report(m->msg_name, now);
 	} else if (stun_is_stun(first, flen)) {
 		stun_datagram(fd, m, (size_t)n);
+	} else if (is_response(first, flen) && flen == (size_t)n &&
+	    (m->msg_flags & MSG_TRUNC) == 0 &&
+	    sipframe_check(first, flen) != SIPFRAME_WHOLE) {
+		/* RFC 3261 18.3: discarded, before nta matches it to a
+		 * transaction and the proxy relays what is left of it. */
+		g.cut_short++;
+		if (cut_fn != NULL)
+			cut_fn(m->msg_name, sipframe_check(first, flen) ==
+			    SIPFRAME_NO_END ? "no empty line after the header" :
+			    "a body shorter than its Content-Length");
 	} else {
 		return n;
 	}
