@@ -16,12 +16,10 @@ eol(const char *p, const char *end)
 	return 0;
 }
 
-/* If the header line at p..e names Content-Length ("l" compact), its value
- * (1) in *len; 0 another header; -1 a value that is no number. */
-static int
-content_length(const char *p, const char *e, size_t *len)
+int
+sipframe_content_length(const char *p, size_t n, size_t *len)
 {
-	const char *c = p;
+	const char *c = p, *e = p + n;
 	size_t name, v = 0;
 	int digits = 0;
 
@@ -76,7 +74,8 @@ sipframe_check(const char *p, size_t n)
 			return SIPFRAME_WHOLE;
 		}
 		if (line != s && *line != ' ' && *line != '\t' &&
-		    (r = content_length(line, nl + 1, &cl)) != 0) {
+		    (r = sipframe_content_length(line, (size_t)(nl + 1 - line),
+		    &cl)) != 0) {
 			if (r < 0)
 				return SIPFRAME_WHOLE;	/* Sofia's to refuse */
 			have_cl = 1;

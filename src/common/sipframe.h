@@ -27,4 +27,9 @@ enum sipframe {
  * does. */
 enum sipframe sipframe_check(const char *p, size_t n);
 
+/* If the header line p[0..n) (its line end may be included) names
+ * Content-Length ("l" compact), 1 and its value in *len; 0 another field;
+ * -1 a value that is no number. */
+int sipframe_content_length(const char *p, size_t n, size_t *len);
+
 #endif /* SIPFRAME_H */

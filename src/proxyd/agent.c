@@ -25,6 +25,7 @@
 #include "proxyd/sofia/parsefix.h"
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/streamguard.h"
 #include "proxyd/sofia/tcpclamp.h"
 
 #define TLS_DIR_MAX 512
@@ -193,6 +194,20 @@ clamp_stream_rcvbuf(const struct conf_listen *li)
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
+/* streamguard.c follows the connections accepted on a plain TCP
+ * listener (escaped NULs, header sections too large for Sofia). */
+static void
+follow_streams(const struct conf_listen *li)
+{
+	int fds[8], n, i;
+
+	n = sockfind(SOCK_STREAM, li->port, fds, 8);
+	for (i = 0; i < n; i++)
+		if (streamguard_add_listener(fds[i]) != 0)
+			log_warnx("more TCP listeners than the stream guard "
+			    "can follow: %u is not", li->port);
+}
+
 /* srcguard.c watches the UDP listeners: the datagram budget
  * (sip.source_rate) when set, STUN keep-alives always (keepalive.c). */
 static void
@@ -265,6 +280,8 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		log_error("cannot listen on %s: %s", url, strerror(errno));
 		return -1;
 	}
+	if (li->transport == CONF_TP_TCP)
+		follow_streams(li);
 	if (li->transport != CONF_TP_UDP)
 		clamp_stream_rcvbuf(li);
 	else
@@ -314,6 +331,15 @@ stream_limit(const struct conf *c)
 
 	return c->max_message_size * 16U > cap ? c->max_message_size * 16U :
 	    cap;
+}
+
+/* A TCP header section past this is cut (streamguard.h): larger than
+ * any message the proxy takes (sip.max_message_size; then 413), well
+ * within Sofia's buffer (stream_limit()). */
+size_t
+agent_header_limit(const struct conf *c)
+{
+	return (size_t)c->max_message_size + 4096;
 }
 
 /* What a Proxy-Inspect-Body value may call us: configured names first. */
@@ -388,6 +414,10 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		log_error("out of memory for the datagram budget");
 		goto fail;
 	}
+	if (streamguard_init(agent_header_limit(c)) != 0) {
+		log_error("cannot start the TCP stream guard");
+		goto fail;
+	}
 	srcguard_report(report_drops);
 	srcguard_on_cut(report_cut);
 	keepalive_start();
@@ -438,6 +468,7 @@ agent_free(struct agent *a)
 	if (a->nta != NULL)
 		nta_agent_destroy(a->nta);
 	srcguard_reset();
+	streamguard_reset();
 	su_home_deinit(a->home);
 	free(a);
 }

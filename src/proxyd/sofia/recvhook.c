@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 static recvhook_filter_fn *filter;
+static recvhook_after_fn *after;
 static _Thread_local uint64_t reads;
 
 static recvhook_real_fn *
@@ -22,6 +23,12 @@ void
 recvhook_filter(recvhook_filter_fn *fn)
 {
 	filter = fn;
+}
+
+void
+recvhook_after(recvhook_after_fn *fn)
+{
+	after = fn;
 }
 
 uint64_t
@@ -42,7 +49,10 @@ recvmsg(int fd, struct msghdr *m, int flags)
 		return -1;
 	}
 	n = filter != NULL ? filter(fd, m, flags, real) : real(fd, m, flags);
-	if (n >= 0 && (flags & MSG_PEEK) == 0)
+	if (n >= 0 && (flags & MSG_PEEK) == 0) {
 		reads++;
+		if (after != NULL && n > 0)
+			n = after(fd, m, n);
+	}
 	return n;
 }

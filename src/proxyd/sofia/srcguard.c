@@ -16,6 +16,7 @@
 #include "common/netaddr.h"
 #include "common/ratelimit.h"
 #include "common/sipframe.h"
+#include "common/sipstream.h"
 #include "common/stun.h"
 #include "proxyd/sofia/recvhook.h"
 
@@ -226,6 +227,28 @@ stun_datagram(int fd, const struct msghdr *m, size_t n)
 	stun_fn(fd, buf, at, m->msg_name, m->msg_namelen);
 }
 
+/*
+ * A NUL escaped in a quoted string of the header section (RFC 4475
+ * intmeth) masked for Sofia's parser, as streamguard.c does on TCP; the
+ * proxy puts it back in what it forwards (wirecopy.c). Only the header
+ * section: a datagram's body may hold anything.
+ */
+static void
+mask_nuls(char *p, size_t n)
+{
+	struct sipstream st;
+	const char *end = memmem(p, n, "\r\n\r\n", 4), *lf = memmem(p, n,
+	    "\n\n", 2);
+
+	if (memchr(p, 0, n) == NULL)
+		return;
+	if (end == NULL || (lf != NULL && lf < end))
+		end = lf;
+	sipstream_init(&st, n + 1);
+	sipstream_feed(&st, (unsigned char *)p, end != NULL ?
+	    (size_t)(end - p) : n);
+}
+
 /* Every recvmsg() of the process once a socket is watched; only the
  * watched sockets are looked at. */
 static ssize_t
@@ -263,6 +286,8 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 			    SIPFRAME_NO_END ? "no empty line after the header" :
 			    "a body shorter than its Content-Length");
 	} else {
+		if (flen == (size_t)n)
+			mask_nuls((char *)first, flen);
 		return n;
 	}
 	/* Sofia takes EAGAIN as "nothing after all" and waits for the next
