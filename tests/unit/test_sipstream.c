@@ -116,5 +116,29 @@ main(void)
 		T_OK(s.state == SIPSTREAM_LOST && o[sizeof(b) - 2] == 0,
 		    "a Content-Length that is no number: hands off");
 	}
+	{
+		static const char a[] = "MESSAGE sip:b@h SIP/2.0\r\n"
+		    "Via: SIP/2.0/TCP h;branch=z9hG4bK1\r\nf: <sip:a@h>;tag=1\r\n"
+		    "Via: SIP/2.0/TCP g;branch=z9hG4bK2\r\nVia: SIP/2.0/TCP "
+		    "k;branch=z9hG4bK3\r\nCSeq: 7 MESSAGE\r\n";
+		unsigned char o[sizeof(a)];
+		char text[256];
+		size_t lim = (size_t)(strstr(a, "Via: SIP/2.0/TCP g") - a);
+
+		sipstream_init(&s, lim - 3);
+		got = feed(&s, a, sizeof(a) - 1, 9, o);
+		T_EQ_INT(got, lim, "past the limit, cut where the next line "
+		    "starts");
+		T_OK(sipstream_cut_text(&s, "X-M", text, sizeof(text)) > 0 &&
+		    strcmp(text, "To: <sip:cut.invalid>\r\nCall-ID: "
+		    "cut.invalid\r\nCSeq: 1 MESSAGE\r\nX-M: 1\r\n\r\n") == 0,
+		    "stand-ins for what had not come (f counts as From), the "
+		    "method from the request line, the marker, the empty line");
+		T_EQ_INT(sipstream_cut_text(&s, "X-M", text, 20), 0,
+		    "no room: nothing");
+		sipstream_init(&s, sizeof(a) + 10);
+		got = feed(&s, a, sizeof(a) - 1, 4, o);
+		T_EQ_INT(got, sizeof(a) - 1, "under the limit: no cut");
+	}
 	return t_done();
 }
