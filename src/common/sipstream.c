@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/sipframe.h"
+#include "common/sipdgram.h"
 
 void
 sipstream_init(struct sipstream *s, size_t limit)
@@ -74,7 +74,7 @@ end_line(struct sipstream *s)
 	if (n == 0 || s->line[0] == ' ' || s->line[0] == '\t')
 		return;
 	s->seen |= essential(s->line, n);
-	r = sipframe_content_length(s->line, n, &v);
+	r = sipdgram_content_length(s->line, n, &v);
 	if (r > 0 && s->linelen <= sizeof(s->line))
 		s->cl = v;
 	else if (r != 0)

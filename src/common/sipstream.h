@@ -1,7 +1,7 @@
 /*
  * sipstream.h - where each SIP message of a byte stream (TCP) has its
  * header section, followed as the bytes arrive, and two things done
- * there that Sofia's parser cannot (streamguard.c runs it on every read
+ * there that Sofia's parser cannot (hdrguard.c runs it on every read
  * of a TCP connection the proxy accepted, before Sofia sees the bytes):
  *
  * - A NUL escaped in a quoted string (quoted-pair "\" %x00, RFC 3261
@@ -14,7 +14,7 @@
  *   in one buffer and, once its per-connection cap is reached, closes the
  *   connection with no answer. Here the section is cut where the first
  *   line after the limit starts (or, in a line that goes on, at half the
- *   limit more) and the caller ends it (streamguard.c: a marker field and an empty line,
+ *   limit more) and the caller ends it (hdrguard.c: a marker field and an empty line,
  *   so that the proxy can answer 413); the rest of the stream is dropped.
  *
  * A body (Content-Length) passes untouched; CRLF keep-alives between

@@ -25,7 +25,7 @@
 #include "proxyd/sofia/parsefix.h"
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/srcguard.h"
-#include "proxyd/sofia/streamguard.h"
+#include "proxyd/sofia/hdrguard.h"
 #include "proxyd/sofia/tcpclamp.h"
 
 #define TLS_DIR_MAX 512
@@ -194,7 +194,7 @@ clamp_stream_rcvbuf(const struct conf_listen *li)
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
-/* streamguard.c follows the connections accepted on a plain TCP
+/* hdrguard.c follows the connections accepted on a plain TCP
  * listener (escaped NULs, header sections too large for Sofia). */
 static void
 follow_streams(const struct conf_listen *li)
@@ -203,7 +203,7 @@ follow_streams(const struct conf_listen *li)
 
 	n = sockfind(SOCK_STREAM, li->port, fds, 8);
 	for (i = 0; i < n; i++)
-		if (streamguard_add_listener(fds[i]) != 0)
+		if (hdrguard_add_listener(fds[i]) != 0)
 			log_warnx("more TCP listeners than the stream guard "
 			    "can follow: %u is not", li->port);
 }
@@ -333,7 +333,7 @@ stream_limit(const struct conf *c)
 	    cap;
 }
 
-/* A TCP header section past this is cut (streamguard.h): larger than
+/* A TCP header section past this is cut (hdrguard.h): larger than
  * any message the proxy takes (sip.max_message_size; then 413), well
  * within Sofia's buffer (stream_limit()). */
 size_t
@@ -414,7 +414,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		log_error("out of memory for the datagram budget");
 		goto fail;
 	}
-	if (streamguard_init(agent_header_limit(c)) != 0) {
+	if (hdrguard_init(agent_header_limit(c)) != 0) {
 		log_error("cannot start the TCP stream guard");
 		goto fail;
 	}
@@ -468,7 +468,7 @@ agent_free(struct agent *a)
 	if (a->nta != NULL)
 		nta_agent_destroy(a->nta);
 	srcguard_reset();
-	streamguard_reset();
+	hdrguard_reset();
 	su_home_deinit(a->home);
 	free(a);
 }

@@ -28,7 +28,7 @@
 #include "proxyd/hopbyhop.h"
 #include "proxyd/owntx.h"
 #include "proxyd/sofia/parsefix.h"
-#include "proxyd/sofia/streamguard.h"
+#include "proxyd/sofia/hdrguard.h"
 #include "proxyd/svc_archive.h"
 
 /* t is made for one request; NULL when out of memory. */
@@ -181,12 +181,12 @@ cut_short(const sip_t *sip)
 	    sip->sip_content_length->l_length > have);
 }
 
-/* A request whose header section streamguard.c cut: it was too large for
+/* A request whose header section hdrguard.c cut: it was too large for
  * Sofia's buffer; what came before the cut ends with the marker field. */
 static int
 cut_too_large(const sip_t *sip)
 {
-	const char *marker = streamguard_marker();
+	const char *marker = hdrguard_marker();
 	const sip_unknown_t *u;
 
 	if (marker == NULL)
@@ -210,7 +210,7 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 
 	if (cut_too_large(sip)) {
 		/* RFC 3261 21.4.11; the connection ends after it (the rest
-		 * of the request is never read: streamguard.h). */
+		 * of the request is never read: hdrguard.h). */
 		log_info("%s with a header section too large for the TCP "
 		    "connection's buffer: %s, connection closed",
 		    method_name(sip), sip->sip_request->rq_method ==

@@ -7,7 +7,7 @@
  * and takes STUN keep-alives out of the SIP stream, and the loop bridge (loop.c), which runs further Sofia steps in one
  * wakeup while they keep receiving, so that a backlog of datagrams costs
  * a Sofia step each instead of a pass through libevent as well. A third,
- * the TCP connections' header sections (streamguard.c), sees the bytes a
+ * the TCP connections' header sections (hdrguard.c), sees the bytes a
  * read returned.
  *
  * Everything here runs on the calling thread; the filter is set and the
@@ -31,7 +31,7 @@ void recvhook_filter(recvhook_filter_fn *fn);
 
 /* Sees the n > 0 bytes every read (not a peek) returned, after the
  * filter; returns what the caller gets instead (bytes left in m's
- * buffers, 0 for end of stream, or -1 with errno). streamguard.c. */
+ * buffers, 0 for end of stream, or -1 with errno). hdrguard.c. */
 typedef ssize_t recvhook_after_fn(int fd, struct msghdr *m, ssize_t n);
 void recvhook_after(recvhook_after_fn *fn);
 

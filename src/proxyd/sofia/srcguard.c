@@ -15,7 +15,7 @@
 #include "common/monoclock.h"
 #include "common/netaddr.h"
 #include "common/ratelimit.h"
-#include "common/sipframe.h"
+#include "common/sipdgram.h"
 #include "common/sipstream.h"
 #include "common/stun.h"
 #include "proxyd/sofia/recvhook.h"
@@ -229,7 +229,7 @@ stun_datagram(int fd, const struct msghdr *m, size_t n)
 
 /*
  * A NUL escaped in a quoted string of the header section (RFC 4475
- * intmeth) masked for Sofia's parser, as streamguard.c does on TCP; the
+ * intmeth) masked for Sofia's parser, as hdrguard.c does on TCP; the
  * proxy puts it back in what it forwards (wirecopy.c). Only the header
  * section: a datagram's body may hold anything.
  */
@@ -277,13 +277,13 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 		stun_datagram(fd, m, (size_t)n);
 	} else if (is_response(first, flen) && flen == (size_t)n &&
 	    (m->msg_flags & MSG_TRUNC) == 0 &&
-	    sipframe_check(first, flen) != SIPFRAME_WHOLE) {
+	    sipdgram_check(first, flen) != SIPDGRAM_WHOLE) {
 		/* RFC 3261 18.3: discarded, before nta matches it to a
 		 * transaction and the proxy relays what is left of it. */
 		g.cut_short++;
 		if (cut_fn != NULL)
-			cut_fn(m->msg_name, sipframe_check(first, flen) ==
-			    SIPFRAME_NO_END ? "no empty line after the header" :
+			cut_fn(m->msg_name, sipdgram_check(first, flen) ==
+			    SIPDGRAM_NO_END ? "no empty line after the header" :
 			    "a body shorter than its Content-Length");
 	} else {
 		if (flen == (size_t)n)

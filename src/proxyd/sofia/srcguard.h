@@ -72,7 +72,7 @@ uint64_t srcguard_dropped(void);
 /*
  * A SIP response datagram that is not one whole message (no empty line
  * after its header section, or a body shorter than its Content-Length:
- * sipframe.h) is swallowed too: RFC 3261 18.3 has it discarded, and once
+ * sipdgram.h) is swallowed too: RFC 3261 18.3 has it discarded, and once
  * Sofia has parsed it nta matches it to its transaction and the proxy
  * would relay what is left. (Requests cut short reach the proxy, which
  * answers 400: incoming.c.) fn, if set, hears of each, with the source

@@ -1,6 +1,6 @@
-/* streamguard.c - TCP header sections before Sofia parses them
- * (streamguard.h). */
-#include "proxyd/sofia/streamguard.h"
+/* hdrguard.c - TCP header sections before Sofia parses them
+ * (hdrguard.h). */
+#include "proxyd/sofia/hdrguard.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -42,12 +42,12 @@ static struct conn *conns[MAX_FD];	/* by descriptor */
 static recvhook_after_fn after_read;
 
 int
-streamguard_init(size_t limit)
+hdrguard_init(size_t limit)
 {
 	unsigned char r[8];
 	size_t i;
 
-	streamguard_reset();
+	hdrguard_reset();
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
 	i = (size_t)snprintf(g.marker, sizeof(g.marker), "X-E2m-Cut-");
@@ -61,13 +61,13 @@ streamguard_init(size_t limit)
 }
 
 void
-streamguard_set_limit(size_t limit)
+hdrguard_set_limit(size_t limit)
 {
 	g.limit = limit;
 }
 
 int
-streamguard_add_listener(int fd)
+hdrguard_add_listener(int fd)
 {
 	if (g.nlisteners == MAX_LISTENERS)
 		return -1;
@@ -76,13 +76,13 @@ streamguard_add_listener(int fd)
 }
 
 const char *
-streamguard_marker(void)
+hdrguard_marker(void)
 {
 	return g.on ? g.marker : NULL;
 }
 
 unsigned long long
-streamguard_cuts(void)
+hdrguard_cuts(void)
 {
 	return g.cuts;
 }
@@ -97,7 +97,7 @@ forget(int fd)
 }
 
 void
-streamguard_reset(void)
+hdrguard_reset(void)
 {
 	size_t i;
 
@@ -202,45 +202,15 @@ after_read(int fd, struct msghdr *m, ssize_t n)
 	return mark(c, m, at);
 }
 
-typedef int accept_fn(int, struct sockaddr *, socklen_t *);
-typedef int accept4_fn(int, struct sockaddr *, socklen_t *, int);
 typedef int close_fn(int);
 
-/* Interposes libc's accept() for the whole process, Sofia included. */
-int
-accept(int fd, struct sockaddr *sa, socklen_t *len)
+/* streamguard.c interposes accept() and accept4() for the process (one
+ * definition each) and tells this module of every connection. */
+void
+hdrguard_accepted(int lfd, int fd)
 {
-	static accept_fn *real;
-	int s;
-
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "accept");
-	if (real == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
-	s = real(fd, sa, len);
-	if (s >= 0 && g.on && listener(fd))
-		follow(s);
-	return s;
-}
-
-int
-accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
-{
-	static accept4_fn *real;
-	int s;
-
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "accept4");
-	if (real == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
-	s = real(fd, sa, len, flags);
-	if (s >= 0 && g.on && listener(fd))
-		follow(s);
-	return s;
+	if (fd >= 0 && g.on && listener(lfd))
+		follow(fd);
 }
 
 /* A closed descriptor's number is used again: forget what it was. */

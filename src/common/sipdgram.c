@@ -1,5 +1,5 @@
-/* sipframe.c - is a datagram one whole SIP message? (sipframe.h) */
-#include "common/sipframe.h"
+/* sipdgram.c - is a datagram one whole SIP message? (sipdgram.h) */
+#include "common/sipdgram.h"
 
 #include <string.h>
 #include <strings.h>
@@ -17,7 +17,7 @@ eol(const char *p, const char *end)
 }
 
 int
-sipframe_content_length(const char *p, size_t n, size_t *len)
+sipdgram_content_length(const char *p, size_t n, size_t *len)
 {
 	const char *c = p, *e = p + n;
 	size_t name, v = 0;
@@ -55,8 +55,8 @@ sipframe_content_length(const char *p, size_t n, size_t *len)
 	return 1;
 }
 
-enum sipframe
-sipframe_check(const char *p, size_t n)
+enum sipdgram
+sipdgram_check(const char *p, size_t n)
 {
 	const char *s = p, *end = p + n, *line, *nl;
 	size_t cl = 0, k;
@@ -66,20 +66,20 @@ sipframe_check(const char *p, size_t n)
 		s += k;
 	for (line = s; line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
-			return SIPFRAME_NO_END;
+			return SIPDGRAM_NO_END;
 		if (line != s && eol(line, end) == (size_t)(nl + 1 - line)) {
 			/* the empty line: the body follows */
 			if (have_cl && (size_t)(end - (nl + 1)) < cl)
-				return SIPFRAME_SHORT_BODY;
-			return SIPFRAME_WHOLE;
+				return SIPDGRAM_SHORT_BODY;
+			return SIPDGRAM_WHOLE;
 		}
 		if (line != s && *line != ' ' && *line != '\t' &&
-		    (r = sipframe_content_length(line, (size_t)(nl + 1 - line),
+		    (r = sipdgram_content_length(line, (size_t)(nl + 1 - line),
 		    &cl)) != 0) {
 			if (r < 0)
-				return SIPFRAME_WHOLE;	/* Sofia's to refuse */
+				return SIPDGRAM_WHOLE;	/* Sofia's to refuse */
 			have_cl = 1;
 		}
 	}
-	return SIPFRAME_NO_END;
+	return SIPDGRAM_NO_END;
 }
