@@ -24,9 +24,11 @@
 #include "common/monoclock.h"
 #include "crypto/tlsping.h"
 #include "proxyd/keepalive.h"
+#include "proxyd/sofia/parsefix.h"
 #include "proxyd/sofia/sockfind.h"
 #include "proxyd/sofia/recvhook.h"
 #include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/hdrguard.h"
 #include "proxyd/sofia/streamguard.h"
 #include "proxyd/sofia/tcpclamp.h"
 #include "proxyd/sofia/tlscheck.h"
@@ -233,6 +235,20 @@ guard_streams(struct agent *a, struct loop *l)
 	return 0;
 }
 
+/* hdrguard.c follows the connections accepted on a plain TCP
+ * listener (escaped NULs, header sections too large for Sofia). */
+static void
+follow_streams(const struct conf_listen *li)
+{
+	int fds[8], n, i;
+
+	n = sockfind(SOCK_STREAM, li->port, fds, 8);
+	for (i = 0; i < n; i++)
+		if (hdrguard_add_listener(fds[i]) != 0)
+			log_warnx("more TCP listeners than the stream guard "
+			    "can follow: %u is not", li->port);
+}
+
 /* srcguard.c watches the UDP listeners: the datagram budget
  * (sip.source_rate) when set, STUN keep-alives always (keepalive.c). */
 static void
@@ -309,6 +325,8 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		log_error("cannot listen on %s: %s", url, strerror(errno));
 		return -1;
 	}
+	if (li->transport == CONF_TP_TCP)
+		follow_streams(li);
 	if (li->transport != CONF_TP_UDP)
 		clamp_stream_rcvbuf(li);
 	else
@@ -360,6 +378,15 @@ stream_limit(const struct conf *c)
 	    cap;
 }
 
+/* A TCP header section past this is cut (hdrguard.h): larger than
+ * any message the proxy takes (sip.max_message_size; then 413), well
+ * within Sofia's buffer (stream_limit()). */
+size_t
+agent_header_limit(const struct conf *c)
+{
+	return (size_t)c->max_message_size + 4096;
+}
+
 /* What a Proxy-Inspect-Body value may call us: configured names first. */
 static int
 set_names(struct agent *a)
@@ -389,6 +416,28 @@ report_drops(uint64_t dropped, const char *last)
 	    "(last from %s)", (unsigned long long)dropped, last);
 }
 
+/* A response datagram cut short, discarded unparsed (srcguard.h). */
+static void
+report_cut(const struct sockaddr *from, const char *why)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (from->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)from;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (from->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)from;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	log_debug("response from %s port %u discarded, cut short (%s)",
+	    host, port, why);
+}
+
 struct agent *
 agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
     nta_agent_magic_t *magic)
@@ -401,12 +450,21 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	su_home_init(a->home);
 	a->conf = c;
 	tcpclamp_set(STREAM_RCVBUF);
+	if (parsefix_install() != 0) {
+		log_error("out of memory for the SIP parser table");
+		goto fail;
+	}
 	if (srcguard_init(c->source_rate, c->source_burst, GUARD_SOURCES,
 	    c->source_exempt, c->nsource_exempt) != 0) {
 		log_error("out of memory for the datagram budget");
 		goto fail;
 	}
+	if (hdrguard_init(agent_header_limit(c)) != 0) {
+		log_error("cannot start the TCP stream guard");
+		goto fail;
+	}
 	srcguard_report(report_drops);
+	srcguard_on_cut(report_cut);
 	keepalive_start();
 	if (guard_streams(a, l) != 0) {
 		log_error("cannot start the stream connection sweep");
@@ -464,6 +522,7 @@ agent_free(struct agent *a)
 	recvhook_observe(NULL);
 	tlsping_observe(NULL);
 	streamguard_reset();
+	hdrguard_reset();
 	su_home_deinit(a->home);
 	free(a);
 }

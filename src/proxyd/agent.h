@@ -47,4 +47,8 @@ int agent_listens(const struct agent *a, enum conf_transport tp);
 /* Route Sofia's own log output into log.c, with Sofia's 0-9 verbosity. */
 void agent_redirect_sofia_logs(unsigned level);
 
+/* How long a TCP header section may grow before it is cut and answered
+ * 413 (hdrguard.h); follows sip.max_message_size. */
+size_t agent_header_limit(const struct conf *c);
+
 #endif /* AGENT_H */

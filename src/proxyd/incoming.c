@@ -27,6 +27,8 @@
 #include "proxyd/agent.h"
 #include "proxyd/hopbyhop.h"
 #include "proxyd/owntx.h"
+#include "proxyd/sofia/parsefix.h"
+#include "proxyd/sofia/hdrguard.h"
 #include "proxyd/svc_archive.h"
 
 /* t is made for one request; NULL when out of memory. */
@@ -179,6 +181,22 @@ cut_short(const sip_t *sip)
 	    sip->sip_content_length->l_length > have);
 }
 
+/* A request whose header section hdrguard.c cut: it was too large for
+ * Sofia's buffer; what came before the cut ends with the marker field. */
+static int
+cut_too_large(const sip_t *sip)
+{
+	const char *marker = hdrguard_marker();
+	const sip_unknown_t *u;
+
+	if (marker == NULL)
+		return 0;
+	for (u = sip->sip_unknown; u != NULL; u = u->un_next)
+		if (u->un_name != NULL && strcasecmp(u->un_name, marker) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * A request that matched no transaction of nta's (there is no default
  * leg, so all new requests come here). UDP non-INVITEs get a transaction
@@ -190,6 +208,38 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 	nta_incoming_t *irq;
 	msg_t *ref;
 
+	if (cut_too_large(sip)) {
+		/* RFC 3261 21.4.11; the connection ends after it (the rest
+		 * of the request is never read: hdrguard.h). */
+		log_info("%s with a header section too large for the TCP "
+		    "connection's buffer: %s, connection closed",
+		    method_name(sip), sip->sip_request->rq_method ==
+		    sip_method_ack ? "dropped" : "answered 413");
+		if (sip->sip_request->rq_method == sip_method_ack) {
+			msg_destroy(msg);
+		} else {
+			ptx_count_response(px, 413);
+			nta_msg_treply(nta, msg, SIP_413_REQUEST_TOO_LARGE,
+			    TAG_END());
+		}
+		return;
+	}
+	if (sip->sip_request->rq_version == parsefix_bad_version) {
+		/* RFC 3261 8.2.2 / 16.3: answered here, after nta's Via check
+		 * (received, rport), so that it reaches the sender
+		 * (parsefix.h). An ACK gets no answer. */
+		log_debug("%s in another version than SIP/2.0: %s",
+		    method_name(sip), sip->sip_request->rq_method ==
+		    sip_method_ack ? "dropped" : "answered 505");
+		if (sip->sip_request->rq_method == sip_method_ack) {
+			msg_destroy(msg);
+		} else {
+			ptx_count_response(px, 505);
+			nta_msg_treply(nta, msg, SIP_505_VERSION_NOT_SUPPORTED,
+			    TAG_END());
+		}
+		return;
+	}
 	if (cut_short(sip)) {
 		/* Answered, never forwarded: an ACK gets no answer. */
 		log_debug("%s cut short (no empty line after the header, or "

@@ -19,6 +19,7 @@
 #include "proxyd/agent.h"
 #include "proxyd/conf.h"
 #include "proxyd/owntx.h"
+#include "proxyd/sofia/hdrguard.h"
 #include "proxyd/state.h"
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
@@ -237,6 +238,7 @@ proxy_reload(struct proxy *px, struct state *st)
 		state_unref(st);
 		return -1;
 	}
+	hdrguard_set_limit(agent_header_limit(c));
 	conf_restart_changes(px->conf, c, log_restart_change, NULL);
 	st->generation = px->st->generation + 1;
 	state_unref(px->st);

@@ -75,6 +75,10 @@ traffic(const struct proxy *px, struct metrics_out *o)
 	mo_family(o, "e2mproxy_stray_responses_dropped_total", "counter",
 	    "responses that matched no transaction and were dropped");
 	mo_u64(o, NULL, s->stray_dropped);
+	mo_family(o, "e2mproxy_truncated_responses_dropped_total", "counter",
+	    "UDP responses cut short (no empty line after the header, or a "
+	    "body shorter than Content-Length), discarded before parsing");
+	mo_u64(o, NULL, srcguard_cut_short());
 }
 
 /* RFC 5626 keep-alives: STUN on the UDP listeners (keepalive.c), CRLF

@@ -21,6 +21,7 @@
 #include "proxyd/facts.h"
 #include "proxyd/svc_pinhole.h"
 #include "proxyd/terminate.h"
+#include "proxyd/wirecopy.h"
 
 /*
  * RFC 3261 16.9 counts a transport error as a 503 from the next hop, and
@@ -64,6 +65,7 @@ relay_response(struct ptx *t, msg_t *resp)
 		edge_register_response(t, resp);
 	if (t->irq != NULL)
 		ptx_count_response(t->px, status); /* answer_own_send counts */
+	wirecopy_unmask(resp);
 	/* mreply consumes resp; it fails on a response left without Via. */
 	if ((t->irq != NULL ? nta_incoming_mreply(t->irq, resp) :
 	    answer_own_send(t, resp)) != 0)

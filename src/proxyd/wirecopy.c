@@ -11,6 +11,8 @@
  * (each field's own, kept by MSG_DO_EXTRACT_COPY), so what nobody
  * changes is forwarded byte for byte, and later changes (Max-Forwards,
  * Route, Record-Route, our Via) are encoded by Sofia as before.
+ * A NUL escaped in a quoted string, masked for Sofia's parser, is put
+ * back (wirecopy_unmask()).
  */
 #include "proxyd/wirecopy.h"
 
@@ -23,6 +25,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "common/buf.h"
+#include "common/sipstream.h"
 
 /* One header field's bytes: as received, or encoded when it changed. */
 static void
@@ -61,6 +64,31 @@ put_header(struct buf *b, msg_header_t *h, const char **raw_end)
 	free(big);
 }
 
+/*
+ * NULs escaped in quoted strings were masked before Sofia parsed the
+ * message (common/sipstream.h); header fields go out from their received
+ * bytes (sh_data, in the message's own buffer), so the NULs are put back
+ * there, and the message forwards them as they came. The parsed values
+ * keep the mask.
+ */
+void
+wirecopy_unmask(msg_t *copy)
+{
+	msg_header_t **head;
+	msg_header_t *h;
+
+	/* A parsed message is chained already: no msg_serialize(). */
+	if ((head = msg_chain_head(copy)) == NULL)
+		return;
+
+	for (h = head != NULL ? *head : NULL; h != NULL; h = h->sh_succ)
+		if (h->sh_class != sip_payload_class && h->sh_data != NULL &&
+		    h->sh_len > 0 && memchr(h->sh_data, SIPSTREAM_NUL,
+		    h->sh_len) != NULL)
+			sipstream_unmask((unsigned char *)h->sh_data,
+			    h->sh_len);
+}
+
 msg_t *
 wirecopy(msg_t *msg)
 {
@@ -84,6 +112,8 @@ wirecopy(msg_t *msg)
 	if (!b.oom && b.len > 0)
 		copy = msg_make(sip_default_mclass(), MSG_DO_CANONIC |
 		    MSG_DO_EXTRACT_COPY, b.p, (ssize_t)b.len);
+	if (copy != NULL && memchr(b.p, SIPSTREAM_NUL, b.len) != NULL)
+		wirecopy_unmask(copy);
 	buf_free(&b);
 	return copy;
 }

@@ -13,4 +13,9 @@
  */
 msg_t *wirecopy(msg_t *msg);
 
+/* A NUL escaped in a quoted string, masked for Sofia's parser
+ * (common/sipstream.h), put back into msg's received bytes, which are
+ * what goes out of an unchanged field (a response relayed as received). */
+void wirecopy_unmask(msg_t *msg);
+
 #endif

@@ -5,7 +5,9 @@
 # Content-Length is answered 400 or dropped, never forwarded (Sofia takes
 # the end of a datagram for the end of the message); a request of 10,000
 # Via header fields over TCP, and of 1,000 in one datagram, is answered
-# 413, not met with a closed connection or silence.
+# 413, not met with a closed connection or silence; so is one whose
+# header section outgrows Sofia's buffer (4 MB). A response cut short
+# on its way back is discarded, never relayed (18.3).
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init cut_short 21780
 write_conf "$WORK/px.conf" "max_message_size = 16384;"
@@ -14,24 +16,41 @@ ok $? "proxy starts"
 
 # The next hop: records the Call-ID of every datagram it gets, and ends
 # each INVITE with a 486 (a transaction left open would still be in the
-# proxy when the test stops it: a leak to AddressSanitizer).
+# proxy when the test stops it: a leak to AddressSanitizer). For a
+# request whose Call-ID starts "rcut-" it first sends a response cut
+# short (RFC 3261 18.3: to be discarded), 480 for an INVITE and 200 for
+# the rest, then the whole final response (486, or 202): the sender must
+# see only the whole one.
 python3 - "$UAS_PORT" "$WORK/got" <<'PY' &
 import re, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('127.0.0.1', int(sys.argv[1])))
+def head(d, tag):
+    lines = d.split(b'\r\n\r\n', 1)[0].split(b'\r\n')[1:]
+    keep = [h for h in lines if re.match(
+        rb'(?i)(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:', h)]
+    return b'\r\n'.join(h + b';tag=' + tag if re.match(rb'(?i)(to|t)[ \t]*:', h)
+                        else h for h in keep) + b'\r\n'
 while True:
     d, peer = s.recvfrom(65535)
     m = re.search(rb'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', d)
+    cid = m.group(1) if m else b'?'
     with open(sys.argv[2], 'a') as f:
-        f.write((m.group(1) if m else b'?').decode('latin-1') + '\n')
-    if d.startswith(b'INVITE '):
-        head = d.split(b'\r\n\r\n', 1)[0].split(b'\r\n')[1:]
-        keep = [h for h in head if re.match(
-            rb'(?i)(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:', h)]
-        keep = [h + b';tag=busy' if re.match(rb'(?i)(to|t)[ \t]*:', h)
-                else h for h in keep]
-        s.sendto(b'SIP/2.0 486 Busy Here\r\n' + b'\r\n'.join(keep) +
-                 b'\r\nContent-Length: 0\r\n\r\n', peer)
+        f.write(cid.decode('latin-1') + '\n')
+    inv = d.startswith(b'INVITE ')
+    if cid.startswith(b'rcut-') and not d.startswith(b'ACK '):
+        cut = b'SIP/2.0 %s\r\n' % (b'480 Cut Short' if inv else b'200 Cut Short')
+        if b'-nohead' in cid:   # no empty line after the header
+            cut += head(d, b'cut') + b'Content-Length: 0\r\n'
+        else:                   # 10 bytes of a body of 50
+            cut += (head(d, b'cut') + b'Content-Type: text/plain\r\n'
+                    b'Content-Length: 50\r\n\r\n0123456789')
+        s.sendto(cut, peer)
+        s.sendto(b'SIP/2.0 %s\r\n' % (b'486 Busy Here' if inv else b'202 Accepted') +
+                 head(d, b'whole') + b'Content-Length: 0\r\n\r\n', peer)
+    elif inv:
+        s.sendto(b'SIP/2.0 486 Busy Here\r\n' + head(d, b'busy') +
+                 b'Content-Length: 0\r\n\r\n', peer)
 PY
 PIDS="$PIDS $!"
 wait_listen udp "$UAS_PORT"
@@ -100,6 +119,32 @@ for id in $CUTS; do grep -qx "$id" "$WORK/got" && leaked="$leaked $id"; done
 [ -z "$leaked" ]
 ok $? "no cut request reached the next hop${leaked:+ (leaked:$leaked)}"
 
+# Responses cut short on their way back (RFC 3261 18.3): discarded before
+# nta matches them to the transaction, so the whole one sent after each is
+# what the sender gets. rmsg NAME: a MESSAGE to $WORK/NAME.sip.
+rmsg() {
+	printf 'MESSAGE sip:bob@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s\r\nFrom: <sip:alice@example.com>;tag=a\r\nTo: <sip:bob@example.com>\r\nCall-ID: %s\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi' \
+		"$UAS_PORT" "$UAC_PORT" "$1" "$1" > "$WORK/$1.sip"
+}
+rmsg rcut-body
+st=$(sip_raw udp "$PX_PORT" "$WORK/rcut-body.sip" 5)
+case "$st" in "SIP/2.0 202 "*) r=0 ;; *) r=1 ;; esac
+ok $r "a 200 with 10 of its 50 body bytes is discarded, the whole 202 after it relayed (got $st)"
+rmsg rcut-nohead
+st=$(sip_raw udp "$PX_PORT" "$WORK/rcut-nohead.sip" 5)
+case "$st" in "SIP/2.0 202 "*) r=0 ;; *) r=1 ;; esac
+ok $r "a 200 without the empty line is discarded, the whole 202 after it relayed (got $st)"
+invite rcut-nohead-invite
+st=$(sip_raw udp "$PX_PORT" "$WORK/rcut-nohead-invite.sip" 5)
+case "$st" in "SIP/2.0 486 "*) r=0 ;; *) r=1 ;; esac
+ok $r "an INVITE's 480 without the empty line is discarded, the 486 after it relayed (got $st)"
+for i in $(seq 1 100); do
+	[ "$(grep -c 'discarded, cut short' "$WORK/proxy.log")" -ge 3 ] && break
+	sleep 0.05
+done
+[ "$(grep -c 'discarded, cut short' "$WORK/proxy.log")" -eq 3 ]
+ok $? "each logged: $(grep -m1 'discarded, cut short' "$WORK/proxy.log" | sed 's/.*: response/response/')"
+
 # vias N PROTO: a MESSAGE with N Via header fields, to $WORK/vias-N.sip
 vias() {
 	python3 - "$1" "$2" "$UAS_PORT" "$UAC_PORT" > "$WORK/vias-$1.sip" <<'PY'
@@ -123,8 +168,68 @@ vias 1000 UDP
 st=$(sip_raw udp "$PX_PORT" "$WORK/vias-1000.sip")
 case "$st" in "SIP/2.0 413 "*) r=0 ;; *) r=1 ;; esac
 ok $r "1,000 Via header fields in one datagram ($(stat -c %s "$WORK/vias-1000.sip") bytes): 413 (got $st)"
-if grep -q '^vias-' "$WORK/got"; then r=1; else r=0; fi
-ok $r "neither reached the next hop"
+
+# A header section larger than Sofia's buffer for a connection (4 MB
+# here): Sofia would close the connection with no answer, after parsing
+# for minutes. The proxy cuts it past sip.max_message_size, answers 413
+# and closes the connection. big FIRST N:
+# a MESSAGE of N filler fields of 64 bytes, sent over TCP while the
+# answer is read; FIRST "essentials" puts From, To, Call-ID and CSeq
+# before them (then the cut request has them: 413), "vias" N Vias first
+# (the proxy adds stand-ins: RFC 3261 17.1.3 matches by the Via branch and
+# the CSeq method); prints the first status line and
+# "closed" once the proxy ends the connection (within 20 s).
+big() {
+	python3 - "$1" "$2" "$UAS_PORT" "$PX_PORT" <<'PY'
+import socket, sys, threading, time
+first, n, uas, px = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+ess = (b'From: <sip:alice@example.com>;tag=big\r\nTo: <sip:bob@example.com>\r\n'
+       b'Call-ID: big-%s\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n' % first.encode())
+head = (b'MESSAGE sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n' % uas.encode() +
+        b'Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-big-%s\r\n' % first.encode())
+if first == 'essentials':
+    fill = b''.join(b'X-Filler-%06d: %s\r\n' % (i, b'f' * 45) for i in range(n))
+    msg = head + ess + fill
+else:
+    fill = b''.join(b'Via: SIP/2.0/TCP 10.%d.%d.%d:5060;branch=z9hG4bK-%06d\r\n' %
+                    (i >> 16, (i >> 8) & 255, i & 255, i) for i in range(n))
+    msg = head + fill + ess
+msg += b'Content-Length: 0\r\n\r\n'
+s = socket.create_connection(('127.0.0.1', px))
+def send():
+    try:
+        s.sendall(msg)
+    except OSError:
+        pass   # the proxy closed the connection: expected
+threading.Thread(target=send, daemon=True).start()
+got, closed, deadline = b'', False, time.monotonic() + 20
+while time.monotonic() < deadline:
+    s.settimeout(max(0.1, deadline - time.monotonic()))
+    try:
+        c = s.recv(65536)
+    except socket.timeout:
+        break
+    except OSError:
+        closed = True
+        break
+    if not c:
+        closed = True
+        break
+    got += c
+line = got.split(b'\r\n', 1)[0].decode('latin-1') if got else 'nothing'
+print('%d bytes: %s%s' % (len(msg), line, ', closed' if closed else ', still open'))
+PY
+}
+st=$(big essentials 75000)
+case "$st" in *"SIP/2.0 413 "*", closed") r=0 ;; *) r=1 ;; esac
+ok $r "a header section over 4 MB over TCP, From to CSeq first: 413, connection closed ($st)"
+st=$(big vias 75000)
+case "$st" in *"SIP/2.0 413 "*", closed") r=0 ;; *) r=1 ;; esac
+ok $r "the same with 75,000 Vias first (From to CSeq after the cut: stand-ins): 413, connection closed ($st)"
+grep -q "too large for the TCP connection's buffer: answered 413" "$WORK/proxy.log"
+ok $? "the cut is logged"
+if grep -q '^vias-\|^big-' "$WORK/got"; then r=1; else r=0; fi
+ok $r "none of these reached the next hop"
 proxy_answers
 ok $? "proxy still answers OPTIONS"
 t_done

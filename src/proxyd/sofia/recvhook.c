@@ -7,6 +7,7 @@
 
 static recvhook_filter_fn *filter;
 static recvhook_observe_fn *observer;
+static recvhook_after_fn *after;
 static _Thread_local uint64_t reads;
 
 static recvhook_real_fn *
@@ -31,6 +32,12 @@ recvhook_observe(recvhook_observe_fn *fn)
 	observer = fn;
 }
 
+void
+recvhook_after(recvhook_after_fn *fn)
+{
+	after = fn;
+}
+
 uint64_t
 recvhook_reads(void)
 {
@@ -51,7 +58,11 @@ recvmsg(int fd, struct msghdr *m, int flags)
 	n = filter != NULL ? filter(fd, m, flags, real) : real(fd, m, flags);
 	if (n >= 0 && (flags & MSG_PEEK) == 0) {
 		reads++;
-		if (observer != NULL)
+		/* hdrguard may change what was read (a cut, an end of
+		 * stream); streamguard frames what Sofia will see */
+		if (after != NULL && n > 0)
+			n = after(fd, m, n);
+		if (observer != NULL && n >= 0)
 			observer(fd, m, n);
 	}
 	return n;

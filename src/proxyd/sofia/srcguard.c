@@ -15,6 +15,8 @@
 #include "common/monoclock.h"
 #include "common/netaddr.h"
 #include "common/ratelimit.h"
+#include "common/sipdgram.h"
+#include "common/sipstream.h"
 #include "common/stun.h"
 #include "proxyd/sofia/recvhook.h"
 
@@ -26,6 +28,7 @@
 
 static void (*report_fn)(uint64_t, const char *);
 static srcguard_stun_fn *stun_fn;
+static srcguard_cut_fn *cut_fn;
 
 static struct {
 	struct ratelimit *rl;
@@ -34,6 +37,7 @@ static struct {
 	int fds[SRCGUARD_MAX_FDS];
 	size_t nfds;
 	uint64_t dropped;
+	uint64_t cut_short;      /* responses not whole, discarded */
 	uint64_t reported_ms;   /* when report_fn was last called */
 } g;
 
@@ -101,10 +105,22 @@ srcguard_stun(srcguard_stun_fn *fn)
 	stun_fn = fn;
 }
 
+void
+srcguard_on_cut(srcguard_cut_fn *fn)
+{
+	cut_fn = fn;
+}
+
 uint64_t
 srcguard_dropped(void)
 {
 	return g.dropped;
+}
+
+uint64_t
+srcguard_cut_short(void)
+{
+	return g.cut_short;
 }
 
 void
@@ -112,6 +128,7 @@ srcguard_reset(void)
 {
 	recvhook_filter(NULL);
 	stun_fn = NULL;
+	cut_fn = NULL;
 	ratelimit_free(g.rl);
 	free(g.exempt);
 	memset(&g, 0, sizeof(g));
@@ -210,6 +227,28 @@ stun_datagram(int fd, const struct msghdr *m, size_t n)
 	stun_fn(fd, buf, at, m->msg_name, m->msg_namelen);
 }
 
+/*
+ * A NUL escaped in a quoted string of the header section (RFC 4475
+ * intmeth) masked for Sofia's parser, as hdrguard.c does on TCP; the
+ * proxy puts it back in what it forwards (wirecopy.c). Only the header
+ * section: a datagram's body may hold anything.
+ */
+static void
+mask_nuls(char *p, size_t n)
+{
+	struct sipstream st;
+	const char *end = memmem(p, n, "\r\n\r\n", 4), *lf = memmem(p, n,
+	    "\n\n", 2);
+
+	if (memchr(p, 0, n) == NULL)
+		return;
+	if (end == NULL || (lf != NULL && lf < end))
+		end = lf;
+	sipstream_init(&st, n + 1);
+	sipstream_feed(&st, (unsigned char *)p, end != NULL ?
+	    (size_t)(end - p) : n);
+}
+
 /* Every recvmsg() of the process once a socket is watched; only the
  * watched sockets are looked at. */
 static ssize_t
@@ -236,7 +275,19 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 		report(m->msg_name, now);
 	} else if (stun_is_stun(first, flen)) {
 		stun_datagram(fd, m, (size_t)n);
+	} else if (is_response(first, flen) && flen == (size_t)n &&
+	    (m->msg_flags & MSG_TRUNC) == 0 &&
+	    sipdgram_check(first, flen) != SIPDGRAM_WHOLE) {
+		/* RFC 3261 18.3: discarded, before nta matches it to a
+		 * transaction and the proxy relays what is left of it. */
+		g.cut_short++;
+		if (cut_fn != NULL)
+			cut_fn(m->msg_name, sipdgram_check(first, flen) ==
+			    SIPDGRAM_NO_END ? "no empty line after the header" :
+			    "a body shorter than its Content-Length");
 	} else {
+		if (flen == (size_t)n)
+			mask_nuls((char *)first, flen);
 		return n;
 	}
 	/* Sofia takes EAGAIN as "nothing after all" and waits for the next

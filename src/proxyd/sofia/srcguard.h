@@ -29,6 +29,8 @@
  * stderr per request). Watching sockets needs no budget: the filter is on
  * as soon as a socket is added.
  *
+ * Responses cut short are discarded here as well (srcguard_on_cut()).
+ *
  * Runs on the thread that calls recvmsg (the loop); not thread-safe.
  */
 #ifndef SRCGUARD_H
@@ -66,6 +68,21 @@ void srcguard_stun(srcguard_stun_fn *fn);
 
 /* Datagrams dropped over budget so far. */
 uint64_t srcguard_dropped(void);
+
+/*
+ * A SIP response datagram that is not one whole message (no empty line
+ * after its header section, or a body shorter than its Content-Length:
+ * sipdgram.h) is swallowed too: RFC 3261 18.3 has it discarded, and once
+ * Sofia has parsed it nta matches it to its transaction and the proxy
+ * would relay what is left. (Requests cut short reach the proxy, which
+ * answers 400: incoming.c.) fn, if set, hears of each, with the source
+ * and what was wrong.
+ */
+typedef void srcguard_cut_fn(const struct sockaddr *from, const char *why);
+void srcguard_on_cut(srcguard_cut_fn *fn);
+
+/* Response datagrams discarded as cut short so far. */
+uint64_t srcguard_cut_short(void);
 
 /* Turn the guard off, forget the sockets and the handler, free its
  * state. */

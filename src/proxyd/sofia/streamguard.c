@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/monoclock.h"
 #include "common/sipframe.h"
+#include "proxyd/sofia/hdrguard.h"
 
 #define MAX_LISTENERS 16
 
@@ -213,6 +214,7 @@ accept(int fd, struct sockaddr *sa, socklen_t *len)
 	s = real(fd, sa, len);
 	if (s >= 0 && timeout != 0 && is_listener(fd))
 		track(s);
+	hdrguard_accepted(fd, s);
 	return s;
 }
 
@@ -231,5 +233,6 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	s = real(fd, sa, len, flags);
 	if (s >= 0 && timeout != 0 && is_listener(fd))
 		track(s);
+	hdrguard_accepted(fd, s);
 	return s;
 }

@@ -1,0 +1,230 @@
+/* hdrguard.c - TCP header sections before Sofia parses them
+ * (hdrguard.h). */
+#include "proxyd/sofia/hdrguard.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/sipstream.h"
+#include "proxyd/sofia/recvhook.h"
+
+#define MAX_LISTENERS 16
+/* Connections with descriptors from this number up are not followed. A
+ * fixed table, never moved: close() runs on every thread, and only reads
+ * the entry of its own descriptor (which no other thread has open). */
+#define MAX_FD 65536
+
+/* A followed connection: after a cut, the marker still to be added
+ * (a read too short to hold it) or the end to be faked. */
+struct conn {
+	struct sipstream s;
+	int inject;	/* the marker waits for room */
+	int ended;	/* cut and marked: reads return end of stream */
+};
+
+static struct {
+	int on;
+	size_t limit;
+	int listeners[MAX_LISTENERS];
+	size_t nlisteners;
+	unsigned long long cuts;
+	char marker[40];
+} g;
+
+static struct conn *conns[MAX_FD];	/* by descriptor */
+
+static recvhook_after_fn after_read;
+
+int
+hdrguard_init(size_t limit)
+{
+	unsigned char r[8];
+	size_t i;
+
+	hdrguard_reset();
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	i = (size_t)snprintf(g.marker, sizeof(g.marker), "X-E2m-Cut-");
+	for (size_t k = 0; k < sizeof(r); k++)
+		i += (size_t)snprintf(g.marker + i, sizeof(g.marker) - i,
+		    "%02x", r[k]);
+	g.limit = limit;
+	g.on = 1;
+	recvhook_after(after_read);
+	return 0;
+}
+
+void
+hdrguard_set_limit(size_t limit)
+{
+	g.limit = limit;
+}
+
+int
+hdrguard_add_listener(int fd)
+{
+	if (g.nlisteners == MAX_LISTENERS)
+		return -1;
+	g.listeners[g.nlisteners++] = fd;
+	return 0;
+}
+
+const char *
+hdrguard_marker(void)
+{
+	return g.on ? g.marker : NULL;
+}
+
+unsigned long long
+hdrguard_cuts(void)
+{
+	return g.cuts;
+}
+
+static void
+forget(int fd)
+{
+	if (fd >= 0 && fd < MAX_FD && conns[fd] != NULL) {
+		free(conns[fd]);
+		conns[fd] = NULL;
+	}
+}
+
+void
+hdrguard_reset(void)
+{
+	size_t i;
+
+	recvhook_after(NULL);
+	for (i = 0; i < MAX_FD; i++)
+		forget((int)i);
+	memset(&g, 0, sizeof(g));
+}
+
+static int
+listener(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < g.nlisteners; i++)
+		if (g.listeners[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* Follow the new connection fd (not followed if out of memory: then it is
+ * as before, Sofia's alone). */
+static void
+follow(int fd)
+{
+	forget(fd);
+	if (fd < MAX_FD && (conns[fd] = calloc(1, sizeof(struct conn))) !=
+	    NULL)
+		sipstream_init(&conns[fd]->s, g.limit);
+}
+
+/* Write p[0..len) at offset at of m's buffers; 0 if they are too small. */
+static int
+put(struct msghdr *m, size_t at, const char *p, size_t len)
+{
+	size_t i, room = 0, k;
+
+	for (i = 0; i < (size_t)m->msg_iovlen; i++)
+		room += m->msg_iov[i].iov_len;
+	if (at + len > room)
+		return 0;
+	for (i = 0; i < (size_t)m->msg_iovlen && len > 0; i++) {
+		if (at >= m->msg_iov[i].iov_len) {
+			at -= m->msg_iov[i].iov_len;
+			continue;
+		}
+		k = m->msg_iov[i].iov_len - at < len ?
+		    m->msg_iov[i].iov_len - at : len;
+		memcpy((char *)m->msg_iov[i].iov_base + at, p, k);
+		p += k;
+		len -= k;
+		at = 0;
+	}
+	return 1;
+}
+
+/* After the cut: the marker field and the empty line at offset at. The
+ * number of bytes the read now returns, or -1 (EAGAIN) when there is no
+ * room yet (and nothing before it). */
+static ssize_t
+mark(struct conn *c, struct msghdr *m, size_t at)
+{
+	char add[256];
+	size_t len = sipstream_cut_text(&c->s, g.marker, add, sizeof(add));
+
+	if (len > 0 && put(m, at, add, len)) {
+		c->inject = 0;
+		c->ended = 1;
+		return (ssize_t)(at + (size_t)len);
+	}
+	c->inject = 1;
+	if (at > 0)
+		return (ssize_t)at;
+	errno = EAGAIN;
+	return -1;
+}
+
+static ssize_t
+after_read(int fd, struct msghdr *m, ssize_t n)
+{
+	struct conn *c;
+	size_t i, at = 0, k, r;
+
+	if (m->msg_name != NULL || fd < 0 || fd >= MAX_FD ||
+	    (c = conns[fd]) == NULL)
+		return n;	/* a datagram, or not a connection of ours */
+	if (c->ended)
+		return 0;	/* Sofia ends the connection */
+	if (c->inject)
+		return mark(c, m, 0);
+	for (i = 0; i < (size_t)m->msg_iovlen && at < (size_t)n; i++) {
+		k = m->msg_iov[i].iov_len < (size_t)n - at ?
+		    m->msg_iov[i].iov_len : (size_t)n - at;
+		r = sipstream_feed(&c->s, m->msg_iov[i].iov_base, k);
+		at += r;
+		if (r < k || c->s.state == SIPSTREAM_CUT)
+			break;
+	}
+	if (c->s.state != SIPSTREAM_CUT)
+		return n;
+	g.cuts++;
+	return mark(c, m, at);
+}
+
+typedef int close_fn(int);
+
+/* streamguard.c interposes accept() and accept4() for the process (one
+ * definition each) and tells this module of every connection. */
+void
+hdrguard_accepted(int lfd, int fd)
+{
+	if (fd >= 0 && g.on && listener(lfd))
+		follow(fd);
+}
+
+/* A closed descriptor's number is used again: forget what it was. */
+int
+close(int fd)
+{
+	static close_fn *real;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "close");
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	forget(fd);
+	return real(fd);
+}
