@@ -202,8 +202,10 @@ uac_expect() {
 }
 
 # sip_raw PROTO PORT FILE: send raw bytes, print the first status line received
+# (within 2 s, times E2M_WAIT_SCALE)
 sip_raw() {
-	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$1" 127.0.0.1 "$2" "$3"
+	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$1" 127.0.0.1 "$2" "$3" \
+		$((2 * WAIT_SCALE))
 }
 
 # proxy_answers: the proxy is alive and answers OPTIONS to itself with 200
