@@ -23,7 +23,9 @@
 # average; after the warm-up (WARMUP s, default 120) each sample is
 # compared with the mean of the first minute after the warm-up. Targets:
 # 0 failed calls (every SIPp scenario, 496s included, ends as expected)
-# and memory within +-5 % after the warm-up. Exit 0 when both hold.
+# and VmRSS within +-5 % after the warm-up. Exit 0 when both hold. (PSS
+# is shown, not judged: the share of the libraries' pages it counts
+# changes with whatever else runs them, other e2mproxyd included.)
 # Ports 23050-23079 on 127.0.0.1 (/metrics on 23051) (BENCH_PORT moves them); kills only what
 # it started; BENCH_KEEP=1 keeps the work directory (throwaway keys: never
 # commit them).
@@ -164,7 +166,7 @@ for u in $UACS; do
 	PIDS="$PIDS $!"
 done
 echo "soak: $RATE requests/s (plain calls 50 %, e2m calls 20 %, MESSAGE 20 %, MESSAGE+496 10 %) for ${SECS}s, warm-up ${WARM}s; proxy pid $PXPID; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "t_s vmrss_kib pss_kib load1"
+echo "t_s vmrss_kib pss_kib load1 failed_so_far"
 t=0
 : > "$WORK/mem.txt"
 running() { local p; for p in $UACPIDS; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
@@ -175,19 +177,24 @@ while running; do
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status")
 	pss=$(awk '/^Pss:/ { print $2 }' "/proc/$PXPID/smaps_rollup")
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	echo "$t $rss $pss $load" | tee -a "$WORK/mem.txt"
+	# SIPp's cumulative failed calls (column 18 of -trace_stat)
+	nf=$(for u in $UACS; do IFS=: read -r name _ <<<"$u"; tail -1 "$WORK/$name.csv" 2>/dev/null; done |
+		awk -F';' '$18 ~ /^[0-9]+$/ { n += $18 } END { print n + 0 }')
+	echo "$t $rss $pss $load $nf" | tee -a "$WORK/mem.txt"
 done
 wait $UACPIDS 2>/dev/null
-failed=0 okc=0
+failed=0 unplaced=0
 for u in $UACS; do
 	IFS=: read -r name scen port r lport <<<"$u"
 	[ "$r" -gt 0 ] || continue
 	last=$(tail -1 "$WORK/$name.csv")
 	s=$(echo "$last" | cut -d';' -f16) f=$(echo "$last" | cut -d';' -f18)
-	echo "$name: $r/s, successful $s, failed $f (of $((r * SECS)))"
-	okc=$((okc + ${s:-0}))
-	failed=$((failed + ${f:-0} + r * SECS - ${s:-0} - ${f:-0}))
+	echo "$name: $r/s, successful ${s:-?}, failed ${f:-?} (of $((r * SECS)))"
+	failed=$((failed + ${f:-0}))
+	# not placed: SIPp fell behind its rate and was stopped at the bound
+	unplaced=$((unplaced + r * SECS - ${s:-0} - ${f:-0}))
 done
+[ "$unplaced" -eq 0 ] || echo "not placed: $unplaced (the generator fell behind: the machine is too busy for this rate)"
 # what the proxy counted: decryptions, signed challenges, responses
 curl -sf "http://127.0.0.1:$((P + 1))/metrics" > "$WORK/metrics.txt" &&
 	grep -E '^e2mproxy_(decrypts|signatures|challenges|responses|busy|rate_limited)_total' \
@@ -206,9 +213,9 @@ awk -v w="$WARM" '
 			if (dr > mr) mr = dr; if (dr < lr) lr = dr
 			if (dp > mp) mp = dp; if (dp < lp) lp = dp
 		}
-		printf "memory after %d s: VmRSS %.0f KiB (%+.1f %% .. %+.1f %%), PSS %.0f KiB (%+.1f %% .. %+.1f %%) around the mean of the first minute\n", w, br, lr, mr, bp, lp, mp
-		exit (mr > 5 || lr < -5 || mp > 5 || lp < -5) ? 1 : 0
+		printf "memory after the warm-up (%d s): VmRSS %.0f KiB (%+.1f %% .. %+.1f %%), PSS %.0f KiB (%+.1f %% .. %+.1f %%) around the mean of the first minute\n", w, br, lr, mr, bp, lp, mp
+		exit (mr > 5 || lr < -5) ? 1 : 0
 	}' "$WORK/mem.txt"
 memrc=$?
-echo "verdict: failed calls $failed (target 0): $([ $failed -eq 0 ] && echo met || echo MISSED); memory within +-5 %: $([ $memrc -eq 0 ] && echo met || echo MISSED)"
-[ "$failed" -eq 0 ] && [ $memrc -eq 0 ]
+echo "verdict: failed calls $failed (target 0): $([ $failed -eq 0 ] && [ $unplaced -eq 0 ] && echo met || echo MISSED); VmRSS within +-5 %: $([ $memrc -eq 0 ] && echo met || echo MISSED)"
+[ "$failed" -eq 0 ] && [ "$unplaced" -eq 0 ] && [ $memrc -eq 0 ]

@@ -136,7 +136,8 @@ wait_listen() {
 # ready when this returns 0
 start_uas() {
 	mkdir -p "$2"
-	python3 "$TOP_SRCDIR/tests/integration/uas.py" "$1" "$UAS_PORT" "$2" "$3" "$4" &
+	python3 "$TOP_SRCDIR/tests/integration/uas.py" "$1" "$UAS_PORT" "$2" "$3" \
+		$(($4 * WAIT_SCALE)) &
 	PIDS="$PIDS $!"
 	wait_listen "$1" "$UAS_PORT"
 }

@@ -28,7 +28,7 @@ for p in e2mproxyd e2mua; do
 	cat > "$VG/bin/$p" <<WRAP
 #!/bin/sh
 # valgrind memcheck around $B/$p (made by tests/valgrind/check.sh)
-exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \\
+exec valgrind --tool=memcheck -s --leak-check=full --show-leak-kinds=definite \\
 	--errors-for-leak-kinds=definite --error-exitcode=98 --num-callers=40 \\
 	--suppressions=$SRC/tests/valgrind/e2m.supp \\
 	--log-file="$VG/logs/\${E2M_VG_TEST:-run}.$p.%p.log" \\
