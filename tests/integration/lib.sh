@@ -202,6 +202,13 @@ uac_expect() {
 	    "$WORK/$1.xml" > "$WORK/$1.xml.tmp" && mv "$WORK/$1.xml.tmp" "$WORK/$1.xml"
 }
 
+# under_leak_checker: e2mproxyd runs under AddressSanitizer or valgrind
+# (tests/valgrind/check.sh sets E2M_VALGRIND): their leak check at exit
+# replaces a test's RSS measurement, which their allocators distort.
+under_leak_checker() {
+	[ -n "${E2M_VALGRIND:-}" ] || ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan
+}
+
 # sip_raw PROTO PORT FILE: send raw bytes, print the first status line received
 # (within 2 s, times E2M_WAIT_SCALE)
 sip_raw() {

@@ -8,6 +8,7 @@
 # BUILD_DIR/valgrind/bin that execs valgrind on it (exec: the PID a test
 # holds is valgrind's, which passes signals on to the program). Every
 # process writes its own log, BUILD_DIR/valgrind/logs/TEST.PROG.PID.log
+# (E2M_VG_DIR instead of BUILD_DIR/valgrind: emptied first)
 # (a daemon's forked child gets its own). The waits of lib.sh are
 # stretched by E2M_WAIT_SCALE (default 10 here): a daemon starts in
 # seconds under valgrind and its leak check at exit takes seconds more.
@@ -21,7 +22,7 @@ B=$(cd "${1:?usage: check.sh BUILD_DIR [TEST...]}" && pwd) || exit 2
 shift
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
-VG=$B/valgrind
+VG=${E2M_VG_DIR:-$B/valgrind}
 rm -rf "$VG"
 mkdir -p "$VG/bin" "$VG/logs" || exit 2
 for p in e2mproxyd e2mua; do
@@ -45,6 +46,7 @@ make -C "$B" check TESTS="$TESTS" TESTS_ENVIRONMENT="\
 E2MPROXYD=$VG/bin/e2mproxyd; export E2MPROXYD; \
 E2MUA=$VG/bin/e2mua; export E2MUA; \
 E2M_VG_TEST=\$(@F:.log=); export E2M_VG_TEST; \
+E2M_VALGRIND=1; export E2M_VALGRIND; \
 E2M_WAIT_SCALE=${E2M_WAIT_SCALE:-10}; export E2M_WAIT_SCALE;"
 rc=$?
 "$SRC/tests/valgrind/summary.sh" "$VG/logs"
