@@ -42,6 +42,7 @@ PACKAGES="
 	sip-tester
 	sipsak
 	faketime
+	valgrind
 	kamailio
 	baresip-core
 	coturn
