@@ -46,6 +46,7 @@ PACKAGES="
 	sipsak
 	sipvicious
 	faketime
+	valgrind
 	kamailio
 	kamailio-tls-modules
 	baresip-core

@@ -170,6 +170,21 @@ watch_certificates(struct daemon_ctx *d, const struct conf *c)
 	    0 : -1;
 }
 
+/*
+ * SIGTERM: what is in flight gets this long to end before it is ended
+ * (503 upstream, CANCEL downstream): enough for a MESSAGE or a BYE, not
+ * for a phone to be answered; short against systemd's stop timeout.
+ */
+#define STOP_DRAIN_MS 2000
+
+static void
+stopped(void *arg)
+{
+	struct daemon_ctx *d = arg;
+
+	loop_break(d->loop);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -179,8 +194,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
+		/* A second one stops at once (proxy_stop()). */
 		log_info("signal %d: shutting down", (int)sig);
-		loop_break(d->loop);
+		if (d->px != NULL)
+			proxy_stop(d->px, STOP_DRAIN_MS, stopped, d);
+		else
+			loop_break(d->loop);
 		break;
 	case SIGUSR1:
 		if (d->px != NULL)

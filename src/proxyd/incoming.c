@@ -43,9 +43,30 @@ ptx_new(struct proxy *px, msg_t *req)
 	t->st = state_ref(px->st);
 	t->id = ++px->next_id;
 	px->stats.in_flight++;
+	/* On the live list: what is still in flight at a stop gets an
+	 * answer and is freed (stop.c). */
+	t->live_next = px->live;
+	if (px->live != NULL)
+		px->live->live_prev = t;
+	px->live = t;
 	t->req = req;
 	t->sip = sip_object(req);
 	return t;
+}
+
+/* Off px->live and the in-flight count. */
+static void
+ptx_unlink(struct ptx *t)
+{
+	struct proxy *px = t->px;
+
+	if (t->live_prev != NULL)
+		t->live_prev->live_next = t->live_next;
+	else
+		px->live = t->live_next;
+	if (t->live_next != NULL)
+		t->live_next->live_prev = t->live_prev;
+	px->stats.in_flight--;
 }
 
 /* A request in a server transaction of nta's. */
@@ -135,7 +156,7 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 	    method_name(sip), t);
 	if (t->stx == NULL) {
 		/* nta's transaction then: costs memory, not correctness. */
-		px->stats.in_flight--;
+		ptx_unlink(t);
 		state_unref(t->st);
 		free(t);
 		if ((irq = nta_incoming_create(nta, NULL, msg, sip,
@@ -257,6 +278,14 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 		on_cancel(px, msg, sip);
 		return;
 	}
+	if (px->stop != NULL && stop_refuses(px, sip)) {
+		/* Stopping: elsewhere, please (RFC 3263 moves it on). */
+		px->stats.requests[proxy_stats_method(method_name(sip))]++;
+		ptx_count_response(px, 503);
+		nta_msg_treply(nta, msg, 503, "Shutting Down",
+		    SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		return;
+	}
 	if (own_eligible(sip)) {
 		start_own(px, msg, sip);
 		return;
@@ -280,7 +309,8 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 void
 ptx_free(struct ptx *t)
 {
-	if (t->archived)
+	/* (the archive is gone when the stop ends what it held) */
+	if (t->archived && t->px->archive != NULL)
 		svc_archive_final(t->px->archive, t, t->final_status);
 	if (t->orq != NULL)
 		nta_outgoing_destroy(t->orq);
@@ -304,7 +334,7 @@ ptx_free(struct ptx *t)
 	edge_ptx_free(t);
 	if (t->req != NULL)
 		msg_destroy(t->req);
-	t->px->stats.in_flight--;
+	ptx_unlink(t);
 	state_unref(t->st);
 	free(t);
 }

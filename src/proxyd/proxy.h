@@ -44,7 +44,16 @@ struct proxy *proxy_new(struct loop *l, const struct conf *c,
     unsigned sofia_debug);
 /* Start the worker threads; after any fork. 0, or -1 (logged). */
 int proxy_start(struct proxy *px);
+/* Anything still in flight is ended first: an INVITE canceled
+ * downstream, 503 upstream (stop.c). */
 void proxy_free(struct proxy *p); /* NULL is fine */
+/*
+ * A graceful stop (stop.c): new out-of-dialog requests get 503 with
+ * Retry-After from now on; done(arg) runs once nothing is in flight or
+ * after drain_ms, at once on a second call. Then proxy_free().
+ */
+void proxy_stop(struct proxy *px, unsigned drain_ms, void (*done)(void *),
+    void *arg);
 struct state;
 /*
  * A reload (reload.c): serve new requests under st (state_new() from a

@@ -81,6 +81,8 @@ struct proxy {
 	struct svc_archive *archive; /* NULL: no IM archive */
 	struct svc_pinhole *pinholes; /* NULL: no media pinholes */
 	struct edge *edge;        /* NULL: not an edge proxy (edge.path) */
+	struct ptx *live;         /* every ptx not yet freed (stop.c) */
+	struct proxy_stop *stop;  /* NULL: running; else stopping (stop.c) */
 	unsigned long long next_id;
 	struct proxy_stats stats;
 };
@@ -112,6 +114,7 @@ struct ptx_responses {
 
 struct ptx {
 	struct proxy *px;
+	struct ptx *live_prev, *live_next; /* px->live */
 	struct state *st;          /* the state it started under, referenced */
 	unsigned long long id;
 	/* The request and the server transaction it came in. */
@@ -159,6 +162,10 @@ struct ptx *ptx_new(struct proxy *px, msg_t *req);
 void ptx_free(struct ptx *t);
 int incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg,
     sip_t *sip);
+
+/* stop.c */
+int stop_refuses(struct proxy *px, const sip_t *sip);
+void stop_free_live(struct proxy *px);
 
 /* stages.c */
 void stages_start(struct ptx *t);
