@@ -114,10 +114,10 @@ M = [
  ('C15', CV, 'if (n < 0 || (size_t)n >= bufsz || memchr(d, \'\\0\', (size_t)n))',
   'if (n < 0 || (size_t)n >= bufsz)', 'copy_name: embedded NUL in a SAN accepted'),
  ('C16', CV, '''		if (ku & KU_KEY_ENCIPHERMENT)''', '''		if (ku & (KU_KEY_ENCIPHERMENT | KU_DIGITAL_SIGNATURE))''', 'allows_encryption: RSA digitalSignature-only cert accepted'),
- ('C17', CV, '''	*reason = "signer certificate not found";
-	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
-		return CMS_UNTRUSTED;''', '''	*reason = "signer certificate not found";
-	CMS_set1_signers_certs(cms, NULL, 0);''', 'find_signers: CMS_set1_signers_certs failure ignored'),
+ ('C17', CV, '''	if (r < 0)
+		return CMS_UNTRUSTED;
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++)''', '''	(void)r;
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++)''', 'find_signers: CMS_set1_signers_certs failure ignored'),
  # ---- cms_keys.c
  ('K1', CK, '''	if (k->have_crls)
 		X509_VERIFY_PARAM_set_flags(param,
