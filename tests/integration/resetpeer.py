@@ -7,8 +7,9 @@ request's URI says what it does: "rst" resets the connection as soon as
 the request is read; "rst180" sends 180 Ringing, waits until the caller
 has it (DIR/<Call-ID>.180, see MARKDIR below), resets, then opens a new
 connection to the top Via (received/rport, else sent-by; RFC 3261 18.2.2)
-and sends its 200 there; "slow" answers 200 after 1.5 s; anything else
-answers 200 at once. ACKs are taken silently. Each request read leaves
+and sends its 200 there; "slow" answers 200 after 1.5 s, "slowN" after N
+ms; "trying" sends 100 Trying and then nothing, not even to a CANCEL (a
+hung next hop); anything else answers 200 at once. ACKs are taken silently. Each request read leaves
 DIR/<Call-ID> (so a test can wait for it). Runs until killed.
 
 caller tcp|tls PORT FILE UNTIL [WAIT]: send FILE (one request) to the
@@ -16,7 +17,13 @@ proxy, wait until a message beginning with UNTIL arrives (e.g. "SIP/2.0
 100"; "final": any final response) or, for UNTIL "file:PATH",
 until PATH exists, then reset the
 connection. Prints what it waited for, or TIMEOUT (WAIT seconds, 5).
-With MARKDIR set, each response it gets leaves MARKDIR/<Call-ID>.<code>."""
+With MARKDIR set, each response it gets leaves MARKDIR/<Call-ID>.<code>;
+with TIMED set, the milliseconds from sending to the end follow.
+
+cancel tcp PORT FILE AFTER_MS [WAIT]: send FILE (an INVITE), wait for a
+provisional response, AFTER_MS later send its CANCEL, and print the
+CANCEL's status code, the INVITE's final status code and the milliseconds
+from the CANCEL to that final response (or TIMEOUT)."""
 import os
 import re
 import select
@@ -146,8 +153,11 @@ def callee(proto, port, directory, cert=None, key=None):
                         continue
                     conns.append(n)
                     bufs[n] = b''
-                elif user == 'slow':
-                    later.append((time.time() + 1.5, c, answer(head)))
+                elif user.startswith('slow'):
+                    later.append((time.time() + int(user[4:] or 1500) / 1000.0,
+                                  c, answer(head)))
+                elif user == 'trying':
+                    c.sendall(provisional(head, 'SIP/2.0 100 Trying'))
                 else:
                     c.sendall(answer(head))
 
@@ -160,7 +170,8 @@ def caller(proto, port, path, until, wait):
         cctx.verify_mode = ssl.CERT_NONE
         s = cctx.wrap_socket(s)
     s.sendall(open(path, 'rb').read())
-    deadline = time.time() + wait
+    t0 = time.time()
+    deadline = t0 + wait
     buf, got = b'', None
     while got is None and time.time() < deadline:
         if until.startswith('file:'):
@@ -191,12 +202,61 @@ def caller(proto, port, path, until, wait):
                                           re.match(r'SIP/2.0 [2-6]', line)):
                 got = line
     reset(s)
-    print(got or 'TIMEOUT')
+    if os.environ.get('TIMED'):
+        print(got or 'TIMEOUT', int((time.time() - t0) * 1000))
+    else:
+        print(got or 'TIMEOUT')
+
+
+def cancel(port, path, after_ms, wait):
+    invite = open(path, 'rb').read().decode('latin-1')
+    head = invite.split('\r\n\r\n', 1)[0].split('\r\n')
+    keep = [l for l in head[1:] if l.split(':', 1)[0].strip().lower() in
+            ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'max-forwards')]
+    cseq = re.search(r'(?im)^cseq[ \t]*:[ \t]*(\d+)', invite).group(1)
+    req = ('CANCEL ' + head[0].split(' ')[1] + ' SIP/2.0\r\n' + '\r\n'.join(keep) +
+           '\r\nCSeq: %s CANCEL\r\nContent-Length: 0\r\n\r\n' % cseq)
+    s = socket.create_connection(('127.0.0.1', port), timeout=wait)
+    s.sendall(invite.encode('latin-1'))
+    deadline = time.time() + wait
+    buf, sent_at, cancel_code, final = b'', None, '-', None
+    while final is None and time.time() < deadline:
+        if sent_at is None and cancel_code == 'due' and time.time() >= due:
+            s.sendall(req.encode('latin-1'))
+            sent_at = time.time()
+        s.settimeout(0.02)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        if not d:
+            break
+        buf += d
+        while True:
+            m = parse(buf)
+            if m is None:
+                break
+            h, _, buf = m
+            code = h.split(' ', 2)[1]
+            if re.search(r'(?im)^cseq[ \t]*:[ \t]*\d+ CANCEL', h):
+                cancel_code = code
+            elif code.startswith('1') and cancel_code == '-':
+                cancel_code, due = 'due', time.time() + after_ms / 1000.0
+            elif not code.startswith('1'):
+                final = code
+    if final is None:
+        print(cancel_code, 'TIMEOUT')
+    else:
+        print(cancel_code, final, int((time.time() - (sent_at or time.time())) * 1000))
+    reset(s)
 
 
 def main():
     role, proto, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    if role == 'callee':
+    if role == 'cancel':
+        cancel(port, sys.argv[4], int(sys.argv[5]),
+               float(sys.argv[6]) if len(sys.argv) > 6 else 20)
+    elif role == 'callee':
         callee(proto, port, sys.argv[4], *sys.argv[5:7])
     else:
         caller(proto, port, sys.argv[4], sys.argv[5],
