@@ -23,6 +23,8 @@ PIDFILE=$WORK/e2mproxyd.pid
 cat > "$WORK/px.conf" <<CONF
 log: { level = "info"; target = "syslog"; };
 sip: {
+  # (A BYE the kill left without a UAS to answer it ends in 8 s, not 32.)
+  transaction_timeout = 8000;
   listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
              { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; } );
   own_names = [ "proxy.test" ];
@@ -68,7 +70,7 @@ sed 's/@T@/before/g' "$WORK/msg.sip" > "$WORK/before.sip"
 sed 's/@T@/after/g' "$WORK/msg.sip" > "$WORK/after.sip"
 
 "$SIPP" -sf "$SCEN/uac_call_any.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
-	-i 127.0.0.1 -p "$UAC_PORT" -m 1000 -r 50 -l 300 -s service \
+	-i 127.0.0.1 -p "$UAC_PORT" -m 600 -r 50 -l 300 -s service \
 	-nostdin -trace_err -error_file "$WORK/uac.err.log" \
 	-trace_logs -log_file "$WORK/uac.calls.log" > "$WORK/uac.out.log" 2>&1 &
 UAC=$!
@@ -103,8 +105,8 @@ ok $? "  300 MESSAGEs after the restart: all 200 ($(tr '\n' ' ' < "$WORK/flood_a
 wait_pid "$UAC" 40
 n=$(grep -c '^final INVITE' "$WORK/uac.calls.log")
 m=$(grep '^final INVITE' "$WORK/uac.calls.log" | tail -n 200 | grep -vc '^final INVITE 200 ')
-[ "$n" -ge 900 ] && [ "$m" -eq 0 ]
-ok $? "  calls complete after the restart: the last 200 INVITEs all 200 ($m not; $n of 1000 had a final response)"
+[ "$n" -ge 540 ] && [ "$m" -eq 0 ]
+ok $? "  calls complete after the restart: the last 200 INVITEs all 200 ($m not; $n of 600 had a final response)"
 echo "# calls: $(grep -o '^final [A-Z]* [0-9]*' "$WORK/uac.calls.log" | sort | uniq -c | tr -s ' \n' ' ')"
 
 python3 - "$ARCHIVE" "$WORK/acked_before.txt" "$WORK/acked_after.txt" <<'PY'

@@ -11,7 +11,7 @@ t_init fault_uas 22950
 UAS_PORT=$((BASE + 5))
 UAC_PORT=$((BASE + 6))
 M_PORT=$((BASE + 3))
-CALLS=600
+CALLS=400
 write_conf "$WORK/px.conf" "transaction_timeout = 4000;" \
 	"metrics: { enabled = true; port = $M_PORT; };"
 sed -i 's/level = "debug"/level = "info"/' "$WORK/px.conf"
