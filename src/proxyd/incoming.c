@@ -29,6 +29,19 @@
 #include "proxyd/owntx.h"
 #include "proxyd/svc_archive.h"
 
+/* Off px->live (see proxy_free) and out of the count of those alive. */
+static void
+live_unlink(struct ptx *t)
+{
+	t->px->stats.in_flight--;
+	if (t->live_prev != NULL)
+		t->live_prev->live_next = t->live_next;
+	else
+		t->px->live = t->live_next;
+	if (t->live_next != NULL)
+		t->live_next->live_prev = t->live_prev;
+}
+
 /* t is made for one request; NULL when out of memory. */
 struct ptx *
 ptx_new(struct proxy *px, msg_t *req)
@@ -41,6 +54,9 @@ ptx_new(struct proxy *px, msg_t *req)
 	t->st = state_ref(px->st);
 	t->id = ++px->next_id;
 	px->stats.in_flight++;
+	if ((t->live_next = px->live) != NULL)
+		px->live->live_prev = t;
+	px->live = t;
 	t->req = req;
 	t->sip = sip_object(req);
 	return t;
@@ -133,7 +149,7 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 	    method_name(sip), t);
 	if (t->stx == NULL) {
 		/* nta's transaction then: costs memory, not correctness. */
-		px->stats.in_flight--;
+		live_unlink(t);
 		state_unref(t->st);
 		free(t);
 		if ((irq = nta_incoming_create(nta, NULL, msg, sip,
@@ -230,7 +246,8 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 void
 ptx_free(struct ptx *t)
 {
-	if (t->archived)
+	/* (At shutdown the archive may be gone already: proxy_free.) */
+	if (t->archived && t->px->archive != NULL)
 		svc_archive_final(t->px->archive, t, t->final_status);
 	if (t->orq != NULL)
 		nta_outgoing_destroy(t->orq);
@@ -254,7 +271,7 @@ ptx_free(struct ptx *t)
 	edge_ptx_free(t);
 	if (t->req != NULL)
 		msg_destroy(t->req);
-	t->px->stats.in_flight--;
+	live_unlink(t);
 	state_unref(t->st);
 	free(t);
 }

@@ -79,6 +79,7 @@ struct proxy {
 	struct owntx_table *own;  /* UDP non-INVITE server transactions */
 	struct event *own_timer;  /* the oldest completed one expires */
 	struct svc_archive *archive; /* NULL: no IM archive */
+	struct ptx *live;         /* every ptx not yet freed: see proxy_free */
 	struct svc_pinhole *pinholes; /* NULL: no media pinholes */
 	struct edge *edge;        /* NULL: not an edge proxy (edge.path) */
 	unsigned long long next_id;
@@ -112,6 +113,7 @@ struct ptx_responses {
 
 struct ptx {
 	struct proxy *px;
+	struct ptx *live_prev, *live_next; /* px->live */
 	struct state *st;          /* the state it started under, referenced */
 	unsigned long long id;
 	/* The request and the server transaction it came in. */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Faults: the downstream UAS killed (kill -9) in the middle of a load of
-# calls at 50 a second, then started again, over UDP and over TCP. Every
+# calls at 50 a second (20 under ASan), then started again, over UDP and
+# over TCP. Every
 # call the UAC makes gets a final response in time (the proxy's 500 when
 # the next hop is gone; never a hang: the UAC gives up on a call after
 # 12 s), calls complete again once the UAS is back, and the proxy's
@@ -11,8 +12,15 @@ t_init fault_uas 22950
 UAS_PORT=$((BASE + 5))
 UAC_PORT=$((BASE + 6))
 M_PORT=$((BASE + 3))
-CALLS=400
-write_conf "$WORK/px.conf" "transaction_timeout = 4000;" \
+CALLS=400 RATE=50
+# Under AddressSanitizer the proxy is a few times slower: at 50/s its
+# answers then come after SIPp's T1, SIPp retransmits, the proxy does too,
+# and SIPp's UAS aborts calls on INVITEs retransmitted after its 200.
+if ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan; then CALLS=300 RATE=20; fi
+# The default transaction timeout: a shorter one (a shorter T1) has the
+# proxy retransmit INVITEs to a UAS slow under load, which SIPp's UAS
+# takes for new messages and aborts the call.
+write_conf "$WORK/px.conf" "" \
 	"metrics: { enabled = true; port = $M_PORT; };"
 sed -i 's/level = "debug"/level = "info"/' "$WORK/px.conf"
 start_proxy "$WORK/px.conf" proxy
@@ -45,7 +53,7 @@ phase() {
 	UAS=$LAST_PID
 	wait_listen "$l" "$UAS_PORT"
 	"$SIPP" -sf "$SCEN/uac_call_any.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
-		-i 127.0.0.1 -p "$UAC_PORT" -t "$tp" -m "$CALLS" -r 50 -l 200 -s service \
+		-i 127.0.0.1 -p "$UAC_PORT" -t "$tp" -m "$CALLS" -r "$RATE" -l 200 -s service \
 		-nostdin -trace_err -error_file "$WORK/uac_$tp.err.log" \
 		-trace_logs -log_file "$WORK/uac_$tp.calls.log" \
 		> "$WORK/uac_$tp.out.log" 2>&1 &
@@ -73,7 +81,7 @@ phase() {
 	ok $? "$tp: each one a 200, 408, 500 or 503 ($n others)"
 	# From a little after the restart on, every call completes.
 	n=$(grep '^final INVITE' "$WORK/uac_$tp.calls.log" | tail -n +$((restarted_at + 20)) | grep -vc '^final INVITE 200 ')
-	[ "$n" -eq 0 ] && [ "$restarted_at" -lt $((CALLS - 100)) ]
+	[ "$n" -eq 0 ] && [ "$restarted_at" -lt $((CALLS - 70)) ]
 	ok $? "$tp: after the restart (at call $restarted_at, killed at $killed_at) all INVITEs get 200 ($n not)"
 	m=$(grep '^final BYE' "$WORK/uac_$tp.calls.log" | tail -n 50 | grep -c '^final BYE 200 ')
 	[ "$m" -eq 50 ]
