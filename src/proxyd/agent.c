@@ -481,9 +481,14 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		setenv("TPORT_LOG", "1", 1);
 	else
 		unsetenv("TPORT_LOG");
-	/* NTATAG_UA(0): we are a proxy; CANCEL_487(0): the UAS sends 487. */
+	/* NTATAG_UA(0): we are a proxy; CANCEL_487(0): the UAS sends 487.
+	 * PASS_408(1): nta drops a 408 to a non-INVITE by default (RFC
+	 * 4320), so over TCP and TLS a MESSAGE whose next hop was silent got
+	 * no answer at all (the caller waited out its own Timer F) while
+	 * over UDP (owntx.c) it got the 408; our transaction_timeout may be
+	 * far shorter than the caller's, so the 408 is worth sending. */
 	a->nta = nta_agent_create(loop_root(l), (url_string_t *)-1, stray,
-	    magic, NTATAG_UA(0), NTATAG_CANCEL_487(0),
+	    magic, NTATAG_UA(0), NTATAG_CANCEL_487(0), NTATAG_PASS_408(1),
 	    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
 	    NTATAG_TCP_RPORT(1), NTATAG_UDP_MTU(c->udp_mtu),
 	    NTATAG_MAXSIZE(stream_limit(c)),

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/txmap.h"
 #include "proxyd/agent.h"
+#include "proxyd/conf.h"
 #include "proxyd/hopbyhop.h"
 #include "proxyd/loop.h"
 
@@ -51,8 +52,12 @@ timer_c_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	ptx_logf(t, LOG_INFO, "no final response in %d s",
-	    TIMER_C_SECONDS);
+	if (t->canceled)
+		ptx_logf(t, LOG_INFO, "no final response %u ms after the CANCEL",
+		    t->st->conf->transaction_timeout_ms);
+	else
+		ptx_logf(t, LOG_INFO, "no final response in %d s",
+		    TIMER_C_SECONDS);
 	if (!t->canceled)
 		hop_cancel(agent_nta(t->px->agent), t->det.sent, t->route_url);
 	responses_local_failure(t, 408);
@@ -166,16 +171,45 @@ take_over_to_cancel(struct ptx *t)
 	return take_over(t, sent);
 }
 
+/*
+ * RFC 3261 9.1: a final response that has not come 64*T1 after the
+ * CANCEL is not coming; the INVITE is then taken as canceled. Without
+ * this a next hop hung after a provisional (or one that ignores CANCEL)
+ * left the caller, who had its 200 for the CANCEL, waiting for Timer C's
+ * 185 s; now Timer C is brought forward to sip.transaction_timeout and
+ * the caller gets its 487 then (t_fault_slow.sh).
+ */
+static void
+cancel_deadline(struct ptx *t)
+{
+	unsigned ms = t->st->conf->transaction_timeout_ms;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) *
+		1000 };
+
+	if (t->det.timer_c != NULL && ms < TIMER_C_SECONDS * 1000u) {
+		evtimer_del(t->det.timer_c);
+		/* From now, not from the start of this loop iteration (libevent's
+		 * cached time: 0.7 s stale once under load, t_fault_slow.sh). */
+		event_base_update_cache_time(loop_base(t->px->loop));
+		evtimer_add(t->det.timer_c, &tv);
+	}
+}
+
 void
 invite_cancel_downstream(struct ptx *t)
 {
 	t->canceled = 1;
-	if (t->orq != NULL && take_over_to_cancel(t) != 0)
-		/* The CANCEL's own transaction needs nothing from us. */
+	if (t->orq != NULL && take_over_to_cancel(t) != 0) {
+		/* The CANCEL's own transaction needs nothing from us; nta's
+		 * INVITE transaction has its own Timer B still. */
 		nta_outgoing_destroy(nta_outgoing_tcancel(t->orq, NULL, NULL,
 		    TAG_END()));
-	else if (t->det.on)
+		return;
+	}
+	if (t->det.on) {
 		hop_cancel(agent_nta(t->px->agent), t->det.sent, t->route_url);
+		cancel_deadline(t);
+	}
 }
 
 int

@@ -2,7 +2,9 @@
 # Crypto off the event thread, with a bounded queue: a burst of labelled
 # requests larger than the queue gets 503 with Retry-After for the excess
 # (never queued without limit), the rest are inspected and forwarded, and
-# a plain request is answered at once meanwhile.
+# a plain request is answered at once meanwhile. The same for labelled
+# INVITEs (e2m calls), back to back, while plain calls (SIPp, UDP) go
+# through the same proxy: every plain call completes.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 . "$TOP_SRCDIR/tests/integration/pki.sh"
 t_init inspect_busy 21280
@@ -30,7 +32,7 @@ challenge: { mode = "legacy-unsigned"; };
 CONF
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy with one crypto thread and a queue of 4"
-start_uas tcp "$WORK" 200 60
+start_uas tcp "$WORK" 100000 120
 ok $? "the test UAS listens"
 
 printf 'Content-Type: text/plain\r\n\r\nburst' > "$WORK/inner.txt"
@@ -65,4 +67,34 @@ ok $? "the excess got 503, at least a queue's worth got through"
 ok $? "every 503 carries Retry-After (503: ${busy:-0}, with Retry-After: ${ra:-0})"
 grep -q 'Retry-After: 7' "$WORK/proxy.log" || grep -q 'crypto queue full' "$WORK/proxy.log"
 ok $? "the proxy logs the full queue"
+
+# --- e2m calls: labelled INVITEs, floods back to back for as long as
+# plain calls (SIPp over UDP, to a SIPp UAS) run through the same proxy.
+sed -e 's/^MESSAGE /INVITE /' -e 's/CSeq: 1 MESSAGE/CSeq: 1 INVITE/' -e 's/burst-@N@/inv-@N@/g' \
+	"$WORK/burst.sip" > "$WORK/inv.sip"
+SIPP_UAS=$((BASE + 12))
+sipp_bg plain_uas -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$SIPP_UAS" -m 30
+PLAIN_UAS=$LAST_PID
+wait_listen udp "$SIPP_UAS"
+sipp_bg plain_uac -sf "$SCEN/uac_call.xml" 127.0.0.1:"$SIPP_UAS" -rsa 127.0.0.1:"$PX_PORT" \
+	-i 127.0.0.1 -p "$UAC_PORT" -m 30 -r 10 -s plain
+PLAIN_UAC=$LAST_PID
+floods=0
+: > "$WORK/inv.out"
+while kill -0 "$PLAIN_UAC" 2>/dev/null; do
+	python3 "$TOP_SRCDIR/tests/integration/flood.py" "$PX_PORT" "$WORK/inv.sip" 200 30 40 >> "$WORK/inv.out"
+	floods=$((floods + 1))
+done
+wait_pid "$PLAIN_UAC" 30
+ok $? "30 plain calls complete while labelled INVITEs flood the crypto queue ($floods floods)"
+wait_pid "$PLAIN_UAS" 10
+ok $? "  and the UAS saw each of them through to its BYE"
+ok200=$(awk '$1 == 200 { s += $2 } END { print s + 0 }' "$WORK/inv.out")
+busy=$(awk '$1 == 503 { s += $2 } END { print s + 0 }' "$WORK/inv.out")
+other=$(awk '$1 != 200 && $1 != 503 && $1 != "retry-after" { s += $2 } END { print s + 0 }' "$WORK/inv.out")
+ra=$(awk '$1 == "retry-after" { s += $2 } END { print s + 0 }' "$WORK/inv.out")
+[ "$((ok200 + busy))" -eq $((floods * 200)) ] && [ "$other" -eq 0 ]
+ok $? "each labelled INVITE got 200 or 503 (200: $ok200, 503: $busy, other: $other, of $((floods * 200)))"
+[ "$busy" -gt 0 ] && [ "$ok200" -gt 0 ] && [ "$ra" -eq "$busy" ]
+ok $? "  the excess got 503, each with Retry-After ($ra)"
 t_done

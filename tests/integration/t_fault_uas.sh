@@ -1,0 +1,104 @@
+#!/bin/bash
+# Faults: the downstream UAS killed (kill -9) in the middle of a load of
+# calls at 50 a second (20 under ASan), then started again, over UDP and
+# over TCP. Every
+# call the UAC makes gets a final response in time (the proxy's 500 when
+# the next hop is gone; never a hang: the UAC gives up on a call after
+# 12 s), calls complete again once the UAS is back, and the proxy's
+# transactions in flight return to 0 (metrics).
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+t_init fault_uas 22950
+# Ten ports of this range only (the others are the next test's).
+UAS_PORT=$((BASE + 5))
+UAC_PORT=$((BASE + 6))
+M_PORT=$((BASE + 3))
+CALLS=400 RATE=50
+# Under AddressSanitizer the proxy is a few times slower: at 50/s its
+# answers then come after SIPp's T1, SIPp retransmits, the proxy does too,
+# and SIPp's UAS aborts calls on INVITEs retransmitted after its 200.
+if ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan; then CALLS=300 RATE=20; fi
+# The default transaction timeout: a shorter one (a shorter T1) has the
+# proxy retransmit INVITEs to a UAS slow under load, which SIPp's UAS
+# takes for new messages and aborts the call.
+write_conf "$WORK/px.conf" "" \
+	"metrics: { enabled = true; port = $M_PORT; };"
+sed -i 's/level = "debug"/level = "info"/' "$WORK/px.conf"
+start_proxy "$WORK/px.conf" proxy
+ok $? "proxy starts"
+
+# metric NAME: its value now
+metric() {
+	curl -sf "http://127.0.0.1:$M_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+# finals TP [METHOD [CODE]]: final responses the UAC logged so far
+finals() {
+	grep -c "^final ${2:-} *${3:-}" "$WORK/uac_$1.calls.log" 2>/dev/null
+}
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds (bounded)
+wait_for() {
+	local limit=$(($1 * 20)) i
+	shift
+	for i in $(seq 1 "$limit"); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+ge() { [ "$("${@:2}")" -ge "$1" ]; }
+
+# phase TP (u1|t1) LISTEN (udp|tcp)
+phase() {
+	local tp=$1 l=$2 t0 killed_at restarted_at n
+	sipp_bg "uas1_$tp" -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
+	UAS=$LAST_PID
+	wait_listen "$l" "$UAS_PORT"
+	"$SIPP" -sf "$SCEN/uac_call_any.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
+		-i 127.0.0.1 -p "$UAC_PORT" -t "$tp" -m "$CALLS" -r "$RATE" -l 200 -s service \
+		-nostdin -trace_err -error_file "$WORK/uac_$tp.err.log" \
+		-trace_logs -log_file "$WORK/uac_$tp.calls.log" \
+		> "$WORK/uac_$tp.out.log" 2>&1 &
+	UAC=$!
+	PIDS="$PIDS $UAC"
+	wait_for 20 ge 100 finals "$tp" BYE 200
+	ok $? "$tp: calls complete before the fault ($(finals "$tp" BYE 200))"
+	kill -9 "$UAS"
+	wait "$UAS" 2>/dev/null
+	killed_at=$(finals "$tp" INVITE)
+	# The UAS is gone: the calls it was in and the new ones fail; wait
+	# until the UAC has seen 30 refused INVITEs, then start it again.
+	wait_for 20 ge 30 finals "$tp" INVITE 500
+	ok $? "$tp: UAS killed: the proxy answers the INVITEs 500 ($(finals "$tp" INVITE 500))"
+	sipp_bg "uas2_$tp" -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
+	wait_listen "$l" "$UAS_PORT"
+	restarted_at=$(finals "$tp" INVITE)
+	wait_pid "$UAC" 40
+	ok $? "$tp: the UAC ends with no failed call: every call got a final response within 12 s"
+	n=$(finals "$tp" INVITE)
+	[ "$n" -eq "$CALLS" ]
+	ok $? "$tp: $n of $CALLS INVITEs got a final response"
+	n=$(grep '^final INVITE' "$WORK/uac_$tp.calls.log" | grep -vc '^final INVITE \(200\|408\|500\|503\) ')
+	[ "$n" -eq 0 ]
+	ok $? "$tp: each one a 200, 408, 500 or 503 ($n others)"
+	# From a little after the restart on, every call completes.
+	n=$(grep '^final INVITE' "$WORK/uac_$tp.calls.log" | tail -n +$((restarted_at + 20)) | grep -vc '^final INVITE 200 ')
+	[ "$n" -eq 0 ] && [ "$restarted_at" -lt $((CALLS - 70)) ]
+	ok $? "$tp: after the restart (at call $restarted_at, killed at $killed_at) all INVITEs get 200 ($n not)"
+	m=$(grep '^final BYE' "$WORK/uac_$tp.calls.log" | tail -n 50 | grep -c '^final BYE 200 ')
+	[ "$m" -eq 50 ]
+	ok $? "$tp: and the last 50 calls' BYEs 200 ($m)"
+	echo "# $tp: $(grep -o '^final [A-Z]* [0-9]*' "$WORK/uac_$tp.calls.log" | sort | uniq -c | tr -s ' \n' ' ')"
+}
+
+phase u1 udp
+phase t1 tcp
+
+# Completed transactions linger (Timer K, T4 5 s; nta's INVITE server
+# transactions 5 s): wait a bounded 20 s for the count to come back.
+wait_for 20 eval '[ "$(metric e2mproxy_transactions_in_flight)" = 0 ]'
+ok $? "the proxy's transactions in flight return to 0 (now $(metric e2mproxy_transactions_in_flight))"
+proxy_answers
+ok $? "proxy still answers OPTIONS"
+grep -q 'ERROR\|AddressSanitizer' "$WORK/proxy.log"
+[ $? -ne 0 ]
+ok $? "no error in the proxy's log"
+t_done
