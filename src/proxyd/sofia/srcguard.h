@@ -64,6 +64,17 @@ typedef void srcguard_stun_fn(int fd, const void *p, size_t n,
     const struct sockaddr *from, socklen_t fromlen);
 void srcguard_stun(srcguard_stun_fn *fn);
 
+/*
+ * Queue delay: how long a datagram read from a watched socket waited in
+ * the kernel's receive queue (its SO_TIMESTAMPNS arrival stamp against
+ * the clock when it was read). The first sign that the loop is behind,
+ * before any sender retransmits (overload.h). _us: the datagram read
+ * last (the one Sofia is parsing now); _max_us: the longest over the
+ * last full second (for metrics).
+ */
+uint32_t srcguard_queue_delay_us(void);
+uint32_t srcguard_queue_delay_max_us(void);
+
 /* Datagrams dropped over budget so far. */
 uint64_t srcguard_dropped(void);
 
