@@ -24,8 +24,8 @@ void
 conf_overload_defaults(struct conf *c)
 {
 	c->overload_enabled = 1;
-	c->overload_delay_low = 50;
-	c->overload_delay_high = 150;
+	c->overload_delay_low = 100;
+	c->overload_delay_high = 250;
 	c->overload_max_in_flight = 50000;
 	c->overload_retry_after = 2;
 }

@@ -7,9 +7,10 @@
  * proxy has caught up. The 503 goes back as any stateless answer of nta's
  * does (Via, received and rport, out of the socket the request came in
  * on). Its To tag is the same for every refusal, random per process,
- * so that the ACK the caller sends for it is recognised and dropped here
+ * so that the ACK the caller sends for it is recognised and dropped
  * instead of being forwarded as an in-dialog request (Kamailio's sl module
- * does the same with its own tag).
+ * does the same with its own tag): over UDP by srcguard.c before Sofia
+ * parses it, otherwise here.
  */
 #include "proxyd/ptx.h"
 #include "proxyd/sipoverload.h"
@@ -43,6 +44,7 @@ sipoverload_init(struct proxy *px)
 	memcpy(px->shed_tag, "e2m503-", 7);
 	for (i = 0; i < sizeof(r); i++)
 		snprintf(px->shed_tag + 7 + 2 * i, 3, "%02x", r[i]);
+	srcguard_shed_tag(px->shed_tag);
 	return 0;
 }
 
@@ -204,7 +206,7 @@ sipoverload_metrics(const struct proxy *px, struct metrics_out *o)
 	}
 	mo_family(o, "e2mproxy_overload_acks_absorbed_total", "counter",
 	    "ACKs for those 503s, dropped (not forwarded)");
-	mo_u64(o, NULL, px->shed_acks);
+	mo_u64(o, NULL, px->shed_acks + srcguard_shed_acks());
 	mo_family(o, "e2mproxy_overload_queue_delay_seconds", "gauge",
 	    "longest wait of a datagram in a UDP listener's receive queue over "
 	    "the last full second");

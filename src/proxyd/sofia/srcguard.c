@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,12 @@
 
 static void (*report_fn)(uint64_t, const char *);
 static srcguard_stun_fn *stun_fn;
+/* ACKs for the overload 503s: ";tag=" and the tag, and how many. */
+static struct {
+	char needle[40];
+	size_t len;
+	uint64_t dropped;
+} shed;
 
 static struct {
 	struct ratelimit *rl;
@@ -222,6 +229,29 @@ stun_datagram(int fd, const struct msghdr *m, size_t n)
 	stun_fn(fd, buf, at, m->msg_name, m->msg_namelen);
 }
 
+void
+srcguard_shed_tag(const char *tag)
+{
+	int n = snprintf(shed.needle, sizeof(shed.needle), ";tag=%s", tag);
+
+	shed.len = n > 0 && (size_t)n < sizeof(shed.needle) ? (size_t)n : 0;
+}
+
+uint64_t
+srcguard_shed_acks(void)
+{
+	return shed.dropped;
+}
+
+/* An ACK for one of our overload 503s: the tag is random per process
+ * and only ever sent in those, so finding it in an ACK is enough. */
+static int
+shed_ack(const void *p, size_t n)
+{
+	return shed.len > 0 && n > 4 && memcmp(p, "ACK ", 4) == 0 &&
+	    memmem(p, n, shed.needle, shed.len) != NULL;
+}
+
 uint32_t
 srcguard_queue_delay_us(void)
 {
@@ -328,6 +358,8 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 		report(m->msg_name, now);
 	} else if (stun_is_stun(first, flen)) {
 		stun_datagram(fd, m, (size_t)n);
+	} else if (shed_ack(first, flen)) {
+		shed.dropped++;
 	} else {
 		return n;
 	}

@@ -75,6 +75,15 @@ void srcguard_stun(srcguard_stun_fn *fn);
 uint32_t srcguard_queue_delay_us(void);
 uint32_t srcguard_queue_delay_max_us(void);
 
+/*
+ * The To tag of the proxy's overload 503s (sipoverload.c): a datagram
+ * that is an ACK carrying it is dropped before Sofia parses it, so that
+ * a refused call costs its INVITE's parse and one answer, not one more
+ * parse for the ACK. Counted in srcguard_shed_acks().
+ */
+void srcguard_shed_tag(const char *tag);
+uint64_t srcguard_shed_acks(void);
+
 /* Datagrams dropped over budget so far. */
 uint64_t srcguard_dropped(void);
 
