@@ -21,7 +21,8 @@
 # usage: bench/overload.sh [-R RATE | -f "RATES"] [-x "FACTORS"] [-n RUNS]
 #                          [-s SECS] [-p "PROXIES"] [BUILD_DIR]
 # Defaults: -f "1500 2000 2500 3000 3500" -x "1.5 2" -n 1 -s 30
-# -p "e2mproxyd kamailio": about 5 minutes with -R. BUILD_DIR: where
+# -p "e2mproxyd kamailio": about 5 minutes with -R (e2mproxyd-off: the
+# proxy with overload control turned off). BUILD_DIR: where
 # e2mproxyd was built (default _build/). Needs kamailio, sipp, curl.
 # Uses ports BENCH_PORT (default 22935) to BENCH_PORT+13 on 127.0.0.1
 # only; kills only what it started. BENCH_KEEP=1 keeps the work directory.
@@ -86,6 +87,8 @@ log: { level = "notice"; };
 sip: { listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX; } ); };
 metrics: { enabled = true; port = $MET; };
 CONF
+# e2mproxyd-off: the same with overload control turned off, for comparison
+sed 's/^metrics:/overload: { enabled = false; };\nmetrics:/' "$WORK/px.conf" > "$WORK/px-off.conf"
 "$PROXY" -c -f "$WORK/px.conf" > /dev/null 2>&1 ||
 	{ echo "e2mproxyd -c refuses its configuration"; "$PROXY" -c -f "$WORK/px.conf"; exit 1; }
 sed -e "s|@PORT@|$PX|g" -e "s|@MPATH@|$MPATH|g" "$TOP/bench/kamailio/stateful.cfg" > "$WORK/kam.cfg"
@@ -227,6 +230,8 @@ start_proxy() {
 	case $1 in
 	e2mproxyd)
 		$PIN_PX "$PROXY" -D -f "$WORK/px.conf" > "$2/proxy.log" 2>&1 & ;;
+	e2mproxyd-off)
+		$PIN_PX "$PROXY" -D -f "$WORK/px-off.conf" > "$2/proxy.log" 2>&1 & ;;
 	kamailio)
 		$PIN_PX kamailio -f "$WORK/kam.cfg" -DD -E -Y "$2" -P "$2/kam.pid" \
 			-m 512 -M 32 > "$2/proxy.log" 2>&1 & ;;
