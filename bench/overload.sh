@@ -247,7 +247,7 @@ start_proxy() {
 uac() {
 	local n
 	n=$(awk -v r="$5" -v s="$6" 'BEGIN { printf "%d", r * s }')
-	(cd "$1" && exec timeout $(($6 + 60)) $PIN_GEN sipp -sf "$WORK/uac.xml" -key tp "" \
+	(cd "$1" && exec timeout -k 5 $(($6 + 60)) $PIN_GEN sipp -sf "$WORK/uac.xml" -key tp "" \
 		-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$PX" -i 127.0.0.1 -p "$3" \
 		-mp "$4" -t u1 -r "$5" -m "$n" -l 30000 -buff_size 4194304 -nostdin \
 		-timeout $(($6 + 40)) -trace_stat -stf "$2.csv" -fd 1 > "$2.out" 2>&1)
