@@ -11,7 +11,7 @@ usage:
       stopped (SIGSTOP), and while it is stopped the caller sends B's ACK
       and BYE, a CANCEL for A, a new INVITE C (its Via names another port,
       with rport: the answer must come back to the source port) and a new
-      MESSAGE D; 0.8 s later the proxy goes on (SIGCONT).
+      MESSAGE D; 2.5 s later the proxy goes on (SIGCONT).
   cap PXPORT CALLERPORT CALLEEPORT
       max_in_flight = 2: calls A and B ring (held), INVITE C, a BYE in a
       dialog, a CANCEL for A; then, A being over, INVITE D; then B and D
@@ -202,7 +202,7 @@ def stall(caller, callee, pid):
         caller.request('CANCEL', 'ring-A', branch=a_branch)
         c_branch = caller.request('INVITE', 'new-C', via_port=caller.port + 7)
         caller.request('MESSAGE', 'new-D', body='hello')
-        time.sleep(0.8)
+        time.sleep(2.5)
     finally:
         os.kill(pid, signal.SIGCONT)
     c = caller.final('new-C')

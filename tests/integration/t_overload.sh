@@ -30,10 +30,10 @@ is() {
 	ok $? "$3 ($1: ${got:-nothing})"
 }
 
-# Thresholds far above what a scheduling hiccup of a loaded test machine
+# Thresholds far above what a scheduling pause of a loaded test machine
 # gives, far below the stop.
 write_conf "$WORK/px.conf" "" "
-overload: { queue_delay_low = 250; queue_delay_high = 400; retry_after = 7; };
+overload: { queue_delay_low = 1500; queue_delay_high = 2000; retry_after = 7; };
 metrics: { enabled = true; port = $M_PORT; };"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
@@ -88,7 +88,8 @@ kill "$PX_PID"
 wait "$PX_PID" 2>/dev/null
 PX_PORT=$((BASE + 20))
 write_conf "$WORK/px2.conf" "" "
-overload: { max_in_flight = 2; retry_after = 3; };
+overload: { max_in_flight = 2; retry_after = 3;
+  queue_delay_low = 1500; queue_delay_high = 2000; };
 metrics: { enabled = true; port = $M_PORT; };"
 start_proxy "$WORK/px2.conf" proxy2
 ok $? "proxy with max_in_flight = 2 starts"

@@ -48,6 +48,8 @@ static struct {
  * reload must not lose the watched sockets' measurements). */
 static struct {
 	uint32_t last_us;       /* the datagram read last */
+	uint32_t min_us[2];     /* least this window, the one before */
+	uint64_t window;        /* coarse monotonic window of min_us[0] */
 	uint32_t max_us[2];     /* longest this second, the one before */
 	uint64_t second;        /* coarse monotonic second of max_us[0] */
 } qd;
@@ -255,7 +257,7 @@ shed_ack(const void *p, size_t n)
 uint32_t
 srcguard_queue_delay_us(void)
 {
-	return qd.last_us;
+	return qd.min_us[0] < qd.min_us[1] ? qd.min_us[0] : qd.min_us[1];
 }
 
 uint32_t
@@ -276,9 +278,9 @@ static void
 note_delay(const struct msghdr *m)
 {
 	const struct cmsghdr *c;
-	struct timespec at, now;
+	struct timespec at, ts;
 	int64_t us = 0;
-	uint64_t s;
+	uint64_t now, w, s;
 
 	for (c = CMSG_FIRSTHDR(m); c != NULL;
 	    c = CMSG_NXTHDR((struct msghdr *)m, (struct cmsghdr *)c))
@@ -287,17 +289,26 @@ note_delay(const struct msghdr *m)
 		    c->cmsg_len >= CMSG_LEN(sizeof(at)))
 			break;
 	if (c == NULL) {
-		qd.last_us = 0;
+		qd.last_us = qd.min_us[0] = 0;
 		return;
 	}
 	memcpy(&at, CMSG_DATA(c), sizeof(at));
-	clock_gettime(CLOCK_REALTIME, &now);
-	us = ((int64_t)now.tv_sec - at.tv_sec) * 1000000 +
-	    (now.tv_nsec - at.tv_nsec) / 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = ((int64_t)ts.tv_sec - at.tv_sec) * 1000000 +
+	    (ts.tv_nsec - at.tv_nsec) / 1000;
 	if (us < 0)
 		us = 0;
 	qd.last_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-	s = monoclock_coarse_ms() / 1000;
+	now = monoclock_coarse_ms();
+	w = now / SRCGUARD_DELAY_WINDOW_MS;
+	if (w != qd.window) { /* a window older than the last one is gone */
+		qd.min_us[1] = w == qd.window + 1 ? qd.min_us[0] : UINT32_MAX;
+		qd.min_us[0] = UINT32_MAX;
+		qd.window = w;
+	}
+	if (qd.last_us < qd.min_us[0])
+		qd.min_us[0] = qd.last_us;
+	s = now / 1000;
 	if (s != qd.second) {
 		qd.max_us[1] = s == qd.second + 1 ? qd.max_us[0] : 0;
 		qd.max_us[0] = 0;

@@ -68,10 +68,17 @@ void srcguard_stun(srcguard_stun_fn *fn);
  * Queue delay: how long a datagram read from a watched socket waited in
  * the kernel's receive queue (its SO_TIMESTAMPNS arrival stamp against
  * the clock when it was read). The first sign that the loop is behind,
- * before any sender retransmits (overload.h). _us: the datagram read
- * last (the one Sofia is parsing now); _max_us: the longest over the
- * last full second (for metrics).
+ * before any sender retransmits (overload.h).
+ * _us: the least any datagram read in this window and the one before
+ * (SRCGUARD_DELAY_WINDOW_MS each) waited, the datagram read last (the
+ * one Sofia is parsing now) included: a standing queue, not a burst
+ * (CoDel's observation, RFC 8289). After a pause of the loop shorter than
+ * a window, what queued meanwhile is read within milliseconds and the
+ * datagrams read just before the pause had not waited: no overload. A
+ * loop that stays behind makes every datagram wait.
+ * _max_us: the longest over the last full second (for metrics).
  */
+#define SRCGUARD_DELAY_WINDOW_MS 100
 uint32_t srcguard_queue_delay_us(void);
 uint32_t srcguard_queue_delay_max_us(void);
 
