@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#define OVERLOAD_QUIET_MS 1000
+#define OVERLOAD_QUIET_MS 5000
 
 struct overload_conf {
 	int enabled;

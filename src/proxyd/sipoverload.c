@@ -194,7 +194,7 @@ sipoverload_metrics(const struct proxy *px, struct metrics_out *o)
 	    "1 while new requests are being shed (overload section)");
 	mo_u64(o, NULL, (uint64_t)ov->active);
 	mo_family(o, "e2mproxy_overload_episodes_total", "counter",
-	    "overload episodes started (first refusal after a quiet second)");
+	    "overload episodes started (an episode ends 5 s after its last refusal)");
 	mo_u64(o, NULL, ov->episodes);
 	mo_family(o, "e2mproxy_overload_shed_total", "counter",
 	    "new requests answered 503 because the proxy was behind, by "

@@ -60,8 +60,8 @@ expect 'e2mproxy_overload_shed_total{reason="in_flight"}' 0
 expect e2mproxy_overload_acks_absorbed_total 1
 expect e2mproxy_overload_episodes_total 1
 
-# The episode ends a quiet second after the last refusal.
-for i in $(seq 1 100); do
+# The episode ends 5 quiet seconds after the last refusal.
+for i in $(seq 1 200); do
 	grep -q "overload: shedding stopped after" "$WORK/proxy.log" && break
 	sleep 0.05
 done
