@@ -106,6 +106,7 @@ static const struct option top_opts[] = {
 	O_GROUP("archive", conf_archive_opts),
 	O_GROUP("pinholes", conf_pinholes_opts),
 	O_GROUP("edge", conf_edge_opts),
+	O_GROUP("overload", conf_overload_opts),
 	O_GROUP("metrics", conf_metrics_opts),
 	O_END
 };
@@ -849,6 +850,7 @@ set_defaults(struct conf *c)
 	conf_services_defaults(c);
 	conf_daemon_defaults(c);
 	conf_edge_defaults(c);
+	conf_overload_defaults(c);
 }
 
 /* libconfig's own file errors say only "file I/O error"; errno says more. */
@@ -922,6 +924,7 @@ load(const char *path, int contents, conf_error_fn *fn, void *arg)
 		conf_check_services(&l, &cfg);
 		conf_check_daemon(&l, &cfg);
 		conf_check_edge(&l, &cfg);
+		conf_check_overload(&l, &cfg);
 		if (c->source_burst == 0)
 			c->source_burst = c->source_rate > 0 ?
 			    2 * c->source_rate : 1;

@@ -180,6 +180,13 @@ struct conf {
 	unsigned edge_max_flows;
 	unsigned edge_max_flows_per_source;
 
+	/* overload: new requests refused while behind (conf_overload.c) */
+	int overload_enabled;
+	unsigned overload_delay_low;  /* ms of queue delay: some refused */
+	unsigned overload_delay_high; /* ms: all refused */
+	unsigned overload_max_in_flight; /* 0: no bound */
+	unsigned overload_retry_after;   /* s, in the 503 */
+
 	/* metrics: /metrics and /status over HTTP (conf_daemon.c) */
 	int metrics_enabled;
 	char *metrics_address;       /* NULL: 127.0.0.1 */

@@ -154,6 +154,9 @@ extern const struct option conf_edge_opts[];
 void conf_edge_defaults(struct conf *c);
 void conf_check_edge(struct loader *l, const config_t *cfg);
 void conf_check_edge_key(struct loader *l, const config_t *cfg);
+extern const struct option conf_overload_opts[];
+void conf_overload_defaults(struct conf *c);
+void conf_check_overload(struct loader *l, const config_t *cfg);
 
 /* conf_contents.c: what the named files hold (conf_load_checked()). */
 void conf_check_contents(struct loader *l, const config_t *cfg);

@@ -29,6 +29,7 @@
 #include "proxyd/owntx.h"
 #include "proxyd/sofia/parsefix.h"
 #include "proxyd/sofia/hdrguard.h"
+#include "proxyd/sipoverload.h"
 #include "proxyd/svc_archive.h"
 
 /* t is made for one request; NULL when out of memory. */
@@ -147,6 +148,8 @@ start_own(struct proxy *px, msg_t *msg, sip_t *sip)
 		own_retransmission(px, x, msg, sip);
 		return;
 	}
+	if (sipoverload_shed(px, msg, sip))
+		return;
 	if ((t = ptx_new(px, msg)) == NULL) {
 		nta_msg_treply(nta, msg, SIP_500_INTERNAL_SERVER_ERROR,
 		    TAG_END());
@@ -290,6 +293,10 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 		start_own(px, msg, sip);
 		return;
 	}
+	/* nta matched no transaction: not a retransmission of one we hold. */
+	if (sip->sip_request->rq_method == sip_method_ack ?
+	    sipoverload_ack(px, msg, sip) : sipoverload_shed(px, msg, sip))
+		return;
 	/* nta frees msg when it cannot make the transaction. */
 	ref = msg_ref_create(msg);
 	if ((irq = nta_incoming_create(nta, NULL, msg, sip, TAG_END())) ==

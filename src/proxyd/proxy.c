@@ -20,6 +20,7 @@
 #include "proxyd/conf.h"
 #include "proxyd/owntx.h"
 #include "proxyd/sofia/hdrguard.h"
+#include "proxyd/sipoverload.h"
 #include "proxyd/state.h"
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
@@ -162,7 +163,8 @@ proxy_new(struct loop *l, const struct conf *c, unsigned sofia_debug)
 	/* Timer J: 64*T1, which transaction_timeout is. */
 	px->own = owntx_new(c->transaction_timeout_ms);
 	px->own_timer = evtimer_new(loop_base(l), answer_own_expire, px);
-	if (px->own == NULL || px->own_timer == NULL) {
+	if (px->own == NULL || px->own_timer == NULL ||
+	    sipoverload_init(px) != 0) {
 		log_error("cannot set up the transaction table: out of memory");
 		goto fail;
 	}
@@ -210,6 +212,7 @@ proxy_free(struct proxy *px)
 	agent_free(px->agent);
 	if (px->own_timer != NULL)
 		event_free(px->own_timer);
+	sipoverload_free(px);
 	owntx_free(px->own);
 	free(px);
 }

@@ -11,6 +11,7 @@
 #include "crypto/tlsping.h"
 #include "proxyd/keepalive.h"
 #include "proxyd/metrics.h"
+#include "proxyd/sipoverload.h"
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
 #include "proxyd/sofia/srcguard.h"
@@ -247,4 +248,5 @@ proxy_metrics(const struct proxy *px, struct metrics_out *o)
 	limits(px, o);
 	services(px, o);
 	edge(px, o);
+	sipoverload_metrics(px, o);
 }

@@ -31,6 +31,7 @@
 #include "e2m/inspect.h"
 #include "e2m/policy.h"
 #include "proxyd/edge.h"
+#include "proxyd/overload.h"
 #include "proxyd/proxy.h"
 #include "proxyd/sipchallenge.h"
 #include "proxyd/state.h"
@@ -85,6 +86,11 @@ struct proxy {
 	struct proxy_stop *stop;  /* NULL: running; else stopping (stop.c) */
 	unsigned long long next_id;
 	struct proxy_stats stats;
+	/* Overload control (sipoverload.c). */
+	struct overload overload;
+	char shed_tag[24];        /* the To tag of our 503s */
+	struct event *shed_timer; /* ends an episode */
+	uint64_t shed_acks;       /* ACKs to them, dropped */
 };
 
 /* A response goes upstream (counted by class). */

@@ -231,6 +231,40 @@ main(void)
 	T_EQ_INT(srcguard_dropped(), 3, "the other 3 dropped as over budget");
 	T_EQ_INT(got[0] + got[1], 0, "none reaches the reader");
 
+	/* Queue delay: a datagram that waited 120 ms in the queue reads as
+	 * having waited at least that; the read after it as less. */
+	T_EQ_INT(srcguard_init(0, 0, 64, NULL, 0), 0, "no budget again");
+	srcguard_add_fd(s);
+	usleep(250000); /* the reads before are two windows old */
+	send_n(fa, &srv, 1, 'a');
+	usleep(120000);
+	read_all(s, got);
+	T_OK(srcguard_queue_delay_us() >= 120000 &&
+	    srcguard_queue_delay_us() < 5000000, "queue delay measured");
+	send_n(fa, &srv, 1, 'a');
+	read_all(s, got);
+	T_OK(srcguard_queue_delay_us() < 120000,
+	    "a fresh datagram right after: the least of the window counts");
+
+	/* An ACK for an overload 503 (our tag) is swallowed; other ACKs,
+	 * and other requests with the tag, are not. */
+	{
+		static const char *const dgrams[] = {
+			"ACK sip:b@x SIP/2.0\r\nTo: <sip:b@x>;tag=e2m503-ab\r\n",
+			"ACK sip:b@x SIP/2.0\r\nTo: <sip:b@x>;tag=other\r\n",
+			"BYE sip:b@x SIP/2.0\r\nTo: <sip:b@x>;tag=e2m503-ab\r\n",
+		};
+		size_t i;
+
+		srcguard_shed_tag("e2m503-ab");
+		for (i = 0; i < 3; i++)
+			(void)sendto(fa, dgrams[i], strlen(dgrams[i]), 0,
+			    (const struct sockaddr *)&srv, sizeof(srv));
+		read_all(s, got);
+		T_EQ_INT(got[0] + got[1], 2, "two of three delivered");
+		T_EQ_INT(srcguard_shed_acks(), 1, "the ACK with our tag dropped");
+	}
+
 	/* Unregistered sockets are left alone. */
 	srcguard_reset();
 	T_EQ_INT(srcguard_init(1, 1, 64, NULL, 0), 0, "guard, no socket");

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +30,12 @@
 static void (*report_fn)(uint64_t, const char *);
 static srcguard_stun_fn *stun_fn;
 static srcguard_cut_fn *cut_fn;
+/* ACKs for the overload 503s: ";tag=" and the tag, and how many. */
+static struct {
+	char needle[40];
+	size_t len;
+	uint64_t dropped;
+} shed;
 
 static struct {
 	struct ratelimit *rl;
@@ -40,6 +47,16 @@ static struct {
 	uint64_t cut_short;      /* responses not whole, discarded */
 	uint64_t reported_ms;   /* when report_fn was last called */
 } g;
+
+/* Queue delay: kept apart from g, which srcguard_init() resets (a
+ * reload must not lose the watched sockets' measurements). */
+static struct {
+	uint32_t last_us;       /* the datagram read last */
+	uint32_t min_us[2];     /* least this window, the one before */
+	uint64_t window;        /* coarse monotonic window of min_us[0] */
+	uint32_t max_us[2];     /* longest this second, the one before */
+	uint64_t second;        /* coarse monotonic second of max_us[0] */
+} qd;
 
 typedef recvhook_real_fn recvmsg_fn;
 
@@ -92,8 +109,12 @@ report(const struct sockaddr *sa, uint64_t now)
 int
 srcguard_add_fd(int fd)
 {
+	int on = 1;
+
 	if (g.nfds == SRCGUARD_MAX_FDS)
 		return -1;
+	/* Each datagram's arrival time, for its queue delay. */
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	g.fds[g.nfds++] = fd;
 	recvhook_filter(guard_recv);
 	return 0;
@@ -249,6 +270,117 @@ mask_nuls(char *p, size_t n)
 	    (size_t)(end - p) : n);
 }
 
+void
+srcguard_shed_tag(const char *tag)
+{
+	int n = snprintf(shed.needle, sizeof(shed.needle), ";tag=%s", tag);
+
+	shed.len = n > 0 && (size_t)n < sizeof(shed.needle) ? (size_t)n : 0;
+}
+
+uint64_t
+srcguard_shed_acks(void)
+{
+	return shed.dropped;
+}
+
+/* An ACK for one of our overload 503s: the tag is random per process
+ * and only ever sent in those, so finding it in an ACK is enough. */
+static int
+shed_ack(const void *p, size_t n)
+{
+	return shed.len > 0 && n > 4 && memcmp(p, "ACK ", 4) == 0 &&
+	    memmem(p, n, shed.needle, shed.len) != NULL;
+}
+
+uint32_t
+srcguard_queue_delay_us(void)
+{
+	return qd.min_us[0] < qd.min_us[1] ? qd.min_us[0] : qd.min_us[1];
+}
+
+uint32_t
+srcguard_queue_delay_max_us(void)
+{
+	uint64_t s = monoclock_coarse_ms() / 1000;
+
+	if (s == qd.second + 1)
+		return qd.max_us[0];
+	return s == qd.second ? qd.max_us[1] : 0;
+}
+
+/* How long the datagram just read waited in the socket's queue: the
+ * kernel's arrival stamp (SO_TIMESTAMPNS, wall clock) against the wall
+ * clock now. A step of the wall clock in between gives one wrong value
+ * (clamped at 0 going back). */
+static void
+note_delay(const struct msghdr *m)
+{
+	const struct cmsghdr *c;
+	struct timespec at, ts;
+	int64_t us = 0;
+	uint64_t now, w, s;
+
+	for (c = CMSG_FIRSTHDR(m); c != NULL;
+	    c = CMSG_NXTHDR((struct msghdr *)m, (struct cmsghdr *)c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(at)))
+			break;
+	if (c == NULL) {
+		qd.last_us = qd.min_us[0] = 0;
+		return;
+	}
+	memcpy(&at, CMSG_DATA(c), sizeof(at));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = ((int64_t)ts.tv_sec - at.tv_sec) * 1000000 +
+	    (ts.tv_nsec - at.tv_nsec) / 1000;
+	if (us < 0)
+		us = 0;
+	qd.last_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	now = monoclock_coarse_ms();
+	w = now / SRCGUARD_DELAY_WINDOW_MS;
+	if (w != qd.window) { /* a window older than the last one is gone */
+		qd.min_us[1] = w == qd.window + 1 ? qd.min_us[0] : UINT32_MAX;
+		qd.min_us[0] = UINT32_MAX;
+		qd.window = w;
+	}
+	if (qd.last_us < qd.min_us[0])
+		qd.min_us[0] = qd.last_us;
+	s = now / 1000;
+	if (s != qd.second) {
+		qd.max_us[1] = s == qd.second + 1 ? qd.max_us[0] : 0;
+		qd.max_us[0] = 0;
+		qd.second = s;
+	}
+	if (qd.last_us > qd.max_us[0])
+		qd.max_us[0] = qd.last_us;
+}
+
+/* A read of a watched socket with room for the arrival stamp: Sofia
+ * passes no control buffer, so one of ours goes in for the call. */
+static ssize_t
+stamped_read(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
+	} ctl;
+	ssize_t n;
+
+	if (m->msg_control != NULL || (flags & (MSG_PEEK | MSG_ERRQUEUE)) != 0)
+		return real(fd, m, flags);
+	m->msg_control = ctl.buf;
+	m->msg_controllen = sizeof(ctl.buf);
+	n = real(fd, m, flags);
+	if (n >= 0)
+		note_delay(m);
+	m->msg_control = NULL;
+	m->msg_controllen = 0;
+	m->msg_flags &= ~MSG_CTRUNC;
+	return n;
+}
+
 /* Every recvmsg() of the process once a socket is watched; only the
  * watched sockets are looked at. */
 static ssize_t
@@ -259,9 +391,10 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 	uint64_t now;
 	ssize_t n;
 
-	n = real(fd, m, flags);
-	if (n < 0 || !guarded(fd) || m->msg_name == NULL ||
-	    (flags & MSG_PEEK) != 0)
+	if (!guarded(fd))
+		return real(fd, m, flags);
+	n = stamped_read(fd, m, flags, real);
+	if (n < 0 || m->msg_name == NULL || (flags & MSG_PEEK) != 0)
 		return n;
 	if (m->msg_iovlen > 0) { /* where the datagram starts */
 		first = m->msg_iov[0].iov_base;
@@ -285,6 +418,8 @@ guard_recv(int fd, struct msghdr *m, int flags, recvmsg_fn *real)
 			cut_fn(m->msg_name, sipdgram_check(first, flen) ==
 			    SIPDGRAM_NO_END ? "no empty line after the header" :
 			    "a body shorter than its Content-Length");
+	} else if (shed_ack(first, flen)) {
+		shed.dropped++;
 	} else {
 		if (flen == (size_t)n)
 			mask_nuls((char *)first, flen);

@@ -66,6 +66,33 @@ typedef void srcguard_stun_fn(int fd, const void *p, size_t n,
     const struct sockaddr *from, socklen_t fromlen);
 void srcguard_stun(srcguard_stun_fn *fn);
 
+/*
+ * Queue delay: how long a datagram read from a watched socket waited in
+ * the kernel's receive queue (its SO_TIMESTAMPNS arrival stamp against
+ * the clock when it was read). The first sign that the loop is behind,
+ * before any sender retransmits (overload.h).
+ * _us: the least any datagram read in this window and the one before
+ * (SRCGUARD_DELAY_WINDOW_MS each) waited, the datagram read last (the
+ * one Sofia is parsing now) included: a standing queue, not a burst
+ * (CoDel's observation, RFC 8289). After a pause of the loop shorter than
+ * a window, what queued meanwhile is read within milliseconds and the
+ * datagrams read just before the pause had not waited: no overload. A
+ * loop that stays behind makes every datagram wait.
+ * _max_us: the longest over the last full second (for metrics).
+ */
+#define SRCGUARD_DELAY_WINDOW_MS 100
+uint32_t srcguard_queue_delay_us(void);
+uint32_t srcguard_queue_delay_max_us(void);
+
+/*
+ * The To tag of the proxy's overload 503s (sipoverload.c): a datagram
+ * that is an ACK carrying it is dropped before Sofia parses it, so that
+ * a refused call costs its INVITE's parse and one answer, not one more
+ * parse for the ACK. Counted in srcguard_shed_acks().
+ */
+void srcguard_shed_tag(const char *tag);
+uint64_t srcguard_shed_acks(void);
+
 /* Datagrams dropped over budget so far. */
 uint64_t srcguard_dropped(void);
 

@@ -1,0 +1,39 @@
+/*
+ * conf_overload.c - the overload section: when new requests are refused
+ * with 503 because the proxy is behind (overload.h). On by default, with
+ * thresholds a proxy that keeps up never reaches: the queue delay stays
+ * at a few milliseconds then, and the upper threshold is under half of
+ * T1 (500 ms), so a request and its answer are both through before any
+ * sender retransmits.
+ */
+#include <libconfig.h>
+
+#include "proxyd/conf.h"
+#include "proxyd/confload.h"
+
+const struct option conf_overload_opts[] = {
+	O_BOOL("enabled", overload_enabled),
+	O_UINT("queue_delay_low", 1, 10000, overload_delay_low),
+	O_UINT("queue_delay_high", 1, 10000, overload_delay_high),
+	O_UINT("max_in_flight", 0, 100000000, overload_max_in_flight),
+	O_UINT("retry_after", 1, 3600, overload_retry_after),
+	O_END
+};
+
+void
+conf_overload_defaults(struct conf *c)
+{
+	c->overload_enabled = 1;
+	c->overload_delay_low = 100;
+	c->overload_delay_high = 250;
+	c->overload_max_in_flight = 50000;
+	c->overload_retry_after = 2;
+}
+
+void
+conf_check_overload(struct loader *l, const config_t *cfg)
+{
+	if (l->c->overload_delay_low > l->c->overload_delay_high)
+		cl_err(l, config_lookup(cfg, "overload.queue_delay_low"),
+		    "overload.queue_delay_low: above queue_delay_high");
+}
