@@ -17,7 +17,7 @@ M_PORT=$((BASE + 3))
 CALLEE_TCP=$((BASE + 5))
 CALLEE_TLS=$((BASE + 6))
 PEER="$TOP_SRCDIR/tests/integration/resetpeer.py"
-pki_ca "$WORK" && pki_cert "$WORK" px "" 127.0.0.1 && pki_cert "$WORK" callee "" 127.0.0.1
+pki_ca "$WORK" && pki_cert "$WORK" px "IP:127.0.0.1" 127.0.0.1 && pki_cert "$WORK" callee "IP:127.0.0.1" 127.0.0.1
 ok $? "test PKI made with openssl"
 cat > "$WORK/px.conf" <<CONF
 log: { level = "info"; };
