@@ -9,7 +9,7 @@
 # waited for their own timers. Under tests/valgrind/check.sh the same run
 # shows the stop leaves nothing behind.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
-t_init stop 22800
+t_init stop 23080
 N=4
 write_conf "$WORK/px.conf"
 start_proxy "$WORK/px.conf" proxy
