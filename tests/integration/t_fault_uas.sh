@@ -46,10 +46,23 @@ wait_for() {
 }
 ge() { [ "$("${@:2}")" -ge "$1" ]; }
 
+# The UAS answers 200 without a 180 first: a call the killed UAS had
+# rung would wait, as RFC 3261 16.8 says, for Timer C (more than three
+# minutes) at the proxy, and its caller with it (seen once in 400 calls:
+# the kill fell between the 180 and the 200). Without a provisional the
+# proxy retransmits the INVITE into the closed port and fails the call at
+# once.
+awk '/<send>/ && !done { skip = 1 } !skip { print } skip && /<\/send>/ { skip = 0; done = 1 }' \
+	"$SCEN/uas_call.xml" > "$WORK/uas_no180.xml"
+if grep -q '180 Ringing' "$WORK/uas_no180.xml" || ! grep -q '200 OK' "$WORK/uas_no180.xml"; then
+	echo "Bail out! the UAS scenario without its 180 did not come out as meant"
+	exit 1
+fi
+
 # phase TP (u1|t1) LISTEN (udp|tcp)
 phase() {
 	local tp=$1 l=$2 t0 killed_at restarted_at n
-	sipp_bg "uas1_$tp" -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
+	sipp_bg "uas1_$tp" -sf "$WORK/uas_no180.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
 	UAS=$LAST_PID
 	wait_listen "$l" "$UAS_PORT"
 	"$SIPP" -sf "$SCEN/uac_call_any.xml" 127.0.0.1:"$UAS_PORT" -rsa 127.0.0.1:"$PX_PORT" \
@@ -68,7 +81,7 @@ phase() {
 	# until the UAC has seen 30 refused INVITEs, then start it again.
 	wait_for 20 ge 30 finals "$tp" INVITE 500
 	ok $? "$tp: UAS killed: the proxy answers the INVITEs 500 ($(finals "$tp" INVITE 500))"
-	sipp_bg "uas2_$tp" -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
+	sipp_bg "uas2_$tp" -sf "$WORK/uas_no180.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
 	wait_listen "$l" "$UAS_PORT"
 	restarted_at=$(finals "$tp" INVITE)
 	wait_pid "$UAC" 40
