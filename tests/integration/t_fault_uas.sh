@@ -20,8 +20,13 @@ if ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan; then CALLS=300 RATE=20; fi
 # The default transaction timeout: a shorter one (a shorter T1) has the
 # proxy retransmit INVITEs to a UAS slow under load, which SIPp's UAS
 # takes for new messages and aborts the call.
+# Overload control off: under ASan on a loaded machine a pause of the
+# proxy past queue_delay_high (250 ms) rightly sheds a new UDP INVITE
+# with 503, which this test, about a dead next hop, would count as a call
+# that failed after the restart (t_overload tests the shedding).
 write_conf "$WORK/px.conf" "" \
-	"metrics: { enabled = true; port = $M_PORT; };"
+	"metrics: { enabled = true; port = $M_PORT; };
+overload: { enabled = false; };"
 sed -i 's/level = "debug"/level = "info"/' "$WORK/px.conf"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
@@ -84,6 +89,7 @@ phase() {
 	sipp_bg "uas2_$tp" -sf "$WORK/uas_no180.xml" -i 127.0.0.1 -p "$UAS_PORT" -t "$tp"
 	wait_listen "$l" "$UAS_PORT"
 	restarted_at=$(finals "$tp" INVITE)
+	sent_at=$(grep -c '^sent INVITE' "$WORK/uac_$tp.calls.log")
 	wait_pid "$UAC" 40
 	ok $? "$tp: the UAC ends with no failed call: every call got a final response within 12 s"
 	n=$(finals "$tp" INVITE)
@@ -92,10 +98,21 @@ phase() {
 	n=$(grep '^final INVITE' "$WORK/uac_$tp.calls.log" | grep -vc '^final INVITE \(200\|408\|500\|503\) ')
 	[ "$n" -eq 0 ]
 	ok $? "$tp: each one a 200, 408, 500 or 503 ($n others)"
-	# From a little after the restart on, every call completes.
-	n=$(grep '^final INVITE' "$WORK/uac_$tp.calls.log" | tail -n +$((restarted_at + 20)) | grep -vc '^final INVITE 200 ')
-	[ "$n" -eq 0 ] && [ "$restarted_at" -lt $((CALLS - 70)) ]
-	ok $? "$tp: after the restart (at call $restarted_at, killed at $killed_at) all INVITEs get 200 ($n not)"
+	# Every call placed after the restart completes. By call number, not
+	# by the order of the finals (an earlier call's late final would
+	# count against the later ones); a call placed just before the UAS
+	# listened may still have been refused, hence the 2 spare.
+	awk -v after=$((sent_at + 2)) '/^final INVITE/ { split($4, c, "-") }
+		/^final INVITE/ && c[1] + 0 > after && $3 != 200' \
+		"$WORK/uac_$tp.calls.log" > "$WORK/late_$tp.txt"
+	n=$(wc -l < "$WORK/late_$tp.txt")
+	[ "$n" -eq 0 ] && [ "$sent_at" -lt $((CALLS - 70)) ]
+	ok $? "$tp: calls placed after the restart (call $sent_at on; killed at final $killed_at, restarted at final $restarted_at) all get 200 ($n not)"
+	# What those calls got, and what the proxy logged of them.
+	sed 's/^/#   /' "$WORK/late_$tp.txt"
+	awk '{ print $4 }' "$WORK/late_$tp.txt" | while read -r id; do
+		grep -F "$id" "$WORK/proxy.log" | sed 's/^/#   proxy: /'
+	done
 	m=$(grep '^final BYE' "$WORK/uac_$tp.calls.log" | tail -n 50 | grep -c '^final BYE 200 ')
 	[ "$m" -eq 50 ]
 	ok $? "$tp: and the last 50 calls' BYEs 200 ($m)"
