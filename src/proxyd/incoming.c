@@ -316,7 +316,7 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 void
 ptx_free(struct ptx *t)
 {
-	/* (the archive is gone when the stop ends what it held) */
+	/* (no archive when the daemon runs without one) */
 	if (t->archived && t->px->archive != NULL)
 		svc_archive_final(t->px->archive, t, t->final_status);
 	if (t->orq != NULL)

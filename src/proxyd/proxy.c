@@ -197,10 +197,12 @@ proxy_free(struct proxy *px)
 	/* Pending completions may still answer through Sofia. */
 	workers_free(px->workers);
 	/* Its callbacks may forward the requests they held. */
+	svc_archive_stop(px->archive);
+	/* No crypto job and no archive write holds a ptx now; the final
+	 * records of archived MESSAGEs it ends are still written. */
+	stop_free_live(px);
 	svc_archive_free(px->archive);
 	px->archive = NULL;
-	/* No crypto job and no archive write holds a ptx now. */
-	stop_free_live(px);
 	svc_pinhole_free(px->pinholes);
 	state_unref(px->st);
 	ratelimit_free(px->ch_rl);

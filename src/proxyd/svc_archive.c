@@ -133,6 +133,15 @@ svc_archive_start(struct svc_archive *a, char *err, size_t errsz)
 }
 
 void
+svc_archive_stop(struct svc_archive *a)
+{
+	/* Runs the callbacks of what was still queued (they may forward
+	 * the requests they held); later records are written at once. */
+	if (a != NULL)
+		archwriter_stop(a->w);
+}
+
+void
 svc_archive_free(struct svc_archive *a)
 {
 	if (a == NULL)

@@ -22,8 +22,11 @@ struct svc_archive *svc_archive_new(struct loop *l, const struct conf *c,
     char *err, size_t errsz);
 /* The writer thread; after any fork. 0, or -1 with err set. */
 int svc_archive_start(struct svc_archive *a, char *err, size_t errsz);
-/* Records still queued are written and their callbacks run. NULL is
- * fine. */
+/* At exit, before the stop ends what is in flight: what was queued is
+ * written and its callbacks run; what comes after is written at once.
+ * NULL is fine. */
+void svc_archive_stop(struct svc_archive *a);
+/* svc_archive_stop(), then close. NULL is fine. */
 void svc_archive_free(struct svc_archive *a);
 /* SIGUSR1: reopen the file (logrotate moved it). */
 void svc_archive_reopen(struct svc_archive *a);

@@ -52,6 +52,7 @@ struct archwriter {
 	int efd;
 	pthread_t thread;
 	int started;
+	int sync;               /* stopped: records written by submit itself */
 
 	/* Shared, under mu. */
 	pthread_mutex_t mu;
@@ -426,14 +427,29 @@ finish_batch(struct archwriter *w, struct recq *b, size_t bytes, int ok)
 		    "until a batch succeeds", w->why);
 }
 
+/* Write one batch taken off the queue, then hand it to finished. */
+static void
+run_batch(struct archwriter *w, struct recq *b, int reopen)
+{
+	struct rec *r;
+	size_t bytes;
+	int ok = 1;
+
+	for (bytes = 0, r = b->head; r != NULL; r = r->next)
+		bytes += r->len;
+	if (w->use_syslog)
+		syslog_batch(w, b);
+	else
+		ok = write_batch(w, b, bytes, reopen) == 0;
+	finish_batch(w, b, bytes, ok);
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct archwriter *w = arg;
 	struct recq b;
-	struct rec *r;
-	size_t bytes;
-	int ok, reopen;
+	int reopen;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -446,14 +462,7 @@ writer_main(void *arg)
 		reopen = w->reopen;
 		w->reopen = 0;
 		pthread_mutex_unlock(&w->mu);
-		for (bytes = 0, r = b.head; r != NULL; r = r->next)
-			bytes += r->len;
-		ok = 1;
-		if (w->use_syslog)
-			syslog_batch(w, &b);
-		else
-			ok = write_batch(w, &b, bytes, reopen) == 0;
-		finish_batch(w, &b, bytes, ok);
+		run_batch(w, &b, reopen);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -567,6 +576,14 @@ archwriter_submit(struct archwriter *w, const void *rec, size_t len,
 	r->arg = arg;
 	r->durable = 0;
 	r->submitted = now_ns();
+	if (w->sync) {
+		/* No thread any more: written now, done() from free(). */
+		struct recq b = { NULL, NULL, 0 };
+
+		q_push(&b, r);
+		run_batch(w, &b, 0);
+		return 0;
+	}
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping || w->waiting.len >= w->queue_max) {
 		pthread_mutex_unlock(&w->mu);
@@ -632,9 +649,9 @@ archwriter_stats(const struct archwriter *w, struct archwriter_stats *s)
 }
 
 void
-archwriter_free(struct archwriter *w)
+archwriter_stop(struct archwriter *w)
 {
-	if (w == NULL)
+	if (w == NULL || w->sync)
 		return;
 	if (w->started) {
 		pthread_mutex_lock(&w->mu);
@@ -642,10 +659,23 @@ archwriter_free(struct archwriter *w)
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->thread, NULL);
+		w->started = 0;
 	}
 	/* No thread now: what finished, then anything never taken. */
 	run_done(&w->finished);
 	run_done(&w->waiting);
+	w->stopping = 0;
+	w->sync = 1;
+}
+
+void
+archwriter_free(struct archwriter *w)
+{
+	if (w == NULL)
+		return;
+	archwriter_stop(w);
+	/* What was written after the stop. */
+	run_done(&w->finished);
 	close_file(w);
 	if (w->efd >= 0)
 		close(w->efd);

@@ -13,7 +13,7 @@
  *       comes later from archwriter_collect(); -1: refused at once (answer
  *       the request with an error: nothing was archived)
  *   on SIGUSR1 (logrotate): archwriter_reopen(w)
- *   archwriter_free(w) at exit
+ *   archwriter_stop(w), then archwriter_free(w) at exit
  *
  * The file is opened O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, created
  * with mode 0600, never truncated: what it held stays. One writer per file:
@@ -94,8 +94,13 @@ struct archwriter_stats {
 void archwriter_stats(const struct archwriter *w, struct archwriter_stats *s);
 /*
  * Write what is queued (without waiting for more), stop the thread, then
- * call every done() still pending, on the caller's thread. NULL is fine.
+ * call every done() still pending, on the caller's thread. Records
+ * submitted after are written at once by archwriter_submit() itself (the
+ * daemon's last moments, when the loop has stopped: the graceful stop's
+ * final records), their done() from archwriter_free(). NULL is fine.
  */
+void archwriter_stop(struct archwriter *w);
+/* archwriter_stop(), then done() of what was written after it, close. */
 void archwriter_free(struct archwriter *w);
 
 #endif /* ARCHWRITER_H */

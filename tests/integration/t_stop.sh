@@ -11,7 +11,20 @@
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init stop 23080
 N=4
-write_conf "$WORK/px.conf"
+# The archive on (a rule that reads plain-text MESSAGEs, with the keys
+# and signing certificate a rule needs): the MESSAGE the stop ends still
+# gets its final record.
+. "$TOP_SRCDIR/tests/integration/pki.sh"
+K=$WORK
+pki_ca "$K" && PKI_EKU=serverAuth,clientAuth,emailProtection pki_cert "$K" proxy "DNS:proxy.test" proxy.test
+ok $? "test PKI made with openssl"
+ARCHIVE=$WORK/im.jsonl
+write_conf "$WORK/px.conf" "" "
+inspect: { keys = ( { certificate = \"$K/proxy.pem\"; key = \"$K/proxy.key\"; } );
+           trust_anchors = [ \"$K/ca.pem\" ]; };
+policy: { rules = ( { methods = [ \"MESSAGE\" ]; required_types = [ \"text/plain\" ]; } ); };
+challenge: { signing_certificate = \"$K/proxy.pem\"; signing_key = \"$K/proxy.key\"; };
+archive: { enabled = true; path = \"$ARCHIVE\"; };"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 
@@ -78,4 +91,16 @@ ok $? "UAC: the unanswered MESSAGE answered 503 upstream"
 ok $? "UAS: each INVITE canceled downstream by the proxy"
 grep -q '^Retry-After: 5' "$WORK/uac.msg.log"
 ok $? "the 503s carry Retry-After"
+python3 - "$ARCHIVE" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+m = [r for r in recs if r.get('kind') == 'message']
+f = [r for r in recs if r.get('kind') == 'final']
+print('# archive: %s' % ' '.join('%s/%s' % (r['kind'], r.get('status', '-'))
+                                  for r in recs))
+ok = len(m) == 1 and len(f) == 1 and f[0]['call_id'] == m[0]['call_id'] \
+    and f[0]['status'] == 503
+sys.exit(0 if ok else 1)
+PY
+ok $? "the archived MESSAGE the stop ended has its final record: 503"
 t_done

@@ -822,6 +822,38 @@ test_full_fs(void)
 	    "full disk: the namespace child ran to its end");
 }
 
+/* After archwriter_stop(): what was queued is written and its done()
+ * ran; a record submitted after (the graceful stop's final records) is on
+ * disk when submit returns, its done() from archwriter_free(). */
+static void
+test_stop(void)
+{
+	char path[256];
+	struct archwriter *w;
+
+	path_of(path, sizeof(path), "stop");
+	track_reset();
+	w = writer(path, 50, 0, 0);
+	T_OK(w != NULL, "stop: a writer");
+	if (w == NULL)
+		return;
+	submit(w, 0, 40);
+	submit(w, 1, 40);
+	archwriter_stop(w);
+	T_EQ_INT(tk.n, 2, "stop: the queued records' done() ran");
+	T_EQ_INT(tk.durable, 2, "  durable");
+	T_EQ_INT(submit(w, 2, 40), 0, "a record submitted after the stop is taken");
+	T_OK(holds(path, "", 0, 3, 40), "  and is on disk when submit returns");
+	T_EQ_INT(tk.n, 2, "  its done() not from submit");
+	archwriter_stop(w);
+	T_EQ_INT(tk.n, 2, "a second stop changes nothing");
+	archwriter_free(w);
+	T_EQ_INT(tk.n, 3, "free: its done() ran");
+	T_EQ_INT(tk.durable, 3, "  durable");
+	T_EQ_INT(tk.off_thread, 0, "  on the caller's thread");
+	archwriter_stop(NULL);
+}
+
 int
 main(void)
 {
@@ -832,6 +864,7 @@ main(void)
 	}
 	test_basic();
 	test_partial_tail();
+	test_stop();
 	test_group_commit();
 	test_queue_and_free();
 	test_reopen();
