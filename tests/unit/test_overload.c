@@ -106,9 +106,9 @@ main(void)
 
 	/* A TCP or TLS request: the loop's busy stretch, its own reason. */
 	memset(&o, 0, sizeof(o));
-	T_EQ_INT(overload_check(&o, &C, 200000, OVERLOAD_LOOP_BUSY, 0, 10,
+	T_EQ_INT(overload_check(&o, &C, 100000, OVERLOAD_LOOP_BUSY, 0, 10,
 	    &started), OVERLOAD_ADMIT, "a share owes less than one yet");
-	T_EQ_INT(overload_check(&o, &C, 200000, OVERLOAD_LOOP_BUSY, 0, 10,
+	T_EQ_INT(overload_check(&o, &C, 100000, OVERLOAD_LOOP_BUSY, 0, 10,
 	    &started), OVERLOAD_LOOP_BUSY, "then refused, for the loop");
 	T_EQ_INT(o.shed[OVERLOAD_LOOP_BUSY], 1, "counted as loop_busy");
 	T_EQ_INT(o.shed[OVERLOAD_QUEUE_DELAY], 0, "not as queue_delay");
