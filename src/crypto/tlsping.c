@@ -110,6 +110,14 @@ answer(SSL *s)
 	errno = saved;
 }
 
+static _Thread_local uint64_t reads;
+
+uint64_t
+tlsping_reads(void)
+{
+	return reads;
+}
+
 int
 SSL_read(SSL *s, void *buf, int num)
 {
@@ -121,6 +129,8 @@ SSL_read(SSL *s, void *buf, int num)
 		return -1;
 	}
 	n = r(s, buf, num);
+	if (n > 0)
+		reads++;
 	if (observer != NULL && n > 0 && SSL_is_server(s))
 		observer(SSL_get_fd(s), buf, (size_t)n);
 	if (enabled && n >= 4 && SSL_is_server(s) && is_ping(buf, n))

@@ -44,4 +44,8 @@ void tlsping_observe(tlsping_observe_fn *fn);
 /* Pongs sent so far. */
 uint64_t tlsping_pongs(void);
 
+/* SSL_read() calls of this thread that returned data, ever (the event
+ * loop's view of input read: proxyd/loop.c). */
+uint64_t tlsping_reads(void);
+
 #endif /* TLSPING_H */

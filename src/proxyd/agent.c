@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,18 @@
 
 #define TLS_DIR_MAX 512
 #define STREAM_RCVBUF (32 * 1024) /* the kernel doubles it */
+/*
+ * The largest segment we let a peer send us (TCP_MAXSEG: the MSS we
+ * advertise). The window such a receive buffer opens is about 31 KiB,
+ * under loopback's MSS (64 KiB, MTU 65536): a sender must not send a
+ * segment beyond the window nor, avoiding silly windows, less than a
+ * full one while more is queued, so it stopped in its persist timer
+ * (backing off 200 ms, 400 ms, ...) with megabytes queued and our buffer
+ * empty. That was what held TCP legs at 3,000 calls/s on 127.0.0.1
+ * (INVITE p50 1.4-16 s, docs/performance.md). 8 KiB keeps several
+ * segments in the window; on Ethernet (MSS 1460) it changes nothing.
+ */
+#define STREAM_MSS (8 * 1024)
 
 struct agent {
 	const struct conf *conf;
@@ -195,11 +208,14 @@ tls_policy(const struct conf *c)
 static void
 clamp_stream_rcvbuf(const struct conf_listen *li)
 {
-	int fds[8], n, i, size = STREAM_RCVBUF;
+	int fds[8], n, i, size = STREAM_RCVBUF, mss = STREAM_MSS;
 
 	n = sockfind(SOCK_STREAM, li->port, fds, 8);
 	for (i = 0; i < n; i++) {
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		/* accepted connections inherit both; the MSS goes into the
+		 * SYN-ACK of each */
+		setsockopt(fds[i], IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
 		streamguard_add_listener(fds[i]);
 	}
 }
@@ -449,7 +465,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		return NULL;
 	su_home_init(a->home);
 	a->conf = c;
-	tcpclamp_set(STREAM_RCVBUF);
+	tcpclamp_set(STREAM_RCVBUF, STREAM_MSS);
 	if (parsefix_install() != 0) {
 		log_error("out of memory for the SIP parser table");
 		goto fail;

@@ -22,6 +22,8 @@
 
 #include "common/log.h"
 #include "common/monoclock.h"
+#include "crypto/tlsping.h"
+#include "proxyd/overload.h"
 #include "proxyd/sofia/recvhook.h"
 
 #define MAX_EPFDS 64
@@ -40,7 +42,16 @@ struct loop {
 	struct event *ev_fd;
 	struct event *ev_tmo;
 	uint64_t armed_ms; /* deadline ev_tmo is armed for; 0: not armed */
+	struct overload_busy busy; /* overload control's signal on TCP/TLS */
 };
+
+/* Reads that brought data: Sofia reads UDP and TCP with recvmsg(), TLS
+ * with SSL_read(). */
+static uint64_t
+reads_now(void)
+{
+	return recvhook_reads() + tlsping_reads();
+}
 
 /* Collect the fds that are epoll instances; there is no Sofia getter. */
 static size_t
@@ -86,17 +97,21 @@ bridge_cb(evutil_socket_t fd, short what, void *arg)
 	struct loop *l = arg;
 	su_duration_t t;
 	struct timeval tv;
-	uint64_t deadline, reads;
+	uint64_t deadline, reads, now;
 	int steps = 0;
 
 	(void)fd;
+	overload_busy_wake(&l->busy, monoclock_ms());
 	/* su_root_step() returns 0 both after work and when a timer is under
 	 * 1 ms away, so looping on it would spin: go on only while a step
 	 * read something (then more is likely queued). */
 	do {
-		reads = recvhook_reads();
+		reads = reads_now();
 		t = su_root_step(l->root, 0);
-	} while (recvhook_reads() != reads && ++steps < MAX_STEPS);
+	} while (reads_now() != reads && ++steps < MAX_STEPS);
+	now = monoclock_ms();
+	/* a last step that read nothing found every socket drained */
+	overload_busy_done(&l->busy, now, reads_now() == reads);
 	if (t == SU_WAIT_FOREVER) {
 		if (l->armed_ms != 0)
 			event_del(l->ev_tmo);
@@ -107,7 +122,7 @@ bridge_cb(evutil_socket_t fd, short what, void *arg)
 		t = 1;
 	/* Most steps leave Sofia's next timer where it was; re-arming costs
 	 * a timerfd_settime() system call per message. */
-	deadline = monoclock_ms() + (uint64_t)t;
+	deadline = now + (uint64_t)t;
 	if (what != EV_TIMEOUT && l->armed_ms == deadline)
 		return;
 	l->armed_ms = deadline;
@@ -202,6 +217,18 @@ struct su_root_s *
 loop_root(const struct loop *l)
 {
 	return l->root;
+}
+
+uint64_t
+loop_busy_ms(const struct loop *l)
+{
+	return overload_busy_ms(&l->busy, monoclock_ms());
+}
+
+uint64_t
+loop_busy_max_ms(const struct loop *l)
+{
+	return overload_busy_max_ms(&l->busy, monoclock_ms());
 }
 
 void

@@ -5,6 +5,8 @@
 #ifndef LOOP_H
 #define LOOP_H
 
+#include <stdint.h>
+
 struct event_base;
 struct su_root_s;
 struct loop;
@@ -21,6 +23,15 @@ struct su_root_s *loop_root(const struct loop *l);
  * have armed su_timers the bridge does not know about yet).
  */
 void loop_kick(struct loop *l);
+
+/*
+ * How long the loop has gone without catching up with its input, ms (0
+ * when it has: overload.h, struct overload_busy), and the longest such
+ * stretch over the last full second. Overload control's signal for
+ * requests that came over TCP or TLS.
+ */
+uint64_t loop_busy_ms(const struct loop *l);
+uint64_t loop_busy_max_ms(const struct loop *l);
 
 int loop_run(struct loop *l);   /* until loop_break(); 0 or -1 */
 void loop_break(struct loop *l);

@@ -17,7 +17,8 @@ share(const struct overload_conf *c, uint32_t delay_us)
 
 enum overload_reason
 overload_check(struct overload *o, const struct overload_conf *c,
-    uint32_t delay_us, uint64_t in_flight, uint64_t now_ms, int *started)
+    uint32_t delay_us, enum overload_reason kind, uint64_t in_flight,
+    uint64_t now_ms, int *started)
 {
 	enum overload_reason r = OVERLOAD_ADMIT;
 	double p;
@@ -33,7 +34,8 @@ overload_check(struct overload *o, const struct overload_conf *c,
 		o->credit += p;
 		if (o->credit >= 1) {
 			o->credit -= 1;
-			r = OVERLOAD_QUEUE_DELAY;
+			r = kind == OVERLOAD_LOOP_BUSY ? OVERLOAD_LOOP_BUSY :
+			    OVERLOAD_QUEUE_DELAY;
 		}
 	}
 	if (r == OVERLOAD_ADMIT)
@@ -69,7 +71,61 @@ overload_reason_name(enum overload_reason r)
 		return "queue_delay";
 	case OVERLOAD_IN_FLIGHT:
 		return "in_flight";
+	case OVERLOAD_LOOP_BUSY:
+		return "loop_busy";
 	default:
 		return "none";
 	}
+}
+
+/* Windows of a second for the longest stretch (the gauge). */
+static void
+busy_window(struct overload_busy *b, uint64_t now_ms, uint64_t len)
+{
+	if (now_ms - b->window_ms >= 2000) {
+		b->max_prev = 0;
+		b->max_cur = 0;
+		b->window_ms = now_ms;
+	} else if (now_ms - b->window_ms >= 1000) {
+		b->max_prev = b->max_cur;
+		b->max_cur = 0;
+		b->window_ms += 1000;
+	}
+	if (len > b->max_cur)
+		b->max_cur = len;
+}
+
+void
+overload_busy_wake(struct overload_busy *b, uint64_t now_ms)
+{
+	if (!b->busy) {
+		b->busy = 1;
+		b->since_ms = now_ms;
+	}
+}
+
+void
+overload_busy_done(struct overload_busy *b, uint64_t now_ms, int caught_up)
+{
+	busy_window(b, now_ms, overload_busy_ms(b, now_ms));
+	if (caught_up)
+		b->busy = 0;
+}
+
+uint64_t
+overload_busy_ms(const struct overload_busy *b, uint64_t now_ms)
+{
+	return b->busy && now_ms > b->since_ms ? now_ms - b->since_ms : 0;
+}
+
+uint64_t
+overload_busy_max_ms(const struct overload_busy *b, uint64_t now_ms)
+{
+	uint64_t cur = overload_busy_ms(b, now_ms), m;
+
+	if (now_ms - b->window_ms >= 2000)
+		return cur;
+	m = now_ms - b->window_ms >= 1000 ? b->max_cur :
+	    (b->max_cur > b->max_prev ? b->max_cur : b->max_prev);
+	return m > cur ? m : cur;
 }

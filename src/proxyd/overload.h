@@ -3,14 +3,19 @@
  * (RFC 6357 / RFC 7339 ideas: shed new work early and cheaply, so that the
  * work already admitted finishes); pure, no Sofia, unit-tested.
  *
- * Two signals. The queue delay: how long the datagram being handled
+ * Three signals. The queue delay: how long the datagram being handled
  * waited in the UDP socket's receive queue (srcguard.h). It rises as soon
  * as the loop falls behind, whatever the rate, and well before senders
  * retransmit (T1, 500 ms), which is what turns a backlog into a storm
  * (retransmissions queue behind the backlog and feed it). Between
  * delay_low and delay_high a growing share of new requests is refused
  * (by a credit counter, not at random: deterministic, and exact over a
- * run), at delay_high and above every one. And the requests in flight
+ * run), at delay_high and above every one. A request that came over
+ * TCP or TLS has no such stamp (its bytes wait in the sender's socket
+ * once our small receive buffer is full, where we cannot see them): it is
+ * judged by how long the loop has gone without catching up with its
+ * input (struct overload_busy below), against the same thresholds. And
+ * the requests in flight
  * (server transactions the core holds): at max_in_flight every new one is
  * refused, a bound on memory when next hops stop answering.
  *
@@ -38,6 +43,7 @@ enum overload_reason {
 	OVERLOAD_ADMIT = 0,
 	OVERLOAD_QUEUE_DELAY,
 	OVERLOAD_IN_FLIGHT,
+	OVERLOAD_LOOP_BUSY,
 	OVERLOAD_NREASONS
 };
 
@@ -52,10 +58,44 @@ struct overload {
 };
 
 /* A new request: admit it, or refuse it for the reason returned.
+ * delay_us is the signal that applies to it: the queue delay (kind
+ * OVERLOAD_QUEUE_DELAY) or the loop's busy stretch (OVERLOAD_LOOP_BUSY),
+ * the reason returned when it makes the refusal.
  * *started is set to 1 when this refusal starts an episode. */
 enum overload_reason overload_check(struct overload *o,
-    const struct overload_conf *c, uint32_t delay_us, uint64_t in_flight,
-    uint64_t now_ms, int *started);
+    const struct overload_conf *c, uint32_t delay_us,
+    enum overload_reason kind, uint64_t in_flight, uint64_t now_ms,
+    int *started);
+
+/*
+ * The loop's busy stretch: how long the event loop has gone without
+ * catching up with its input. A wakeup that ends with a pass that found
+ * nothing to read has caught up (every socket drained at that moment);
+ * one that ends because it did its bounded number of passes, all reading,
+ * has not, and the stretch goes on through the next wakeup. A proxy that
+ * keeps up catches up every few milliseconds; a stretch of 100 ms means
+ * input has been waiting, somewhere, for that long without a break: in
+ * our socket buffers, or, on TCP and TLS once those are full, in the
+ * sender's. Whatever the rate and the cost of a message.
+ */
+struct overload_busy {
+	int busy;             /* not caught up since since_ms */
+	uint64_t since_ms;
+	uint64_t window_ms;   /* start of the current 1 s window */
+	uint64_t max_cur;     /* longest stretch seen in it, ms */
+	uint64_t max_prev;    /* and in the one before */
+};
+
+/* A wakeup of the loop starts (a stretch starts unless one goes on). */
+void overload_busy_wake(struct overload_busy *b, uint64_t now_ms);
+/* It ends; caught_up: its last pass read nothing. */
+void overload_busy_done(struct overload_busy *b, uint64_t now_ms,
+    int caught_up);
+/* The current stretch, ms (0 when caught up). */
+uint64_t overload_busy_ms(const struct overload_busy *b, uint64_t now_ms);
+/* The longest stretch over the last full second and this one, ms. */
+uint64_t overload_busy_max_ms(const struct overload_busy *b,
+    uint64_t now_ms);
 
 /* An active episode whose last refusal is OVERLOAD_QUIET_MS old ends:
  * returns 1 once (then active is 0), else 0. */

@@ -100,14 +100,22 @@ new_work(const sip_t *sip)
 }
 
 /* The queue delay counts for a request that came in a datagram read from
- * a watched socket; a TCP or TLS request has none of its own. */
+ * a watched socket; a TCP or TLS request has none of its own and is
+ * judged by the loop's busy stretch (overload.h). */
 static uint32_t
-delay_of(struct proxy *px, msg_t *msg)
+delay_of(struct proxy *px, msg_t *msg, enum overload_reason *kind)
 {
 	tport_t *tp = tport_delivered_by(nta_agent_tports(agent_nta(
 	    px->agent)), msg);
+	uint64_t ms;
 
-	return tp != NULL && tport_is_udp(tp) ? srcguard_queue_delay_us() : 0;
+	if (tp != NULL && tport_is_udp(tp)) {
+		*kind = OVERLOAD_QUEUE_DELAY;
+		return srcguard_queue_delay_us();
+	}
+	*kind = OVERLOAD_LOOP_BUSY;
+	ms = loop_busy_ms(px->loop);
+	return ms > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(ms * 1000);
 }
 
 static void
@@ -139,23 +147,24 @@ sipoverload_shed(struct proxy *px, msg_t *msg, sip_t *sip)
 	const struct conf *c = px->st->conf;
 	struct overload_conf oc = { c->overload_enabled, c->overload_delay_low,
 	    c->overload_delay_high, c->overload_max_in_flight };
-	enum overload_reason r;
+	enum overload_reason r, kind;
 	uint32_t delay;
 	uint64_t now;
 	int started;
 
 	if (!oc.enabled || !new_work(sip))
 		return 0;
-	delay = delay_of(px, msg);
+	delay = delay_of(px, msg, &kind);
 	now = monoclock_coarse_ms();
-	r = overload_check(&px->overload, &oc, delay, px->stats.in_flight, now,
-	    &started);
+	r = overload_check(&px->overload, &oc, delay, kind, px->stats.in_flight,
+	    now, &started);
 	if (r == OVERLOAD_ADMIT)
 		return 0;
 	if (started) {
 		log_warnx("overload: shedding new requests with 503 "
-		    "(%s: queue delay %u ms, %llu in flight; limits %u-%u ms, "
-		    "%u)", overload_reason_name(r), delay / 1000,
+		    "(%s: %s %u ms, %llu in flight; limits %u-%u ms, "
+		    "%u)", overload_reason_name(r), kind == OVERLOAD_LOOP_BUSY ?
+		    "loop busy" : "queue delay", delay / 1000,
 		    (unsigned long long)px->stats.in_flight, oc.delay_low_ms,
 		    oc.delay_high_ms, oc.max_in_flight);
 		if (px->shed_timer == NULL)
@@ -211,4 +220,8 @@ sipoverload_metrics(const struct proxy *px, struct metrics_out *o)
 	    "longest wait of a datagram in a UDP listener's receive queue over "
 	    "the last full second");
 	mo_double(o, NULL, srcguard_queue_delay_max_us() / 1e6);
+	mo_family(o, "e2mproxy_overload_loop_busy_seconds", "gauge",
+	    "longest stretch the event loop went without catching up with its "
+	    "input over the last full second (the signal for TCP and TLS)");
+	mo_double(o, NULL, loop_busy_max_ms(px->loop) / 1e3);
 }

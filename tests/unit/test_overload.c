@@ -15,9 +15,42 @@ refused(struct overload *o, const struct overload_conf *c, uint32_t us,
 	int i, k = 0, started;
 
 	for (i = 0; i < n; i++)
-		k += overload_check(o, c, us, inflight, now, &started) !=
+		k += overload_check(o, c, us, OVERLOAD_QUEUE_DELAY, inflight,
+		    now, &started) !=
 		    OVERLOAD_ADMIT;
 	return k;
+}
+
+/* The loop's busy stretch. */
+static void
+test_busy(void)
+{
+	struct overload_busy b;
+
+	memset(&b, 0, sizeof(b));
+	T_EQ_INT(overload_busy_ms(&b, 5000), 0, "idle: no stretch");
+	overload_busy_wake(&b, 5000);
+	T_EQ_INT(overload_busy_ms(&b, 5003), 3, "a wakeup: 3 ms in");
+	overload_busy_done(&b, 5004, 1);
+	T_EQ_INT(overload_busy_ms(&b, 9000), 0,
+	    "caught up: idle time is not a stretch");
+	overload_busy_wake(&b, 9000);
+	overload_busy_done(&b, 9040, 0);
+	overload_busy_wake(&b, 9041);
+	T_EQ_INT(overload_busy_ms(&b, 9150), 150,
+	    "not caught up: the stretch goes on through the next wakeup");
+	overload_busy_done(&b, 9150, 0);
+	overload_busy_wake(&b, 9150);
+	overload_busy_done(&b, 9300, 1);
+	T_EQ_INT(overload_busy_ms(&b, 9300), 0, "caught up again");
+	T_EQ_INT(overload_busy_max_ms(&b, 9500), 300,
+	    "the longest stretch of the last second");
+	overload_busy_wake(&b, 9500);
+	overload_busy_done(&b, 9501, 1);
+	T_EQ_INT(overload_busy_max_ms(&b, 10400), 300, "kept a full second");
+	overload_busy_wake(&b, 12000);
+	overload_busy_done(&b, 12001, 1);
+	T_EQ_INT(overload_busy_max_ms(&b, 12500), 1, "forgotten after two");
 }
 
 int
@@ -41,9 +74,11 @@ main(void)
 	T_EQ_INT(refused(&o, &C, 2000000, 0, 100, 30), 100, "far above: all");
 	T_EQ_INT(refused(&o, &C, 0, 0, 100, 40), 0,
 	    "caught up: all admitted again");
-	T_EQ_INT(overload_check(&o, &C, 51000, 0, 40, &started), OVERLOAD_ADMIT,
+	T_EQ_INT(overload_check(&o, &C, 51000, OVERLOAD_QUEUE_DELAY, 0, 40,
+	    &started), OVERLOAD_ADMIT,
 	    "the credit was reset on catching up: a tiny share owes nothing yet");
-	T_EQ_INT(overload_check(&o, &C, 0, 100, 50, &started),
+	T_EQ_INT(overload_check(&o, &C, 0, OVERLOAD_QUEUE_DELAY, 100, 50,
+	    &started),
 	    OVERLOAD_IN_FLIGHT, "at max_in_flight: refused");
 	T_OK(!started, "same episode");
 	T_EQ_INT(o.shed[OVERLOAD_IN_FLIGHT], 1, "in-flight refusals counted");
@@ -51,7 +86,8 @@ main(void)
 	    "not quiet before a second without refusals");
 	T_OK(overload_quiet(&o, 50 + OVERLOAD_QUIET_MS), "quiet after it");
 	T_OK(!o.active && !overload_quiet(&o, 5000), "ended once");
-	T_EQ_INT(overload_check(&o, &C, 0, 1000, 6000, &started),
+	T_EQ_INT(overload_check(&o, &C, 0, OVERLOAD_QUEUE_DELAY, 1000, 6000,
+	    &started),
 	    OVERLOAD_IN_FLIGHT, "refused again");
 	T_OK(started && o.episodes == 2 && o.episode_shed == 1,
 	    "a new episode starts");
@@ -64,6 +100,21 @@ main(void)
 	    "max_in_flight 0: no bound");
 	T_OK(strcmp(overload_reason_name(OVERLOAD_QUEUE_DELAY),
 	    "queue_delay") == 0 && strcmp(overload_reason_name(
-	    OVERLOAD_IN_FLIGHT), "in_flight") == 0, "reason names");
+	    OVERLOAD_IN_FLIGHT), "in_flight") == 0 && strcmp(
+	    overload_reason_name(OVERLOAD_LOOP_BUSY), "loop_busy") == 0,
+	    "reason names");
+
+	/* A TCP or TLS request: the loop's busy stretch, its own reason. */
+	memset(&o, 0, sizeof(o));
+	T_EQ_INT(overload_check(&o, &C, 100000, OVERLOAD_LOOP_BUSY, 0, 10,
+	    &started), OVERLOAD_ADMIT, "a share owes less than one yet");
+	T_EQ_INT(overload_check(&o, &C, 100000, OVERLOAD_LOOP_BUSY, 0, 10,
+	    &started), OVERLOAD_LOOP_BUSY, "then refused, for the loop");
+	T_EQ_INT(o.shed[OVERLOAD_LOOP_BUSY], 1, "counted as loop_busy");
+	T_EQ_INT(o.shed[OVERLOAD_QUEUE_DELAY], 0, "not as queue_delay");
+	T_EQ_INT(overload_check(&o, &C, 1000000, OVERLOAD_LOOP_BUSY, 100, 10,
+	    &started), OVERLOAD_IN_FLIGHT, "the in-flight bound comes first");
+
+	test_busy();
 	return t_done();
 }

@@ -5,14 +5,17 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
-static atomic_int clamp;
+static atomic_int clamp, maxseg;
 
 void
-tcpclamp_set(int bytes)
+tcpclamp_set(int bytes, int mss)
 {
 	atomic_store(&clamp, bytes);
+	atomic_store(&maxseg, mss);
 }
 
 typedef int connect_fn(int, const struct sockaddr *, socklen_t);
@@ -22,7 +25,7 @@ int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	static connect_fn *real;
-	int size = atomic_load(&clamp), type;
+	int size = atomic_load(&clamp), mss = atomic_load(&maxseg), type;
 	socklen_t ol = sizeof(type);
 
 	if (real == NULL)
@@ -32,8 +35,13 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return -1;
 	}
 	if (size > 0 && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) == 0 &&
-	    type == SOCK_STREAM)
+	    type == SOCK_STREAM) {
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
 		    sizeof(size));
+		if (mss > 0 && (sa->sa_family == AF_INET ||
+		    sa->sa_family == AF_INET6))
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss,
+			    sizeof(mss));
+	}
 	return real(fd, sa, len);
 }
