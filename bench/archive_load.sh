@@ -22,22 +22,15 @@ while getopts n:w:r: o; do
 done
 shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "${1:-$TOP/_build}" && pwd) || exit 1
-PROXY=$BUILD/e2mproxyd
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}" || exit 1
 [ -x "$PROXY" ] || { echo "archive_load.sh: build first ($PROXY)" >&2; exit 1; }
-WORK=$(mktemp -d /var/tmp/archive_load.XXXXXX)
+bench_workdir archive_load /var/tmp # a real disk: fdatasync costs nothing on tmpfs
 PORT=23400 UAS=23410
-PIDS=
-cleanup() {
-	# shellcheck disable=SC2086
-	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 python3 "$TOP/tests/integration/uas.py" tcp "$UAS" - 100000000 3600 &
-PIDS="$PIDS $!"
+bench_track $!
+wait_port tcp "$UAS" $! || { echo "archive_load.sh: the UAS did not start" >&2; exit 1; }
 printf 'MESSAGE sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-l-@N@\r\nFrom: <sip:alice@example.com>;tag=a\r\nTo: <sip:bob@example.com>\r\nCall-ID: load-@N@-%s@bench\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n\r\nthe minutes of the meeting are on the share.' \
 	"$UAS" "$RANDOM" > "$WORK/msg.sip"
 
@@ -59,10 +52,7 @@ one() {
 	conf "$WORK/px.conf" "$1"
 	"$PROXY" -D -f "$WORK/px.conf" > "$WORK/px.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 1 100); do
-		ss -Hltn "sport = :$PORT" | grep -q . && break
-		sleep 0.05
-	done
+	wait_port tcp "$PORT" "$pid"
 	t0=$(date +%s.%N)
 	out=$(python3 "$TOP/tests/integration/flood.py" "$PORT" "$WORK/msg.sip" "$COUNT" 120 "$WINDOW")
 	t1=$(date +%s.%N)
@@ -75,8 +65,6 @@ one() {
 	fi
 	echo "$COUNT $t0 $t1" | awk '{ printf "%.0f\n", $1 / ($3 - $2) }'
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 echo "archive_load: $COUNT MESSAGEs a round, window $WINDOW, $ROUNDS rounds each, archive in $WORK"
 : > "$WORK/off" ; : > "$WORK/on"
 for r in $(seq 1 "$ROUNDS"); do
@@ -85,5 +73,5 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "$off" >> "$WORK/off"; echo "$on" >> "$WORK/on"
 done
 records=$(grep -c '"kind":"message"' "$WORK/im.jsonl")
-off=$(median < "$WORK/off"); on=$(median < "$WORK/on")
-echo "median: off $off/s, on $on/s, ratio on/off $(echo "$on $off" | awk '{ printf "%.2f", $1 / $2 }'); $records message records written"
+off=$(median low < "$WORK/off"); on=$(median low < "$WORK/on")
+echo "median: off $off/s, on $on/s, ratio on/off $(ratio "$on" "$off"); $records message records written"

@@ -33,18 +33,20 @@ while getopts n:s:d: opt; do
 done
 shift $((OPTIND - 1))
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-$top/_build}" && pwd)
-libs="$build/src/services/libe2msvc.a $build/src/common/libe2mcommon.a"
-[ -f "$build/src/services/libe2msvc.a" ] || {
-	echo "archive_speed.sh: no $build/src/services/libe2msvc.a (run make there)" >&2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}"
+libs="$BUILD/src/services/libe2msvc.a $BUILD/src/common/libe2mcommon.a"
+[ -f "$BUILD/src/services/libe2msvc.a" ] || {
+	echo "archive_speed.sh: no $BUILD/src/services/libe2msvc.a (run make there)" >&2
 	exit 1
 }
-work=$(mktemp -d "$dir/archive_speed.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+bench_workdir archive_speed "$dir"
+work=$WORK
 
-cc -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$top/src" -I"$build/src" \
-	-o "$work/archive_speed" "$top/bench/archive_speed.c" $libs -lpthread
+# shellcheck disable=SC2086
+cc -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$TOP/src" -I"$BUILD/src" \
+	-o "$work/archive_speed" "$TOP/bench/archive_speed.c" $libs -lpthread
 
 echo "archive_speed: $(df -P "$work" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$work")) under $dir, $(nproc) CPUs"
 run() { # NAME ARGS...

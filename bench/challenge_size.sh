@@ -29,20 +29,16 @@
 set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "${1:-$TOP/_build}" && pwd) || exit 1
-PROXY=$BUILD/e2mproxyd
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}" || exit 1
 [ -x "$PROXY" ] || { echo "challenge_size.sh: build first ($PROXY)" >&2; exit 1; }
 PORT=${BENCH_PORT:-26200}
 UA=$((PORT + 1))
 CHAL=$TOP/tests/integration/challenge.py
 HOST=proxy.example.com
-W=$(mktemp -d /tmp/e2m-size.XXXXXX) || exit 1
+bench_workdir e2m-size
+W=$WORK
 PX=
-cleanup() {
-	[ -n "$PX" ] && kill "$PX" 2>/dev/null && wait "$PX" 2>/dev/null
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "# kept $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
 # shellcheck source=../tests/integration/pki.sh
 . "$TOP/tests/integration/pki.sh"
 
@@ -110,6 +106,7 @@ challenge: { signing_certificate = "$d/$sign.pem"; signing_key = "$d/$sign.key";
 CONF
 	"$PROXY" -D -f "$c/px.conf" > "$c/px.log" 2>&1 &
 	PX=$!
+	bench_track "$PX"
 	local _
 	for _ in $(seq 1 100); do
 		grep -qs started "$c/px.log" && break
@@ -119,8 +116,7 @@ CONF
 	request "$d/body.p7m" > "$c/req"
 	local st
 	st=$(python3 "$CHAL" send udp "$PORT" "$c/req" "$c/resp" 5 --bind "127.0.0.1:$UA")
-	kill "$PX" 2>/dev/null
-	wait "$PX" 2>/dev/null
+	bench_stop
 	PX=
 	local b64='' ok=ok
 	[ "$enc" = base64 ] && b64=--base64

@@ -79,9 +79,8 @@ done
 shift $((OPTIND - 1))
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "${1:-$TOP/_build}" && pwd) || exit 1
-PROXY=$BUILD/e2mproxyd
-LIBS="$BUILD/src/e2m/libe2mcore.a $BUILD/src/crypto/libe2mcrypto.a $BUILD/src/common/libe2mcommon.a"
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}" || exit 1
 [ -x "$PROXY" ] && [ -f "$BUILD/src/e2m/libe2mcore.a" ] || {
 	echo "challenge_speed.sh: build first ($BUILD/e2mproxyd and the layer libraries)" >&2
 	exit 1
@@ -94,22 +93,8 @@ read -r CPU_A CPU_B <<< "${BENCH_CPUS:-0 1}"
 
 PX_EC=26000 PX_RSA=26001 PX_LIM=26002 PX_GUARD=26003
 GEN=26010 GEN_FLOOD=26012 UAS=26020 UAC=26022
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/challenge_speed.XXXXXX")
-PIDS=() PID_ec="" PID_rsa="" PID_lim="" PID_guard=""
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "kept $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir challenge_speed
+PID_ec="" PID_rsa="" PID_lim="" PID_guard=""
 fail() { echo "challenge_speed.sh: FAILED: $*" >&2; exit 1; }
 
 # ---- 1. PKI, vectors, helper ----
@@ -141,12 +126,8 @@ fail() { echo "challenge_speed.sh: FAILED: $*" >&2; exit 1; }
 		-recip other.pem -out env.der
 ) > "$WORK/pki.log" 2>&1 || { cat "$WORK/pki.log" >&2; fail "PKI"; }
 
-# shellcheck disable=SC2046
-cc -std=c11 -O2 -Wall -Wextra -I"$TOP/src" -I"$BUILD/src" \
-	$(pkg-config --cflags sofia-sip-ua libevent libconfig libssl libcrypto) \
-	-o "$WORK/challenge_speed" "$TOP/bench/challenge_speed.c" $LIBS \
-	$(pkg-config --libs sofia-sip-ua libevent libevent_pthreads libconfig libssl libcrypto) \
-	-lpthread || fail "cannot build bench/challenge_speed.c"
+bench_cc "$WORK/challenge_speed" challenge_speed e2m/libe2mcore.a crypto/libe2mcrypto.a \
+	common/libe2mcommon.a || fail "cannot build bench/challenge_speed.c"
 H=$WORK/challenge_speed
 
 # ---- 2. proxies ----
@@ -186,16 +167,16 @@ start_proxy() { # NAME PORT KEYTAG RATE_SETTINGS [SIP_SETTINGS]
 	"$PROXY" -c -f "$WORK/$1.conf" > "$WORK/$1.check" 2>&1 ||
 		{ cat "$WORK/$1.check" >&2; fail "config $1"; }
 	taskset -c "$CPU_A" "$PROXY" -D -f "$WORK/$1.conf" > "$WORK/$1.log" 2>&1 &
-	PIDS+=("$!")
+	bench_track $!
 	printf -v "PID_$1" %s "$!"
 }
 start_proxy ec $PX_EC ec "rate = 0;"
 start_proxy rsa $PX_RSA rsa "rate = 0;"
 start_proxy lim $PX_LIM ec ""
 start_proxy guard $PX_GUARD ec "" "source_rate = $GUARD_RATE;"
-sleep 0.5
-for p in "$PID_ec" "$PID_rsa" "$PID_lim" "$PID_guard"; do
-	kill -0 "$p" 2>/dev/null || { cat "$WORK"/*.log >&2; fail "a proxy did not start"; }
+for p in "$PX_EC $PID_ec" "$PX_RSA $PID_rsa" "$PX_LIM $PID_lim" "$PX_GUARD $PID_guard"; do
+	# shellcheck disable=SC2086
+	wait_port udp $p || { cat "$WORK"/*.log >&2; fail "a proxy did not start"; }
 done
 
 # gen PORT KIND SECS [more flood options]: one closed-loop run from CPU B
@@ -205,9 +186,7 @@ gen() {
 	taskset -c "$CPU_B" "$H" flood -s 127.0.0.1:"$port" -l 127.0.0.1:$GEN \
 		-k "$kind" -t "$secs" -n "$INFLIGHT" -e "$WORK/env.der" "$@"
 }
-field() { # LINE KEY
-	echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'
-}
+field() { echo "$1" | kv "$2"; } # LINE KEY
 
 # ---- 3. probe: a real, verifiable 496 ----
 mkdir -p "$WORK/probe"
@@ -328,8 +307,8 @@ cat > "$WORK/uas.xml" <<'XML'
 XML
 (cd "$WORK" && exec taskset -c "$CPU_B" sipp -sf uas.xml -i 127.0.0.1 -p $UAS \
 	-mp 26040 -cp 26060 -nostdin -buff_size 4194304 > uas.out 2>&1) &
-PIDS+=("$!")
-sleep 0.3
+bench_track $!
+wait_port udp $UAS $! || fail "the SIPp UAS did not start"
 
 # sock_drops PORT: datagrams the kernel dropped at the proxy's socket on
 # 127.0.0.1:PORT (receive queue full), from /proc/net/udp
@@ -347,7 +326,7 @@ calls() {
 			-l 127.0.0.2:$GEN_FLOOD -k "${BENCH_FLOOD:-invite}" -t $((LSECS + 2)) -W 1 \
 			-n "${5:-$INFLIGHT}" -e "$WORK/env.der" -P "$4" ${6:-} > "$WORK/flood_$name.out" &
 		fpid=$!
-		PIDS+=("$fpid")
+		bench_track "$fpid"
 		sleep 1
 	fi
 	line=$(taskset -c "$CPU_B" "$H" calls -s 127.0.0.1:"$port" -l 127.0.0.1:$UAC \
@@ -372,11 +351,13 @@ calls limited $PX_LIM 1 "$PID_lim"
 calls guarded $PX_GUARD 1 "$PID_guard" 8192 "-R $GUARD_FLOOD"
 
 # ---- summary ----
-med() { # KEY: median over rounds of column KEY of rounds.txt
+# (of an even count of rounds, the mean of the middle two: these are rates,
+# not counts; the default 5 rounds make it moot)
+rmed() { # KEY: median over rounds of column KEY of rounds.txt
 	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$WORK/rounds.txt" |
-		sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+		median mean
 }
-range() { # EXPR over rounds (awk, fields by name) -> "median [min..max]"
+rratio() { # EXPR over rounds (awk, fields by name) -> "median [min..max]"
 	awk -v e="$1" '{ for (i = 1; i < NF; i++) f[$i] = $(i + 1)
 		split(e, p, "/"); x = f[p[1]] / f[p[2]]; print x }' "$WORK/rounds.txt" |
 		sort -g | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f [%.2f..%.2f]", m, a[1], a[NR] }'
@@ -384,33 +365,33 @@ range() { # EXPR over rounds (awk, fields by name) -> "median [min..max]"
 echo
 echo "==== challenge_speed summary ($ROUNDS rounds; medians, [min..max] for ratios) ===="
 printf '%-58s %10s\n' "figure (one core)" "per s"
-printf '%-58s %10.0f\n' "raw OpenSSL CMS_sign + i2d, ECDSA P-256, ${PART_BYTES} B" "$(med raw_ec)" \
-	"module cms_sign, ECDSA P-256" "$(med mod_ec)" \
-	"challenge_build (whole signed body), ECDSA P-256" "$(med build_ec)" \
-	"proxy: signed 496, envelope not opened (closed), ECDSA" "$(med c496)" \
-	"proxy: signed 496 after a decryption attempt (tried)" "$(med t496)" \
-	"proxy: signed 495 (require_integrity)" "$(med i495)" \
-	"proxy: unsigned 403 (missing PRMB, same SIP path)" "$(med h403)" \
-	"raw OpenSSL CMS_sign + i2d, RSA-2048" "$(med raw_rsa)" \
-	"module cms_sign, RSA-2048" "$(med mod_rsa)" \
-	"challenge_build, RSA-2048" "$(med build_rsa)" \
-	"proxy: signed 496 closed, RSA-2048" "$(med x496)"
-printf '%-58s %10.0f\n' "raw CMS_sign CPU us, ECDSA" "$(awk -v r="$(med raw_ec_cpu)" 'BEGIN { print 1e6 / r }')" \
-	"challenge_build CPU us, ECDSA" "$(awk -v r="$(med build_ec_cpu)" 'BEGIN { print 1e6 / r }')" \
-	"proxy CPU us per 496 closed (ECDSA)" "$(med c496_us)" \
-	"proxy CPU us per 403" "$(med h403_us)" \
-	"proxy CPU us per 496 tried" "$(med t496_us)" \
-	"proxy CPU us per 496 closed (RSA)" "$(med x496_us)"
-printf '%-58s %10.2f\n' "proxy minor page faults per 496 closed (steady state)" "$(med c496_minflt)" \
-	"proxy CPU busy during the 496 closed window" "$(med c496_busy)" \
-	"generator CPU busy during that window" "$(med c496_gen)"
-RATIO=$(range c496/raw_ec)
+printf '%-58s %10.0f\n' "raw OpenSSL CMS_sign + i2d, ECDSA P-256, ${PART_BYTES} B" "$(rmed raw_ec)" \
+	"module cms_sign, ECDSA P-256" "$(rmed mod_ec)" \
+	"challenge_build (whole signed body), ECDSA P-256" "$(rmed build_ec)" \
+	"proxy: signed 496, envelope not opened (closed), ECDSA" "$(rmed c496)" \
+	"proxy: signed 496 after a decryption attempt (tried)" "$(rmed t496)" \
+	"proxy: signed 495 (require_integrity)" "$(rmed i495)" \
+	"proxy: unsigned 403 (missing PRMB, same SIP path)" "$(rmed h403)" \
+	"raw OpenSSL CMS_sign + i2d, RSA-2048" "$(rmed raw_rsa)" \
+	"module cms_sign, RSA-2048" "$(rmed mod_rsa)" \
+	"challenge_build, RSA-2048" "$(rmed build_rsa)" \
+	"proxy: signed 496 closed, RSA-2048" "$(rmed x496)"
+printf '%-58s %10.0f\n' "raw CMS_sign CPU us, ECDSA" "$(awk -v r="$(rmed raw_ec_cpu)" 'BEGIN { print 1e6 / r }')" \
+	"challenge_build CPU us, ECDSA" "$(awk -v r="$(rmed build_ec_cpu)" 'BEGIN { print 1e6 / r }')" \
+	"proxy CPU us per 496 closed (ECDSA)" "$(rmed c496_us)" \
+	"proxy CPU us per 403" "$(rmed h403_us)" \
+	"proxy CPU us per 496 tried" "$(rmed t496_us)" \
+	"proxy CPU us per 496 closed (RSA)" "$(rmed x496_us)"
+printf '%-58s %10.2f\n' "proxy minor page faults per 496 closed (steady state)" "$(rmed c496_minflt)" \
+	"proxy CPU busy during the 496 closed window" "$(rmed c496_busy)" \
+	"generator CPU busy during that window" "$(rmed c496_gen)"
+RATIO=$(rratio c496/raw_ec)
 echo "RATIO whole-proxy 496 (closed) / raw CMS_sign, ECDSA P-256: $RATIO  (target >= 0.8)"
-echo "same in CPU time (496 per proxy CPU second / CMS_sign per CPU second), ECDSA: $(range c496_cpu/raw_ec_cpu)"
-echo "ratio whole-proxy 496 (closed) / module cms_sign, ECDSA:     $(range c496/mod_ec)"
-echo "ratio whole-proxy 496 (tried) / raw CMS_sign, ECDSA:         $(range t496/raw_ec)"
-echo "ratio whole-proxy 496 (closed) / raw CMS_sign, RSA-2048:     $(range x496/raw_rsa)"
-echo "same in CPU time, RSA-2048:                                  $(range x496_cpu/raw_rsa_cpu)"
+echo "same in CPU time (496 per proxy CPU second / CMS_sign per CPU second), ECDSA: $(rratio c496_cpu/raw_ec_cpu)"
+echo "ratio whole-proxy 496 (closed) / module cms_sign, ECDSA:     $(rratio c496/mod_ec)"
+echo "ratio whole-proxy 496 (tried) / raw CMS_sign, ECDSA:         $(rratio t496/raw_ec)"
+echo "ratio whole-proxy 496 (closed) / raw CMS_sign, RSA-2048:     $(rratio x496/raw_rsa)"
+echo "same in CPU time, RSA-2048:                                  $(rratio x496_cpu/raw_rsa_cpu)"
 echo "496 closed windows: non-496 finals $(awk '{ for (i = 1; i < NF; i++) if ($i == "c496_bad") s += $(i + 1) } END { print s + 0 }' "$WORK/rounds.txt"), lost $(awk '{ for (i = 1; i < NF; i++) if ($i == "c496_lost") s += $(i + 1) } END { print s + 0 }' "$WORK/rounds.txt")"
 echo
 echo "plain calls, $CPS calls/s for ${LSECS}s each; response times in ms (INVITE->200, BYE->200):"

@@ -23,25 +23,16 @@ while getopts t:r:n: opt; do
 done
 shift $((OPTIND - 1))
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$top/_build}
-build=$(cd "$build" && pwd)
-ours="$build/src/proxyd/libe2mproxyd.a $build/src/e2m/libe2mcore.a \
-    $build/src/crypto/libe2mcrypto.a $build/src/common/libe2mcommon.a"
-[ -f "$build/src/proxyd/libe2mproxyd.a" ] || {
-	echo "cms_speed.sh: no $build/src/proxyd/libe2mproxyd.a (run make there)" >&2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}"
+[ -f "$BUILD/src/proxyd/libe2mproxyd.a" ] || {
+	echo "cms_speed.sh: no $BUILD/src/proxyd/libe2mproxyd.a (run make there)" >&2
 	exit 1
 }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cms_speed.XXXXXX")
-cleanup() {
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "kept $work" >&2
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT INT TERM
+bench_workdir cms_speed
+work=$WORK
 
 O=openssl
 (
@@ -112,13 +103,7 @@ CNF
 	    -CAfile ca.crt -out /dev/null 2>/dev/null
 ) >/dev/null
 
-libs=$(pkg-config --libs sofia-sip-ua libevent libevent_pthreads \
-    libconfig libssl libcrypto)
-cflags=$(pkg-config --cflags sofia-sip-ua libevent libevent_pthreads \
-    libconfig libssl libcrypto)
-# shellcheck disable=SC2086
-cc -std=c11 -O2 -Wall -Wextra \
-    -I"$top/src" -I"$build/src" $cflags -o "$work/cms_speed" \
-    "$top/bench/cms_speed.c" $ours $libs -lpthread
+bench_cc "$work/cms_speed" cms_speed proxyd/libe2mproxyd.a e2m/libe2mcore.a \
+    crypto/libe2mcrypto.a common/libe2mcommon.a
 
 "$work/cms_speed" -t "$secs" -r "$rounds" -n "$inflight" "$work"

@@ -58,43 +58,21 @@ while getopts a:b:n:s:u: o; do
 done
 shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-if [ -n "${1:-}" ]; then
-	BUILD=$(cd "$1" && pwd) || exit 1
-elif [ -x "$TOP/_build/e2mproxyd" ]; then
-	BUILD=$TOP/_build
-else
-	BUILD=$TOP
-fi
-PROXY=$BUILD/e2mproxyd
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}" || exit 1
 [ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
-for c in kamailio kamcmd sipp python3; do
-	command -v $c > /dev/null || { echo "$c is not installed" >&2; exit 1; }
-done
+bench_need kamailio kamcmd sipp python3
 BASE=${BENCH_PORT:-22360}
 PX=$BASE KAM=$((BASE + 2)) UACR=$((BASE + 10)) UACC=$((BASE + 11))
 UAS=$((BASE + 12)) PROBE=$((BASE + 13)) MPC=$((BASE + 20)) MPS=$((BASE + 30))
 PROBE_RATE=${BENCH_PROBE_RATE:-20}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-edgebench.XXXXXX")
-PIDS=""
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-HZ=$(getconf CLK_TCK)
+bench_workdir e2m-edgebench
 
 # The timing UAC of bench/challenge_speed.c ("calls": INVITE, 200, ACK,
 # 100 ms, BYE, 200 with microsecond timing): SIPp's response times come
 # in steps of its clock, 4 ms on this kernel
-LIBS="$BUILD/src/e2m/libe2mcore.a $BUILD/src/crypto/libe2mcrypto.a $BUILD/src/common/libe2mcommon.a"
-# shellcheck disable=SC2046
-cc -std=c11 -O2 -Wall -Wextra -I"$TOP/src" -I"$BUILD/src" \
-	$(pkg-config --cflags sofia-sip-ua libevent libconfig libssl libcrypto) \
-	-o "$WORK/probe" "$TOP/bench/challenge_speed.c" $LIBS \
-	$(pkg-config --libs sofia-sip-ua libevent libevent_pthreads libconfig libssl libcrypto) \
-	-lpthread || { echo "cannot build bench/challenge_speed.c (needs the layer libraries in $BUILD)"; exit 1; }
+bench_cc "$WORK/probe" challenge_speed e2m/libe2mcore.a crypto/libe2mcrypto.a common/libe2mcommon.a ||
+	{ echo "cannot build bench/challenge_speed.c (needs the layer libraries in $BUILD)"; exit 1; }
 
 # --- Kamailio: the tests' registrar, quieter (no per-request log line),
 # more memory for USERS bindings
@@ -106,7 +84,7 @@ kamailio -c -f "$WORK/kamailio.cfg" > "$WORK/kamailio-check.log" 2>&1 ||
 kamailio -DD -E -m 256 -M 8 -P "$WORK/kamailio.pid" -f "$WORK/kamailio.cfg" \
 	> "$WORK/kamailio.log" 2>&1 &
 KAM_PID=$!
-PIDS="$PIDS $KAM_PID"
+bench_track "$KAM_PID"
 
 head -c 32 /dev/urandom > "$WORK/flow.key"
 chmod 600 "$WORK/flow.key"
@@ -121,12 +99,12 @@ edge: { path = "outbound"; flow_key = "$WORK/flow.key"; };
 CONF
 "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
 PX_PID=$!
-PIDS="$PIDS $PX_PID"
+bench_track "$PX_PID"
 
 up=0
 for _ in $(seq 1 100); do
 	if [ -S "$WORK/kamailio_ctl" ] && kam_cmd core.version > /dev/null 2>&1 &&
-	    ss -Hlnu "sport = :$PX" | grep -q .; then
+	    listening udp "$PX"; then
 		up=1
 		break
 	fi
@@ -259,36 +237,13 @@ for p in d e; do
 done
 
 # --- measuring -------------------------------------------------------------
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-kam_pids() {
-	local s
-	echo "$KAM_PID"
-	for s in /proc/[0-9]*/stat; do
-		awk -v p="$KAM_PID" '$4 == p { print $1 }' "$s" 2>/dev/null
-	done
-}
-KAM_PIDS=$(kam_pids)
-kam_ticks() {
-	local p t=0
-	for p in $KAM_PIDS; do t=$((t + $(ticks "$p"))); done
-	echo "$t"
-}
-# pct FILE RTD P: the P-th percentile (0-100) of the response times of
-# rtd number RTD in SIPp's -trace_rtt file, ms
-pct() {
-	awk -F';' -v r="$2" '$3 == r { print $2 }' "$1" | sort -g |
-		awk -v p="$3" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
-			i = int(NR * p / 100 + 0.999999); if (i < 1) i = 1
-			printf "%.1f\n", v[i] }'
-}
+KAM_PIDS=$(tree "$KAM_PID")
+# shellcheck disable=SC2086
+kam_ticks() { ticks $KAM_PIDS; }
 # mean FILE RTD: the mean response time of rtd RTD, ms
 mean() {
 	awk -F';' -v r="$2" '$3 == r { s += $2; n++ } END { if (n) printf "%.2f\n", s / n; else print "-" }' "$1"
 }
-# kv KEY: the value after KEY in the probe's "key value ..." line
-kv() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
-# csvcol FILE N: column N of the last line of SIPp's -stf file
-csvcol() { tail -n 1 "$1" | cut -d';' -f"$2"; }
 
 # run NAME KIND RATE: one run; appends "ok failed retrans pxms kamms p50
 # p99 [byep50 byep99]" to $WORK/NAME.res
@@ -338,37 +293,18 @@ run() {
 	fi
 	ok=$(( ${ok:-0} + ${pok:-0} )) failed=$(( ${failed:-0} + ${pfail:-0} ))
 	echo "${ok:-0} ${failed:-0} ${re:-0}" \
-		"$(awk -v a="$px0" -v b="$px1" -v n="${ok:-0}" -v hz="$HZ" \
-			'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / hz / n; else print "-" }')" \
-		"$(awk -v a="$k0" -v b="$k1" -v n="${ok:-0}" -v hz="$HZ" \
-			'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / hz / n; else print "-" }')" \
+		"$(ms_per "$px0" "$px1" "${ok:-0}")" \
+		"$(ms_per "$k0" "$k1" "${ok:-0}")" \
 		"$lat" >> "$WORK/$name.res"
 	echo "$kind $rate/s run: $(tail -n 1 "$WORK/$name.res")" >&2
 }
 
-# median over the runs of column C of FILE ("-" when none)
-med() {
-	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'
-}
-clean() { # FILE N: every run completed N with 0 failed
-	awk -v n="$2" '$1 != n || $2 != 0 { bad = 1 } END { print bad ? "no" : "yes" }' "$1"
-}
-maxc() { # MAX RATES: the highest clean rate, "at least" when it is the last tried
-	local last
-	last=$(echo "$2" | awk '{ print $NF }')
-	if [ "$1" = - ]; then echo "below ${2%% *}/s"
-	elif [ "$1" = "$last" ]; then echo ">= $1/s (the highest tried)"
-	else echo "$1/s"; fi
-}
-range() { # FILE C: min-max of column C
-	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g |
-		awk 'NR == 1 { a = $1 } { b = $1 } END { if (NR) printf "%s-%s", a, b; else print "-" }'
+clean() { # FILE N: "yes" when every run completed N with 0 failed
+	if [ -s "$1" ] && [ "$(cleanruns "$1" "$2")" = "$(wc -l < "$1")" ]; then echo yes; else echo no; fi
 }
 
-echo "# edge_speed.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# e2mproxyd $PROXY; $(kamailio -v 2>/dev/null | head -n 1); SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -n 1)"
+echo "# edge_speed.sh: $(now_utc), $(nproc) CPUs, load average $(loadavg)"
+echo "# e2mproxyd $PROXY; $(kamailio -v 2>/dev/null | head -n 1); SIPp $(sipp_version)"
 echo "# $RUNS runs of ${SECS} s per case and rate, alternating; $USERS users per REGISTER case"
 
 # (a) warm-up: every user registered once in both cases, then the rounds
@@ -413,12 +349,8 @@ PY
 (cd "$WORK" && exec sipp -sf uas.xml -i 127.0.0.1 -p "$UAS" -mp "$MPS" \
 	-buff_size 4194304 -nostdin > "$WORK/uas.out" 2>&1) &
 UAS_SIPP=$!
-PIDS="$PIDS $UAS_SIPP"
-for _ in $(seq 1 100); do
-	ss -Hlnu "sport = :$UAS" | grep -q . && break
-	sleep 0.1
-done
-kill -0 "$UAS_SIPP" 2>/dev/null || { echo "the SIPp UAS did not start"; cat "$WORK/uas.out"; exit 1; }
+bench_track "$UAS_SIPP"
+wait_port udp "$UAS" "$UAS_SIPP" || { echo "the SIPp UAS did not start"; cat "$WORK/uas.out"; exit 1; }
 for rate in $CALL_RATES; do
 	for _ in $(seq 1 "$RUNS"); do
 		run "call-plain-$rate" plain "$rate"
@@ -444,7 +376,7 @@ for rate in $REG_RATES; do
 	done
 done
 echo
-echo "max clean REGISTER rate: direct $(maxc "$maxc_d" "$REG_RATES"), through e2mproxyd $(maxc "$maxc_e" "$REG_RATES")"
+echo "max clean REGISTER rate: direct $(maxclean "$maxc_d" "$REG_RATES"), through e2mproxyd $(maxclean "$maxc_e" "$REG_RATES")"
 echo
 echo "(b) calls, ${SECS} s runs; medians of $RUNS runs [range]"
 maxc_p=- maxc_r=-
@@ -464,6 +396,6 @@ for rate in $CALL_RATES; do
 	done
 done
 echo
-echo "max clean call rate: plain $(maxc "$maxc_p" "$CALL_RATES"), to the registered UAS $(maxc "$maxc_r" "$CALL_RATES")"
+echo "max clean call rate: plain $(maxclean "$maxc_p" "$CALL_RATES"), to the registered UAS $(maxclean "$maxc_r" "$CALL_RATES")"
 echo
-echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# load average at the end $(loadavg)"

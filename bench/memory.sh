@@ -22,17 +22,18 @@ while getopts r:s:b:c:t: o; do
 	s) SECS=$OPTARG ;;
 	b) BUILD=$OPTARG ;;
 	c) EXTRA=$OPTARG ;;
-	*) echo "usage: $0 [-r RATE] [-s SECS] [-b BUILD_DIR] [-c SIP_CONF]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-r RATE] [-s SECS] [-t u1|t1] [-b BUILD_DIR] [-c SIP_CONF]" >&2; exit 2 ;;
 	esac
 done
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$TOP/_build}
-PROXY=$BUILD/e2mproxyd
+. "$TOP/bench/lib.sh"
+bench_build "$BUILD" || exit 1
 [ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
 SCEN=$TOP/tests/integration/scenarios
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-bench.XXXXXX")
+bench_workdir e2m-bench
 PX=25060 UAS=25080 UAC=25070
-trap 'kill $PXPID $UASPID 2>/dev/null; wait 2>/dev/null' EXIT
+LTP=udp
+[ "$TP" = t1 ] && LTP=tcp
 
 cat > "$WORK/px.conf" <<CONF
 log: { level = "warning"; };
@@ -42,22 +43,22 @@ sip: {
   $EXTRA
 };
 CONF
-PIN_PX= PIN_GEN=
-[ -n "${BENCH_PIN:-}" ] && PIN_PX="taskset -c 0" PIN_GEN="taskset -c 1"
+bench_pin
 $PIN_PX "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
 PXPID=$!
-sleep 0.5
+bench_track $PXPID
+wait_port "$LTP" $PX $PXPID || { echo "the proxy did not start" >&2; cat "$WORK/proxy.log" >&2; exit 1; }
 $PIN_GEN sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS -t "$TP" -nostdin -buff_size 4194304 \
 	> "$WORK/uas.out" 2>&1 &
 UASPID=$!
-sleep 0.3
+bench_track $UASPID
+wait_port "$LTP" $UAS $UASPID || { echo "the SIPp UAS did not start" >&2; cat "$WORK/uas.out" >&2; exit 1; }
 START=$RATE RAMP=
 if [ -n "${BENCH_RAMP:-}" ]; then
 	START=$((RATE / 4))
 	RAMP="-rate_increase $((RATE / 4)) -rate_interval 1 -rate_max $RATE -no_rate_quit"
 fi
-rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status"; }
-echo "transport $TP, rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss) KiB"
+echo "transport $TP, rate ${RATE}/s for ${SECS}s; proxy pid $PXPID; RSS at start $(rss $PXPID) KiB"
 timeout $((SECS + 60)) $PIN_GEN sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:$UAS -rsa 127.0.0.1:$PX \
 	-i 127.0.0.1 -p $UAC -t "$TP" -s bench -r "$START" $RAMP -m $((RATE * SECS)) -l 30000 \
 	-buff_size 4194304 -nostdin -trace_stat -stf "$WORK/uac.csv" -fd 5 \
@@ -67,20 +68,20 @@ peak=0 t=0
 while kill -0 $UACPID 2>/dev/null; do
 	sleep 5
 	t=$((t + 5))
-	r=$(rss)
+	r=$(rss $PXPID)
 	[ "$r" -gt "$peak" ] && peak=$r
 	echo "t=${t}s RSS ${r} KiB"
 done
 wait $UACPID
-last=$(tail -1 "$WORK/uac.csv")
-ok=$(echo "$last" | cut -d';' -f16)
-failed=$(echo "$last" | cut -d';' -f18)
-cpu=$(awk '{ print $14 + $15 }' "/proc/$PXPID/stat")
+ok=$(csvcol "$WORK/uac.csv" 16)
+failed=$(csvcol "$WORK/uac.csv" 18)
+cpu=$(ticks $PXPID)
 echo "calls: successful $ok, failed $failed"
 echo "proxy CPU: $cpu ticks ($(getconf CLK_TCK)/s)"
-awk -v c="$cpu" -v n="$((ok + failed))" -v hz="$(getconf CLK_TCK)" \
-	'BEGIN { if (n > 0) printf "proxy CPU per call: %.3f ms\n", c * 1000 / hz / n }'
-echo "RSS: peak ${peak} KiB ($((peak / 1024)) MiB), after the run $(rss) KiB"
-[ -n "${BENCH_SETTLE:-}" ] && sleep 35
-[ -n "${BENCH_SETTLE:-}" ] && echo "RSS 35 s after the load stopped: $(rss) KiB"
-[ -n "${BENCH_KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
+ms=$(ms_per 0 "$cpu" $((ok + failed)))
+[ "$ms" = - ] || echo "proxy CPU per call: $ms ms"
+echo "RSS: peak ${peak} KiB ($((peak / 1024)) MiB), after the run $(rss $PXPID) KiB"
+if [ -n "${BENCH_SETTLE:-}" ]; then
+	sleep 35
+	echo "RSS 35 s after the load stopped: $(rss $PXPID) KiB"
+fi

@@ -23,10 +23,10 @@ if [ -z "${E2M_BENCH_NETNS:-}" ]; then
 fi
 ip link set lo up
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "${1:-$TOP/_build}" && pwd) || exit 1
-PROXY=$BUILD/e2mproxyd SCEN=$TOP/tests/integration/scenarios
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}" || exit 1
+SCEN=$TOP/tests/integration/scenarios
+bench_workdir e2m-pinhole
 nft -f "$TOP/conf/e2mproxy-nftables.conf" || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$WORK/k.pem" -out "$WORK/c.pem" -days 1 -subj /CN=bench 2>/dev/null
@@ -41,30 +41,26 @@ pinholes: { enabled = $1; create = false; media_networks = [ "127.0.0.0/8" ];
             ports = [ "1024-65535" ]; };
 CONF
 }
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 # one PINHOLES: the proxy's CPU microseconds per call for one round
 one() {
-	local pid uas t0 t1
+	local pid t0 t1
 	conf "$1"
 	"$PROXY" -D -f "$WORK/px.conf" > "$WORK/px.log" 2>&1 &
 	pid=$!
-	sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p 5070 -nostdin -bg \
-		> /dev/null 2>&1
-	sleep 0.5
+	bench_track "$pid"
+	sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p 5070 -nostdin > /dev/null 2>&1 &
+	bench_track $!
+	wait_port udp 5060 "$pid" && wait_port udp 5070 $! ||
+		{ echo "pinhole_cost.sh: the proxy or the SIPp UAS did not start" >&2; bench_stop; exit 1; }
 	t0=$(ticks "$pid")
 	sipp -sf "$SCEN/uac_call.xml" 127.0.0.1:5070 -rsa 127.0.0.1:5060 \
 		-i 127.0.0.1 -p 5080 -m "$CALLS" -r "$RATE" -l 1000 -nostdin \
 		-timeout 120 > "$WORK/uac.log" 2>&1 || echo "  (some calls failed)" >&2
 	t1=$(ticks "$pid")
-	kill "$pid"
-	wait "$pid" 2>/dev/null
-	pkill -f "sipp -sf $SCEN/uas_call.xml" 2>/dev/null
+	bench_stop
 	echo "$t0 $t1 $CALLS $(getconf CLK_TCK)" |
 		awk '{ printf "%.1f\n", ($2 - $1) * 1e6 / $4 / $3 }'
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 echo "pinhole_cost: $CALLS calls a round at $RATE/s, $ROUNDS rounds each"
 : > "$WORK/off"; : > "$WORK/on"
 for r in $(seq 1 "$ROUNDS"); do
@@ -72,6 +68,6 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "round $r: proxy CPU per call: pinholes off $off us, on $on us"
 	echo "$off" >> "$WORK/off"; echo "$on" >> "$WORK/on"
 done
-off=$(median < "$WORK/off"); on=$(median < "$WORK/on")
-echo "median: off $off us, on $on us, ratio on/off $(echo "$on $off" | awk '{ printf "%.2f", $1 / $2 }')"
+off=$(median low < "$WORK/off"); on=$(median low < "$WORK/on")
+echo "median: off $off us, on $on us, ratio on/off $(ratio "$on" "$off")"
 echo "(the firewall's own work is on the back end's thread: counted; the kernel's netlink handling is in system time)"

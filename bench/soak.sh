@@ -46,21 +46,13 @@ if [ -z "$RATE" ]; then
 fi
 [ "$WARM" -lt "$SECS" ] || { echo "warm-up must be shorter than the run" >&2; exit 2; }
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$TOP/_build}
-PROXY=$BUILD/e2mproxyd
+. "$TOP/bench/lib.sh"
+bench_build "$BUILD" || exit 1
 [ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
 SCEN=$TOP/tests/integration/scenarios
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-soak.XXXXXX")
+bench_workdir e2m-soak
 P=${BENCH_PORT:-23050}
 PX=$P UAS_CALL=$((P + 10)) UAS_MSG=$((P + 11))
-PIDS=
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ -n "${BENCH_KEEP:-}" ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
 
 # --- a throwaway PKI and the bodies
 . "$TOP/tests/integration/pki.sh"
@@ -136,20 +128,17 @@ mkscen "$SCEN/uac_call.xml" "$WORK/uac_e2m.xml" e2m P7M "$WORK/sdp_px.b64" 200 &
 
 "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &
 PXPID=$!
-PIDS="$PIDS $PXPID"
-for i in $(seq 1 100); do
-	[ -n "$(ss -Hln --udp "sport = :$PX" 2>/dev/null)" ] && break
-	kill -0 $PXPID 2>/dev/null || { cat "$WORK/proxy.log"; exit 1; }
-	sleep 0.1
-done
+bench_track $PXPID
+wait_port udp $PX $PXPID || { cat "$WORK/proxy.log"; exit 1; }
 SIPP_OPTS="-nostdin -buff_size 4194304 -trace_err -trace_stat -fd 10"
 sipp -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p $UAS_CALL $SIPP_OPTS \
 	-error_file "$WORK/uas_call.err" -stf "$WORK/uas_call.csv" > "$WORK/uas_call.out" 2>&1 &
-PIDS="$PIDS $!"
+bench_track $!
+wait_port udp $UAS_CALL $! || { cat "$WORK/uas_call.out"; exit 1; }
 sipp -sf "$SCEN/uas_message_any.xml" -i 127.0.0.1 -p $UAS_MSG $SIPP_OPTS \
 	-error_file "$WORK/uas_msg.err" -stf "$WORK/uas_msg.csv" > "$WORK/uas_msg.out" 2>&1 &
-PIDS="$PIDS $!"
-sleep 1
+bench_track $!
+wait_port udp $UAS_MSG $! || { cat "$WORK/uas_msg.out"; exit 1; }
 # NAME SCENARIO UAS_PORT RATE LOCAL_PORT
 UACS="plain:$SCEN/uac_call.xml:$UAS_CALL:$((RATE * 50 / 100)):$((P + 20))
 e2m:$WORK/uac_e2m.xml:$UAS_CALL:$((RATE * 20 / 100)):$((P + 21))
@@ -163,9 +152,9 @@ for u in $UACS; do
 		-p "$lport" -s bob -r "$r" -m $((r * SECS)) -l $((r * 40)) $SIPP_OPTS \
 		-error_file "$WORK/$name.err" -stf "$WORK/$name.csv" > "$WORK/$name.out" 2>&1 &
 	UACPIDS="$UACPIDS $!"
-	PIDS="$PIDS $!"
+	bench_track $!
 done
-echo "soak: $RATE requests/s (plain calls 50 %, e2m calls 20 %, MESSAGE 20 %, MESSAGE+496 10 %) for ${SECS}s, warm-up ${WARM}s; proxy pid $PXPID; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "soak: $RATE requests/s (plain calls 50 %, e2m calls 20 %, MESSAGE 20 %, MESSAGE+496 10 %) for ${SECS}s, warm-up ${WARM}s; proxy pid $PXPID; $(now_utc)"
 echo "t_s vmrss_kib pss_kib load1 failed_so_far"
 t=0
 : > "$WORK/mem.txt"
@@ -174,8 +163,8 @@ while running; do
 	sleep 10
 	t=$((t + 10))
 	kill -0 $PXPID 2>/dev/null || { echo "the proxy died"; break; }
-	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$PXPID/status")
-	pss=$(awk '/^Pss:/ { print $2 }' "/proc/$PXPID/smaps_rollup")
+	rss=$(rss $PXPID)
+	pss=$(pss $PXPID)
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	# SIPp's cumulative failed calls (column 18 of -trace_stat)
 	nf=$(for u in $UACS; do IFS=: read -r name _ <<<"$u"; tail -1 "$WORK/$name.csv" 2>/dev/null; done |
@@ -187,8 +176,7 @@ failed=0 unplaced=0
 for u in $UACS; do
 	IFS=: read -r name scen port r lport <<<"$u"
 	[ "$r" -gt 0 ] || continue
-	last=$(tail -1 "$WORK/$name.csv")
-	s=$(echo "$last" | cut -d';' -f16) f=$(echo "$last" | cut -d';' -f18)
+	s=$(csvcol "$WORK/$name.csv" 16) f=$(csvcol "$WORK/$name.csv" 18)
 	echo "$name: $r/s, successful ${s:-?}, failed ${f:-?} (of $((r * SECS)))"
 	failed=$((failed + ${f:-0}))
 	# not placed: SIPp fell behind its rate and was stopped at the bound
@@ -199,8 +187,7 @@ done
 curl -sf "http://127.0.0.1:$((P + 1))/metrics" > "$WORK/metrics.txt" &&
 	grep -E '^e2mproxy_(decrypts|signatures|challenges|responses|busy|rate_limited)_total' \
 	"$WORK/metrics.txt" | grep -v ' 0$' | sed 's/^/metrics: /'
-cpu=$(awk '{ print $14 + $15 }' "/proc/$PXPID/stat" 2>/dev/null)
-echo "proxy CPU: $cpu ticks ($(getconf CLK_TCK)/s); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "proxy CPU: $(ticks $PXPID) ticks ($(getconf CLK_TCK)/s); load average at the end: $(loadavg)"
 # memory after the warm-up against the first minute after it
 awk -v w="$WARM" '
 	$1 > w && $1 <= w + 60 { br += $2; bp += $3; nb++ }

@@ -61,43 +61,15 @@ while getopts r:n:s:t:p: o; do
 done
 shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-if [ -n "${1:-}" ]; then
-	BUILD=$(cd "$1" && pwd) || exit 1
-elif [ -x "$TOP/_build/e2mproxyd" ]; then
-	BUILD=$TOP/_build
-else
-	BUILD=$TOP
-fi
-PROXY=$BUILD/e2mproxyd
+. "$TOP/bench/lib.sh"
+bench_build "${1:-}" || exit 1
 [ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
-for c in kamailio sipp ss openssl; do
-	command -v $c > /dev/null || { echo "$c is not installed" >&2; exit 1; }
-done
-MPATH=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/kamailio/modules/
-[ -d "$MPATH" ] || MPATH=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -n 1)")/
+bench_need kamailio sipp ss openssl
 BASE=${BENCH_PORT:-22400}
 PX=$BASE PXT=$((BASE + 1)) FRONT=$((BASE + 3)) FRONTT=$((BASE + 4))
 UAC=$((BASE + 10)) UAS=$((BASE + 12)) MPC=$((BASE + 20)) MPS=$((BASE + 30))
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2m-vskam.XXXXXX")
-HZ=$(getconf CLK_TCK)
-PIN_PX= PIN_GEN=
-[ -n "${BENCH_PIN:-}" ] && PIN_PX="taskset -c 0" PIN_GEN="taskset -c 1"
-RUNPIDS=""
-stop_run() {
-	local p
-	for p in $RUNPIDS; do kill "$p" 2>/dev/null; done
-	for p in $RUNPIDS; do
-		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	RUNPIDS=""
-}
-cleanup() {
-	stop_run
-	if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+bench_workdir e2m-vskam
+bench_pin
 
 # --- configurations ----------------------------------------------------------
 case " $TPS " in *" tls "*)
@@ -150,7 +122,7 @@ CONF
 	esac
 	for k in stateful stateless; do
 		f=$WORK/kam-$k-$tp.cfg
-		sed -e "s|@PORT@|$PX|g" -e "s|@MPATH@|$MPATH|g" "$TOP/bench/kamailio/$k.cfg" > "$f"
+		kam_cfg "$k" "$PX" "$f"
 		case $tp in
 		tcp)	# the same proxy on TCP: no UDP listener, tcp on
 			sed -i -e "s|^listen=udp:|listen=tcp:|" \
@@ -159,171 +131,29 @@ CONF
 			sed -i -e "s|^disable_tcp=yes|disable_tcp=no\ntcp_children=4\nenable_tls=yes\nlisten=tls:127.0.0.1:$PXT\nalias=\"127.0.0.1:$PXT\"|" \
 				-e "s|^mpath=.*|&\nloadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \"$WORK/kam-tls.cfg\")|" "$f" ;;
 		esac
-		kamailio -c -f "$f" > "$WORK/kam-check.log" 2>&1 ||
-			{ echo "kamailio -c refuses $f:"; cat "$WORK/kam-check.log"; exit 1; }
+		kam_check "$f"
 	done
 	"$PROXY" -c -f "$WORK/px-$tp.conf" > /dev/null 2>&1 ||
 		{ echo "e2mproxyd -c refuses its configuration"; "$PROXY" -c -f "$WORK/px-$tp.conf"; exit 1; }
 done
 
-# --- scenarios (benchmark.md: the UAS pauses 5 ms between 180 and 200, and
-# echoes Record-Route; the UAC follows it with rrs) ---------------------------
-cat > "$WORK/uac.xml" <<'XML'
-<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="vs_kamailio UAC">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port][tp] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]t[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:sipp@[local_ip]:[local_port][tp]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true" rtd="1"/>
-  <send><![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]t[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      [routes]
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <send retrans="500" start_rtd="2"><![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]t[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      [routes]
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200" rtd="2"/>
-</scenario>
-XML
-cat > "$WORK/uas.xml" <<'XML'
-<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="vs_kamailio UAS">
-  <recv request="INVITE"/>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]u[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      [last_Record-Route:]
-      Contact: <sip:uas@[local_ip]:[local_port][tp]>
-      Content-Length: 0
-
-  ]]></send>
-  <pause milliseconds="5"/>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]u[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      [last_Record-Route:]
-      Contact: <sip:uas@[local_ip]:[local_port][tp]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-  ]]></send>
-  <recv request="ACK"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
-</scenario>
-XML
-
 # --- measuring -----------------------------------------------------------------
-# tree PID: PID and its children (Kamailio's processes)
-tree() {
-	local s
-	echo "$1"
-	for s in /proc/[0-9]*/stat; do
-		awk -v p="$1" '$4 == p { print $1 }' "$s" 2>/dev/null
-	done
-}
-ticks() { # PIDS: utime + stime summed
-	local p t=0 v
-	for p in "$@"; do
-		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || v=0
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
-pss() { # PIDS: Pss summed, KiB
-	local p
-	for p in "$@"; do awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null; done |
-		awk '{ s += $1 } END { print s + 0 }'
-}
-pct() { # FILE P: the P-th percentile of rtd 1 in SIPp's -trace_rtt file, ms
-	awk -F';' '$3 == 1 { print $2 }' "$1" 2>/dev/null | sort -g |
-		awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
-			i = int(NR * p / 100 + 0.999999); if (i < 1) i = 1
-			printf "%.1f\n", v[i] }'
-}
-csvcol() { tail -n 1 "$1" 2>/dev/null | cut -d';' -f"$2"; }
-listening() { # TP PORT
-	if [ "$1" = udp ]; then ss -Hlnu "sport = :$2" | grep -q .
-	else ss -Hlnt "sport = :$2" | grep -q .; fi
-}
-
-# start_proxy NAME TP DIR: start it on $PX; sets PPID_RUN
+# start_proxy NAME TP DIR: start it on $PX; sets PROXY_PID
 start_proxy() {
 	local name=$1 tp=$2 dir=$3
 	case $name in
 	e2mproxyd)
-		$PIN_PX "$PROXY" -D -f "$WORK/px-$tp.conf" > "$dir/proxy.log" 2>&1 & ;;
+		$PIN_PX "$PROXY" -D -f "$WORK/px-$tp.conf" > "$dir/proxy.log" 2>&1 &
+		PROXY_PID=$!
+		bench_track "$PROXY_PID" ;;
 	kamailio|kamailio-sl)
 		local k=stateful
 		[ "$name" = kamailio-sl ] && k=stateless
-		$PIN_PX kamailio -f "$WORK/kam-$k-$tp.cfg" -DD -E -Y "$dir" -P "$dir/kam.pid" \
-			-m 512 -M 32 > "$dir/proxy.log" 2>&1 & ;;
+		kam_start "$WORK/kam-$k-$tp.cfg" "$dir" ;;
 	esac
-	PPID_RUN=$!
-	RUNPIDS="$RUNPIDS $PPID_RUN"
 	local lt=$tp lp=$PX
 	[ "$tp" = tls ] && lt=tcp lp=$PXT
-	for _ in $(seq 1 100); do listening "$lt" "$lp" && return 0; sleep 0.1; done
+	wait_port "$lt" "$lp" && return 0
 	echo "$name did not start on $tp:$PX:"; tail "$dir/proxy.log"
 	return 1
 }
@@ -339,19 +169,16 @@ run() {
 	if [ "$tp" = tls ]; then
 		# the front proxy: SIPp's UDP in, one TLS connection out
 		"$PROXY" -D -f "$WORK/front.conf" > "$dir/front.log" 2>&1 &
-		RUNPIDS="$RUNPIDS $!"
-		for _ in $(seq 1 100); do listening udp "$FRONT" && break; sleep 0.1; done
+		bench_track $!
+		wait_port udp "$FRONT"
 		to=$FRONT
 	fi
 	sleep 0.5 # Kamailio forks its children after the listener is bound
-	pids=$(tree "$PPID_RUN")
-	(cd "$dir" && exec $PIN_GEN sipp -sf "$WORK/uas.xml" -key tp "$tpk" -i 127.0.0.1 -p "$UAS" \
-		-mp "$MPS" -t "$stp" -buff_size 4194304 -nostdin > uas.out 2>&1) &
-	RUNPIDS="$RUNPIDS $!"
-	for _ in $(seq 1 100); do listening "$tp" "$UAS" && break; sleep 0.1; done
+	pids=$(tree "$PROXY_PID")
+	rr_uas "$dir" "$UAS" "$MPS" "$stp" "$tpk"
 	# shellcheck disable=SC2086
 	t0=$(ticks $pids)
-	(cd "$dir" && exec timeout $((SECS + 45)) $PIN_GEN sipp -sf "$WORK/uac.xml" -key tp "$tpk" \
+	(cd "$dir" && exec timeout $((SECS + 45)) $PIN_GEN sipp -sf "$TOP/bench/sipp/uac_rr.xml" -key tp "$tpk" \
 		-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$to" -i 127.0.0.1 -p "$UAC" \
 		-mp "$MPC" -t "$stp" -r "$rate" -m "$n" -l 30000 -buff_size 4194304 -nostdin \
 		-timeout $((SECS + 35)) -trace_stat -stf stat.csv -fd 1 \
@@ -366,36 +193,21 @@ run() {
 	wait "$sp"
 	# shellcheck disable=SC2086
 	t1=$(ticks $pids)
-	stop_run
+	bench_stop
 	ok=$(csvcol "$dir/stat.csv" 16) failed=$(csvcol "$dir/stat.csv" 18)
 	re=$(csvcol "$dir/stat.csv" 58)
 	local rtt
 	rtt=$(ls "$dir"/*_rtt.csv 2>/dev/null | head -n 1)
 	echo "${ok:-0} ${failed:-0} ${re:-0}" \
-		"$(awk -v a="$t0" -v b="$t1" -v n="${ok:-0}" -v hz="$HZ" \
-			'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / hz / n; else print "-" }')" \
-		"$(pct "$rtt" 50) $(pct "$rtt" 99) $((peak / 1024))" >> "$WORK/$name-$tp-$rate.res"
+		"$(ms_per "$t0" "$t1" "${ok:-0}")" \
+		"$(pct "$rtt" 1 50) $(pct "$rtt" 1 99) $((peak / 1024))" >> "$WORK/$name-$tp-$rate.res"
 	echo "$name $tp $rate/s: $(tail -n 1 "$WORK/$name-$tp-$rate.res")" >&2
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"
 }
 
-med() { # FILE C: median of column C over the runs
-	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'
-}
-range() { # FILE C: min-max of column C
-	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g |
-		awk 'NR == 1 { a = $1 } { b = $1 } END { if (NR) printf "%s-%s", a, b; else print "-" }'
-}
-cleanruns() { # FILE N: runs with N completed and 0 failed
-	awk -v n="$2" '$1 == n && $2 == 0 { c++ } END { print c + 0 }' "$1"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-
-echo "# vs_kamailio.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# vs_kamailio.sh: $(now_utc), $(nproc) CPUs, load average $(loadavg)"
 echo "# e2mproxyd $("$PROXY" -V 2>/dev/null | head -n 1) ($PROXY); $(kamailio -v 2>/dev/null | head -n 1);" \
-	"SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -n 1)"
+	"SIPp $(sipp_version)"
 echo "# $RUNS runs of ${SECS} s per proxy, transport and rate, alternating: $PROXIES"
 
 for tp in $TPS; do
@@ -424,10 +236,7 @@ for tp in $TPS; do
 	echo
 	for p in $PROXIES; do
 		eval "m=\$maxc_${p//-/_}"
-		last=$(echo "$RATES" | awk '{ print $NF }')
-		if [ "$m" = - ]; then echo "max clean rate $p ($tp): below ${RATES%% *}/s"
-		elif [ "$m" = "$last" ]; then echo "max clean rate $p ($tp): >= $m/s (the highest tried)"
-		else echo "max clean rate $p ($tp): $m/s"; fi
+		echo "max clean rate $p ($tp): $(maxclean "$m" "$RATES")"
 	done
 	case " $PROXIES " in *" e2mproxyd "*" kamailio "*|*" kamailio "*" e2mproxyd "*)
 		echo
@@ -441,4 +250,4 @@ for tp in $TPS; do
 	esac
 done
 echo
-echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# load average at the end $(loadavg)"

@@ -7,13 +7,14 @@
 # program cannot be built or a copy fails.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 N=${1:-450000}
-BUILD=${2:-$TOP/_build}
-OUT=$(mktemp "${TMPDIR:-/tmp}/e2m-wirecopy.XXXXXX")
-trap 'rm -f "$OUT"' EXIT
+bench_build "${2:-}"
+bench_workdir e2m-wirecopy
+OUT=$WORK/wirecopy_speed
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -Wall -Wextra -I"$TOP/src" -I"$BUILD/src" \
 	$(pkg-config --cflags sofia-sip-ua) -o "$OUT" "$TOP/bench/wirecopy_speed.c" \
 	"$TOP/src/proxyd/wirecopy.c" "$TOP/src/common/buf.c" $(pkg-config --libs sofia-sip-ua)
-echo "# wirecopy_speed.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# wirecopy_speed.sh: $(now_utc), load average $(loadavg)"
 "$OUT" "$N"

@@ -48,9 +48,52 @@ def reset(s):
     raw.close()
 
 
+def headers(head, names):
+    """The header lines of head (a request's or response's head) named in
+    names (lower case, compact forms included), in their order."""
+    return [l for l in head.split('\r\n')[1:]
+            if l.split(':', 1)[0].strip().lower() in names]
+
+
+def call_id(head):
+    return re.search(r'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', head).group(1)
+
+
+def client_context():
+    """TLS towards a peer whose certificate is not checked (the tests'
+    throwaway PKI: what is tested is the reset, not the names)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def messages(buf):
+    """The whole SIP messages at the start of buf, as (head, body) pairs,
+    and the bytes after them (a message not yet complete)."""
+    out = []
+    while True:
+        m = parse(buf)
+        if m is None:
+            return out, buf
+        head, body, buf = m
+        out.append((head, body))
+
+
+def wait_for(path, deadline):
+    """Poll (20 ms) until path exists or deadline (time.time()) passes."""
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.02)
+    return os.path.exists(path)
+
+
+# The users that only answer with a provisional response (and then
+# nothing, not even to a CANCEL: a hung next hop)
+HANG = {'trying': 'SIP/2.0 100 Trying', 'ringing': 'SIP/2.0 180 Ringing'}
+
+
 def provisional(head, code):
-    keep = [l for l in head.split('\r\n')[1:] if l.split(':', 1)[0].strip().lower()
-            in ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq')]
+    keep = headers(head, ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq'))
     keep = [l + ';tag=uas' if l.lower().startswith(('to:', 't:')) and
             ';tag=' not in l else l for l in keep]
     return (code + '\r\n' + '\r\n'.join(keep) +
@@ -74,9 +117,7 @@ def callee(proto, port, directory, cert=None, key=None):
     if proto == 'tls':
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
-    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    cctx.check_hostname = False
-    cctx.verify_mode = ssl.CERT_NONE
+    cctx = client_context()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(('127.0.0.1', port))
@@ -119,15 +160,13 @@ def callee(proto, port, directory, cert=None, key=None):
                 conns.remove(c)
                 c.close()
                 continue
-            bufs[c] += d
-            while c in conns:
-                m = parse(bufs[c])
-                if m is None:
-                    break
-                head, body, bufs[c] = m
+            got, bufs[c] = messages(bufs[c] + d)
+            for head, _ in got:
+                if c not in conns:
+                    break  # reset: what followed is lost with it
                 if head.startswith(('SIP/2.0', 'ACK')):
                     continue
-                cid = re.search(r'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', head).group(1)
+                cid = call_id(head)
                 open(os.path.join(directory, cid), 'w').close()
                 user = re.match(r'\S+ sips?:([^@;>\s]+)@', head)
                 user = user.group(1) if user else ''
@@ -136,10 +175,7 @@ def callee(proto, port, directory, cert=None, key=None):
                     reset(c)
                 elif user == 'rst180':
                     c.sendall(provisional(head, 'SIP/2.0 180 Ringing'))
-                    mark = os.path.join(directory, cid + '.180')
-                    end = time.time() + 5
-                    while not os.path.exists(mark) and time.time() < end:
-                        time.sleep(0.02)
+                    wait_for(os.path.join(directory, cid + '.180'), time.time() + 5)
                     conns.remove(c)
                     reset(c)
                     try:
@@ -157,10 +193,8 @@ def callee(proto, port, directory, cert=None, key=None):
                 elif user.startswith('slow'):
                     later.append((time.time() + int(user[4:] or 1500) / 1000.0,
                                   c, answer(head)))
-                elif user == 'trying':
-                    c.sendall(provisional(head, 'SIP/2.0 100 Trying'))
-                elif user == 'ringing':
-                    c.sendall(provisional(head, 'SIP/2.0 180 Ringing'))
+                elif user in HANG:
+                    c.sendall(provisional(head, HANG[user]))
                 else:
                     c.sendall(answer(head))
 
@@ -168,20 +202,15 @@ def callee(proto, port, directory, cert=None, key=None):
 def caller(proto, port, path, until, wait):
     s = socket.create_connection(('127.0.0.1', port), timeout=wait)
     if proto == 'tls':
-        cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        cctx.check_hostname = False
-        cctx.verify_mode = ssl.CERT_NONE
-        s = cctx.wrap_socket(s)
+        s = client_context().wrap_socket(s)
     s.sendall(open(path, 'rb').read())
     t0 = time.time()
     deadline = t0 + wait
     buf, got = b'', None
     while got is None and time.time() < deadline:
         if until.startswith('file:'):
-            if os.path.exists(until[5:]):
+            if wait_for(until[5:], deadline):
                 got = until
-            else:
-                time.sleep(0.02)
             continue
         s.settimeout(max(0.01, deadline - time.time()))
         try:
@@ -190,17 +219,12 @@ def caller(proto, port, path, until, wait):
             continue
         if not d:
             break
-        buf += d
-        while True:
-            m = parse(buf)
-            if m is None:
-                break
-            head, _, buf = m
+        got_msgs, buf = messages(buf + d)
+        for head, _ in got_msgs:
             line = head.split('\r\n', 1)[0]
             if os.environ.get('MARKDIR'):
-                cid = re.search(r'(?im)^(?:call-id|i)[ \t]*:[ \t]*(\S+)', head).group(1)
                 open(os.path.join(os.environ['MARKDIR'], '%s.%s' % (
-                    cid, line.split(' ')[1])), 'w').close()
+                    call_id(head), line.split(' ')[1])), 'w').close()
             if head.startswith(until) or (until == 'final' and
                                           re.match(r'SIP/2.0 [2-6]', line)):
                 got = line
@@ -213,11 +237,10 @@ def caller(proto, port, path, until, wait):
 
 def cancel(port, path, after_ms, wait):
     invite = open(path, 'rb').read().decode('latin-1')
-    head = invite.split('\r\n\r\n', 1)[0].split('\r\n')
-    keep = [l for l in head[1:] if l.split(':', 1)[0].strip().lower() in
-            ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'max-forwards')]
+    head = invite.split('\r\n\r\n', 1)[0]
+    keep = headers(head, ('via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'max-forwards'))
     cseq = re.search(r'(?im)^cseq[ \t]*:[ \t]*(\d+)', invite).group(1)
-    req = ('CANCEL ' + head[0].split(' ')[1] + ' SIP/2.0\r\n' + '\r\n'.join(keep) +
+    req = ('CANCEL ' + head.split(' ')[1] + ' SIP/2.0\r\n' + '\r\n'.join(keep) +
            '\r\nCSeq: %s CANCEL\r\nContent-Length: 0\r\n\r\n' % cseq)
     s = socket.create_connection(('127.0.0.1', port), timeout=wait)
     s.sendall(invite.encode('latin-1'))
@@ -234,12 +257,8 @@ def cancel(port, path, after_ms, wait):
             continue
         if not d:
             break
-        buf += d
-        while True:
-            m = parse(buf)
-            if m is None:
-                break
-            h, _, buf = m
+        got_msgs, buf = messages(buf + d)
+        for h, _ in got_msgs:
             code = h.split(' ', 2)[1]
             if re.search(r'(?im)^cseq[ \t]*:[ \t]*\d+ CANCEL', h):
                 cancel_code = code
