@@ -5,9 +5,12 @@ the close sends a RST, nothing is flushed), for the fault tests.
 callee tcp|tls PORT DIR [CERT KEY]: a UAS. The user part of each
 request's URI says what it does: "rst" resets the connection as soon as
 the request is read; "rst180" sends 180 Ringing, waits until the caller
-has it (DIR/<Call-ID>.180, see MARKDIR below), resets, then opens a new
-connection to the top Via (received/rport, else sent-by; RFC 3261 18.2.2)
-and sends its 200 there; "slow" answers 200 after 1.5 s, "slowN" after N
+has it (DIR/<Call-ID>.180, see MARKDIR below), resets, waits until the
+caller has its final response (DIR/<Call-ID>.500; at most 5 s: the 200
+must come after the proxy ended the transaction, or which of the two the
+proxy reads first would be a race), then opens a new connection to the
+top Via (received/rport, else sent-by; RFC 3261 18.2.2) and sends its 200
+there; "slow" answers 200 after 1.5 s, "slowN" after N
 ms; "trying" sends 100 Trying and then nothing, not even to a CANCEL (a
 hung next hop), "ringing" the same with 180 Ringing; anything else answers 200 at once. ACKs are taken silently. Each request read leaves
 DIR/<Call-ID> (so a test can wait for it). Runs until killed.
@@ -178,6 +181,7 @@ def callee(proto, port, directory, cert=None, key=None):
                     wait_for(os.path.join(directory, cid + '.180'), time.time() + 5)
                     conns.remove(c)
                     reset(c)
+                    wait_for(os.path.join(directory, cid + '.500'), time.time() + 5)
                     try:
                         n = socket.create_connection(via_target(head), timeout=5)
                         if proto == 'tls':

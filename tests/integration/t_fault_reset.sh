@@ -89,7 +89,9 @@ for tp in tcp tls; do
 	# the client transaction on the lost connection (its pending
 	# request's transport error), so the caller gets 500 at once rather
 	# than ringing until Timer C (185 s). The callee's 200, sent late over
-	# a new connection (RFC 3261 18.2.2), then finds no transaction.
+	# a new connection (RFC 3261 18.2.2) once the caller has its 500 (else
+	# which of the two the proxy reads first is a race), finds no
+	# transaction.
 	req "${tp}_rst180" INVITE rst180 "$tp"
 	t0=$(date +%s%N)
 	got=$(MARKDIR=$WORK/got send "$tp" "${tp}_rst180" final 10)
