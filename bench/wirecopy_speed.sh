@@ -15,6 +15,8 @@ OUT=$WORK/wirecopy_speed
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -Wall -Wextra -I"$TOP/src" -I"$BUILD/src" \
 	$(pkg-config --cflags sofia-sip-ua) -o "$OUT" "$TOP/bench/wirecopy_speed.c" \
-	"$TOP/src/proxyd/wirecopy.c" "$TOP/src/common/buf.c" $(pkg-config --libs sofia-sip-ua)
+	"$TOP/src/proxyd/wirecopy.c" "$TOP/src/common/buf.c" \
+	"$TOP/src/common/sipstream.c" "$TOP/src/common/sipdgram.c" \
+	$(pkg-config --libs sofia-sip-ua)
 echo "# wirecopy_speed.sh: $(now_utc), load average $(loadavg)"
 "$OUT" "$N"
