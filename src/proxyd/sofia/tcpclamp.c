@@ -1,5 +1,6 @@
 /* tcpclamp.c - SO_RCVBUF for outgoing stream sockets (see tcpclamp.h). */
 #include "proxyd/sofia/tcpclamp.h"
+#include "proxyd/sofia/udpdefer.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -43,5 +44,10 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss,
 			    sizeof(mss));
 	}
-	return real(fd, sa, len);
+	if (real(fd, sa, len) == 0)
+		return 0;
+	/* A datagram socket's failure waits for its first send (udpdefer.h:
+	 * Sofia's resolver loops for ever on it). */
+	return errno == EINPROGRESS || errno == EINTR ? -1 :
+	    udpdefer_failed(fd, sa, len, errno);
 }

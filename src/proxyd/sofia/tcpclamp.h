@@ -13,7 +13,8 @@
  * socket gets SO_RCVBUF set (which also turns autotuning off) before it
  * connects, and TCP_MAXSEG: a peer whose MSS is larger than the window
  * such a buffer opens (loopback's 64 KiB) stalls in its persist timer
- * (agent.c, STREAM_MSS). Nothing else is changed.
+ * (agent.c, STREAM_MSS). A datagram socket whose connect fails is handed
+ * to udpdefer.h. Nothing else is changed.
  */
 #ifndef TCPCLAMP_H
 #define TCPCLAMP_H
