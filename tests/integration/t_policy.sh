@@ -276,6 +276,15 @@ openssl cms -sign -in "$WORK/txt.mime" -signer "$K/alice.pem" -inkey "$K/alice.k
 	-crlfeol > "$WORK/carol_signed.mime" 2>/dev/null &&
 	enc "$WORK/revoked.p7m" "$WORK/carol_signed.mime" proxy_ec uas
 ok $? "signed bodies made with openssl cms -sign"
+# dave: a certificate from the trusted root, not revoked, but without
+# authorityKeyIdentifier (not RFC 5280 conforming: refused under
+# X509_STRICT, mutant K4 of docs/reliability.md, accepted without it).
+PKI_EXT=authorityKeyIdentifier=none PKI_EKU=emailProtection \
+	pki_cert "$K" dave "email:dave@example.com" dave &&
+	openssl cms -sign -in "$WORK/txt.mime" -signer "$K/dave.pem" -inkey "$K/dave.key" \
+	-crlfeol > "$WORK/dave_signed.mime" 2>/dev/null &&
+	enc "$WORK/strict.p7m" "$WORK/dave_signed.mime" proxy_ec uas
+ok $? "a body signed by a non-conforming certificate (no authorityKeyIdentifier)"
 {
 	printf 'Content-Type: %s\r\nContent-ID: <m3@example.com>\r\nContent-Transfer-Encoding: base64\r\n\r\n' "$P7M"
 	base64 -w 76 "$WORK/txt_px.p7m" | sed 's/$/\r/'
@@ -353,6 +362,7 @@ mkreq t8_outer MESSAGE integ "$ets_ct" "$WORK/ets.body" \
 	'Proxy-Inspect-Body: proxy.test;cid="m3@example.com"\r\n'
 mkreq t9_rogue MESSAGE alice "$P7M" "$WORK/rogue.p7m" "$LABEL"
 mkreq t9_revoked MESSAGE alice "$P7M" "$WORK/revoked.p7m" "$LABEL"
+mkreq t9_strict MESSAGE alice "$P7M" "$WORK/strict.p7m" "$LABEL"
 mkreq t9_tampered MESSAGE alice "$signed_ct" "$WORK/tampered.body"
 mkreq t9_forward MESSAGE sigfwd "$signed_ct" "$WORK/tampered.body"
 mkreq t10 MESSAGE alice "$P7M" "$WORK/xml_px.p7m" "$LABEL"
@@ -402,7 +412,7 @@ ok $? "the test UAS listens"
 
 # All requests one after the other, then the assertions.
 send_all tcp t1 t2 t2_unlabelled t2_vialine t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \
-	t9_revoked t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
+	t9_revoked t9_strict t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
 	t11_open nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
 send_all udp t6 t7
 # T6 and T7 again, each sent twice from one UDP port: a retransmitted
@@ -517,13 +527,17 @@ status t8_outer 495
 challenge t8_outer
 policy t8_outer MESSAGE R_integ 495 "signature required"
 
-# T9: bad signatures: an untrusted and a revoked signer inside the
-# envelope, a tampered clear multipart/signed: 403, or forward and log.
+# T9: bad signatures: an untrusted, a revoked and a non-conforming signer
+# inside the envelope, a tampered clear multipart/signed: 403, or forward
+# and log.
 status t9_rogue 403
 not_forwarded t9_rogue
 policy t9_rogue MESSAGE R_im 403 "bad signature"
 status t9_revoked 403
 policy t9_revoked MESSAGE R_im 403 "bad signature"
+status t9_strict 403
+not_forwarded t9_strict
+policy t9_strict MESSAGE R_im 403 "bad signature"
 status t9_tampered 403
 policy t9_tampered MESSAGE R_im 403 "bad signature"
 status t9_forward 200
