@@ -295,7 +295,7 @@ SIGNER_KEY=anul strict nul_name "the signer does not name the challenging host" 
 PKI_EXT=authorityKeyIdentifier=none PKI_EKU=$SIGNER pki_cert "$K" anoakid "DNS:a.test" a.test &&
 	openssl x509 -in "$K/anoakid.pem" -outform DER -out "$K/anoakid.der" &&
 	p=ca && : > "$K/chain.pem" && for i in 1 2 3 4 5 6 7 8 9; do
-		PKI_ISSUER=$p PKI_PATHLEN= pki_subca "$K" i$i || break
+		PKI_ISSUER=$p PKI_PATHLEN='' pki_subca "$K" i$i || break
 		cat "$K/chain.pem" > "$K/chain.tmp" && cat "$K/i$i.pem" "$K/chain.tmp" > "$K/chain$i.pem" &&
 			cp "$K/chain$i.pem" "$K/chain.pem" && p=i$i
 	done && [ "$p" = i9 ] &&
