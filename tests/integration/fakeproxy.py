@@ -5,7 +5,7 @@ SIP "proxy" on 127.0.0.1 that the UA's outbound proxy (-o) points at.
 usage: fakeproxy.py PORT OUTDIR relay UPSTREAM-PORT [--set-warning VALUE]
                     [--set-header NAME VALUE] [--replay-496] [TIMEOUT]
        fakeproxy.py PORT OUTDIR forge CAPTURED [--cert DER] [--sign CERT KEY]
-                    [--agent HOST] [--unsigned] [--frag-sub PATTERN REPL]...
+                    [--chain PEM] [--agent HOST] [--unsigned] [--frag-sub PATTERN REPL]...
                     [--date-offset SECONDS] [--sign-time-offset SECONDS]
                     [TIMEOUT]
        fakeproxy.py PORT OUTDIR replay CAPTURED [TIMEOUT]
@@ -29,7 +29,8 @@ forge   answers every request with a 496 built from the genuine one in
         --agent HOST puts HOST as warn-agent into every Warning (signed
         and not); --sign signs the new first part with CERT and KEY (PEM,
         openssl cms -sign, detached) instead of keeping the proxy's
-        signature bytes. --unsigned instead answers with the draft's
+        signature bytes; --chain adds the certificates of PEM to that
+        signature (-certfile: intermediate CAs). --unsigned instead answers with the draft's
         literal form: the certificate alone as application/pkix-cert, with
         the captured Warning.
 replay  answers every request with CAPTURED unchanged except the SIP
@@ -116,6 +117,8 @@ def resign(part, signer, time_offset=0):
     signed time_offset seconds from now (faketime)."""
     cmd = ['openssl', 'cms', '-sign', '-binary', '-md', 'sha256',
            '-signer', signer[0], '-inkey', signer[1], '-outform', 'DER']
+    if signer[2]:
+        cmd += ['-certfile', signer[2]]
     if time_offset:
         cmd = ['faketime', '-f', '%+ds' % time_offset] + cmd
     r = subprocess.run(cmd, input=part, capture_output=True, check=True)
@@ -267,7 +270,9 @@ def main():
             if opt == '--cert':
                 cert = open(args.pop(0), 'rb').read()
             elif opt == '--sign':
-                signer = (args.pop(0), args.pop(0))
+                signer = (args.pop(0), args.pop(0), None)
+            elif opt == '--chain' and signer is not None:
+                signer = signer[:2] + (args.pop(0),)
             elif opt == '--agent':
                 agent = args.pop(0)
             elif opt == '--unsigned':

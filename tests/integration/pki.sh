@@ -14,7 +14,10 @@
 # PKI_CA_KEY (ec, rsa, rsa3072) does the same for pki_ca and pki_subca
 # (default EC P-256, whatever PKI_KEY says); PKI_ISSUER=NAME signs with
 # DIR/NAME.{pem,key} instead of the root CA (an intermediate from pki_subca).
-# pki_subca DIR NAME: an intermediate CA DIR/NAME.{key,pem} under the root.
+# PKI_EXT: more lines for pki_cert's extensions (e.g. a certificate that is
+# not RFC 5280 conforming: "authorityKeyIdentifier=none").
+# pki_subca DIR NAME: an intermediate CA DIR/NAME.{key,pem} under the root,
+# or under PKI_ISSUER; pathlen PKI_PATHLEN (0 if unset, none if empty).
 # pki_revoke DIR NAME...: revoke DIR/NAME.pem (issued by the root) and write
 # the root's CRL to DIR/ca.crl; pki_crl DIR writes a CRL revoking nothing.
 # _pki_keyopt ec|rsa|rsa3072: the -newkey and -pkeyopt arguments
@@ -44,6 +47,7 @@ pki_cert() {
 	{ [ -z "$san" ] || printf 'subjectAltName=%s\n' "$san"
 	  printf 'keyUsage=critical,%s\nextendedKeyUsage=%s\n' "$ku" \
 		"${PKI_EKU:-serverAuth,clientAuth}"
+	  [ -z "${PKI_EXT:-}" ] || printf '%s\n' "$PKI_EXT"
 	} > "$dir/$name.ext" &&
 	${PKI_FAKETIME:+faketime -f "$PKI_FAKETIME"} \
 	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/$issuer.pem" -CAkey "$dir/$issuer.key" \
@@ -52,13 +56,13 @@ pki_cert() {
 }
 
 pki_subca() {
-	local dir=$1 name=$2
+	local dir=$1 name=$2 issuer=${PKI_ISSUER:-ca} pathlen=${PKI_PATHLEN-0}
 	# shellcheck disable=SC2046
 	openssl req $(_pki_keyopt "${PKI_CA_KEY:-ec}") -nodes \
 		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=e2m test $name" 2>/dev/null &&
-	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' \
-		> "$dir/$name.ext" &&
-	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+	printf 'basicConstraints=critical,CA:TRUE%s\nkeyUsage=critical,keyCertSign,cRLSign\n' \
+		"${pathlen:+,pathlen:$pathlen}" > "$dir/$name.ext" &&
+	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/$issuer.pem" -CAkey "$dir/$issuer.key" \
 		-CAcreateserial -out "$dir/$name.pem" -days 2 -extfile "$dir/$name.ext" 2>/dev/null &&
 	chmod 600 "$dir/$name.key"
 }

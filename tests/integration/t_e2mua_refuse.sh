@@ -8,6 +8,10 @@
 #     a.test, or re-signed by another valid certificate; the draft's
 #     unsigned 496; a genuine fresh 496 whose Warning was changed on the
 #     way. A control re-signed with A's real key is accepted.
+#  1b. The same re-signed with A's key but for one value the UA must
+#     compare whole (docs/reliability.md, "Mutation testing"); signed by
+#     a certificate that is not RFC 5280 conforming, or from too deep a
+#     line of intermediate CAs.
 #  2. A's genuine 496 replayed for another call (Call-ID) and, inside the
 #     same call, for the retry (CSeq): stale.
 #  3. Revocation (e2mua -R): B's certificate revoked; C's encryption
@@ -283,6 +287,29 @@ ALLOW=a.tes strict allow_prefix "the proxy is not on the allow-list"
 # same CA) signing for a.test and handed out: it names no a.test.
 SIGNER_KEY=anul strict nul_name "the signer does not name the challenging host" \
 	--cert "$K/anul.der"
+# Path validation as RFC 5280 has it (mutants K4, K5): a certificate for
+# a.test from the same CA but without authorityKeyIdentifier (not
+# conforming: refused under X509_STRICT, accepted without it), signing or
+# handed out; a.test certified through a line of intermediate CAs (sent
+# in the signature): 8 (CMS_MAX_CHAIN_DEPTH) accepted, 9 refused.
+PKI_EXT=authorityKeyIdentifier=none PKI_EKU=$SIGNER pki_cert "$K" anoakid "DNS:a.test" a.test &&
+	openssl x509 -in "$K/anoakid.pem" -outform DER -out "$K/anoakid.der" &&
+	p=ca && : > "$K/chain.pem" && for i in 1 2 3 4 5 6 7 8 9; do
+		PKI_ISSUER=$p PKI_PATHLEN='' pki_subca "$K" i$i || break
+		cat "$K/chain.pem" > "$K/chain.tmp" && cat "$K/i$i.pem" "$K/chain.tmp" > "$K/chain$i.pem" &&
+			cp "$K/chain$i.pem" "$K/chain.pem" && p=i$i
+	done && [ "$p" = i9 ] &&
+	PKI_ISSUER=i8 PKI_EKU=$SIGNER pki_cert "$K" deep8 "DNS:a.test" a.test &&
+	PKI_ISSUER=i9 PKI_EKU=$SIGNER pki_cert "$K" deep9 "DNS:a.test" a.test
+ok $? "a.test without authorityKeyIdentifier; a.test under 8 and under 9 intermediate CAs"
+SIGNER_KEY=anoakid strict noakid_signer "signer certificate path validation failed"
+strict noakid_cert "certificate path validation failed" --cert "$K/anoakid.der"
+fake deep8 forge "$CAPTURED" --sign "$K/deep8.pem" "$K/deep8.key" --chain "$K/chain8.pem"
+ua deep8 5 "$FAKE_PORT" -e "$K/uas.pem" -r "$K/ca.pem" -a a.test
+unfake
+json deep8 '"disclosed_to":\["a.test"\],"challenges":1,"checks":.*"refused":"the proxy challenged again after disclosure"' \
+	"control: signed under 8 intermediate CAs (the limit): answered"
+SIGNER_KEY=deep9 strict deep9 "signer certificate path validation failed" --chain "$K/chain9.pem"
 # A's genuine and fresh 496 with a header the UA reads changed on the way
 # (its Date; its Warning removed): the headers must be the signed ones.
 for v in date_changed warning_removed; do

@@ -70,6 +70,7 @@ policy: {
       on_undecipherable_in_dialog = "terminate"; },
     { from_users = [ "two" ]; # R_two
       required_types = [ "application/sdp", "text/plain" ]; },
+    { from_users = [ "tlsoff" ]; transports = [ "tls" ]; active = false; }, # R_tlsoff
     { methods = [ "INVITE" ]; from_domains = [ "example.com" ]; # R_sdp
       required_types = [ "application/sdp" ]; },
     { methods = [ "MESSAGE" ]; from_domains = [ "example.com" ]; # R_im
@@ -276,6 +277,15 @@ openssl cms -sign -in "$WORK/txt.mime" -signer "$K/alice.pem" -inkey "$K/alice.k
 	-crlfeol > "$WORK/carol_signed.mime" 2>/dev/null &&
 	enc "$WORK/revoked.p7m" "$WORK/carol_signed.mime" proxy_ec uas
 ok $? "signed bodies made with openssl cms -sign"
+# dave: a certificate from the trusted root, not revoked, but without
+# authorityKeyIdentifier (not RFC 5280 conforming: refused under
+# X509_STRICT, mutant K4 of docs/reliability.md, accepted without it).
+PKI_EXT=authorityKeyIdentifier=none PKI_EKU=emailProtection \
+	pki_cert "$K" dave "email:dave@example.com" dave &&
+	openssl cms -sign -in "$WORK/txt.mime" -signer "$K/dave.pem" -inkey "$K/dave.key" \
+	-crlfeol > "$WORK/dave_signed.mime" 2>/dev/null &&
+	enc "$WORK/strict.p7m" "$WORK/dave_signed.mime" proxy_ec uas
+ok $? "a body signed by a non-conforming certificate (no authorityKeyIdentifier)"
 {
 	printf 'Content-Type: %s\r\nContent-ID: <m3@example.com>\r\nContent-Transfer-Encoding: base64\r\n\r\n' "$P7M"
 	base64 -w 76 "$WORK/txt_px.p7m" | sed 's/$/\r/'
@@ -353,6 +363,7 @@ mkreq t8_outer MESSAGE integ "$ets_ct" "$WORK/ets.body" \
 	'Proxy-Inspect-Body: proxy.test;cid="m3@example.com"\r\n'
 mkreq t9_rogue MESSAGE alice "$P7M" "$WORK/rogue.p7m" "$LABEL"
 mkreq t9_revoked MESSAGE alice "$P7M" "$WORK/revoked.p7m" "$LABEL"
+mkreq t9_strict MESSAGE alice "$P7M" "$WORK/strict.p7m" "$LABEL"
 mkreq t9_tampered MESSAGE alice "$signed_ct" "$WORK/tampered.body"
 mkreq t9_forward MESSAGE sigfwd "$signed_ct" "$WORK/tampered.body"
 mkreq t10 MESSAGE alice "$P7M" "$WORK/xml_px.p7m" "$LABEL"
@@ -362,6 +373,7 @@ mkreq t10_nobody INVITE alice "" ""
 mkreq t11 INVITE off "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t11_prefix INVITE of "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t11_open INVITE off "$P7M" "$WORK/sdp_px.p7m" "$LABEL"
+mkreq t11_tls MESSAGE tlsoff "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
 mkreq nomatch MESSAGE alice@nomatch.test "$P7M" "$WORK/txt_bob.p7m" "$LABEL"
 # T12: label variants; each with an undecipherable and a decryptable body.
 T12=()
@@ -402,8 +414,8 @@ ok $? "the test UAS listens"
 
 # All requests one after the other, then the assertions.
 send_all tcp t1 t2 t2_unlabelled t2_vialine t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \
-	t9_revoked t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
-	t11_open nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
+	t9_revoked t9_strict t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
+	t11_open t11_tls nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
 send_all udp t6 t7
 # T6 and T7 again, each sent twice from one UDP port: a retransmitted
 # MESSAGE gets the same challenge, byte for byte.
@@ -517,13 +529,17 @@ status t8_outer 495
 challenge t8_outer
 policy t8_outer MESSAGE R_integ 495 "signature required"
 
-# T9: bad signatures: an untrusted and a revoked signer inside the
-# envelope, a tampered clear multipart/signed: 403, or forward and log.
+# T9: bad signatures: an untrusted, a revoked and a non-conforming signer
+# inside the envelope, a tampered clear multipart/signed: 403, or forward
+# and log.
 status t9_rogue 403
 not_forwarded t9_rogue
 policy t9_rogue MESSAGE R_im 403 "bad signature"
 status t9_revoked 403
 policy t9_revoked MESSAGE R_im 403 "bad signature"
+status t9_strict 403
+not_forwarded t9_strict
+policy t9_strict MESSAGE R_im 403 "bad signature"
 status t9_tampered 403
 policy t9_tampered MESSAGE R_im 403 "bad signature"
 status t9_forward 200
@@ -555,6 +571,11 @@ policy t11 INVITE R_off forward "mechanism off for this traffic"
 status t11_prefix 496
 not_forwarded t11_prefix
 policy t11_prefix INVITE R_sdp 496 "labelled body undecipherable"
+# R_tlsoff (mechanism off over TLS) does not match a request over TCP
+# (mutant P4: transports not checked): R_im challenges it.
+status t11_tls 496
+not_forwarded t11_tls
+policy t11_tls MESSAGE R_im 496 "labelled body undecipherable"
 status t11_open 200
 forwarded t11_open
 policy t11_open INVITE R_off forward "mechanism off for this traffic"
@@ -656,6 +677,10 @@ dialog t13_ack_term dterm $((BASE + 18)) $((BASE + 19)) 3 "" "$WORK/sdp.body" "$
 	"$WORK/ack.p7m" "$WORK/ack_contact.hdr"
 dialog t13_ack_nocontact dterm $((BASE + 2)) $((BASE + 3)) 2 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
 	"$WORK/ack.p7m" "$WORK/ack.hdr"
+# An ACK is judged by the rule for its INVITE (R_sdp: methods INVITE;
+# mutant P2 let it match no rule and pass unlogged).
+dialog t13_ack_invite alice $((BASE + 4)) $((BASE + 5)) 1 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
+	"$WORK/ack.p7m" "$WORK/ack.hdr"
 sleep 0.5
 for n in t13_ack_term t13_ack_nocontact; do
 	status $n 200
@@ -665,6 +690,9 @@ for n in t13_ack_term t13_ack_nocontact; do
 	grep -q "^Call-ID: $(callid $n)" "$WORK/$n/uac.bye" 2>/dev/null
 	ok $? "$n: the proxy sent BYE to the caller"
 done
+status t13_ack_invite 200
+log_of t13_ack_invite ACK | grep -q "ACK policy: rule at line $(rule_line R_sdp) -> forward: required body undecipherable, forwarded"
+ok $? "t13_ack_invite: the ACK judged by the INVITE's rule R_sdp (undecipherable, logged)"
 
 # T14: freshness. Every check above compared the sipfrag with the request
 # and signingTime and Date with now. A 496 body replayed into another

@@ -114,6 +114,10 @@ M = [
  ('C15', CV, 'if (n < 0 || (size_t)n >= bufsz || memchr(d, \'\\0\', (size_t)n))',
   'if (n < 0 || (size_t)n >= bufsz)', 'copy_name: embedded NUL in a SAN accepted'),
  ('C16', CV, '''		if (ku & KU_KEY_ENCIPHERMENT)''', '''		if (ku & (KU_KEY_ENCIPHERMENT | KU_DIGITAL_SIGNATURE))''', 'allows_encryption: RSA digitalSignature-only cert accepted'),
+ # C17 is equivalent (docs/reliability.md): CMS_set1_signers_certs() fails
+ # (-1) only when the ContentInfo is no SignedData, which check_shape()
+ # refused before; and a failure would leave every signer's certificate
+ # unset, which the loop after it refuses all the same.
  ('C17', CV, '''	if (r < 0)
 		return CMS_UNTRUSTED;
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++)''', '''	(void)r;

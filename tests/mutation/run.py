@@ -26,9 +26,9 @@ UNITS = {
     'src/ua/uachal.c': ['test_uachal', 'test_uamsg', 'test_uatrust'],
     'src/ua/uatrust.c': ['test_uachal', 'test_uamsg', 'test_uatrust'],
     'src/crypto/cms_verify.c': ['test_cms', 'test_cmscache', 'test_challenge',
-                                'test_inspect', 'test_uatrust'],
-    'src/crypto/cms_keys.c': ['test_cms', 'test_challenge', 'test_inspect',
-                              'test_uatrust'],
+                                'test_inspect', 'test_uatrust', 'test_cmspath'],
+    'src/crypto/cms_keys.c': ['test_cms', 'test_cmspath', 'test_challenge',
+                              'test_inspect', 'test_uatrust'],
     'src/e2m/label.c': ['test_label', 'test_inspect'],
     'src/e2m/policy.c': ['test_policy', 'test_inspect'],
 }

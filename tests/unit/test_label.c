@@ -2,6 +2,8 @@
  * normalisation (digest 2.4). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "e2m/label.h"
 #include "t.h"
@@ -549,6 +551,47 @@ test_limits(void)
 	free(many);
 }
 
+/* The parser reads a field's len bytes and no more: each value ends
+ * right before a page that cannot be read, so a look-ahead past the end
+ * faults instead of reading a NUL that happens to follow (mutant L12: the
+ * "cid =" look-ahead after a comma with only "ci" left). */
+static void
+test_field_end(void)
+{
+	static const struct {
+		const char *in, *first;
+		size_t count, ignored;
+	} t[] = {
+		{ "h.example;cid=a@x,ci", "h.example a@x", 1, 1 },
+		{ "h.example;cid=a@x,c", "h.example a@x", 1, 1 },
+		{ "h.example;cid=a@x, ci", "h.example a@x", 1, 1 },
+		{ "h.example;cid=a@x,cid", "h.example a@x", 1, 1 },
+		{ "h.example;cid=a@x,cid=b@x", "h.example a@x|b@x", 1, 0 },
+	};
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m, *p;
+	size_t i, n;
+	struct label_set *set;
+
+	m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_OK(m != MAP_FAILED && mprotect(m + pg, (size_t)pg, PROT_NONE) == 0,
+	    "a field before an unreadable page");
+	if (m == MAP_FAILED)
+		return;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = strlen(t[i].in);
+		p = m + pg - n;
+		memcpy(p, t[i].in, n);
+		set = parse_bytes(p, n);
+		T_EQ_INT(label_count(set), t[i].count, t[i].in);
+		T_EQ_INT(label_nignored(set), t[i].ignored, t[i].in);
+		T_EQ_STR(show(set, 0), t[i].first, t[i].in);
+		label_free(set);
+	}
+	munmap(m, 2 * (size_t)pg);
+}
+
 int
 main(void)
 {
@@ -559,5 +602,6 @@ main(void)
 	test_malformed();
 	test_nul_and_bytes();
 	test_limits();
+	test_field_end();
 	return t_done();
 }
