@@ -12,6 +12,7 @@
 #include "ua/uac.h"
 #include "ua/uaopts.h"
 #include "ua/uas.h"
+#include "common/sockhook.h"
 #include "common/version.h"
 
 static int
@@ -61,6 +62,8 @@ main(int argc, char **argv)
 		uaopts_free(&o);
 		return UA_EXIT_USAGE;
 	}
+	/* Sofia's resolver must not loop on a name server out of reach. */
+	sockhook_install(NULL);
 	if (su_init() != 0) {
 		uaopts_free(&o);
 		return UA_EXIT_LOCAL;

@@ -6,7 +6,8 @@
 # sip:bob@example.com in a namespace without DNS). Now (udpdefer.h): a
 # request to a name gets its 500 at once, the proxy goes on answering,
 # 2000 such ACKs cost it little, it stops at once on SIGTERM, and when
-# the name server can be reached again, names resolve again.
+# the name server can be reached again, names resolve again. e2mua, with
+# the same resolver, answers itself within its timeout.
 # In namespaces of its own: a resolv.conf naming 10.77.0.53, no route.
 if [ -z "${E2M_IN_NS:-}" ]; then
 	if unshare -rmn true 2>/dev/null; then
@@ -99,6 +100,18 @@ t1=$(cpu_ticks)
 # never ended spun for good. Generous for ASan and valgrind.
 [ $((t1 - t0)) -lt $((200 * WAIT_SCALE)) ]
 ok $? "  at a bounded cost: $((t1 - t0)) CPU ticks for them"
+
+# e2mua has the same resolver: a host name for its proxy ends with an
+# answer of its own, within its timeout (it hung past it).
+E2MUA=${E2MUA:-$(dirname "$E2MPROXYD")/e2mua}
+T0=$(date +%s%N)
+timeout $((20 * WAIT_SCALE)) "$E2MUA" -t "sip:bob@callee.test" \
+	-o "sip:callee.test;transport=udp" -b "sip:127.0.0.1:$((BASE + 13))" -T 3 \
+	> "$WORK/ua.json" 2> "$WORK/ua.err"
+rc=$?
+ms=$((($(date +%s%N) - T0) / 1000000))
+[ "$rc" -ne 124 ] && [ "$rc" -ne 0 ] && grep -q '"status":503' "$WORK/ua.json"
+ok $? "e2mua, its proxy a host name: a 503 of its own, exit $rc after $ms ms ($(cat "$WORK/ua.json"))"
 
 # The name server is reachable again: names resolve again.
 ip addr add "$NS/32" dev lo

@@ -9,18 +9,18 @@
  * (32 MiB by default), so under load a single relayed response could pin
  * megabytes (measured: 2000 calls/s over TCP took 670-910 MiB instead of
  * 180 MiB). Listening sockets are clamped by agent.c; the connections Sofia
- * makes are not visible to us, so connect(2) is interposed: a stream
- * socket gets SO_RCVBUF set (which also turns autotuning off) before it
- * connects, and TCP_MAXSEG: a peer whose MSS is larger than the window
+ * makes are not visible to us, so connect(2) is interposed (sockhook.h):
+ * a stream socket gets SO_RCVBUF set (which also turns autotuning off)
+ * before it connects, and TCP_MAXSEG: a peer whose MSS is larger than the window
  * such a buffer opens (loopback's 64 KiB) stalls in its persist timer
- * (agent.c, STREAM_MSS). A datagram socket whose connect fails is handed
- * to udpdefer.h. Nothing else is changed.
+ * (agent.c, STREAM_MSS). Nothing else is changed.
  */
 #ifndef TCPCLAMP_H
 #define TCPCLAMP_H
 
 /* Bytes for SO_RCVBUF of every stream socket connected from now on (the
- * kernel doubles the value) and its TCP_MAXSEG; 0 leaves them alone. */
+ * kernel doubles the value) and its TCP_MAXSEG; 0 leaves them alone.
+ * Installs the connect hook (sockhook_install()). */
 void tcpclamp_set(int bytes, int mss);
 
 #endif /* TCPCLAMP_H */

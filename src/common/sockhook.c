@@ -1,5 +1,5 @@
-/* udpdefer.c - connect a UDP socket at its first send (see udpdefer.h). */
-#include "proxyd/sofia/udpdefer.h"
+/* sockhook.c - connect(2) and send(2) interposed (see sockhook.h). */
+#include "common/sockhook.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,6 +19,8 @@ struct deferred {
 	socklen_t len;
 };
 
+static sockhook_prep_fn *prep_hook;
+static atomic_int installed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct deferred tab[DEFER_MAX];
 static unsigned ntab;
@@ -64,8 +66,17 @@ find(int fd)
 	return -1;
 }
 
-int
-udpdefer_failed(int fd, const struct sockaddr *sa, socklen_t len, int err)
+void
+sockhook_install(sockhook_prep_fn *prep)
+{
+	prep_hook = prep;
+	atomic_store(&installed, 1);
+}
+
+/* connect(fd, sa, len) failed with err: a datagram socket of AF_INET or
+ * AF_INET6 is remembered and 0 returned; otherwise errno = err and -1. */
+static int
+defer(int fd, const struct sockaddr *sa, socklen_t len, int err)
 {
 	struct stat st;
 	int type, i;
@@ -95,7 +106,7 @@ udpdefer_failed(int fd, const struct sockaddr *sa, socklen_t len, int err)
 }
 
 unsigned
-udpdefer_pending(void)
+sockhook_deferred(void)
 {
 	return atomic_load(&npending);
 }
@@ -120,6 +131,27 @@ connect_now(int fd)
 	if (rc == -1)
 		errno = err;
 	return rc;
+}
+
+/* Interposes libc's connect() for the whole process, Sofia included. */
+int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	connect_fn *real = real_connect();
+
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!atomic_load(&installed))
+		return real(fd, sa, len);
+	if (prep_hook != NULL && sa != NULL)
+		prep_hook(fd, sa);
+	if (real(fd, sa, len) == 0)
+		return 0;
+	if (errno == EINPROGRESS || errno == EINTR || errno == EISCONN)
+		return -1;
+	return defer(fd, sa, len, errno);
 }
 
 /* Interposes libc's send() for the whole process, Sofia included. */
