@@ -134,7 +134,10 @@ sipstream_feed(struct sipstream *s, unsigned char *p, size_t n)
 			continue;
 		}
 		if (p[i] == '\r') {
+			/* RFC 3261 25.1: a quoted-pair never escapes a CR, and
+			 * the unmasking counts the run of "\" again from it */
 			s->cr = 1;
+			s->backslashes = 0;
 			i++;
 			continue;
 		}

@@ -140,5 +140,20 @@ main(void)
 		got = feed(&s, a, sizeof(a) - 1, 4, o);
 		T_EQ_INT(got, sizeof(a) - 1, "under the limit: no cut");
 	}
+	{
+		/* fuzz_sipstream: a "\" before a bare CR still counted, so
+		 * the NUL after the CR was masked and never unmasked (the
+		 * unmasking counts from the CR): forwarded as 0xFF. */
+		static const char c[] = "OPTIONS sip:x SIP/2.0\r\n"
+		    "To: \"a\\\r\0\" <sip:x>\r\n\r\n";
+		unsigned char o[sizeof(c)];
+
+		sipstream_init(&s, 1000);
+		memcpy(o, c, sizeof(c));
+		sipstream_feed(&s, o, sizeof(c) - 1);
+		T_OK(o[31] == 0, "a NUL after \"\\\" and a bare CR: not masked");
+		sipstream_unmask(o, sizeof(c) - 1);
+		T_OK(memcmp(o, c, sizeof(c)) == 0, "  unmasking gives it back");
+	}
 	return t_done();
 }
