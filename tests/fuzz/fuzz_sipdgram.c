@@ -68,7 +68,10 @@ ref_cl(const uint8_t *p, size_t n, size_t *v)
 	for (i++; i < n && lws(p[i]); i++)
 		;
 	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-		if (x > (SIZE_MAX - (size_t)(p[i] - '0')) / 10)
+		/* sipdgram.c refuses a little early: any value whose last
+		 * digit could overflow (ten values below SIZE_MAX; Sofia's
+		 * Content-Length is 32 bits anyway) */
+		if (x > (SIZE_MAX - 9) / 10)
 			return -1;
 		x = x * 10 + (size_t)(p[i] - '0');
 	}

@@ -136,7 +136,7 @@ check_frame(const uint8_t *p, size_t s, size_t e)
 	reference(p + s, e - s, &hdr, &cl);
 	if (hdr == NONE || hdr > e - s)
 		abort();
-	if (cl != NONE && e - s != hdr + cl)
+	if (cl != NONE && e - s - hdr != cl)
 		abort();
 	switch (sipdgram_check((const char *)p + s, e - s)) {
 	case SIPDGRAM_NO_END:
@@ -220,7 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A message under way has not ended yet, whatever its length. */
 	if (bytes.state == SIPFRAME_PARTIAL) {
 		reference(data + s, size - s, &hdr, &cl);
-		if (hdr != NONE && cl != NONE && size - s >= hdr + cl)
+		if (hdr != NONE && cl != NONE && size - s - hdr >= cl)
 			abort();
 	}
 
