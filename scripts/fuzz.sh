@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh --import [NAME...]                bring findings back
 #
 # NAME is label, mime, cms, uachal, sdp, archive, e2mlog, stun, sipframe,
-# sipdgram or sipstream (default: all). The harnesses are built in
+# sipdgram, sipstream or wirecopy (default: all). The harnesses are built in
 # _build-fuzz/ (configured there with CC=clang --enable-fuzzing when it is
 # not yet); -B DIR names another build tree.
 #
@@ -38,6 +38,7 @@ set -o pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
 ALL="label mime cms uachal sdp archive e2mlog stun sipframe sipdgram sipstream"
+ALL+=" wirecopy"
 # Executions per fuzzer in --ci: about 15-20 s each on the 2-core CI machine.
 declare -A CI_RUNS=([label]=1000000 [mime]=1000000 [cms]=50000 [uachal]=500000
 	[sdp]=1000000 [archive]=170000 [e2mlog]=200000 [stun]=1000000)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """sipseeds.py - writes the seed corpora of fuzz_sipframe, fuzz_sipstream
-(a TCP stream each) and fuzz_sipdgram (a UDP datagram each) from the RFC
-4475 torture messages (tests/rfc4475/*.dat, byte for byte) and hand-made
-framings of them: pipelined messages, CRLF keep-alives, a header split
-off, Content-Length edge cases, escaped NULs in quoted strings, garbage.
+(a TCP stream each), fuzz_sipdgram and fuzz_wirecopy (a UDP datagram
+each) from the RFC 4475 torture messages (tests/rfc4475/*.dat, byte for
+byte) and hand-made framings of them: pipelined messages, CRLF
+keep-alives, a header split off, Content-Length edge cases, escaped NULs
+in quoted strings, garbage.
 
     tests/fuzz/sipseeds.py        (from the source tree's top)
 
@@ -62,7 +63,7 @@ def main():
     dats = sorted(glob.glob(TOP + "/tests/rfc4475/*.dat"))
     for path in dats:
         name = os.path.basename(path)[:-4]
-        for kind in ("sipframe", "sipstream", "sipdgram"):
+        for kind in ("sipframe", "sipstream", "sipdgram", "wirecopy"):
             write(kind, "rfc4475-" + name, rfc(name))
 
     streams = {
@@ -139,6 +140,7 @@ def main():
     }
     for name, data in dgrams.items():
         write("sipdgram", name, data)
+        write("wirecopy", name, data)
 
 
 main()
