@@ -5,9 +5,10 @@
 #   scripts/fuzz.sh --ci [NAME...]                    the CI verdict
 #   scripts/fuzz.sh --import [NAME...]                bring findings back
 #
-# NAME is label, mime, cms, uachal, sdp, archive, e2mlog or stun (default:
-# all). The harnesses are built in _build-fuzz/ (configured there with CC=clang
-# --enable-fuzzing when it is not yet); -B DIR names another build tree.
+# NAME is label, mime, cms, uachal, sdp, archive, e2mlog, stun, sipframe,
+# sipdgram, sipstream or wirecopy (default: all). The harnesses are built in
+# _build-fuzz/ (configured there with CC=clang --enable-fuzzing when it is
+# not yet); -B DIR names another build tree.
 #
 # Explore (the default): open-ended search with a fresh random seed, until
 # RUNS executions (-n, default 10000000) or SECS seconds (-t, default
@@ -36,10 +37,13 @@ set -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
-ALL="label mime cms uachal sdp archive e2mlog stun"
-# Executions per fuzzer in --ci: about 15-20 s each on the 2-core CI machine.
+ALL="label mime cms uachal sdp archive e2mlog stun sipframe sipdgram sipstream"
+ALL+=" wirecopy"
+# Executions per fuzzer in --ci: about 15-20 s each on the 2-core CI machine
+# (the SIP framing ones about 10 s: they feed each input several ways).
 declare -A CI_RUNS=([label]=1000000 [mime]=1000000 [cms]=50000 [uachal]=500000
-	[sdp]=1000000 [archive]=170000 [e2mlog]=200000 [stun]=1000000)
+	[sdp]=1000000 [archive]=170000 [e2mlog]=200000 [stun]=1000000
+	[sipframe]=80000 [sipdgram]=200000 [sipstream]=40000 [wirecopy]=80000)
 # Options every run shares: no input over 10 s, no more than 2 GiB.
 COMMON=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 

@@ -6,6 +6,20 @@
 #include <string.h>
 #include <strings.h>
 
+/*
+ * Content-Length is read as its line comes, byte by byte: a value can
+ * stand anywhere in a line of any length (leading zeros, white space),
+ * and Sofia reads it wherever it stands.
+ */
+enum {
+	CL_NAME,	/* in the field name (kept in f->line) */
+	CL_COLON,	/* "Content-Length" or "l", white space: a ':' next */
+	CL_SPACE,	/* after the ':' */
+	CL_DIGITS,	/* in the value */
+	CL_END,		/* after the value (its end is not checked) */
+	CL_OTHER	/* another field */
+};
+
 void
 sipframe_init(struct sipframe *f)
 {
@@ -23,32 +37,46 @@ begin(struct sipframe *f)
 	f->line_no = 0;
 	f->start_sip = 0;
 	f->sip_match = 0;
+	f->cl_state = CL_NAME;
+	f->cl_val = 0;
 	f->clen = 0;
 }
 
-/* "Content-Length" or "l", optional whitespace, ':', whitespace, digits. */
 static void
-content_length(struct sipframe *f)
+content_length(struct sipframe *f, unsigned char b)
 {
-	size_t n = f->line_len < sizeof(f->line) ? f->line_len :
-	    sizeof(f->line);
-	const char *p = f->line, *end = p + n, *name = p;
-	size_t v = 0;
+	size_t n = f->line_len;
 
-	while (p < end && *p != ':' && *p != ' ' && *p != '\t')
-		p++;
-	if (!((p - name == 14 && strncasecmp(name, "Content-Length", 14) == 0) ||
-	    (p - name == 1 && (*name == 'l' || *name == 'L'))))
+	switch (f->cl_state) {
+	case CL_NAME:
+		if (b != ':' && b != ' ' && b != '\t')
+			return;
+		if ((n == 14 && strncasecmp(f->line, "Content-Length", 14) ==
+		    0) || (n == 1 && (f->line[0] == 'l' || f->line[0] == 'L')))
+			f->cl_state = b == ':' ? CL_SPACE : CL_COLON;
+		else
+			f->cl_state = CL_OTHER;
 		return;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p == end || *p++ != ':')
+	case CL_COLON:
+		if (b == ':')
+			f->cl_state = CL_SPACE;
+		else if (b != ' ' && b != '\t')
+			f->cl_state = CL_OTHER;
 		return;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	for (; p < end && isdigit((unsigned char)*p); p++)
-		v = v < SIZE_MAX / 20 ? v * 10 + (size_t)(*p - '0') : SIZE_MAX / 2;
-	f->clen = v;
+	case CL_SPACE:
+	case CL_DIGITS:
+		if (isdigit(b)) {
+			f->cl_state = CL_DIGITS;
+			f->cl_val = f->cl_val < SIZE_MAX / 20 ? f->cl_val * 10 +
+			    (size_t)(b - '0') : SIZE_MAX / 2;
+		} else if (f->cl_state == CL_DIGITS ||
+		    (b != ' ' && b != '\t' && b != '\r')) {
+			f->cl_state = CL_END;
+		}
+		return;
+	default:
+		return;
+	}
 }
 
 /* A header-section byte; returns 1 when the message ended with it. */
@@ -72,11 +100,14 @@ header_byte(struct sipframe *f, unsigned char b)
 			f->in_body = 1;
 			f->body_left = f->clen;
 			return 0;
-		} else {
-			content_length(f);
+		} else if (f->cl_state == CL_SPACE ||
+		    f->cl_state == CL_DIGITS || f->cl_state == CL_END) {
+			f->clen = f->cl_val;	/* no digits: 0, as before */
 		}
 		f->line_no++;
 		f->line_len = 0;
+		f->cl_state = CL_NAME;
+		f->cl_val = 0;
 		return 0;
 	}
 	if (f->line_no == 0) {
@@ -91,6 +122,8 @@ header_byte(struct sipframe *f, unsigned char b)
 		} else {
 			f->sip_match = b == 'S' ? 1 : 0;
 		}
+	} else {
+		content_length(f, b);
 	}
 	if (f->line_len < sizeof(f->line))
 		f->line[f->line_len] = (char)b;

@@ -35,9 +35,11 @@ struct sipframe {
 	size_t body_left;
 	size_t line_len;     /* bytes of the current header line so far */
 	int line_no;         /* 0: start line */
-	char line[128];      /* the current line's start (for Content-Length) */
+	char line[16];       /* the current line's start (a field name) */
 	int start_sip;       /* the start line named "SIP/" */
 	int sip_match;       /* bytes of "SIP/" matched so far */
+	int cl_state;        /* where in a Content-Length line (sipframe.c) */
+	size_t cl_val;       /* its value so far */
 	size_t clen;
 };
 

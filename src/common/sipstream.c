@@ -106,8 +106,11 @@ sipstream_feed(struct sipstream *s, unsigned char *p, size_t n)
 		s->started = 1;
 		/* Past the limit, cut where a line starts (then the fields
 		 * before are whole), or in a line half the limit longer. Never
-		 * at a line end (sipstream_cut_prefix). */
-		if (++s->head > s->limit && p[i] != '\r' && p[i] != '\n' &&
+		 * at a LF, nor at a CR that may be the one of the empty line
+		 * (sipstream_cut_prefix); a CR after a CR is in a line, and a
+		 * run of them must not carry it past every limit. */
+		if (++s->head > s->limit && p[i] != '\n' &&
+		    (p[i] != '\r' || s->cr) &&
 		    ((s->linelen == 0 && !s->cr) ||
 		    s->head > s->limit + s->limit / 2)) {
 			s->state = SIPSTREAM_CUT;
@@ -134,7 +137,10 @@ sipstream_feed(struct sipstream *s, unsigned char *p, size_t n)
 			continue;
 		}
 		if (p[i] == '\r') {
+			/* RFC 3261 25.1: a quoted-pair never escapes a CR, and
+			 * the unmasking counts the run of "\" again from it */
 			s->cr = 1;
+			s->backslashes = 0;
 			i++;
 			continue;
 		}

@@ -8,7 +8,8 @@ set -u
 : "${E2M_BUILDDIR:?E2M_BUILDDIR must name the build tree}"
 : "${TOP_SRCDIR:?TOP_SRCDIR must name the source tree}"
 n=0 failed=0
-for name in label mime cms uachal sdp archive e2mlog stun; do
+for name in label mime cms uachal sdp archive e2mlog stun sipframe sipdgram \
+    sipstream wirecopy; do
 	for kind in corpus regressions; do
 		dir=$TOP_SRCDIR/tests/fuzz/$kind/$name
 		n=$((n + 1))

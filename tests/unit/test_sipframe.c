@@ -82,6 +82,31 @@ main(void)
 		sipframe_feed(&f, "X-Long: aaaaaaaaaaaaaaaaaaaaaaaa", 32);
 	T_EQ_INT(f.state, SIPFRAME_PARTIAL,
 	    "an endless start line stays partial (the deadline's to end)");
+
+	/* fuzz_sipframe: a Content-Length line longer than the 128 bytes
+	 * once kept of a line was read from its first 128 bytes (here 0),
+	 * and the body taken for the next message's start line. */
+	{
+		char lz[400];
+		size_t k;
+
+		k = (size_t)snprintf(lz, sizeof(lz),
+		    "MESSAGE sip:x SIP/2.0\r\nContent-Length: %0150d\r\n"
+		    "\r\nhello", 5);
+		sipframe_init(&f);
+		T_EQ_INT(sipframe_feed(&f, lz, k - 1), 0,
+		    "Content-Length with 145 leading zeros: not ended early");
+		T_EQ_INT(f.state, SIPFRAME_PARTIAL, "  the body still to come");
+		T_EQ_INT(sipframe_feed(&f, lz + k - 1, 1), 1,
+		    "  its 5th body byte ends it");
+		T_EQ_INT(f.state, SIPFRAME_IDLE, "  between messages after it");
+		sipframe_init(&f);
+		T_EQ_INT(bytewise(&f, lz, k), 1, "  and byte by byte");
+		sipframe_init(&f);
+		T_EQ_INT(sipframe_feed(&f, "SIP/2.0 200 OK\r\nl:\t \r7\r\n\r\n"
+		    "1234567", 33), 1, "white space and a CR before the value");
+		T_EQ_INT(f.state, SIPFRAME_IDLE, "  the 7 bytes read as its body");
+	}
 	printf("1..%d\n", t_count);
 	return t_failed != 0;
 }

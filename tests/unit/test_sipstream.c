@@ -140,5 +140,55 @@ main(void)
 		got = feed(&s, a, sizeof(a) - 1, 4, o);
 		T_EQ_INT(got, sizeof(a) - 1, "under the limit: no cut");
 	}
+	{
+		/* fuzz_sipstream: a "\" before a bare CR still counted, so
+		 * the NUL after the CR was masked and never unmasked (the
+		 * unmasking counts from the CR): forwarded as 0xFF. */
+		static const char c[] = "OPTIONS sip:x SIP/2.0\r\n"
+		    "To: \"a\\\r\0\" <sip:x>\r\n\r\n";
+		unsigned char o[sizeof(c)];
+
+		sipstream_init(&s, 1000);
+		memcpy(o, c, sizeof(c));
+		sipstream_feed(&s, o, sizeof(c) - 1);
+		T_OK(o[31] == 0, "a NUL after \"\\\" and a bare CR: not masked");
+		sipstream_unmask(o, sizeof(c) - 1);
+		T_OK(memcmp(o, c, sizeof(c)) == 0, "  unmasking gives it back");
+	}
+	{
+		/* fuzz_sipstream: bare CRs were never a place to cut, so a
+		 * line of them grew the header section past every limit. */
+		unsigned char o[3000];
+		char text[256];
+		size_t k;
+
+		memset(o, '\r', sizeof(o));
+		memcpy(o, "OPTIONS sip:x SIP/2.0\r\nX: a", 27);
+		sipstream_init(&s, 100);
+		k = sipstream_feed(&s, o, sizeof(o));
+		T_EQ_INT(k, 150, "a line of bare CRs: cut at half the limit more");
+		T_EQ_INT(s.state, SIPSTREAM_CUT, "  and the stream is cut");
+		T_EQ_STR(sipstream_cut_prefix(&s), "\n", "  the CR before it "
+		    "ended by a LF");
+		T_OK(sipstream_cut_text(&s, "X-M", text, sizeof(text)) > 0,
+		    "  and the text that ends the section fits");
+		memset(o, '\r', sizeof(o));
+		memcpy(o, "OPTIONS sip:x SIP/2.0\r\nX: a\n", 28);
+		sipstream_init(&s, 100);
+		k = sipstream_feed(&s, o, sizeof(o));
+		T_EQ_INT(k, 150, "a line of them alone: cut too");
+		T_EQ_STR(sipstream_cut_prefix(&s), "\n", "  (not an empty "
+		    "line: it holds more than one CR)");
+		memset(o, '\r', sizeof(o));
+		memcpy(o, "OPTIONS sip:x SIP/2.0\r\nX: ", 26);
+		memset(o + 26, 'a', 122);
+		o[148] = '\n';
+		sipstream_init(&s, 100);
+		k = sipstream_feed(&s, o, sizeof(o));
+		T_EQ_INT(k, 150, "its second CR past half the limit more: cut "
+		    "there");
+		T_EQ_STR(sipstream_cut_prefix(&s), "X\r\n", "  the line's one "
+		    "CR made a line of its own");
+	}
 	return t_done();
 }
