@@ -41,7 +41,13 @@ def main():
         s.sendto(data, (host, port))
     else:
         s = socket.create_connection((host, port), timeout=wait)
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except OSError:
+            # The peer answered before it read everything and closed
+            # (a 413 to a request too large): what it sent before the
+            # reset is still there to read.
+            pass
     buf = b''
     try:
         while True:
@@ -49,7 +55,10 @@ def main():
             if left <= 0:
                 break
             s.settimeout(left)
-            chunk = s.recv(65535)
+            try:
+                chunk = s.recv(65535)
+            except ConnectionResetError:
+                break
             if not chunk:
                 break
             if proto == 'udp':
