@@ -17,6 +17,7 @@ const struct option conf_overload_opts[] = {
 	O_UINT("queue_delay_high", 1, 10000, overload_delay_high),
 	O_UINT("max_in_flight", 0, 100000000, overload_max_in_flight),
 	O_UINT("retry_after", 1, 3600, overload_retry_after),
+	O_BOOL("loop_busy", overload_loop_busy),
 	O_END
 };
 
@@ -28,6 +29,9 @@ conf_overload_defaults(struct conf *c)
 	c->overload_delay_high = 250;
 	c->overload_max_in_flight = 50000;
 	c->overload_retry_after = 2;
+	/* Off: a wakeup the scheduler cuts in two reads as a busy stretch
+	 * (sipoverload.c, delay_of()). */
+	c->overload_loop_busy = 0;
 }
 
 void

@@ -108,9 +108,12 @@ class Callee(threading.Thread):
             self.reply(inv[0], 486, 'Busy Here')
 
     def count(self, m, cid=None):
+        """Distinct requests (method, Call-ID) received: the proxy's
+        retransmissions over UDP to a callee slow to answer (a loaded
+        machine, ASan) are one request."""
         with self.lock:
-            return sum(1 for g in self.got
-                       if g[0] == m and (cid is None or g[1] == cid))
+            return len(set(g for g in self.got
+                           if g[0] == m and (cid is None or g[1] == cid)))
 
 
 class Caller:

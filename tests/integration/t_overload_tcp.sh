@@ -31,7 +31,8 @@ is() {
 # any machine (4000 messages take far more than 40 ms), high enough that
 # a single call's messages never do.
 write_conf "$WORK/px.conf" "" "
-overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9; };
+overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9;
+            loop_busy = true; };
 metrics: { enabled = true; port = $M_PORT; };"
 PROXY_DEBUG=" " start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
