@@ -251,6 +251,27 @@ graft(struct inspect *in, struct job *j)
 		in->result = from_mime(in, st, err);
 }
 
+/*
+ * The plaintext of an envelope grafted: 1. A plaintext that is no MIME
+ * entity (or one past the limits) is what a wrong key gives (RSA v1.5's
+ * implicit rejection hands out a random key, CBC has no integrity), so it
+ * is one more failure to open, the same outcome as any other (0: the
+ * envelope stays shut): were it a 400, the answer would tell a padding
+ * error from a parse error, an oracle on the key. Only memory running
+ * out stops the inspection.
+ */
+static int
+graft_opened(struct inspect *in, struct job *j)
+{
+	const char *err = NULL;
+	enum mime_status st;
+
+	st = mime_graft(j->e, j->out, j->out_len, &in->ins->c.limits, &err);
+	if (st == MIME_NOMEM)
+		in->result = from_mime(in, st, err);
+	return st == MIME_OK;
+}
+
 /* Kept for inspect_protection(); losing it (no memory) loses only the
  * description, not the plaintext. */
 static void
@@ -280,9 +301,13 @@ record_decrypt(struct inspect *in, struct job *j)
 			t->state = TARGET_UNDECIPHERABLE;
 		return;
 	}
+	if (!graft_opened(in, j)) {
+		if (t != NULL)
+			t->state = TARGET_UNDECIPHERABLE;
+		return;
+	}
 	if (t != NULL)
 		t->state = TARGET_OPENED;
-	graft(in, j);
 	remember_envelope(in, j);
 }
 

@@ -247,7 +247,9 @@ enc "$WORK/sdp_px.p7m" "$WORK/sdp.mime" proxy_ec uas &&
 	enc "$WORK/xml_px.p7m" "$WORK/xml.mime" proxy_ec uas &&
 	enc "$WORK/plai_px.p7m" "$WORK/plai.mime" proxy_ec uas &&
 	enc "$WORK/answer.p7m" "$WORK/sdp.mime" alice &&
-	enc "$WORK/t15_rsa.p7m" "$WORK/sdp.mime" proxy_rsa
+	enc "$WORK/t15_rsa.p7m" "$WORK/sdp.mime" proxy_rsa &&
+	printf 'no header line here\r\n' > "$WORK/garbage.mime" &&
+	enc "$WORK/t15_garbage.p7m" "$WORK/garbage.mime" proxy_rsa
 ok $? "bodies made with openssl cms -encrypt"
 
 # T4: multipart/mixed, a part for the proxy and one for Bob only.
@@ -395,6 +397,7 @@ for lab in \
 done
 mkreq t15_none INVITE alice "$P7M" "$WORK/sdp_bob.p7m" "$LABEL"
 mkreq t15_corrupt INVITE alice "$P7M" "$WORK/t15_corrupt.p7m" "$LABEL"
+mkreq t15_garbage INVITE alice "$P7M" "$WORK/t15_garbage.p7m" "$LABEL"
 mkreq t16_large INVITE alice "$P7M" "$WORK/t16_large.body" "$LABEL"
 mkreq t16_deep INVITE alice 'multipart/mixed; boundary=d1' "$WORK/t16_deep.body" \
 	'Proxy-Inspect-Body: proxy.test;cid="m1@example.com"\r\n'
@@ -415,7 +418,7 @@ ok $? "the test UAS listens"
 # All requests one after the other, then the assertions.
 send_all tcp t1 t2 t2_unlabelled t2_vialine t3 t3_two t3_one t3_integ t4 t5 t8 t8_signed t8_outer t9_rogue \
 	t9_revoked t9_strict t9_tampered t9_forward t10 t10_prefix t10_forward t10_nobody t11 t11_prefix \
-	t11_open t11_tls nomatch "${T12[@]}" t15_none t15_corrupt t16_large t16_deep
+	t11_open t11_tls nomatch "${T12[@]}" t15_none t15_corrupt t15_garbage t16_large t16_deep
 send_all udp t6 t7
 # T6 and T7 again, each sent twice from one UDP port: a retransmitted
 # MESSAGE gets the same challenge, byte for byte.
@@ -733,6 +736,15 @@ l1=$(log_of t15_none | sed 's/^tx [0-9]*: //' | grep -E 'inspected|policy')
 l2=$(log_of t15_corrupt | sed 's/^tx [0-9]*: //' | grep -E 'inspected|policy')
 [ -n "$l1" ] && [ "$l1" = "$l2" ]
 ok $? "t15: the same inspected and policy log lines for both"
+# An envelope that opens to bytes that are no MIME entity (what a wrong key
+# gives: RSA v1.5's implicit rejection, CBC without integrity; 1 in ~256 of
+# t15_corrupt's flipped keys did, and got 400): the same 496, or the
+# answer would tell a padding error from a parse error.
+status t15_garbage 496
+policy t15_garbage INVITE R_sdp 496 "labelled body undecipherable"
+python3 "$CHAL" each "$WORK" t15_garbage -- normalise @.sip @.resp @.norm
+cmp -s "$WORK/t15_none.norm" "$WORK/t15_garbage.norm"
+ok $? "t15_garbage: the 496 identical to t15_none's once normalised"
 
 # T16: limits before any crypto: too large 413, too deep 400; the decrypt
 # stage never ran on them.

@@ -232,6 +232,34 @@ test_enveloped(struct inspector *ins)
 	free(der);
 }
 
+/* An envelope that opens (the key fits, the padding is right) to bytes
+ * that are no MIME entity, as a wrong key can give: undecipherable, the
+ * same outcome as any failure to open, not a 400 (an oracle). */
+static void
+test_plaintext_not_mime(struct inspector *ins)
+{
+	struct inspect *in;
+	const struct mime_entity *e;
+	uint8_t *der;
+	size_t len;
+	int shut = 0;
+
+	der = slurp("env_garbage.der", &len);
+	in = run(ins, P7M, der, len, LABEL);
+	T_EQ_INT(inspect_result(in), INSPECT_DONE,
+	    "plaintext not MIME: inspected, not malformed");
+	T_EQ_INT(inspect_ntargets(in), 1, "  one labelled target");
+	if (inspect_ntargets(in) == 1)
+		T_EQ_INT(inspect_target(in, 0)->state, TARGET_UNDECIPHERABLE,
+		    "  undecipherable, as any other failure to open");
+	T_EQ_INT(inspect_nenvelopes(in), 0, "  no envelope counted opened");
+	for (e = inspect_tree(in); e != NULL; e = mime_next(inspect_tree(in), e))
+		shut += e->nchildren == 0 && strcmp(e->subtype, "pkcs7-mime") == 0;
+	T_EQ_INT(shut, 1, "  the envelope stays shut in the tree");
+	inspect_free(in);
+	free(der);
+}
+
 static void
 test_signed_inside(struct inspector *ins)
 {
@@ -370,8 +398,11 @@ main(void)
 	    "printf 'Content-Type: message/cpim\\r\\n\\r\\nFrom: <im:a@b>\\r\\n"
 	    "\\r\\nContent-Type: text/plain\\r\\n\\r\\nsecret' > cpim.txt && "
 	    "openssl cms -encrypt -binary -aes-128-gcm -in cpim.txt "
-	    "-outform DER -out env_cpim.der -recip proxy_ec.crt", top, dir, dir,
-	    dir, dir);
+	    "-outform DER -out env_cpim.der -recip proxy_ec.crt && "
+	    "printf 'no header line here\r\n' > garbage.txt && "
+	    "openssl cms -encrypt -binary -aes-128-cbc -in garbage.txt "
+	    "-outform DER -out env_garbage.der -recip proxy_rsa.crt", top, dir,
+	    dir, dir, dir);
 	T_EQ_INT(system(cmd), 0, "vectors made with the openssl command line");
 	c[0] = path("proxy_rsa.crt");
 	kf[0] = path("proxy_rsa.key");
@@ -398,6 +429,7 @@ main(void)
 	    "an inspector needs somewhere to run crypto");
 	if (ins != NULL) {
 		test_enveloped(ins);
+		test_plaintext_not_mime(ins);
 		test_signed_inside(ins);
 		test_clear_signed(ins);
 		test_cpim(ins);
