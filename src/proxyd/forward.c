@@ -321,6 +321,30 @@ answer_local(struct ptx *t)
 	return answer_reply(t, SIP_404_NOT_FOUND);
 }
 
+/* Where nta sends the request (nta.c outgoing_create()): our route URL,
+ * else a loose first Route, else the Request-URI. */
+static const url_t *
+sent_to(const struct ptx *t, const sip_t *fsip)
+{
+	const sip_route_t *r = fsip->sip_route;
+
+	if (t->route_url != NULL)
+		return url_make(msg_home(t->fwd), t->route_url);
+	if (r != NULL && url_has_param(r->r_url, "lr"))
+		return r->r_url;
+	return fsip->sip_request->rq_url;
+}
+
+static void
+log_forwarded(const struct ptx *t)
+{
+	if (t->rule_line)
+		ptx_logf(t, LOG_DEBUG, "routed by rule at line %d to %s",
+		    t->rule_line, t->route_url);
+	edge_log_forward(t);
+	ptx_log(t, "forwarded");
+}
+
 enum step
 forward_request(struct ptx *t)
 {
@@ -356,6 +380,15 @@ forward_request(struct ptx *t)
 	/* Before the client transaction exists: its callback may free t. */
 	stages_send_trying(t);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
+	switch (ownclient_send(t, sent_to(t, fsip), route, conn)) {
+	case 1:
+		log_forwarded(t);
+		return STEP_NEXT;
+	case -1:
+		return STEP_DONE;
+	default:
+		break; /* nta's client transaction */
+	}
 	/* Towards a phone over its connection: that one, no other. */
 	t->orq = nta_outgoing_mcreate(agent_nta(px->agent),
 	    responses_on_response, t, route, t->fwd,
@@ -367,11 +400,7 @@ forward_request(struct ptx *t)
 		return answer_reply(t, SIP_503_SERVICE_UNAVAILABLE);
 	}
 	t->fwd = NULL; /* the client transaction owns it now */
-	if (t->rule_line)
-		ptx_logf(t, LOG_DEBUG, "routed by rule at line %d to %s",
-		    t->rule_line, t->route_url);
-	edge_log_forward(t);
-	ptx_log(t, "forwarded");
+	log_forwarded(t);
 	return STEP_NEXT;
 }
 

@@ -327,6 +327,7 @@ ptx_free(struct ptx *t)
 		event_free(t->det.timer_c);
 	if (t->det.sent != NULL)
 		msg_destroy(t->det.sent);
+	ownclient_end(t);
 	if (t->irq != NULL)
 		nta_incoming_destroy(t->irq);
 	if (t->stx != NULL)
@@ -346,12 +347,11 @@ ptx_free(struct ptx *t)
 	free(t);
 }
 
-/* A response to an INVITE we sent: our branch in a Via of ours on top. */
+/* A response to a request we sent: our branch in a Via of ours on top. */
 static int
-ours_to_invite(struct proxy *px, const sip_t *sip)
+ours(struct proxy *px, const sip_t *sip)
 {
 	return sip != NULL && sip->sip_status != NULL && sip->sip_cseq != NULL &&
-	    sip->sip_cseq->cs_method == sip_method_invite &&
 	    sip->sip_via != NULL && sip->sip_via->v_branch != NULL &&
 	    strncmp(sip->sip_via->v_branch, BRANCH_MAGIC,
 	    strlen(BRANCH_MAGIC)) == 0 && ptx_via_is_me(px, sip->sip_via);
@@ -359,10 +359,12 @@ ours_to_invite(struct proxy *px, const sip_t *sip)
 
 /*
  * Messages nta matched to no transaction. Requests: see on_new_request.
- * Responses: those of INVITEs we detached go to their call; once the call
- * is gone, a 2xx retransmission is forwarded statelessly (RFC 3261 16.7
- * step 10, only with a Via left for it: no reflection for strangers) and
- * a non-2xx one is ACKed again. Anything else is dropped.
+ * Responses: those of client transactions we keep (INVITEs we detached,
+ * ownclient.c's) go to them, found by branch. Once an INVITE's call is
+ * gone, a 2xx retransmission is forwarded statelessly (RFC 3261 16.7 step
+ * 10, only with a Via left for it: no reflection for strangers) and a
+ * non-2xx one is ACKed again. Anything else is dropped (a final response
+ * retransmitted to a finished non-INVITE: Timer K's job, not needed).
  */
 int
 incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
@@ -374,14 +376,23 @@ incoming_stray(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 		on_new_request(px, nta, msg, sip);
 		return 0;
 	}
-	if (!ours_to_invite(px, sip)) {
+	if (!ours(px, sip)) {
 		px->stats.stray_dropped++;
 		msg_destroy(msg);
 		return 0;
 	}
 	t = invite_find_detached(px, sip->sip_via->v_branch);
-	if (t != NULL) {
+	if (t != NULL && t->own.on) {
+		ownclient_response(t, msg, sip);
+		return 0;
+	}
+	if (t != NULL && sip->sip_cseq->cs_method == sip_method_invite) {
 		invite_detached_response(t, msg, sip);
+		return 0;
+	}
+	if (sip->sip_cseq->cs_method != sip_method_invite) {
+		px->stats.stray_dropped++;
+		msg_destroy(msg);
 		return 0;
 	}
 	status = sip->sip_status->st_status;

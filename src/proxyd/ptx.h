@@ -75,7 +75,8 @@ struct proxy {
 	struct workers *workers;
 	struct ratelimit *ch_rl;  /* challenges per source */
 	struct ratelimit *dec_rl; /* decryptions per source */
-	struct txmap *detached;   /* INVITEs nta no longer tracks, by branch */
+	struct txmap *detached;   /* client transactions nta does not keep
+	                           * (INVITEs taken over, ownclient.c), by branch */
 	struct dialogs *dialogs;  /* callers a terminating ACK must reach */
 	struct owntx_table *own;  /* UDP non-INVITE server transactions */
 	struct event *own_timer;  /* the oldest completed one expires */
@@ -108,6 +109,21 @@ struct ptx_detached {
 	msg_t *sent;               /* the INVITE as sent */
 	uint64_t bkey;             /* key in px->detached */
 	struct event *timer_c;     /* no final response in time */
+};
+
+/* A non-INVITE request over UDP whose client transaction the proxy keeps
+ * itself (ownclient.c). */
+struct ptx_ownclient {
+	int on;                    /* filed in px->detached by branch */
+	int proceeding;            /* a provisional came: Timer E is T2 */
+	int reliable;              /* not sent over UDP after all: no Timer E */
+	msg_t *sent;               /* the request as sent */
+	tport_t *tp;               /* the UDP socket it left by */
+	int pend;                  /* tport_pend() id (ICMP errors), or 0 */
+	unsigned interval_ms;      /* the next Timer E */
+	uint64_t deadline_ms;      /* Timer F */
+	struct event *timer;       /* E and F */
+	char host[48], port[8];    /* where it goes (an IP address) */
 };
 
 /* Responses waiting to go upstream, oldest first (responses.c). */
@@ -145,6 +161,7 @@ struct ptx {
 	char loophash[HEXHASH_LEN + 1];
 	char branch[sizeof(BRANCH_MAGIC) + 2 * HEXHASH_LEN + 2];
 	struct ptx_detached det;
+	struct ptx_ownclient own;
 	struct ptx_responses resp;
 	/* The edge proxy: flows in and out, Path (edge.c). */
 	struct edge_req edge;
@@ -233,5 +250,11 @@ void invite_cancel_downstream(struct ptx *t);
 void invite_detach(struct ptx *t);
 struct ptx *invite_find_detached(struct proxy *px, const char *branch);
 void invite_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip);
+
+/* ownclient.c */
+int ownclient_send(struct ptx *t, const url_t *next, url_string_t const *route,
+    tport_t *conn);
+void ownclient_response(struct ptx *t, msg_t *msg, const sip_t *sip);
+void ownclient_end(struct ptx *t);
 
 #endif /* PTX_H */

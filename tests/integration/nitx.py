@@ -2,7 +2,8 @@
 """Both ends of one non-INVITE transaction over UDP through the proxy, to
 see how it treats retransmissions of the request (RFC 3261 17.2.2).
 
-usage: nitx.py after|before|cancel PROXYPORT UACPORT UASPORT METHOD
+usage: nitx.py after|before|cancel|lossy|proceeding PROXYPORT UACPORT UASPORT
+               METHOD
 
 The UAC (127.0.0.1:UACPORT) sends METHOD for sip:bob@127.0.0.1:UASPORT to
 the proxy; the UAS (127.0.0.1:UASPORT) answers 200 OK with To tag "uas-N"
@@ -12,12 +13,20 @@ the proxy; the UAS (127.0.0.1:UASPORT) answers 200 OK with To tag "uas-N"
   before: the UAS answers after 400 ms; meanwhile the UAC sends the same
           request again at 50, 100 and 150 ms.
   cancel: as after, then a CANCEL for the request (same branch).
+Towards the UAS (the proxy's client transaction, RFC 3261 17.1.2), the UAC
+sends once:
+  lossy:      the UAS drops the first two copies it gets and answers the
+              third, then sends that 200 twice more (100 ms apart).
+  proceeding: the UAS answers the first copy 100 Trying, drops the second
+              and answers the third.
 Prints one line per fact, "name value", for the test to check:
   uas_got N        requests the UAS received
   uac_final N      final responses the UAC received
   uac_tags T,T     their To tags, in order
   uac_same 0|1     all final responses byte for byte the same
   cancel STATUS    (cancel) the status of the CANCEL's response
+  uas_gaps MS,MS   (lossy, proceeding) ms between the copies the UAS got
+  uas_copies_same 0|1  those copies byte for byte the same
 """
 import random
 import re
@@ -49,10 +58,10 @@ def request(method, uac, uas, branch, callid):
             % (method, uas, uac, branch, callid, method)).encode()
 
 
-def ok(req, n):
+def ok(req, n, line=b'SIP/2.0 200 OK'):
     """200 OK copying the request's Via, From, To (tagged), Call-ID, CSeq."""
     head = req.split(b'\r\n\r\n', 1)[0].split(b'\r\n')[1:]
-    out = [b'SIP/2.0 200 OK']
+    out = [line]
     for line in head:
         name = line.split(b':', 1)[0].strip().lower()
         if name in (b'via', b'v', b'from', b'f', b'call-id', b'i', b'cseq'):
@@ -75,6 +84,9 @@ class Ends:
         self.finals = []
         self.other = []     # responses to other requests (the CANCEL)
         self.delay = 0.0
+        self.copies = []    # (when, bytes) each request the UAS got
+        # n, request -> the responses the UAS sends to its n-th request
+        self.answer = lambda n, req: [ok(req, n)]
 
     def pump(self, seconds, cseq_method=None):
         """Run both ends for a while."""
@@ -94,8 +106,10 @@ class Ends:
                     continue
                 if s is self.uas and data[:8] != b'SIP/2.0 ':
                     self.uas_got += 1
-                    self.pending.append((now + self.delay,
-                                         ok(data, self.uas_got), addr))
+                    self.copies.append((now, data))
+                    for i, r in enumerate(self.answer(self.uas_got, data)):
+                        self.pending.append((now + self.delay + 0.1 * i,
+                                             r, addr))
                 elif s is self.uac and status(data) >= 200:
                     cseq = header(data, b'cseq', b'x')
                     if cseq_method and cseq.endswith(cseq_method):
@@ -116,7 +130,16 @@ def main():
     callid = 'nitx-%08x@127.0.0.1' % random.getrandbits(32)
     req = request(method, uac, uas, branch, callid)
     m = method.encode()
-    if mode == 'before':
+    if mode == 'lossy':
+        e.answer = lambda n, r: [ok(r, n)] * 3 if n == 3 else []
+        e.send(req)
+        e.pump(4.0, m)
+    elif mode == 'proceeding':
+        e.answer = lambda n, r: ([ok(r, n, b'SIP/2.0 100 Trying')] if n == 1
+                                 else [ok(r, n)] if n == 3 else [])
+        e.send(req)
+        e.pump(7.0, m)
+    elif mode == 'before':
         e.delay = 0.4
         e.send(req)
         for _ in range(3):
@@ -139,6 +162,11 @@ def main():
     print('uac_same %d' % int(len(set(e.finals)) == 1))
     if mode == 'cancel':
         print('cancel %s' % (status(e.other[0]) if e.other else 'none'))
+    if mode in ('lossy', 'proceeding'):
+        t = [c[0] for c in e.copies]
+        print('uas_gaps %s' % ','.join('%d' % ((b - a) * 1000)
+                                       for a, b in zip(t, t[1:])))
+        print('uas_copies_same %d' % int(len(set(c[1] for c in e.copies)) == 1))
 
 
 if __name__ == '__main__':

@@ -41,6 +41,30 @@ ok $? "the CANCEL matched the transaction: 200 ($(fact cancel "$WORK/cancel.out"
 [ "$(fact uas_got "$WORK/cancel.out")" = 1 ]
 ok $? "the UAS got the INFO once, no CANCEL"
 
+# Downstream the proxy keeps the client transaction itself too when the
+# next hop is an address over UDP (ownclient.c): RFC 3261 17.1.2.2.
+# Retransmissions are never early; the bounds allow for a late reader.
+in_range() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
+$NITX lossy "$PX_PORT" "$UAC_PORT" "$UAS_PORT" MESSAGE > "$WORK/lossy.out" 2>&1
+ok $? "MESSAGE to a UAS that drops the first two copies"
+[ "$(fact uas_got "$WORK/lossy.out")" = 3 ]
+ok $? "the proxy sent it again until answered: 3 copies ($(fact uas_got "$WORK/lossy.out"))"
+gaps=$(fact uas_gaps "$WORK/lossy.out")
+in_range "${gaps%,*}" 350 3000 && in_range "${gaps#*,}" 800 3500
+ok $? "Timer E: T1, then doubled (gaps $gaps ms)"
+[ "$(fact uas_copies_same "$WORK/lossy.out")" = 1 ]
+ok $? "each copy the same bytes (same branch)"
+[ "$(fact uac_final "$WORK/lossy.out")" = 1 ]
+ok $? "the UAC got the 200 once: the UAS's retransmissions of it dropped ($(fact uac_final "$WORK/lossy.out"))"
+
+$NITX proceeding "$PX_PORT" "$UAC_PORT" "$UAS_PORT" OPTIONS > "$WORK/proc.out" 2>&1
+ok $? "OPTIONS answered 100 Trying, then lost once"
+gaps=$(fact uas_gaps "$WORK/proc.out")
+in_range "${gaps%,*}" 350 3000 && in_range "${gaps#*,}" 3500 8000
+ok $? "after the 100, Timer E runs at T2 (gaps $gaps ms)"
+[ "$(fact uac_final "$WORK/proc.out")" = 1 ]
+ok $? "the UAC got the 200 ($(fact uac_final "$WORK/proc.out"))"
+
 # Over TCP nta keeps the transaction as before: nothing of this applies.
 kill -0 "$PX_PID"
 ok $? "proxy still running"
