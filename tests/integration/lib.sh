@@ -82,6 +82,12 @@ ok() {
 	fi
 }
 
+# ok_eq GOT WANT NAME: the check NAME, passed when GOT is WANT
+ok_eq() {
+	[ "$1" = "$2" ]
+	ok $? "$3"
+}
+
 t_done() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
@@ -260,8 +266,7 @@ metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
 expect() {
 	local got
 	got=$(metric "$1")
-	[ "$got" = "$2" ]
-	ok $? "$1 is $2 (got ${got:-nothing})"
+	ok_eq "$got" "$2" "$1 is $2 (got ${got:-nothing})"
 }
 
 # A helper's facts: its "name value" lines, in $WORK/out.
@@ -271,6 +276,5 @@ fact() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/out"; }
 is() {
 	local got
 	got=$(fact "$1")
-	[ "$got" = "$2" ]
-	ok $? "$3 ($1: ${got:-nothing})"
+	ok_eq "$got" "$2" "$3 ($1: ${got:-nothing})"
 }
