@@ -27,22 +27,11 @@
 
 #include "common/sipdgram.h"
 #include "common/sipframe.h"
+#include "fuzzsplit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NONE ((size_t)-1)
-
-/* Where to split the input: any byte, the same for the same input. */
-static size_t
-split_at(const uint8_t *p, size_t n, uint32_t salt)
-{
-	uint32_t h = 2166136261u ^ salt;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return n > 0 ? h % (n + 1) : 0;
-}
 
 static void
 same(const struct sipframe *a, const struct sipframe *b)

@@ -31,22 +31,12 @@
 #include <string.h>
 
 #include "common/sipstream.h"
+#include "fuzzsplit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NONE ((size_t)-1)
 #define MARKER "X-E2m-Cut"
-
-static size_t
-split_at(const uint8_t *p, size_t n, uint32_t salt)
-{
-	uint32_t h = 2166136261u ^ salt;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return n > 0 ? h % (n + 1) : 0;
-}
 
 static void
 same(const struct sipstream *a, const struct sipstream *b)

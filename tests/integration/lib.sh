@@ -82,6 +82,12 @@ ok() {
 	fi
 }
 
+# ok_eq GOT WANT NAME: the check NAME, passed when GOT is WANT
+ok_eq() {
+	[ "$1" = "$2" ]
+	ok $? "$3"
+}
+
 t_done() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
@@ -248,4 +254,27 @@ tcp_req() {
 tcp_status() {
 	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" tcp 127.0.0.1 "$PX_PORT" \
 		"$WORK/$1.sip" 20 | awk '{ print $2 }'
+}
+
+# The proxy's metrics, scraped from its listener at $URL (the test sets
+# it: http://127.0.0.1:PORT) into $WORK/metrics.txt.
+# scrape: fetch them now
+scrape() { curl -sf "$URL/metrics" > "$WORK/metrics.txt"; }
+# metric NAME{LABELS}: its value in the last scrape
+metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
+# expect SERIES VALUE: a check that the last scrape has SERIES at VALUE
+expect() {
+	local got
+	got=$(metric "$1")
+	ok_eq "$got" "$2" "$1 is $2 (got ${got:-nothing})"
+}
+
+# A helper's facts: its "name value" lines, in $WORK/out.
+# fact NAME: its value
+fact() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/out"; }
+# is NAME VALUE WHAT: a check that fact NAME is VALUE
+is() {
+	local got
+	got=$(fact "$1")
+	ok_eq "$got" "$2" "$3 ($1: ${got:-nothing})"
 }

@@ -116,7 +116,32 @@ class Callee(threading.Thread):
                            if g[0] == m and (cid is None or g[1] == cid)))
 
 
-class Caller:
+class Responses:
+    """What a caller does with its responses, whatever the transport:
+    self.resp holds those received, in order; self.receive(timeout) waits
+    up to timeout for more and adds them. Shared by Caller (UDP) and
+    tcpoverload.py's TcpCaller (TCP), which differ in how they read and in
+    how long they wait by default (TIMEOUT)."""
+    TIMEOUT = 5.0
+
+    def wait(self, cid, m, pred, timeout=None):
+        """The first response for (call-id, CSeq method) matching pred."""
+        deadline = time.monotonic() + (self.TIMEOUT if timeout is None
+                                       else timeout)
+        while True:
+            for r in self.resp:
+                if hdr(r, 'Call-ID') == cid and cseq_method(r) == m and pred(r):
+                    return r
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.receive(left)
+
+    def final(self, cid, m='INVITE', timeout=None):
+        return self.wait(cid, m, lambda r: status(r) >= 200, timeout)
+
+
+class Caller(Responses):
     def __init__(self, pxport, port, callee_port):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.s.bind((H, port))
@@ -147,25 +172,14 @@ class Caller:
                             body), self.px)
         return branch
 
-    def wait(self, cid, m, pred, timeout=5.0):
-        """The first response for (call-id, CSeq method) matching pred."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for r in self.resp:
-                if hdr(r, 'Call-ID') == cid and cseq_method(r) == m and pred(r):
-                    return r
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self.s.settimeout(left)
-            try:
-                data = self.s.recv(65535)
-            except socket.timeout:
-                return None
-            self.resp.append(data.decode('latin-1'))
-
-    def final(self, cid, m='INVITE', timeout=5.0):
-        return self.wait(cid, m, lambda r: status(r) >= 200, timeout)
+    def receive(self, timeout):
+        """One datagram within timeout, if one comes."""
+        self.s.settimeout(timeout)
+        try:
+            data = self.s.recv(65535)
+        except socket.timeout:
+            return
+        self.resp.append(data.decode('latin-1'))
 
     def ack(self, resp, branch=None, ruri=None, route=None):
         """ACK for a final response: same branch for a non-2xx."""

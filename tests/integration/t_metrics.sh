@@ -56,17 +56,6 @@ ${2:-}
 CONF
 }
 
-# metric NAME{LABELS}: its value in the last scrape ($WORK/metrics.txt)
-metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
-# expect SERIES VALUE
-expect() {
-	local got
-	got=$(metric "$1")
-	[ "$got" = "$2" ]
-	ok $? "$1 is $2 (got ${got:-nothing})"
-}
-scrape() { curl -sf "$URL/metrics" > "$WORK/metrics.txt"; }
-
 # Bodies: text encrypted to our key and to one we do not have; text signed
 # by alice, and the same with one word changed.
 printf 'Content-Type: text/plain\r\n\r\nmeet me at noon\r\n' > "$WORK/mime"

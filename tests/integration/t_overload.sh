@@ -13,23 +13,6 @@ M_PORT=$((BASE + 3))
 OVL=$TOP_SRCDIR/tests/integration/overload.py
 URL=http://127.0.0.1:$M_PORT
 
-metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
-scrape() { curl -sf "$URL/metrics" > "$WORK/metrics.txt"; }
-expect() {
-	local got
-	got=$(metric "$1")
-	[ "$got" = "$2" ]
-	ok $? "$1 is $2 (got ${got:-nothing})"
-}
-# fact NAME: its value in the helper's output ($WORK/out)
-fact() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/out"; }
-is() {
-	local got
-	got=$(fact "$1")
-	[ "$got" = "$2" ]
-	ok $? "$3 ($1: ${got:-nothing})"
-}
-
 # Thresholds far above what a scheduling pause of a loaded test machine
 # gives, far below the stop.
 write_conf "$WORK/px.conf" "" "

@@ -17,16 +17,6 @@ OVL=$TOP_SRCDIR/tests/integration/tcpoverload.py
 URL=http://127.0.0.1:$M_PORT
 N=4000
 
-metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
-scrape() { curl -sf "$URL/metrics" > "$WORK/metrics.txt"; }
-fact() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/out"; }
-is() {
-	local got
-	got=$(fact "$1")
-	[ "$got" = "$2" ]
-	ok $? "$3 ($1: ${got:-nothing})"
-}
-
 # Thresholds low enough that working through the backlog passes them on
 # any machine (4000 messages take far more than 40 ms), high enough that
 # a single call's messages never do.

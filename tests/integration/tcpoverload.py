@@ -23,12 +23,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from overload import Callee, build, cseq_method, fact, hdr, status  # noqa
+from overload import Callee, Responses, build, fact, hdr, status  # noqa
 
 H = '127.0.0.1'
 
 
-class TcpCaller:
+class TcpCaller(Responses):
+    TIMEOUT = 10.0
+
     def __init__(self, pxport, callee_port):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # room for the whole backlog while the proxy is stopped
@@ -83,19 +85,7 @@ class TcpCaller:
                 self.resp.append(msg)
         return True
 
-    def wait(self, cid, m, pred, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            for r in self.resp:
-                if hdr(r, 'Call-ID') == cid and cseq_method(r) == m and pred(r):
-                    return r
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self.pump(left)
-
-    def final(self, cid, m='INVITE', timeout=10.0):
-        return self.wait(cid, m, lambda r: status(r) >= 200, timeout)
+    receive = pump
 
 
 def dialog(ok):

@@ -2,7 +2,8 @@
  * test_challenge.c - the E2M-SIGNED-CHALLENGE body builder (digest 4.6).
  *
  * Keys and certificates are made at test time with the openssl command line
- * tool in a mkdtemp() directory (never committed). Each challenge is
+ * tool in a mkdtemp() directory (never committed; pki_vectors.sh, set
+ * challenge). Each challenge is
  * re-parsed with mime_parse() and checked part by part, and its signature is
  * checked by the openssl tool, independently of cms.c, and by cms_verify().
  */
@@ -18,9 +19,8 @@
 #include "crypto/cms.h"
 #include "crypto/sigtemplate.h"
 #include "e2m/mime.h"
+#include "pki.h"
 #include "t.h"
-
-static char dir[64];
 
 static int
 run(const char *fmt, const char *a, const char *b)
@@ -28,29 +28,6 @@ run(const char *fmt, const char *a, const char *b)
 	char cmd[2048];
 	snprintf(cmd, sizeof cmd, fmt, a, b);
 	return system(cmd);
-}
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *p = NULL;
-	long n;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n)) != NULL) {
-		if (fread(p, 1, (size_t)n, f) != (size_t)n) {
-			free(p);
-			p = NULL;
-		} else {
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return p;
 }
 
 static int
@@ -66,52 +43,6 @@ spill(const char *path, const void *a, size_t alen, const void *b,
 	    (blen == 0 || fwrite(b, 1, blen, f) == blen);
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
-
-static const char *const GEN =
-    "set -e; cd '%s'; O=openssl\n"
-    "cat > ext.cnf <<'CNF'\n"
-    "[ req ]\n"
-    "distinguished_name = dn\n"
-    "[ dn ]\n"
-    "[ ca ]\n"
-    "basicConstraints = critical,CA:TRUE\n"
-    "keyUsage = critical,keyCertSign,cRLSign\n"
-    "subjectKeyIdentifier = hash\n"
-    "[ sign ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature\n"
-    "subjectKeyIdentifier = hash\n"
-    "authorityKeyIdentifier = keyid\n"
-    "subjectAltName = DNS:proxy.example.com,URI:sip:proxy.example.com\n"
-    "[ enc ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,keyEncipherment,keyAgreement\n"
-    "subjectKeyIdentifier = hash\n"
-    "authorityKeyIdentifier = keyid\n"
-    "subjectAltName = DNS:proxy.example.com,URI:sip:proxy.example.com\n"
-    "CNF\n"
-    "$O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
-    " -out ca.key 2>/dev/null\n"
-    "$O req -new -x509 -config ext.cnf -extensions ca -key ca.key"
-    " -subj '/CN=Challenge Test CA' -days 2 -sha256 -out ca.pem\n"
-    "issue() {\n"
-    "  case $2 in\n"
-    "  ec) $O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
-    " -out $1.key 2>/dev/null ;;\n"
-    "  rsa) $O genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048"
-    " -out $1.key 2>/dev/null ;;\n"
-    "  esac\n"
-    "  $O req -new -config ext.cnf -key $1.key"
-    " -subj \"/CN=proxy.example.com $1\" -out $1.csr\n"
-    "  $O x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -set_serial $4"
-    " -days 2 -sha256 -extfile ext.cnf -extensions $3 -out $1.pem"
-    " 2>/dev/null\n"
-    "}\n"
-    "issue sig_ec ec sign 11\n"
-    "issue sig_rsa rsa sign 12\n"
-    "issue enc ec enc 13\n"
-    "$O x509 -in enc.pem -outform DER -out enc.der\n"
-    "%s";
 
 /* The fixed header values of the test response. */
 static const char *const VIA[] = {
@@ -182,13 +113,13 @@ is(const struct mime_entity *e, const char *type, const char *subtype)
 	    strcmp(e->subtype, subtype) == 0;
 }
 
-/* 0 when "openssl cms -verify <args>" run in dir succeeds. */
+/* 0 when "openssl cms -verify <args>" run in pki_dir succeeds. */
 static int
 openssl_verify(const char *args)
 {
 	return run("cd '%s' && openssl cms -verify %s -CAfile ca.pem"
 	           " -purpose any -out /dev/null 2>/dev/null",
-	    dir, args) == 0 ? 0 : -1;
+	    pki_dir, args) == 0 ? 0 : -1;
 }
 
 /* Build, re-parse and verify one challenge. */
@@ -314,9 +245,9 @@ check_one(const char *label, const struct cms_signing_key *sk,
 		printf("# %s\n", vwhy ? vwhy : "");
 
 	/* (b) the openssl tool, independent of cms.c. */
-	snprintf(path, sizeof path, "%s/part1.bin", dir);
+	snprintf(path, sizeof path, "%s/part1.bin", pki_dir);
 	spill(path, mixed->raw, mixed->raw_len, NULL, 0);
-	snprintf(path, sizeof path, "%s/sig.der", dir);
+	snprintf(path, sizeof path, "%s/sig.der", pki_dir);
 	spill(path, sig->data, sig->data_len, NULL, 0);
 	snprintf(name, sizeof name,
 	    "%s: openssl cms -verify (DER signature, detached content)", label);
@@ -331,7 +262,7 @@ check_one(const char *label, const struct cms_signing_key *sk,
 	if (bad != NULL) {
 		memcpy(bad, mixed->raw, mixed->raw_len);
 		bad[off] ^= 1;
-		snprintf(path, sizeof path, "%s/part1.bin", dir);
+		snprintf(path, sizeof path, "%s/part1.bin", pki_dir);
 		spill(path, bad, mixed->raw_len, NULL, 0);
 		free(bad);
 	}
@@ -345,7 +276,7 @@ check_one(const char *label, const struct cms_signing_key *sk,
 		char mh[512];
 		int n = snprintf(mh, sizeof mh, "Content-Type: %s\r\n\r\n",
 		    out.content_type);
-		snprintf(path, sizeof path, "%s/msg.eml", dir);
+		snprintf(path, sizeof path, "%s/msg.eml", pki_dir);
 		spill(path, mh, (size_t)n, out.body, out.body_len);
 		snprintf(name, sizeof name,
 		    "%s: openssl cms -verify (S/MIME input)", label);
@@ -542,39 +473,29 @@ check_template(const struct cms_signing_key *sk, const char *label)
 int
 main(void)
 {
-	char path[160], path2[160], err[256];
-	/* mkdtemp() template: six trailing 'X' characters. */
-	size_t tn = (size_t)snprintf(dir, sizeof dir, "/tmp/test_challenge.");
+	char err[256];
+	static uint8_t certbuf[4096];
 
-	if (system("openssl version >/dev/null 2>&1") != 0) {
+	if (!pki_have_openssl()) {
 		printf("1..0 # SKIP no openssl command\n");
 		return 0;
 	}
-	memset(dir + tn, 'X', 6);
-	dir[tn + 6] = '\0';
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (pki_mkdir("challenge") != 0)
 		return 1;
-	}
-	T_EQ_INT(run(GEN, dir, ""), 0, "openssl made CA, keys, certificates");
+	T_EQ_INT(pki_make("challenge"), 0,
+	    "openssl made CA, keys, certificates");
 
-	size_t cert_len = 0;
-	snprintf(path, sizeof path, "%s/enc.der", dir);
-	uint8_t *cert = slurp(path, &cert_len);
+	size_t cert_len = pki_read("enc", "der", certbuf, sizeof certbuf);
+	uint8_t *cert = cert_len > 0 ? certbuf : NULL;
 	T_OK(cert != NULL && cert_len > 100, "encryption certificate DER");
 
-	snprintf(path, sizeof path, "%s/ca.pem", dir);
-	const char *cas[] = { path };
-	struct cms_keys *trust = cms_keys_load(NULL, NULL, 0, cas, 1, NULL, 0,
-	    err, sizeof err);
+	struct cms_keys *trust = pki_anchors(err, sizeof err);
 	T_OK(trust != NULL, "trust anchors loaded");
 
 	static const char *const kinds[] = { "sig_ec", "sig_rsa" };
 	for (size_t k = 0; k < 2 && cert != NULL && trust != NULL; k++) {
-		snprintf(path, sizeof path, "%s/%s.pem", dir, kinds[k]);
-		snprintf(path2, sizeof path2, "%s/%s.key", dir, kinds[k]);
-		struct cms_signing_key *sk = cms_signing_key_load(path, path2,
-		    NULL, 0, err, sizeof err);
+		struct cms_signing_key *sk = pki_signing_key(kinds[k], err,
+		    sizeof err);
 		T_OK(sk != NULL, k == 0 ? "ECDSA P-256 signing key loaded" :
 		    "RSA signing key loaded");
 		if (sk == NULL) {
@@ -600,7 +521,6 @@ main(void)
 	    0, "challenge_status_str");
 
 	cms_keys_free(trust);
-	free(cert);
-	run("rm -rf '%s'%s", dir, "");
+	pki_cleanup();
 	return t_done();
 }

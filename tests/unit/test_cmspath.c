@@ -2,7 +2,8 @@
  * test_cmspath.c - the verification parameters cms_keys_load() sets on
  * its store (cms_keys.c): RFC 5280 conformance (X509_V_FLAG_X509_STRICT)
  * and the limit on intermediate CAs (CMS_MAX_CHAIN_DEPTH). Certificates
- * are made at test time with the openssl command line tool; each case is
+ * are made at test time with the openssl command line tool (set cmspath
+ * of pki_vectors.sh, which says what each one is); each case is
  * one signature checked by cms_verify() (a proxy's challenge, a body's
  * signature) or one certificate by cms_cert_check() (the one a challenge
  * hands out), with a control that differs only in what is tested.
@@ -14,68 +15,10 @@
 #include <string.h>
 
 #include "crypto/cms.h"
+#include "pki.h"
 #include "t.h"
 
-static char dir[64];
-
-/* A root CA; "good": a conforming signer; "noakid": the same without an
- * authorityKeyIdentifier (RFC 5280 4.2.1.1: a conforming CA includes
- * it); "kcs": an end entity asserting keyCertSign (4.2.1.3: only a CA
- * may); intermediates i1..i9 in a line under the root; "deep8" issued by
- * i8 (8 intermediates: the limit), "deep9" by i9 (one too many). */
-static const char *const GEN =
-    "set -e; cd '%s'; O=openssl\n"
-    "cat > ext.cnf <<'CNF'\n"
-    "[ req ]\n"
-    "distinguished_name = dn\n"
-    "[ dn ]\n"
-    "[ ca ]\n"
-    "basicConstraints = critical,CA:TRUE\n"
-    "keyUsage = critical,keyCertSign,cRLSign\n"
-    "subjectKeyIdentifier = hash\n"
-    "[ good ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = DNS:a.test\n"
-    "[ noakid ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = DNS:a.test\n"
-    "authorityKeyIdentifier = none\n"
-    "[ kcs ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement,keyCertSign\n"
-    "subjectAltName = DNS:a.test\n"
-    "CNF\n"
-    "ec() { $O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
-    " -out $1.key 2>/dev/null; }\n"
-    "ec ca; $O req -new -x509 -config ext.cnf -extensions ca -key ca.key"
-    " -subj '/CN=cmspath Test CA' -days 2 -sha256 -out ca.pem\n"
-    /* cert NAME ISSUER SERIAL SECTION */
-    "cert() { ec $1; $O req -new -config ext.cnf -key $1.key -subj /CN=$1"
-    " -out $1.csr; $O x509 -req -in $1.csr -CA $2.pem -CAkey $2.key"
-    " -set_serial $3 -days 2 -sha256 -extfile ext.cnf -extensions $4"
-    " -out $1.pem 2>/dev/null; $O x509 -in $1.pem -outform DER"
-    " -out $1.der; }\n"
-    "cert good ca 11 good\n"
-    "cert noakid ca 12 noakid\n"
-    "cert kcs ca 13 kcs\n"
-    "p=ca; for i in 1 2 3 4 5 6 7 8 9; do cert i$i $p 2$i ca; p=i$i; done\n"
-    "cert deep8 i8 31 good\n"
-    "cert deep9 i9 32 good\n";
-
 static struct cms_keys *anchors;
-
-static const char *
-path(const char *name, const char *ext)
-{
-	static char buf[16][128];
-	static int i;
-
-	i = (i + 1) % 16;
-	snprintf(buf[i], sizeof buf[i], "%s/%s.%s", dir, name, ext);
-	return buf[i];
-}
 
 /* Sign with NAME (its chain: intermediates i1..i<nchain>) and verify
  * against the root alone; the status, the reason in *why. */
@@ -93,10 +36,10 @@ sign_verify(const char *name, size_t nchain, const char **why)
 	*why = NULL;
 	for (i = 0; i < nchain && i < 9; i++) {
 		snprintf(iname, sizeof iname, "i%zu", i + 1);
-		chain[i] = path(iname, "pem");
+		chain[i] = pki_path(iname, "pem");
 	}
-	sk = cms_signing_key_load(path(name, "pem"), path(name, "key"), chain,
-	    nchain, err, sizeof err);
+	sk = cms_signing_key_load(pki_path(name, "pem"), pki_path(name, "key"),
+	    chain, nchain, err, sizeof err);
 	if (sk == NULL) {
 		printf("# %s: %s\n", name, err);
 		return CMS_ERROR;
@@ -119,15 +62,12 @@ static enum cms_status
 cert_check(const char *name)
 {
 	uint8_t buf[4096];
-	size_t n;
-	FILE *f = fopen(path(name, "der"), "rb");
+	size_t n = pki_read(name, "der", buf, sizeof buf);
 	const char *why = NULL;
 	enum cms_status st;
 
-	if (f == NULL)
+	if (n == 0)
 		return CMS_ERROR;
-	n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
 	st = cms_cert_check(anchors, buf, n, NULL, &why);
 	if (st != CMS_OK && why != NULL)
 		printf("# %s: %s\n", name, why);
@@ -177,34 +117,25 @@ test_depth(void)
 int
 main(void)
 {
-	char cmd[8192], ca[128], err[256];
-	size_t tn = (size_t)snprintf(dir, sizeof dir, "/tmp/test_cmspath.");
+	char err[256];
+	int rc;
 
-	if (system("openssl version >/dev/null 2>&1") != 0) {
+	if (!pki_have_openssl()) {
 		T_SKIP("cmspath", "no openssl command");
 		return t_done();
 	}
-	memset(dir + tn, 'X', 6);
-	dir[tn + 6] = '\0';
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (pki_mkdir("cmspath") != 0)
 		return 1;
-	}
-	T_OK((size_t)snprintf(cmd, sizeof cmd, GEN, dir) < sizeof cmd,
-	    "the PKI script fits");
-	T_EQ_INT(system(cmd), 0, "openssl made the test PKI");
-	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-	const char *cas[] = { ca };
-	anchors = cms_keys_load(NULL, NULL, 0, cas, 1, NULL, 0, err,
-	    sizeof err);
+	rc = pki_make("cmspath");
+	T_OK(rc != PKI_NO_FIT, "the PKI script fits");
+	T_EQ_INT(rc, 0, "openssl made the test PKI");
+	anchors = pki_anchors(err, sizeof err);
 	T_OK(anchors != NULL, "trust anchors loaded");
 	if (anchors != NULL) {
 		test_strict();
 		test_depth();
 	}
 	cms_keys_free(anchors);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	pki_cleanup();
 	return t_done();
 }

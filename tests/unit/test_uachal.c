@@ -2,7 +2,7 @@
  * test_uachal.c - the UA side of a signed challenge (uachal.c).
  *
  * Genuine challenges are built with challenge_build() and a key made at
- * test time with the openssl command line tool (as test_challenge.c does);
+ * test time with the openssl command line tool (pki_vectors.sh, set uachal);
  * cms_verify() over signed_part shows the module hands out exactly the
  * signed bytes. Odd layouts and sipfrags are written by hand (their
  * "signature" is junk: this module does not verify it).
@@ -15,39 +15,8 @@
 #include "e2m/challenge.h"
 #include "crypto/cms.h"
 #include "ua/uachal.h"
+#include "pki.h"
 #include "t.h"
-
-static char dir[64];
-
-static const char *const GEN =
-    "set -e; cd '%s'; O=openssl\n"
-    "cat > ext.cnf <<'CNF'\n"
-    "[ req ]\n"
-    "distinguished_name = dn\n"
-    "[ dn ]\n"
-    "[ ca ]\n"
-    "basicConstraints = critical,CA:TRUE\n"
-    "keyUsage = critical,keyCertSign,cRLSign\n"
-    "subjectKeyIdentifier = hash\n"
-    "[ sign ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature\n"
-    "subjectKeyIdentifier = hash\n"
-    "authorityKeyIdentifier = keyid\n"
-    "subjectAltName = DNS:ss1.atlanta.example.com\n"
-    "CNF\n"
-    "$O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
-    " -out ca.key 2>/dev/null\n"
-    "$O req -new -x509 -config ext.cnf -extensions ca -key ca.key"
-    " -subj '/CN=uachal Test CA' -days 2 -sha256 -out ca.pem\n"
-    "$O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
-    " -out sig.key 2>/dev/null\n"
-    "$O req -new -config ext.cnf -key sig.key"
-    " -subj '/CN=ss1.atlanta.example.com' -out sig.csr\n"
-    "$O x509 -req -in sig.csr -CA ca.pem -CAkey ca.key -set_serial 7"
-    " -days 2 -sha256 -extfile ext.cnf -extensions sign -out sig.pem"
-    " 2>/dev/null\n"
-    "$O x509 -in sig.pem -outform DER -out sig.der\n";
 
 static const char *const VIA[] = {
 	"SIP/2.0/UDP ss1.atlanta.example.com:5060;branch=z9hG4bK2d4790.1"
@@ -811,38 +780,23 @@ test_damage(enum challenge_encoding enc)
 int
 main(void)
 {
-	char path[160], path2[160], err[256];
-	size_t tn = (size_t)snprintf(dir, sizeof dir, "/tmp/test_uachal.");
+	char err[256];
+	static unsigned char certbuf[4096];
 
 	test_date();
-	if (system("openssl version >/dev/null 2>&1") != 0) {
+	if (!pki_have_openssl()) {
 		printf("# SKIP the rest: no openssl command\n");
 		return t_done();
 	}
-	memset(dir + tn, 'X', 6);
-	dir[tn + 6] = '\0';
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (pki_mkdir("uachal") != 0)
 		return 1;
-	}
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, GEN, dir);
-	T_EQ_INT(system(cmd), 0, "openssl made a CA and a signing key");
-	snprintf(path, sizeof path, "%s/sig.der", dir);
-	FILE *f = fopen(path, "rb");
-	static unsigned char certbuf[4096];
-	if (f != NULL) {
-		cert_len = fread(certbuf, 1, sizeof certbuf, f);
-		fclose(f);
-		cert = certbuf; /* the signing certificate doubles as the
-		                   encryption one (digest 4.6 allows it) */
-	}
-	snprintf(path, sizeof path, "%s/sig.pem", dir);
-	snprintf(path2, sizeof path2, "%s/sig.key", dir);
-	sk = cms_signing_key_load(path, path2, NULL, 0, err, sizeof err);
-	snprintf(path, sizeof path, "%s/ca.pem", dir);
-	const char *cas[] = { path };
-	trust = cms_keys_load(NULL, NULL, 0, cas, 1, NULL, 0, err, sizeof err);
+	T_EQ_INT(pki_make("uachal"), 0, "openssl made a CA and a signing key");
+	/* the signing certificate doubles as the encryption one (digest 4.6
+	 * allows it) */
+	cert_len = pki_read("sig", "der", certbuf, sizeof certbuf);
+	cert = certbuf;
+	sk = pki_signing_key("sig", err, sizeof err);
+	trust = pki_anchors(err, sizeof err);
 	T_OK(sk != NULL && trust != NULL && cert_len > 100,
 	    "signing key, trust anchor, certificate loaded");
 	if (sk != NULL && trust != NULL && cert_len > 100) {
@@ -857,8 +811,6 @@ main(void)
 	}
 	cms_signing_key_free(sk);
 	cms_keys_free(trust);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	pki_cleanup();
 	return t_done();
 }

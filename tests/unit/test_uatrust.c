@@ -2,7 +2,8 @@
  * test_uatrust.c - may the UA disclose to the proxy behind a 496
  * (uatrust.c)? Each check of uatrust_challenge() and uatrust_learned() is
  * made to fail alone, on a genuine signed challenge (challenge_build()
- * with keys made at test time by the openssl command line tool): names
+ * with keys made at test time by the openssl command line tool, set
+ * uatrust of pki_vectors.sh, which says what each one is): names
  * compared whole (not as prefixes), the signingTime skew both ways, the
  * signer naming the host, the encryption certificate's path, name and key
  * usage (and a NUL inside a dNSName), the allow-list. Written against the mutants of
@@ -17,88 +18,8 @@
 #include "crypto/cms.h"
 #include "e2m/challenge.h"
 #include "ua/uatrust.h"
+#include "pki.h"
 #include "t.h"
-
-static char dir[64];
-
-/* CA; "short": a.test, expiring seconds from now (made under faketime);
- * "nul": dNSName "a.test\0.x" (DER written out); "a": a.test (signs and encrypts, EC: digitalSignature and
- * keyAgreement); "uri": only URI:sip:a.test; "evil": evil.test; "b":
- * b.test; "signonly": a.test without keyAgreement; "rogue": a.test from
- * another CA. */
-static const char *const GEN =
-    "set -e; cd '%s'; O=openssl\n"
-    "cat > ext.cnf <<'CNF'\n"
-    "[ req ]\n"
-    "distinguished_name = dn\n"
-    "[ dn ]\n"
-    "[ ca ]\n"
-    "basicConstraints = critical,CA:TRUE\n"
-    "keyUsage = critical,keyCertSign,cRLSign\n"
-    "subjectKeyIdentifier = hash\n"
-    "[ a ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = DNS:a.test\n"
-    "[ uri ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = URI:sip:a.test\n"
-    "[ evil ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = DNS:evil.test\n"
-    "[ b ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = DNS:b.test\n"
-    "[ nul ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature,keyAgreement\n"
-    "subjectAltName = DER:300b8209612e74657374002e78\n"
-    "[ rsasign ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature\n"
-    "subjectAltName = DNS:a.test\n"
-    "[ signonly ]\n"
-    "basicConstraints = CA:FALSE\n"
-    "keyUsage = critical,digitalSignature\n"
-    "subjectAltName = DNS:a.test\n"
-    "CNF\n"
-    "ec() { $O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
-    " -out $1.key 2>/dev/null; }\n"
-    "ec ca; $O req -new -x509 -config ext.cnf -extensions ca -key ca.key"
-    " -subj '/CN=uatrust Test CA' -days 2 -sha256 -out ca.pem\n"
-    "ec rca; $O req -new -x509 -config ext.cnf -extensions ca -key rca.key"
-    " -subj '/CN=uatrust Test CA' -days 2 -sha256 -out rca.pem\n"
-    "cert() { ec $1; $O req -new -config ext.cnf -key $1.key -subj /CN=$3"
-    " -out $1.csr; $O x509 -req -in $1.csr -CA $2.pem -CAkey $2.key"
-    " -set_serial $4 -days 2 -sha256 -extfile ext.cnf -extensions $5"
-    " -out $1.pem 2>/dev/null; $O x509 -in $1.pem -outform DER"
-    " -out $1.der; }\n"
-    "cert a ca a.test 11 a\n"
-    "cert uri ca a.test 12 uri\n"
-    "cert evil ca evil.test 13 evil\n"
-    "cert b ca b.test 14 b\n"
-    "cert signonly ca a.test 15 signonly\n"
-    "cert nul ca a.test 17 nul\n"
-    "cert rogue rca a.test 16 a\n"
-    "$O genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsasign.key"
-    " 2>/dev/null; $O req -new -config ext.cnf -key rsasign.key"
-    " -subj /CN=a.test -out rsasign.csr; $O x509 -req -in rsasign.csr"
-    " -CA ca.pem -CAkey ca.key -set_serial 19 -days 2 -sha256"
-    " -extfile ext.cnf -extensions rsasign -out rsasign.pem 2>/dev/null;"
-    " $O x509 -in rsasign.pem -outform DER -out rsasign.der\n"
-    "printf 'two signers' > two.txt\n"
-    "$O cms -sign -binary -in two.txt -md sha256 -signer a.pem -inkey a.key"
-    " -signer rogue.pem -inkey rogue.key -outform DER -out two.der\n"
-    "if command -v faketime >/dev/null; then\n"
-    "  ec short; $O req -new -config ext.cnf -key short.key -subj /CN=a.test"
-    " -out short.csr\n"
-    "  faketime -f -172794s $O x509 -req -in short.csr -CA ca.pem"
-    " -CAkey ca.key -set_serial 18 -days 2 -sha256 -extfile ext.cnf"
-    " -extensions a -out short.pem 2>/dev/null\n"
-    "fi\n";
 
 static struct cms_keys *anchors;
 static time_t now0;
@@ -115,25 +36,16 @@ static struct der d_a, d_uri, d_evil, d_b, d_signonly, d_rogue, d_nul,
 static int
 load_der(const char *name, struct der *d)
 {
-	char p[128];
-	FILE *f;
-
-	snprintf(p, sizeof p, "%s/%s.der", dir, name);
-	if ((f = fopen(p, "rb")) == NULL)
-		return -1;
-	d->n = fread(d->b, 1, sizeof d->b, f);
-	fclose(f);
+	d->n = pki_read(name, "der", d->b, sizeof d->b);
 	return d->n > 100 ? 0 : -1;
 }
 
 static struct cms_signing_key *
 load_sk(const char *name)
 {
-	char c[128], k[128], err[256];
+	char err[256];
 
-	snprintf(c, sizeof c, "%s/%s.pem", dir, name);
-	snprintf(k, sizeof k, "%s/%s.key", dir, name);
-	return cms_signing_key_load(c, k, NULL, 0, err, sizeof err);
+	return pki_signing_key(name, err, sizeof err);
 }
 
 static const char VIA[] =
@@ -403,7 +315,7 @@ test_two_signers(void)
 static void
 test_cache_expiry(void)
 {
-	char c[128], k[128], err[256];
+	char err[256];
 	struct cms_signing_key *sk;
 	const uint8_t data[] = "signed while valid";
 	uint8_t *der = NULL;
@@ -412,10 +324,7 @@ test_cache_expiry(void)
 	const char *why = NULL;
 	time_t until;
 
-	snprintf(c, sizeof c, "%s/short.pem", dir);
-	snprintf(k, sizeof k, "%s/short.key", dir);
-	if ((sk = cms_signing_key_load(c, k, NULL, 0, err, sizeof err)) ==
-	    NULL) {
+	if ((sk = pki_signing_key("short", err, sizeof err)) == NULL) {
 		printf("# %s\n", err);
 		T_SKIP("cache expiry", "no faketime to make a short-lived "
 		    "certificate");
@@ -444,28 +353,21 @@ test_cache_expiry(void)
 int
 main(void)
 {
-	char cmd[8192], ca[128], err[256];
+	char err[256];
 	struct cms_signing_key *sk_a = NULL, *sk_uri = NULL, *sk_evil = NULL;
 	struct tm tm;
-	size_t tn = (size_t)snprintf(dir, sizeof dir, "/tmp/test_uatrust.");
+	int rc;
 
-	if (system("openssl version >/dev/null 2>&1") != 0) {
+	if (!pki_have_openssl()) {
 		T_SKIP("uatrust", "no openssl command");
 		return t_done();
 	}
-	memset(dir + tn, 'X', 6);
-	dir[tn + 6] = '\0';
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (pki_mkdir("uatrust") != 0)
 		return 1;
-	}
-	T_OK((size_t)snprintf(cmd, sizeof cmd, GEN, dir) < sizeof cmd,
-	    "the PKI script fits");
-	T_EQ_INT(system(cmd), 0, "openssl made the test PKI");
-	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-	const char *cas[] = { ca };
-	anchors = cms_keys_load(NULL, NULL, 0, cas, 1, NULL, 0, err,
-	    sizeof err);
+	rc = pki_make("uatrust");
+	T_OK(rc != PKI_NO_FIT, "the PKI script fits");
+	T_EQ_INT(rc, 0, "openssl made the test PKI");
+	anchors = pki_anchors(err, sizeof err);
 	sk_a = load_sk("a");
 	sk_uri = load_sk("uri");
 	sk_evil = load_sk("evil");
@@ -490,8 +392,6 @@ main(void)
 	cms_signing_key_free(sk_uri);
 	cms_signing_key_free(sk_evil);
 	cms_keys_free(anchors);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	pki_cleanup();
 	return t_done();
 }
