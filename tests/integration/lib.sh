@@ -8,6 +8,9 @@ set -u
 SIPP=${SIPP:-sipp}
 [ -n "$SIPP" ] || SIPP=sipp
 SCEN="$TOP_SRCDIR/tests/integration/scenarios"
+# Helpers import each other (tcpoverload.py imports overload.py): no
+# __pycache__ in the source tree, which EXTRA_DIST would ship.
+export PYTHONDONTWRITEBYTECODE=1
 # The system's python3 directly: a version manager's shim first in PATH
 # (pyenv here) costs most of a second per start, and the tests start
 # python helpers often (and wait for them: timing-sensitive).
