@@ -30,6 +30,8 @@
 #include "proxyd/sofia/recvhook.h"
 #include "proxyd/sofia/srcguard.h"
 #include "proxyd/sofia/hdrguard.h"
+#include "proxyd/sofia/connlimit.h"
+#include "proxyd/sofia/fdreserve.h"
 #include "proxyd/sofia/streamguard.h"
 #include "proxyd/sofia/tcpclamp.h"
 #include "proxyd/sofia/tlscheck.h"
@@ -482,6 +484,13 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	srcguard_report(report_drops);
 	srcguard_on_cut(report_cut);
 	keepalive_start();
+	if (connlimit_init(c->max_connections_per_source) != 0) {
+		log_error("out of memory");
+		goto fail;
+	}
+	if (fdreserve_init() != 0)
+		log_warn("no descriptor held in reserve: a flood of connections "
+		    "past the descriptor limit will busy the loop");
 	if (guard_streams(a, l) != 0) {
 		log_error("cannot start the stream connection sweep");
 		goto fail;
@@ -543,6 +552,8 @@ agent_free(struct agent *a)
 	recvhook_observe(NULL);
 	tlsping_observe(NULL);
 	streamguard_reset();
+	fdreserve_reset();
+	connlimit_reset();
 	hdrguard_reset();
 	su_home_deinit(a->home);
 	free(a);

@@ -135,6 +135,8 @@ conf_restart_changes(const struct conf *a, const struct conf *b,
 	CHANGED(a->idle_timeout_s == b->idle_timeout_s, "sip.idle_timeout");
 	CHANGED(a->message_timeout_s == b->message_timeout_s,
 	    "sip.message_timeout");
+	CHANGED(a->max_connections_per_source == b->max_connections_per_source,
+	    "sip.max_connections_per_source");
 	CHANGED(a->udp_buffer == b->udp_buffer, "sip.udp_buffer");
 	CHANGED(a->source_rate == b->source_rate &&
 	    a->source_burst == b->source_burst, "sip.source_rate/burst");

@@ -15,6 +15,8 @@
 #include "proxyd/svc_archive.h"
 #include "proxyd/svc_pinhole.h"
 #include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/connlimit.h"
+#include "proxyd/sofia/fdreserve.h"
 #include "proxyd/sofia/streamguard.h"
 #include "proxyd/workers.h"
 
@@ -139,12 +141,15 @@ static void
 limits(const struct proxy *px, struct metrics_out *o)
 {
 	static const char *const which[3] = { "source", "challenge", "decrypt" };
-	static const char *const stream_why[2] = { "not_sip", "timeout" };
+	static const char *const stream_why[4] = { "not_sip", "timeout",
+	    "no_descriptors", "source_limit" };
 	const struct proxy_stats *s = &px->stats;
-	uint64_t v[3], closed[2];
+	uint64_t v[3], closed[4];
 
 	closed[0] = streamguard_closed(STREAMGUARD_GARBAGE);
 	closed[1] = streamguard_closed(STREAMGUARD_TIMEOUT);
+	closed[2] = fdreserve_shed_total();
+	closed[3] = connlimit_refused();
 
 	mo_family(o, "e2mproxy_rate_limited_total", "counter",
 	    "requests refused by a rate limit: UDP datagrams over a source's "
@@ -156,9 +161,11 @@ limits(const struct proxy *px, struct metrics_out *o)
 	labelled(o, "limit", which, v, 3);
 	mo_family(o, "e2mproxy_stream_connections_closed_total", "counter",
 	    "TCP/TLS connections the proxy closed: bytes that cannot be SIP "
-	    "(not_sip), or no whole message within sip.message_timeout "
-	    "(timeout)");
-	labelled(o, "reason", stream_why, closed, 2);
+	    "(not_sip), no whole message within sip.message_timeout "
+	    "(timeout); or at accept: no file descriptor left "
+	    "(no_descriptors), its address at "
+	    "sip.max_connections_per_source (source_limit)");
+	labelled(o, "reason", stream_why, closed, 4);
 	mo_family(o, "e2mproxy_busy_total", "counter",
 	    "requests answered 503 because the crypto queue was full");
 	mo_u64(o, NULL, s->busy);

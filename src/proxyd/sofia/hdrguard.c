@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/sipstream.h"
+#include "proxyd/sofia/connlimit.h"
 #include "proxyd/sofia/recvhook.h"
 
 #define MAX_LISTENERS 16
@@ -226,5 +227,6 @@ close(int fd)
 		return -1;
 	}
 	forget(fd);
+	connlimit_closed(fd); /* (the process's only close(): here) */
 	return real(fd);
 }

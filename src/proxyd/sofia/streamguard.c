@@ -6,12 +6,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/monoclock.h"
 #include "common/sipframe.h"
+#include "proxyd/sofia/connlimit.h"
+#include "proxyd/sofia/fdreserve.h"
 #include "proxyd/sofia/hdrguard.h"
 
 #define MAX_LISTENERS 16
@@ -194,8 +198,36 @@ streamguard_closed(enum streamguard_why why)
 /*
  * accept(2) and accept4(2), interposed for the process: a connection on
  * one of Sofia's SIP listeners is watched from its first moment (Sofia
- * does not say when it accepts one).
+ * does not say when it accepts one); out of descriptors, what waits is
+ * closed (fdreserve.h) and the caller told to try later.
  */
+static int
+accepted(int lfd, int s, const struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
+	if (s < 0 && (errno == EMFILE || errno == ENFILE)) {
+		fdreserve_shed(lfd);
+		errno = EAGAIN;
+		return -1;
+	}
+	if (s >= 0 && is_listener(lfd)) {
+		if (sa == NULL || len == NULL || *len < sizeof(struct sockaddr_in))
+			sa = getpeername(s, (struct sockaddr *)&peer, &plen) == 0 ?
+			    (const struct sockaddr *)&peer : NULL;
+		if (!connlimit_admit(s, sa)) {
+			close(s); /* the peer sees it closed */
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+	if (s >= 0 && timeout != 0 && is_listener(lfd))
+		track(s);
+	hdrguard_accepted(lfd, s);
+	return s;
+}
+
 typedef int accept_fn(int, struct sockaddr *, socklen_t *);
 typedef int accept4_fn(int, struct sockaddr *, socklen_t *, int);
 
@@ -212,10 +244,7 @@ accept(int fd, struct sockaddr *sa, socklen_t *len)
 		return -1;
 	}
 	s = real(fd, sa, len);
-	if (s >= 0 && timeout != 0 && is_listener(fd))
-		track(s);
-	hdrguard_accepted(fd, s);
-	return s;
+	return accepted(fd, s, sa, len);
 }
 
 int
@@ -231,8 +260,5 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		return -1;
 	}
 	s = real(fd, sa, len, flags);
-	if (s >= 0 && timeout != 0 && is_listener(fd))
-		track(s);
-	hdrguard_accepted(fd, s);
-	return s;
+	return accepted(fd, s, sa, len);
 }
