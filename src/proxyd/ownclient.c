@@ -238,7 +238,13 @@ ownclient_send(struct ptx *t, const url_t *next, url_string_t const *route,
 
 	if (!eligible(t, next, conn))
 		return 0;
-	snprintf(t->own.host, sizeof(t->own.host), "%s", next->url_host);
+	/* Without brackets: tport_by_name() tells the family only so. */
+	if (host_is_ip6_reference(next->url_host))
+		snprintf(t->own.host, sizeof(t->own.host), "%.*s",
+		    (int)strlen(next->url_host) - 2, next->url_host + 1);
+	else
+		snprintf(t->own.host, sizeof(t->own.host), "%s",
+		    next->url_host);
 	snprintf(t->own.port, sizeof(t->own.port), "%s",
 	    next->url_port != NULL ? next->url_port : "5060");
 	if ((tp = udp_socket_for(nta, t->own.host, t->own.port)) == NULL)

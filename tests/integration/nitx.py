@@ -5,7 +5,7 @@ see how it treats retransmissions of the request (RFC 3261 17.2.2).
 usage: nitx.py after|before|cancel|lossy|proceeding PROXYPORT UACPORT UASPORT
                METHOD
 
-The UAC (127.0.0.1:UACPORT) sends METHOD for sip:bob@127.0.0.1:UASPORT to
+The UAC (127.0.0.1:UACPORT, or NITX_HOST) sends METHOD for sip:bob@127.0.0.1:UASPORT to
 the proxy; the UAS (127.0.0.1:UASPORT) answers 200 OK with To tag "uas-N"
 (N counts the requests it received).
   after:  the UAS answers at once; once the UAC has its 200 it sends the
@@ -28,11 +28,17 @@ Prints one line per fact, "name value", for the test to check:
   uas_gaps MS,MS   (lossy, proceeding) ms between the copies the UAS got
   uas_copies_same 0|1  those copies byte for byte the same
 """
+import os
 import random
 import re
 import socket
 import sys
 import time
+
+# NITX_HOST=::1 runs all three over IPv6 (the proxy listening there).
+HOST = os.environ.get('NITX_HOST', '127.0.0.1')
+FAMILY = socket.AF_INET6 if ':' in HOST else socket.AF_INET
+URIHOST = '[%s]' % HOST if ':' in HOST else HOST
 
 
 def header(msg, name, short):
@@ -47,15 +53,16 @@ def status(msg):
 
 
 def request(method, uac, uas, branch, callid):
-    return ('%s sip:bob@127.0.0.1:%d SIP/2.0\r\n'
-            'Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n'
+    return ('%s sip:bob@%s:%d SIP/2.0\r\n'
+            'Via: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n'
             'Max-Forwards: 70\r\n'
             'From: <sip:alice@127.0.0.1>;tag=uac\r\n'
             'To: <sip:bob@127.0.0.1>\r\n'
             'Call-ID: %s\r\n'
             'CSeq: 2 %s\r\n'
             'Content-Length: 0\r\n\r\n'
-            % (method, uas, uac, branch, callid, method)).encode()
+            % (method, URIHOST, uas, URIHOST, uac, branch, callid,
+               method)).encode()
 
 
 def ok(req, n, line=b'SIP/2.0 200 OK'):
@@ -74,11 +81,11 @@ def ok(req, n, line=b'SIP/2.0 200 OK'):
 
 class Ends:
     def __init__(self, proxy, uac, uas):
-        self.proxy = ('127.0.0.1', proxy)
-        self.uac = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.uac.bind(('127.0.0.1', uac))
-        self.uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.uas.bind(('127.0.0.1', uas))
+        self.proxy = (HOST, proxy)
+        self.uac = socket.socket(FAMILY, socket.SOCK_DGRAM)
+        self.uac.bind((HOST, uac))
+        self.uas = socket.socket(FAMILY, socket.SOCK_DGRAM)
+        self.uas.bind((HOST, uas))
         self.uas_got = 0
         self.pending = []   # (when, bytes, addr) answers the UAS will send
         self.finals = []

@@ -68,4 +68,19 @@ ok $? "the UAC got the 200 ($(fact uac_final "$WORK/proc.out"))"
 # Over TCP nta keeps the transaction as before: nothing of this applies.
 kill -0 "$PX_PID"
 ok $? "proxy still running"
+
+# The same towards an IPv6 address (a proxy listening on ::1 only).
+kill "$PX_PID"
+wait "$PX_PID" 2>/dev/null
+cat > "$WORK/px6.conf" <<CONF
+log: { level = "debug"; };
+sip: { listen = ( { transport = "udp"; address = "::1"; port = $PX_PORT; } ); };
+CONF
+start_proxy "$WORK/px6.conf" proxy6
+ok $? "proxy starts on ::1"
+NITX_HOST=::1 $NITX lossy "$PX_PORT" "$UAC_PORT" "$UAS_PORT" MESSAGE > "$WORK/lossy6.out" 2>&1
+ok $? "IPv6: MESSAGE to a UAS that drops the first two copies"
+[ "$(fact uas_got "$WORK/lossy6.out")" = 3 ] && [ "$(fact uac_final "$WORK/lossy6.out")" = 1 ] &&
+	[ "$(fact uas_copies_same "$WORK/lossy6.out")" = 1 ]
+ok $? "IPv6: sent again until answered, the same bytes, the 200 relayed once ($(tr '\n' ' ' < "$WORK/lossy6.out"))"
 t_done
