@@ -18,6 +18,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
+#include <sofia-sip/hostdomain.h>
 
 #include "common/log.h"
 #include "common/monoclock.h"
@@ -335,6 +336,36 @@ sent_to(const struct ptx *t, const sip_t *fsip)
 	return fsip->sip_request->rq_url;
 }
 
+/*
+ * nta picks the socket for a next hop by its address family, and Sofia
+ * tells an IPv6 address only without brackets (tport.c
+ * tport_primary_by_name()): "[2001:db8::1]" went out of the first UDP
+ * listener, an IPv4 one when that was listed first, and failed
+ * (EAFNOSUPPORT: 500 upstream). nta takes the maddr parameter of its
+ * route URL as the host, as it is written, so the route it is given
+ * names the address there bare. (The route URL is not put in the
+ * message.)
+ */
+static void
+bare_ipv6_next_hop(struct ptx *t, const sip_t *fsip)
+{
+	su_home_t *home = msg_home(t->fwd);
+	const url_t *u = sent_to(t, fsip);
+	size_t n;
+	url_t *v;
+	char *maddr;
+
+	if (u == NULL || u->url_host == NULL ||
+	    !host_is_ip6_reference(u->url_host) || url_has_param(u, "maddr"))
+		return;
+	n = strlen(u->url_host);
+	if ((v = url_hdup(home, u)) == NULL || (maddr = su_sprintf(home,
+	    "maddr=%.*s", (int)n - 2, u->url_host + 1)) == NULL ||
+	    url_param_add(home, v, maddr) != 0)
+		return;
+	t->route_url = url_as_string(home, v);
+}
+
 static void
 log_forwarded(const struct ptx *t)
 {
@@ -377,6 +408,7 @@ forward_request(struct ptx *t)
 			return answer_local(t);
 	}
 	add_our_entries(t, fsip);
+	bare_ipv6_next_hop(t, fsip);
 	/* Before the client transaction exists: its callback may free t. */
 	stages_send_trying(t);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
@@ -433,6 +465,7 @@ forward_ack(struct ptx *t)
 	} else if (!strict_next_hop(t, fsip)) {
 		choose_next_hop(t, fsip);
 	}
+	bare_ipv6_next_hop(t, fsip);
 	t->fwd = NULL;
 	if ((!t->edge.to_flow && targets_me(t, fsip)) ||
 	    (t->sip->sip_max_forwards != NULL &&

@@ -67,28 +67,48 @@ udp_socket_for(nta_agent_t *nta, const char *host, const char *port)
 	return tp;
 }
 
-/* The next hop is an IP address over UDP and the request fits: 1. */
+/* Where next sends to: its maddr, else its host; an IPv6 address
+ * without brackets (tport_by_name() tells the family only so). 0, or -1
+ * when that is no IP address (or too long). */
 static int
-eligible(const struct ptx *t, const url_t *next, tport_t *conn)
+dest_host(const url_t *next, char *out, size_t size)
+{
+	char maddr[64];
+	const char *h = next->url_host;
+
+	if (url_param(next->url_params, "maddr", maddr, sizeof(maddr)) > 0)
+		h = maddr;
+	if (h == NULL || strlen(h) >= size)
+		return -1;
+	if (host_is_ip6_reference(h)) {
+		snprintf(out, size, "%.*s", (int)strlen(h) - 2, h + 1);
+		return 0;
+	}
+	snprintf(out, size, "%s", h);
+	return host_is_ip4_address(out) || host_is_ip6_address(out) ? 0 : -1;
+}
+
+/* The next hop is an IP address over UDP and the request fits: 1, and
+ * t->own.host and port say where. */
+static int
+eligible(struct ptx *t, const url_t *next, tport_t *conn)
 {
 	sip_method_t m = t->sip->sip_request->rq_method;
 	char tp[8];
-	const char *h;
 
 	if (m == sip_method_invite || m == sip_method_ack ||
 	    m == sip_method_cancel || conn != NULL || next == NULL ||
-	    next->url_type != url_sip || (h = next->url_host) == NULL)
-		return 0;
-	if (!host_is_ip4_address(h) && !host_is_ip6_reference(h))
-		return 0;
-	if (url_param(next->url_params, "maddr", NULL, 0) > 0)
+	    next->url_type != url_sip ||
+	    dest_host(next, t->own.host, sizeof(t->own.host)) != 0)
 		return 0;
 	if (url_param(next->url_params, "transport", tp, sizeof(tp)) > 0 &&
 	    strcasecmp(tp, "udp") != 0)
 		return 0;
-	if (strlen(h) >= sizeof(t->own.host) || (next->url_port != NULL &&
-	    strlen(next->url_port) >= sizeof(t->own.port)))
+	if (next->url_port != NULL &&
+	    strlen(next->url_port) >= sizeof(t->own.port))
 		return 0;
+	snprintf(t->own.port, sizeof(t->own.port), "%s",
+	    next->url_port != NULL ? next->url_port : "5060");
 	return msg_size(t->req) + OWN_GROWTH <= t->st->conf->udp_mtu;
 }
 
@@ -238,15 +258,6 @@ ownclient_send(struct ptx *t, const url_t *next, url_string_t const *route,
 
 	if (!eligible(t, next, conn))
 		return 0;
-	/* Without brackets: tport_by_name() tells the family only so. */
-	if (host_is_ip6_reference(next->url_host))
-		snprintf(t->own.host, sizeof(t->own.host), "%.*s",
-		    (int)strlen(next->url_host) - 2, next->url_host + 1);
-	else
-		snprintf(t->own.host, sizeof(t->own.host), "%s",
-		    next->url_host);
-	snprintf(t->own.port, sizeof(t->own.port), "%s",
-	    next->url_port != NULL ? next->url_port : "5060");
 	if ((tp = udp_socket_for(nta, t->own.host, t->own.port)) == NULL)
 		return 0;
 	t->own.tp = tp;

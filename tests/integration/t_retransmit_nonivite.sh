@@ -69,18 +69,30 @@ ok $? "the UAC got the 200 ($(fact uac_final "$WORK/proc.out"))"
 kill -0 "$PX_PID"
 ok $? "proxy still running"
 
-# The same towards an IPv6 address (a proxy listening on ::1 only).
+# The same towards an IPv6 address, the proxy's IPv4 listener first:
+# Sofia chose the socket by the first listener for a bracketed IPv6
+# host, and the send failed (500) until the next hop went to nta as a
+# bare maddr (forward.c bare_ipv6_next_hop()).
 kill "$PX_PID"
 wait "$PX_PID" 2>/dev/null
 cat > "$WORK/px6.conf" <<CONF
 log: { level = "debug"; };
-sip: { listen = ( { transport = "udp"; address = "::1"; port = $PX_PORT; } ); };
+sip: { listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
+                  { transport = "udp"; address = "::1"; port = $PX_PORT; } ); };
 CONF
 start_proxy "$WORK/px6.conf" proxy6
-ok $? "proxy starts on ::1"
+ok $? "proxy starts on 127.0.0.1 and ::1"
 NITX_HOST=::1 $NITX lossy "$PX_PORT" "$UAC_PORT" "$UAS_PORT" MESSAGE > "$WORK/lossy6.out" 2>&1
 ok $? "IPv6: MESSAGE to a UAS that drops the first two copies"
 [ "$(fact uas_got "$WORK/lossy6.out")" = 3 ] && [ "$(fact uac_final "$WORK/lossy6.out")" = 1 ] &&
 	[ "$(fact uas_copies_same "$WORK/lossy6.out")" = 1 ]
 ok $? "IPv6: sent again until answered, the same bytes, the 200 relayed once ($(tr '\n' ' ' < "$WORK/lossy6.out"))"
+# An INVITE (nta's client transaction) the same way: a whole call.
+sipp_bg uas6 -sf "$SCEN/uas_call.xml" -i ::1 -p "$UAS_PORT" -m 1
+UAS6=$LAST_PID
+sipp_run uac6 -sf "$SCEN/uac_call.xml" "[::1]:$UAS_PORT" -rsa "[::1]:$PX_PORT" \
+	-i ::1 -p "$UAC_PORT" -m 1 -s bob
+ok $? "IPv6: a call through the proxy completes"
+wait_pid "$UAS6" 10
+ok $? "IPv6: the UAS saw the whole call"
 t_done
