@@ -116,15 +116,18 @@ url_transport(const url_t *u, int *explicit)
 	return CONF_TP_UDP;
 }
 
-/* The next hop's URI: top Route, the rule's (or flow's) next hop, else
- * the Request-URI. */
+/* The next hop's URI, in nta's order (nta.c outgoing_create()): the
+ * route URL we give it (a rule's or a flow's next hop, a strict router),
+ * else a loose first Route, else the Request-URI. */
 static const url_t *
 next_hop_url(const struct ptx *t, const sip_t *fsip)
 {
-	if (fsip->sip_route != NULL)
-		return fsip->sip_route->r_url;
+	const sip_route_t *r = fsip->sip_route;
+
 	if (t->route_url != NULL)
 		return url_make(msg_home(t->fwd), t->route_url);
+	if (r != NULL && url_has_param(r->r_url, "lr"))
+		return r->r_url;
 	return fsip->sip_request->rq_url;
 }
 
@@ -322,20 +325,6 @@ answer_local(struct ptx *t)
 	return answer_reply(t, SIP_404_NOT_FOUND);
 }
 
-/* Where nta sends the request (nta.c outgoing_create()): our route URL,
- * else a loose first Route, else the Request-URI. */
-static const url_t *
-sent_to(const struct ptx *t, const sip_t *fsip)
-{
-	const sip_route_t *r = fsip->sip_route;
-
-	if (t->route_url != NULL)
-		return url_make(msg_home(t->fwd), t->route_url);
-	if (r != NULL && url_has_param(r->r_url, "lr"))
-		return r->r_url;
-	return fsip->sip_request->rq_url;
-}
-
 /*
  * nta picks the socket for a next hop by its address family, and Sofia
  * tells an IPv6 address only without brackets (tport.c
@@ -344,26 +333,27 @@ sent_to(const struct ptx *t, const sip_t *fsip)
  * (EAFNOSUPPORT: 500 upstream). nta takes the maddr parameter of its
  * route URL as the host, as it is written, so the route it is given
  * names the address there bare. (The route URL is not put in the
- * message.)
+ * message.) Returns the next hop's URI, so changed or not.
  */
-static void
+static const url_t *
 bare_ipv6_next_hop(struct ptx *t, const sip_t *fsip)
 {
 	su_home_t *home = msg_home(t->fwd);
-	const url_t *u = sent_to(t, fsip);
+	const url_t *u = next_hop_url(t, fsip);
 	size_t n;
 	url_t *v;
 	char *maddr;
 
 	if (u == NULL || u->url_host == NULL ||
 	    !host_is_ip6_reference(u->url_host) || url_has_param(u, "maddr"))
-		return;
+		return u;
 	n = strlen(u->url_host);
 	if ((v = url_hdup(home, u)) == NULL || (maddr = su_sprintf(home,
 	    "maddr=%.*s", (int)n - 2, u->url_host + 1)) == NULL ||
 	    url_param_add(home, v, maddr) != 0)
-		return;
+		return u;
 	t->route_url = url_as_string(home, v);
+	return v;
 }
 
 static void
@@ -382,6 +372,7 @@ forward_request(struct ptx *t)
 	struct proxy *px = t->px;
 	sip_t *fsip;
 	url_string_t const *route;
+	const url_t *next;
 	tport_t *conn;
 
 	if (t->is_ack) {
@@ -408,11 +399,11 @@ forward_request(struct ptx *t)
 			return answer_local(t);
 	}
 	add_our_entries(t, fsip);
-	bare_ipv6_next_hop(t, fsip);
+	next = bare_ipv6_next_hop(t, fsip);
 	/* Before the client transaction exists: its callback may free t. */
 	stages_send_trying(t);
 	route = t->route_url ? URL_STRING_MAKE(t->route_url) : NULL;
-	switch (ownclient_send(t, sent_to(t, fsip), route, conn)) {
+	switch (ownclient_send(t, next, route, conn)) {
 	case 1:
 		log_forwarded(t);
 		return STEP_NEXT;
@@ -465,7 +456,7 @@ forward_ack(struct ptx *t)
 	} else if (!strict_next_hop(t, fsip)) {
 		choose_next_hop(t, fsip);
 	}
-	bare_ipv6_next_hop(t, fsip);
+	(void)bare_ipv6_next_hop(t, fsip);
 	t->fwd = NULL;
 	if ((!t->edge.to_flow && targets_me(t, fsip)) ||
 	    (t->sip->sip_max_forwards != NULL &&

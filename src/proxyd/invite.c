@@ -23,8 +23,8 @@
 #include "proxyd/hopbyhop.h"
 #include "proxyd/loop.h"
 
-static uint64_t
-branch_key(const char *branch)
+uint64_t
+ptx_branch_key(const char *branch)
 {
 	return ptx_hash_str(0xcbf29ce484222325ULL, branch);
 }
@@ -35,11 +35,12 @@ has_branch(const void *val, const void *arg)
 	return strcmp(((const struct ptx *)val)->branch, arg) == 0;
 }
 
-/* The detached INVITE a response's top Via branch names, or NULL. */
+/* The client transaction we keep (a detached INVITE, or ownclient.c's)
+ * a response's top Via branch names, or NULL. */
 struct ptx *
 invite_find_detached(struct proxy *px, const char *branch)
 {
-	return txmap_find(px->detached, branch_key(branch), has_branch,
+	return txmap_find(px->detached, ptx_branch_key(branch), has_branch,
 	    branch);
 }
 
@@ -74,7 +75,7 @@ take_over(struct ptx *t, msg_t *sent)
 	struct proxy *px = t->px;
 	struct timeval tv = { TIMER_C_SECONDS, 0 };
 
-	t->det.bkey = branch_key(t->branch);
+	t->det.bkey = ptx_branch_key(t->branch);
 	t->det.timer_c = evtimer_new(loop_base(px->loop), timer_c_fired, t);
 	if (t->det.timer_c == NULL ||
 	    txmap_put(px->detached, t->det.bkey, t) != 0) {
@@ -93,8 +94,8 @@ take_over(struct ptx *t, msg_t *sent)
 	return 0;
 }
 
-static int
-sent_over_udp(const sip_t *ssip)
+int
+ptx_sent_over_udp(const sip_t *ssip)
 {
 	return ssip != NULL && ssip->sip_via != NULL &&
 	    strcasecmp(ssip->sip_via->v_protocol, sip_transport_udp) == 0;
@@ -118,7 +119,7 @@ invite_detach(struct ptx *t)
 	/* Over TCP or TLS nta ends the transaction at its final response
 	 * anyway; letting go of it early there only made Sofia hold on to
 	 * more (measured: 4x the memory). */
-	if (!sent_over_udp(sip_object(sent))) {
+	if (!ptx_sent_over_udp(sip_object(sent))) {
 		msg_destroy(sent);
 		return;
 	}
@@ -164,7 +165,7 @@ take_over_to_cancel(struct ptx *t)
 	if (nta_outgoing_status(t->orq) < 100)
 		return -1;
 	sent = nta_outgoing_getrequest(t->orq);
-	if (sent == NULL || sent_over_udp(sip_object(sent))) {
+	if (sent == NULL || ptx_sent_over_udp(sip_object(sent))) {
 		msg_destroy(sent);
 		return -1;
 	}

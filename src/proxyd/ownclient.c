@@ -112,18 +112,12 @@ eligible(struct ptx *t, const url_t *next, tport_t *conn)
 	return msg_size(t->req) + OWN_GROWTH <= t->st->conf->udp_mtu;
 }
 
-static uint64_t
-branch_key(const char *branch)
-{
-	return ptx_hash_str(0xcbf29ce484222325ULL, branch);
-}
-
 /* Let go of everything the transaction holds; t stays. Idempotent. */
 void
 ownclient_end(struct ptx *t)
 {
 	if (t->own.on)
-		txmap_del(t->px->detached, branch_key(t->branch), t);
+		txmap_del(t->px->detached, ptx_branch_key(t->branch), t);
 	t->own.on = 0;
 	if (t->own.timer != NULL)
 		event_free(t->own.timer);
@@ -211,27 +205,18 @@ icmp_error(tp_stack_t *stack, tp_client_t *client, tport_t *tp, msg_t *msg,
 	give_up(t, 503);
 }
 
-static int
-over_udp(msg_t *sent)
-{
-	const sip_t *sip = sip_object(sent);
-
-	return sip != NULL && sip->sip_via != NULL &&
-	    strcasecmp(sip->sip_via->v_protocol, sip_transport_udp) == 0;
-}
-
 /* Our branch files t for its responses; the timer starts. 0, or -1. */
 static int
 track(struct ptx *t, uint64_t now)
 {
 	t->own.timer = evtimer_new(loop_base(t->px->loop), timer_fired, t);
 	if (t->own.timer == NULL ||
-	    txmap_put(t->px->detached, branch_key(t->branch), t) != 0)
+	    txmap_put(t->px->detached, ptx_branch_key(t->branch), t) != 0)
 		return -1;
 	t->own.on = 1;
 	t->own.interval_ms = OWN_T1_MS;
 	t->own.deadline_ms = now + t->st->conf->transaction_timeout_ms;
-	if (!over_udp(t->own.sent)) {
+	if (!ptx_sent_over_udp(sip_object(t->own.sent))) {
 		/* nta chose otherwise after all: nothing to send again. */
 		ptx_logf(t, LOG_DEBUG, "%s sent, not over UDP",
 		    method_name(t->sip));

@@ -249,6 +249,10 @@ int invite_on_cancel(struct ptx *t, nta_incoming_t *irq, const sip_t *sip);
 void invite_cancel_downstream(struct ptx *t);
 void invite_detach(struct ptx *t);
 struct ptx *invite_find_detached(struct proxy *px, const char *branch);
+/* The key in px->detached of a client transaction with our branch. */
+uint64_t ptx_branch_key(const char *branch);
+/* The request as sent went over UDP (its top Via says so). */
+int ptx_sent_over_udp(const sip_t *sent);
 void invite_detached_response(struct ptx *t, msg_t *msg, const sip_t *sip);
 
 /* ownclient.c */

@@ -52,6 +52,21 @@ def build(first, headers, body=''):
     return '\r\n'.join(lines).encode()
 
 
+def request(m, ruri, to_uri, via, contact, cid, cseq=1, to_tag=None,
+            route=None, body=''):
+    """A caller's request: the same for the UDP and the TCP callers."""
+    heads = ['Via: ' + via, 'Max-Forwards: 70',
+             'From: <sip:alice@example.com>;tag=caller-' + cid,
+             'To: <%s>%s' % (to_uri, ';tag=' + to_tag if to_tag else ''),
+             'Call-ID: ' + cid, 'CSeq: %d %s' % (cseq, m),
+             'Contact: <%s>' % contact]
+    if route:
+        heads.append('Route: ' + route)
+    if body:
+        heads.append('Content-Type: text/plain')
+    return build('%s %s SIP/2.0' % (m, ruri), heads, body)
+
+
 class Callee(threading.Thread):
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -159,17 +174,9 @@ class Caller(Responses):
                                                branch)
         if via_port:
             via += ';rport'
-        heads = ['Via: ' + via, 'Max-Forwards: 70',
-                 'From: <sip:alice@example.com>;tag=caller-' + cid,
-                 'To: <%s>%s' % (self.ruri, ';tag=' + to_tag if to_tag else ''),
-                 'Call-ID: ' + cid, 'CSeq: %d %s' % (cseq, m),
-                 'Contact: <sip:alice@%s:%d>' % (H, self.port)]
-        if route:
-            heads.append('Route: ' + route)
-        if body:
-            heads.append('Content-Type: text/plain')
-        self.s.sendto(build('%s %s SIP/2.0' % (m, ruri or self.ruri), heads,
-                            body), self.px)
+        self.s.sendto(request(m, ruri or self.ruri, self.ruri, via,
+                              'sip:alice@%s:%d' % (H, self.port), cid, cseq,
+                              to_tag, route, body), self.px)
         return branch
 
     def receive(self, timeout):

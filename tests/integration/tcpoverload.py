@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from overload import Callee, Responses, build, fact, hdr, status  # noqa
+from overload import Callee, Responses, fact, hdr, request, status  # noqa
 
 H = '127.0.0.1'
 
@@ -45,18 +45,11 @@ class TcpCaller(Responses):
     def make(self, m, cid, cseq=1, to_tag=None, ruri=None, route=None,
              body=''):
         self.n += 1
-        heads = ['Via: SIP/2.0/TCP %s:%d;branch=z9hG4bK-tov-%d-%d'
-                 % (H, self.port, os.getpid(), self.n),
-                 'Max-Forwards: 70',
-                 'From: <sip:alice@example.com>;tag=caller-' + cid,
-                 'To: <%s>%s' % (self.ruri, ';tag=' + to_tag if to_tag else ''),
-                 'Call-ID: ' + cid, 'CSeq: %d %s' % (cseq, m),
-                 'Contact: <sip:alice@%s:%d;transport=tcp>' % (H, self.port)]
-        if route:
-            heads.append('Route: ' + route)
-        if body:
-            heads.append('Content-Type: text/plain')
-        return build('%s %s SIP/2.0' % (m, ruri or self.ruri), heads, body)
+        via = ('SIP/2.0/TCP %s:%d;branch=z9hG4bK-tov-%d-%d'
+               % (H, self.port, os.getpid(), self.n))
+        return request(m, ruri or self.ruri, self.ruri, via,
+                       'sip:alice@%s:%d;transport=tcp' % (H, self.port), cid,
+                       cseq, to_tag, route, body)
 
     def send(self, *a, **k):
         self.s.sendall(self.make(*a, **k))

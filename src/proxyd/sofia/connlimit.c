@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,8 @@ struct source {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned limit;
+/* Read unlocked by close() on any thread: 0 costs it nothing. */
+static atomic_uint limit;
 static struct source **buckets;
 static struct source **by_fd; /* the source each counted fd is from */
 static uint64_t refused, logged, last_log;
@@ -35,13 +37,16 @@ connlimit_init(unsigned per_source)
 	connlimit_reset();
 	if (per_source == 0)
 		return 0;
+	pthread_mutex_lock(&mu);
 	buckets = calloc(NBUCKETS, sizeof(*buckets));
 	by_fd = calloc(MAX_FD, sizeof(*by_fd));
-	if (buckets == NULL || by_fd == NULL) {
+	if (buckets != NULL && by_fd != NULL)
+		atomic_store(&limit, per_source);
+	pthread_mutex_unlock(&mu);
+	if (atomic_load(&limit) == 0) {
 		connlimit_reset();
 		return -1;
 	}
-	limit = per_source;
 	return 0;
 }
 
@@ -61,7 +66,7 @@ connlimit_reset(void)
 	free(by_fd);
 	buckets = NULL;
 	by_fd = NULL;
-	limit = 0;
+	atomic_store(&limit, 0);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -141,7 +146,7 @@ report(const unsigned char key[16])
 	    sizeof(text));
 	log_warnx("connections over sip.max_connections_per_source (%u) "
 	    "closed as accepted: %llu since the last report, the last from %s",
-	    limit, (unsigned long long)(refused - logged), text);
+	    atomic_load(&limit), (unsigned long long)(refused - logged), text);
 	logged = refused;
 	last_log = now;
 }
@@ -153,7 +158,8 @@ connlimit_admit(int fd, const struct sockaddr *peer)
 	struct source *s;
 	int keep = 1;
 
-	if (limit == 0 || fd < 0 || fd >= MAX_FD || peer == NULL ||
+	if (atomic_load(&limit) == 0 || fd < 0 || fd >= MAX_FD ||
+	    peer == NULL ||
 	    key_of(peer, key) != 0)
 		return 1;
 	pthread_mutex_lock(&mu);
@@ -162,7 +168,7 @@ connlimit_admit(int fd, const struct sockaddr *peer)
 	by_fd[fd] = NULL;
 	if ((s = source_of(key)) == NULL) {
 		/* Out of memory: let it in uncounted rather than refuse. */
-	} else if (s->n >= limit) {
+	} else if (s->n >= atomic_load(&limit)) {
 		refused++;
 		keep = 0;
 		report(key);
@@ -177,7 +183,7 @@ connlimit_admit(int fd, const struct sockaddr *peer)
 void
 connlimit_closed(int fd)
 {
-	if (limit == 0 || fd < 0 || fd >= MAX_FD)
+	if (atomic_load(&limit) == 0 || fd < 0 || fd >= MAX_FD)
 		return;
 	pthread_mutex_lock(&mu);
 	if (by_fd != NULL && by_fd[fd] != NULL) {
