@@ -16,6 +16,8 @@
 
 #include <event2/event.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -55,9 +57,10 @@ struct agent {
 	const struct conf *conf;
 	su_home_t home[1];
 	nta_agent_t *nta;
-	/* Record-Route entries by enum conf_transport: sip:addr:port;lr,
-	 * sip:addr:port;transport=tcp;lr, sips:addr:port;lr. */
-	url_t *rr[CONF_TP_TLS + 1];
+	/* Record-Route entries by enum conf_transport (sip:addr:port;lr,
+	 * sip:addr:port;transport=tcp;lr, sips:addr:port;lr), then by
+	 * address family (fam_index()). */
+	url_t *rr[CONF_TP_TLS + 1][2];
 	const char **names; /* own_names, then listener addresses */
 	size_t nnames;
 	struct event *ev_streams; /* streamguard's sweep */
@@ -353,31 +356,51 @@ add_listener(struct agent *a, const struct conf_listen *li)
 	return 0;
 }
 
-/* The first listener of each transport is the one our Record-Route
- * entries name: a peer sends the dialog's requests over the transport
- * the entry facing it says (RFC 3263 4.1 on a Route URI: UDP when it
- * says nothing). */
+/* Index of rr[][]: by address family. */
+static int
+fam_index(int family)
+{
+	return family == AF_INET6;
+}
+
+/*
+ * The first listener of each transport and address family is the one our
+ * Record-Route entries name: a peer sends the dialog's requests over the
+ * transport the entry facing it says (RFC 3263 4.1 on a Route URI: UDP
+ * when it says nothing), to an address of the family it reached us by.
+ * The host is the one Sofia puts in our Via for that listener: its
+ * address, or for a wildcard (0.0.0.0, ::) the address Sofia found for
+ * this host; never the wildcard itself, which a peer cannot send to.
+ */
 static void
 set_rr_urls(struct agent *a)
 {
-	size_t i;
-	const struct conf_listen *li;
-	const char *host;
-	char *s;
+	tport_t *tp;
+	const tp_name_t *n;
+	const su_addrinfo_t *ai;
+	const char *host, *fmt;
+	enum conf_transport k;
+	int f;
 
-	for (i = 0; i < a->conf->nlisten; i++) {
-		li = &a->conf->listen[i];
-		if (a->rr[li->transport] != NULL)
+	for (tp = tport_primaries(nta_agent_tports(a->nta)); tp != NULL;
+	    tp = tport_next(tp)) {
+		n = tport_name(tp);
+		ai = tport_get_address(tp);
+		if (n == NULL || ai == NULL || ai->ai_canonname == NULL)
 			continue;
-		host = host_literal(a->home, li->address);
-		if (li->transport == CONF_TP_TLS)
-			s = su_sprintf(a->home, "sips:%s:%d;lr", host, li->port);
-		else if (li->transport == CONF_TP_TCP)
-			s = su_sprintf(a->home, "sip:%s:%d;transport=tcp;lr",
-			    host, li->port);
-		else
-			s = su_sprintf(a->home, "sip:%s:%d;lr", host, li->port);
-		a->rr[li->transport] = url_make(a->home, s);
+		k = tport_has_tls(tp) ? CONF_TP_TLS :
+		    strcasecmp(n->tpn_proto, "udp") == 0 ? CONF_TP_UDP :
+		    CONF_TP_TCP;
+		f = fam_index(ai->ai_family);
+		if (a->rr[k][f] != NULL)
+			continue;
+		host = ai->ai_canonname;
+		if (strchr(host, ':') != NULL && host[0] != '[')
+			host = su_sprintf(a->home, "[%s]", host);
+		fmt = k == CONF_TP_TLS ? "sips:%s:%s;lr" : k == CONF_TP_TCP ?
+		    "sip:%s:%s;transport=tcp;lr" : "sip:%s:%s;lr";
+		a->rr[k][f] = url_make(a->home, su_sprintf(a->home, fmt, host,
+		    n->tpn_port));
 	}
 }
 
@@ -573,22 +596,33 @@ agent_nta(const struct agent *a)
 }
 
 const url_t *
-agent_rr_url(const struct agent *a, enum conf_transport tp)
+agent_rr_url(const struct agent *a, enum conf_transport tp, int family)
 {
-	if (a->rr[tp] != NULL)
-		return a->rr[tp];
+	static const enum conf_transport order[] = {
+		CONF_TP_UDP, CONF_TP_TCP, CONF_TP_TLS
+	};
+	int f = fam_index(family);
+	size_t i;
+
+	if (a->rr[tp][f] != NULL)
+		return a->rr[tp][f];
+	if (a->rr[tp][!f] != NULL)
+		return a->rr[tp][!f];
 	/* No listener of that transport: then nothing came or goes over
 	 * it; any entry of ours is better than none. */
-	if (a->rr[CONF_TP_UDP] != NULL)
-		return a->rr[CONF_TP_UDP];
-	return a->rr[CONF_TP_TCP] != NULL ? a->rr[CONF_TP_TCP] :
-	    a->rr[CONF_TP_TLS];
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (a->rr[order[i]][f] != NULL)
+			return a->rr[order[i]][f];
+		if (a->rr[order[i]][!f] != NULL)
+			return a->rr[order[i]][!f];
+	}
+	return NULL;
 }
 
 int
 agent_listens(const struct agent *a, enum conf_transport tp)
 {
-	return a->rr[tp] != NULL;
+	return a->rr[tp][0] != NULL || a->rr[tp][1] != NULL;
 }
 
 /* Ports compare as numbers with the scheme's default filled in. */

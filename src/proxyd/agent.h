@@ -34,12 +34,15 @@ int agent_is_me(const struct agent *a, const url_t *u);
 
 /*
  * Our URI to put in Record-Route (or Path) for one side of a hop, facing
- * a peer that uses transport tp: the first listener of that transport,
- * with ;lr, and ;transport=tcp for TCP, sips: for TLS (RFC 5658 says why
- * each side needs its own). Another listener's when there is none of
- * that transport; NULL if none at all.
+ * a peer that uses transport tp over address family (AF_INET, AF_INET6):
+ * the first listener of that transport and family, with ;lr, and
+ * ;transport=tcp for TCP, sips: for TLS (RFC 5658 says why each side
+ * needs its own). The other family's, then another transport's, when
+ * there is none; NULL if no listener at all. One pointer per listener:
+ * two sides that get the same one can share an entry.
  */
-const url_t *agent_rr_url(const struct agent *a, enum conf_transport tp);
+const url_t *agent_rr_url(const struct agent *a, enum conf_transport tp,
+    int family);
 
 /* 1 when some listener has transport tp. */
 int agent_listens(const struct agent *a, enum conf_transport tp);

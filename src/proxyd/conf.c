@@ -245,8 +245,9 @@ static int
 parse_ip(const char *s, unsigned char out[16])
 {
 	memset(out, 0, 16);
-	return inet_pton(AF_INET, s, out) == 1 ||
-	    inet_pton(AF_INET6, s, out) == 1;
+	if (inet_pton(AF_INET, s, out) == 1)
+		return AF_INET;
+	return inet_pton(AF_INET6, s, out) == 1 ? AF_INET6 : 0;
 }
 
 static void
@@ -278,13 +279,17 @@ check_clash(struct loader *l, const config_setting_t *e, const char *path,
 {
 	const struct conf_listen *o;
 	unsigned char a[16], b[16];
+	int fa, fb;
 	size_t i;
 
-	parse_ip(ls->address, a);
+	/* The family too: 0.0.0.0 and :: are both zeros (and Sofia's ::
+	 * is IPv6 only, so the two listen side by side). */
+	fa = parse_ip(ls->address, a);
 	for (i = 0; i < n; i++) {
 		o = &l->c->listen[i];
-		parse_ip(o->address, b);
-		if (o->port != ls->port || memcmp(a, b, sizeof(a)) != 0 ||
+		fb = parse_ip(o->address, b);
+		if (o->port != ls->port || fa != fb ||
+		    memcmp(a, b, sizeof(a)) != 0 ||
 		    (o->transport == CONF_TP_UDP) !=
 		    (ls->transport == CONF_TP_UDP))
 			continue;

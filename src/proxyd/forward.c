@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -131,25 +133,56 @@ next_hop_url(const struct ptx *t, const sip_t *fsip)
 	return fsip->sip_request->rq_url;
 }
 
-/* The transport the request came over: its connection, else its Via. */
-static enum conf_transport
-inbound_transport(const struct ptx *t)
+/* Where one side of the hop is: the transport and address family a
+ * Record-Route entry facing it must name. */
+struct side {
+	enum conf_transport tp;
+	int family; /* AF_INET, AF_INET6 */
+};
+
+/* The side the request came from: its connection, else its Via and
+ * source address. */
+static struct side
+inbound_side(const struct ptx *t)
 {
 	tport_t *tp = t->irq != NULL ? nta_incoming_transport(
 	    agent_nta(t->px->agent), t->irq, NULL) : tport_ref(t->tport);
-	enum conf_transport k;
+	const su_addrinfo_t *ai = msg_addrinfo(t->req);
 	const char *proto = t->sip->sip_via->v_protocol;
+	struct side s;
 
+	s.family = ai != NULL && ai->ai_family == AF_INET6 ? AF_INET6 :
+	    AF_INET;
 	if (tp != NULL) {
-		k = tport_has_tls(tp) ? CONF_TP_TLS : tport_is_udp(tp) ?
+		s.tp = tport_has_tls(tp) ? CONF_TP_TLS : tport_is_udp(tp) ?
 		    CONF_TP_UDP : CONF_TP_TCP;
 		tport_unref(tp);
-		return k;
-	}
-	if (strcasecmp(proto, sip_transport_tls) == 0)
-		return CONF_TP_TLS;
-	return strcasecmp(proto, sip_transport_tcp) == 0 ? CONF_TP_TCP :
-	    CONF_TP_UDP;
+	} else if (strcasecmp(proto, sip_transport_tls) == 0)
+		s.tp = CONF_TP_TLS;
+	else
+		s.tp = strcasecmp(proto, sip_transport_tcp) == 0 ?
+		    CONF_TP_TCP : CONF_TP_UDP;
+	return s;
+}
+
+/* The address family of a next hop: its maddr's, else its host's when
+ * that is an address. A host name leaves it to DNS: taken as the
+ * inbound side's (dflt). */
+static int
+url_family(const url_t *u, int dflt)
+{
+	char maddr[64];
+	const char *h = u != NULL ? u->url_host : NULL;
+	struct in_addr a4;
+
+	if (u != NULL && url_param(u->url_params, "maddr", maddr,
+	    sizeof(maddr)) > 0)
+		h = maddr;
+	if (h == NULL)
+		return dflt;
+	if (h[0] == '[' || strchr(h, ':') != NULL)
+		return AF_INET6;
+	return inet_pton(AF_INET, h, &a4) == 1 ? AF_INET : dflt;
 }
 
 static sip_record_route_t *
@@ -191,36 +224,38 @@ struct our_entries {
 /*
  * Record-Route, to stay on the path of the dialog the request creates:
  * each entry tells the side it faces the transport to come back over
- * (transport=tcp, sips:); when the two sides differ, one entry each (RFC
- * 5658), the outbound one on top. Path on a REGISTER through the edge
+ * (transport=tcp, sips:) and the address family to come back by; when
+ * the two sides differ in either, one entry each (RFC 5658), the
+ * outbound one on top. Path on a REGISTER through the edge
  * proxy faces the registrar's side.
  */
 static void
-add_entries(struct ptx *t, sip_t *fsip, enum conf_transport in,
-    enum conf_transport out, struct our_entries *e)
+add_entries(struct ptx *t, sip_t *fsip, struct side in, struct side out,
+    struct our_entries *e)
 {
 	struct agent *ag = t->px->agent;
 	const sip_path_t *before = fsip->sip_path;
+	const url_t *rin, *rout;
 
 	memset(e, 0, sizeof(*e));
+	rin = agent_rr_url(ag, in.tp, in.family);
+	rout = agent_rr_url(ag, out.tp, out.family);
 	if (fsip->sip_request->rq_method == sip_method_register) {
-		edge_add_path(t, fsip, agent_rr_url(ag, out));
+		edge_add_path(t, fsip, rout);
 		if (fsip->sip_path != before)
 			e->path = fsip->sip_path;
 		return;
 	}
 	if (!t->st->conf->record_route || !creates_dialog(fsip))
 		return;
-	if (in == out) {
+	if (rin == rout) {
 		/* One entry for both sides: a flow's token if either is one. */
 		e->rr[0] = insert_rr(t, fsip, edge_rr_url(t, edge_rr_url(t,
-		    agent_rr_url(ag, in), 1), 0));
+		    rin, 1), 0));
 		return;
 	}
-	e->rr[0] = insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(ag, in),
-	    1));
-	e->rr[1] = insert_rr(t, fsip, edge_rr_url(t, agent_rr_url(ag, out),
-	    0));
+	e->rr[0] = insert_rr(t, fsip, edge_rr_url(t, rin, 1));
+	e->rr[1] = insert_rr(t, fsip, edge_rr_url(t, rout, 0));
 }
 
 static void
@@ -241,9 +276,9 @@ remove_entries(struct ptx *t, sip_t *fsip, struct our_entries *e)
 /* Larger than the UDP MTU once nta has added its Via (our branch and
  * rport): tport refuses it on UDP, and nta sends it over TCP. */
 static int
-too_large_for_udp(struct ptx *t, sip_t *fsip)
+too_large_for_udp(struct ptx *t, sip_t *fsip, int family)
 {
-	const url_t *via = agent_rr_url(t->px->agent, CONF_TP_UDP);
+	const url_t *via = agent_rr_url(t->px->agent, CONF_TP_UDP, family);
 	issize_t n;
 	size_t total;
 
@@ -272,21 +307,26 @@ add_our_entries(struct ptx *t, sip_t *fsip)
 {
 	struct agent *ag = t->px->agent;
 	struct our_entries e;
-	enum conf_transport in, out;
+	const url_t *next;
+	struct side in, out;
 	int explicit;
 
 	if (!creates_dialog(fsip) &&
 	    fsip->sip_request->rq_method != sip_method_register)
 		return;
-	in = inbound_transport(t);
-	out = url_transport(next_hop_url(t, fsip), &explicit);
+	in = inbound_side(t);
+	next = next_hop_url(t, fsip);
+	out.tp = url_transport(next, &explicit);
+	out.family = url_family(next, in.family);
 	add_entries(t, fsip, in, out, &e);
 	if (explicit || (e.rr[0] == NULL && e.path == NULL) ||
 	    !agent_listens(ag, CONF_TP_TCP) ||
-	    !agent_listens(ag, CONF_TP_UDP) || !too_large_for_udp(t, fsip))
+	    !agent_listens(ag, CONF_TP_UDP) ||
+	    !too_large_for_udp(t, fsip, out.family))
 		return;
 	remove_entries(t, fsip, &e);
-	add_entries(t, fsip, in, CONF_TP_TCP, &e);
+	out.tp = CONF_TP_TCP;
+	add_entries(t, fsip, in, out, &e);
 }
 
 static void

@@ -1,10 +1,12 @@
 #!/bin/bash
 # Record-Route and transports (RFC 3261 16.6 step 4, RFC 5658, RFC 3263
-# 4.1): UAC -(UDP)-> proxy A -(TCP)-> proxy B -(UDP)-> UAS. Each proxy
+# 4.1, RFC 5658): UAC -(UDP)-> proxy A -(TCP)-> proxy B -(UDP)-> UAS. Each proxy
 # puts one entry per side, each saying the transport of the side it faces
 # (transport=tcp, nothing for UDP), so the callee's BYE goes from B back
 # to A over TCP, not UDP. Only requests that create a dialog (INVITE,
 # SUBSCRIBE, REFER) are record-routed: not MESSAGE, OPTIONS, a re-INVITE.
+# The same for a change of address family (IPv4 in, IPv6 out), and a
+# wildcard listener's entry names an address, never 0.0.0.0.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init rr_transport 21460
 A=$PX_PORT B=$((BASE + 2))
@@ -100,4 +102,79 @@ ok $? "a 2 KB INVITE received on UDP went on over TCP (got $st)"
 rr=$(grep '^Record-Route:' "$WORK/big/1.head" 2>/dev/null | tr -d '\r' | sed 's/^Record-Route: //' | paste -sd, -)
 [ "$rr" = "<sip:127.0.0.1:$((BASE + 4));transport=tcp;lr>,<sip:127.0.0.1:$((BASE + 4));lr>" ]
 ok $? "its Record-Route faces TCP towards the callee and UDP towards the caller (got $rr)"
+
+# Address families: D listens on 127.0.0.1 and ::1. A call between an
+# IPv4 caller and an IPv6 callee gets one entry per family, the one facing
+# the callee on top; the callee's BYE (over IPv6, both entries in its
+# Route) reaches the caller over IPv4. Before, the one entry named the
+# first listener (IPv4) and an IPv6-only callee could not send its BYE.
+D=$((BASE + 6))
+cat > "$WORK/d.conf" <<CONF
+log: { level = "debug"; };
+sip: { listen = ( { transport = "udp"; address = "127.0.0.1"; port = $D; },
+                  { transport = "udp"; address = "::1"; port = $D; } ); };
+routing: { rules = (
+  { domain = "v6.test"; next_hop = "sip:[::1]:$UAS_PORT"; },
+  { domain = "v4.test"; next_hop = "sip:127.0.0.1:$UAS_PORT"; } ); };
+CONF
+start_proxy "$WORK/d.conf" proxy_d
+ok $? "a proxy on 127.0.0.1 and ::1 starts"
+family_call() { # NAME CALLER_IP CALLEE_IP PROXY_PORT
+	# The callee is reached by a routing rule (v4.test, v6.test): SIPp
+	# wants its remote host in its own address family.
+	local pxhost=$2 dom=v4.test
+	case $2 in *:*) pxhost="[$2]" ;; esac
+	case $3 in *:*) dom=v6.test ;; esac
+	sipp_bg "$1_uas" -sf "$SCEN/uas_call_bye.xml" -i "$3" -p "$UAS_PORT" -m 1
+	UAS=$LAST_PID
+	wait_listen udp "$UAS_PORT"
+	sed "s|@RURIHOST@|$dom|g" "$SCEN/uac_call_byed.xml" > "$WORK/$1.xml"
+	sipp_run "$1_uac" -sf "$WORK/$1.xml" "$pxhost:$4" -rsa "$pxhost:$4" \
+		-i "$2" -p "$UAC_PORT" -m 1 -s bob
+	local rc=$?
+	wait_pid "$UAS" 10 && [ $rc -eq 0 ]
+}
+rr_at_uas() { # NAME: the Record-Route entries of the INVITE the UAS got
+	grep -m1 -A20 '^INVITE' "$WORK/$1_uas.msg.log" | grep '^Record-Route:' |
+		tr -d '\r' | sed 's/^Record-Route: //' | paste -sd, -
+}
+bye_at_uac() { # NAME: the BYE the caller got, header section
+	awk '/^BYE /{p=1} p&&/^\r?$/{exit} p' "$WORK/$1_uac.msg.log" | tr -d '\r'
+}
+family_call v4v6 127.0.0.1 ::1 "$D"
+ok $? "IPv4 caller, IPv6 callee: the call completes and the callee's BYE is answered"
+rr=$(rr_at_uas v4v6)
+[ "$rr" = "<sip:[::1]:$D;lr>,<sip:127.0.0.1:$D;lr>" ]
+ok $? "one entry per family, IPv6 facing the callee (got $rr)"
+bye=$(bye_at_uac v4v6)
+echo "$bye" | grep -q "^Via: SIP/2.0/UDP 127.0.0.1:$D;" && ! echo "$bye" | grep -q '^Route:'
+ok $? "the callee's BYE reached the caller over IPv4, no Route of ours left"
+family_call v6v4 ::1 127.0.0.1 "$D"
+ok $? "IPv6 caller, IPv4 callee: the call completes and the callee's BYE is answered"
+rr=$(rr_at_uas v6v4)
+[ "$rr" = "<sip:127.0.0.1:$D;lr>,<sip:[::1]:$D;lr>" ]
+ok $? "one entry per family, IPv4 facing the callee (got $rr)"
+bye=$(bye_at_uac v6v4)
+echo "$bye" | grep -q "^Via: SIP/2.0/UDP \[::1\]:$D;" && ! echo "$bye" | grep -q '^Route:'
+ok $? "the callee's BYE reached the caller over IPv6, no Route of ours left"
+
+# A wildcard listener (0.0.0.0, here beside :: on the same port: the two
+# families do not clash; the configuration refused it before) is record-routed by the address Sofia
+# puts in our Via for it, never by 0.0.0.0, which no peer can send to.
+E=$((BASE + 8))
+cat > "$WORK/e.conf" <<CONF
+log: { level = "debug"; };
+sip: { listen = ( { transport = "udp"; address = "0.0.0.0"; port = $E; },
+                  { transport = "udp"; address = "::"; port = $E; } ); };
+routing: { rules = ( { domain = "v4.test"; next_hop = "sip:127.0.0.1:$UAS_PORT"; } ); };
+CONF
+start_proxy "$WORK/e.conf" proxy_e
+ok $? "a proxy on 0.0.0.0 and ::, same port, starts"
+family_call wild 127.0.0.1 127.0.0.1 "$E"
+ok $? "a call through the wildcard listener completes and the callee's BYE is answered"
+rr=$(rr_at_uas wild)
+via=$(grep -m1 -A20 '^INVITE' "$WORK/wild_uas.msg.log" | grep -m1 '^Via:' | tr -d '\r' |
+	sed -n 's|^Via: SIP/2.0/UDP \([^;]*\);.*|\1|p')
+[ -n "$via" ] && [ "$rr" = "<sip:$via;lr>" ] && case $via in 0.0.0.0:*) false ;; esac
+ok $? "one entry, naming our Via's address, not 0.0.0.0 (got $rr, Via $via)"
 t_done

@@ -796,10 +796,14 @@ test_listen(void)
 	    "\t{ transport = \"tcp\"; address = \"127.0.0.1\"; },\n"
 	    "\t{ transport = \"udp\"; address = \"::1\"; },\n"
 	    "\t{ transport = \"udp\"; address = \"::ffff:127.0.0.1\"; },\n"
-	    "\t{ transport = \"udp\"; address = \"127.0.0.1\"; port = 5070; }\n"
+	    "\t{ transport = \"udp\"; address = \"127.0.0.1\"; port = 5070; },\n"
+	    "\t{ transport = \"udp\"; address = \"0.0.0.0\"; port = 5080; },\n"
+	    "\t{ transport = \"udp\"; address = \"::\"; port = 5080; },\n"
+	    "\t{ transport = \"udp\"; address = \"1.2.3.4\"; port = 5080; },\n"
+	    "\t{ transport = \"udp\"; address = \"102:304::\"; port = 5080; }\n"
 	    "); };\n");
 	if (c != NULL)
-		T_EQ_INT(c->nlisten, 5, "distinct listeners: all kept");
+		T_EQ_INT(c->nlisten, 9, "distinct listeners: all kept");
 	conf_free(c);
 }
 
