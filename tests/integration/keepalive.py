@@ -9,9 +9,15 @@
       Binding requests (plain, with FINGERPRINT, with an unknown
       comprehension-required attribute) checked byte by byte; garbage
       and RFC 3489 requests unanswered; OPTIONS on the same socket -> 200
-  keepalive.py flood SRC HOST PORT COUNT
+  keepalive.py flood SRC HOST PORT COUNT METRICS_URL
       COUNT Binding requests from one socket on SRC as fast as it can; prints
-      "answered N elapsed SECONDS" (the source budget's share)
+      "answered N elapsed SECONDS" (the source budget's share). Done when
+      the proxy's metrics (METRICS_URL) account for all COUNT (answered
+      or over the budget) and N answers have come, both waited for
+      (bounded): not a fixed quiet time, which a proxy slow to read the
+      flood on a loaded machine outlasted. SECONDS runs from the first
+      request to the proxy having read the last: the budget refills
+      while it reads, not while they are sent.
 """
 import os
 import socket
@@ -19,6 +25,7 @@ import ssl
 import struct
 import sys
 import time
+import urllib.request
 import zlib
 
 COOKIE = 0x2112A442
@@ -245,7 +252,22 @@ def stun(host, port):
         v + ' a Binding request after SIP: still answered', repr(r))
 
 
-def flood(src, host, port, count):
+def stun_counts(url):
+    """(answered, over the source budget) in the proxy's metrics."""
+    want = {'e2mproxy_stun_requests_total{result="answered"}': 0,
+            'e2mproxy_rate_limited_total{limit="source"}': 0}
+    try:
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] in want:
+            want[f[0]] = int(float(f[1]))
+    return tuple(want.values())
+
+
+def flood(src, host, port, count, url, wait=30):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, 0))
     start = time.monotonic()
@@ -254,11 +276,19 @@ def flood(src, host, port, count):
         tid = os.urandom(12)
         tids.add(tid)
         s.sendto(request(tid), (host, port))
+    deadline = start + wait
+    counts = None
+    while time.monotonic() < deadline:
+        counts = stun_counts(url)
+        if counts is not None and sum(counts) >= count:
+            break
+        time.sleep(0.05)
     elapsed = time.monotonic() - start
+    want = counts[0] if counts else count
     answered = 0
-    s.settimeout(QUIET)
     try:
-        while True:
+        while answered < want:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
             r = parse(s.recvfrom(2048)[0])
             if r is not None and r[0] == 0x0101 and r[1] in tids:
                 answered += 1
@@ -275,7 +305,8 @@ def main():
     elif mode == 'stun':
         stun(sys.argv[2], int(sys.argv[3]))
     elif mode == 'flood':
-        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]),
+              sys.argv[6])
     else:
         sys.exit(__doc__)
 

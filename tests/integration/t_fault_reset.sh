@@ -41,13 +41,11 @@ PIDS="$PIDS $!"
 wait_listen tcp "$CALLEE_TCP" && wait_listen tcp "$CALLEE_TLS"
 ok $? "the resetting callees listen (TCP and TLS)"
 
-metric() {
-	curl -sf "http://127.0.0.1:$M_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
+URL=http://127.0.0.1:$M_PORT
 in_flight_zero() {
 	local i
 	for i in $(seq 1 300); do
-		[ "$(metric e2mproxy_transactions_in_flight)" = 0 ] && return 0
+		[ "$(scrape && metric e2mproxy_transactions_in_flight)" = 0 ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -109,7 +107,7 @@ for tp in tcp tls; do
 	[ "$got" != TIMEOUT ]
 	ok $? "$tp: caller resets its MESSAGE's connection once the callee has it"
 	in_flight_zero
-	ok $? "$tp: the callee's late answers find no caller; no transaction left in flight ($(metric e2mproxy_transactions_in_flight))"
+	ok $? "$tp: the callee's late answers find no caller; no transaction left in flight ($(scrape && metric e2mproxy_transactions_in_flight))"
 	req "${tp}_after_inv" INVITE ok "$tp"
 	req "${tp}_after_msg" MESSAGE ok "$tp"
 	got="$(send "$tp" "${tp}_after_inv" final 10), $(send "$tp" "${tp}_after_msg" final 10)"

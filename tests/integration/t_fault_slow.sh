@@ -27,9 +27,7 @@ PIDS="$PIDS $!"
 sipp_bg uas -sf "$SCEN/uas_call.xml" -i 127.0.0.1 -p "$UAS_PORT" -t t1
 wait_listen tcp "$CALLEE" && wait_listen tcp "$UAS_PORT"
 ok $? "the slow callee and the fast UAS (SIPp) listen on TCP"
-metric() {
-	curl -sf "http://127.0.0.1:$M_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
+URL=http://127.0.0.1:$M_PORT
 
 # req NAME METHOD USER: a request for USER at the slow callee, $WORK/NAME.sip
 req() {
@@ -93,10 +91,10 @@ for i in 1 2 3 4 5 6; do
 done
 ok $bad "6 INVITEs to a next hop that sent 180 and then nothing: CANCEL 200, then 487 about 8 s (64*T1) after it, not at Timer C ($(cat "$WORK"/hung*.out | tr '\n' ','))"
 for i in $(seq 1 200); do
-	[ "$(metric e2mproxy_transactions_in_flight)" = 0 ] && break
+	[ "$(scrape && metric e2mproxy_transactions_in_flight)" = 0 ] && break
 	sleep 0.05
 done
-[ "$(metric e2mproxy_transactions_in_flight)" = 0 ]
+[ "$(scrape && metric e2mproxy_transactions_in_flight)" = 0 ]
 ok $? "no transaction left in flight"
 proxy_answers
 ok $? "proxy still answers OPTIONS"

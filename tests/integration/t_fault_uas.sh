@@ -31,10 +31,7 @@ sed -i 's/level = "debug"/level = "info"/' "$WORK/px.conf"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
 
-# metric NAME: its value now
-metric() {
-	curl -sf "http://127.0.0.1:$M_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
+URL=http://127.0.0.1:$M_PORT
 # finals TP [METHOD [CODE]]: final responses the UAC logged so far
 finals() {
 	grep -c "^final ${2:-} *${3:-}" "$WORK/uac_$1.calls.log" 2>/dev/null
@@ -124,8 +121,8 @@ phase t1 tcp
 
 # Completed transactions linger (Timer K, T4 5 s; nta's INVITE server
 # transactions 5 s): wait a bounded 20 s for the count to come back.
-wait_for 20 eval '[ "$(metric e2mproxy_transactions_in_flight)" = 0 ]'
-ok $? "the proxy's transactions in flight return to 0 (now $(metric e2mproxy_transactions_in_flight))"
+wait_for 20 eval '[ "$(scrape && metric e2mproxy_transactions_in_flight)" = 0 ]'
+ok $? "the proxy's transactions in flight return to 0 (now $(scrape && metric e2mproxy_transactions_in_flight))"
 proxy_answers
 ok $? "proxy still answers OPTIONS"
 grep -q 'ERROR\|AddressSanitizer' "$WORK/proxy.log"

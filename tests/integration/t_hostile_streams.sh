@@ -64,9 +64,9 @@ for tp in tcp tls; do
 	done
 done
 
-curl -sf "http://127.0.0.1:$M_PORT/metrics" > "$WORK/metrics.txt"
+URL=http://127.0.0.1:$M_PORT
+scrape
 ok $? "metrics scraped"
-metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics.txt"; }
 ns=$(metric 'e2mproxy_stream_connections_closed_total{reason="not_sip"}')
 nt=$(metric 'e2mproxy_stream_connections_closed_total{reason="timeout"}')
 [ "${ns:-0}" -ge 2 ] && [ "${nt:-0}" -ge 8 ] && [ $((ns + nt)) -le 12 ]

@@ -47,8 +47,12 @@ ok $? "the UAS got the INFO once, no CANCEL"
 in_range() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
 $NITX lossy "$PX_PORT" "$UAC_PORT" "$UAS_PORT" MESSAGE > "$WORK/lossy.out" 2>&1
 ok $? "MESSAGE to a UAS that drops the first two copies"
-[ "$(fact uas_got "$WORK/lossy.out")" = 3 ]
-ok $? "the proxy sent it again until answered: 3 copies ($(fact uas_got "$WORK/lossy.out"))"
+# The UAS answers the third copy; one more may cross that answer (Timer E
+# fired before the proxy read the 200: a loaded machine), none may follow
+# the 200's relay.
+copies=$(fact uas_copies "$WORK/lossy.out") late=$(fact uas_late "$WORK/lossy.out")
+[ "${copies:-0}" -ge 3 ] && [ "$late" = 0 ]
+ok $? "the proxy sent it again until answered: 3 copies, none once the 200 was through ($copies, then $late)"
 gaps=$(fact uas_gaps "$WORK/lossy.out")
 in_range "${gaps%,*}" 350 3000 && in_range "${gaps#*,}" 800 3500
 ok $? "Timer E: T1, then doubled (gaps $gaps ms)"
@@ -84,7 +88,8 @@ start_proxy "$WORK/px6.conf" proxy6
 ok $? "proxy starts on 127.0.0.1 and ::1"
 NITX_HOST=::1 $NITX lossy "$PX_PORT" "$UAC_PORT" "$UAS_PORT" MESSAGE > "$WORK/lossy6.out" 2>&1
 ok $? "IPv6: MESSAGE to a UAS that drops the first two copies"
-[ "$(fact uas_got "$WORK/lossy6.out")" = 3 ] && [ "$(fact uac_final "$WORK/lossy6.out")" = 1 ] &&
+[ "$(fact uas_copies "$WORK/lossy6.out")" -ge 3 ] && [ "$(fact uas_late "$WORK/lossy6.out")" = 0 ] &&
+	[ "$(fact uac_final "$WORK/lossy6.out")" = 1 ] &&
 	[ "$(fact uas_copies_same "$WORK/lossy6.out")" = 1 ]
 ok $? "IPv6: sent again until answered, the same bytes, the 200 relayed once ($(tr '\n' ' ' < "$WORK/lossy6.out"))"
 # An INVITE (nta's client transaction) the same way: a whole call.

@@ -2,7 +2,11 @@
 """A minimal SIP UAS for tests: listens on TCP (or UDP), answers every
 request 200 OK, and stores each request's body byte-exact as DIR/N.body and
 its headers as DIR/N.head (N counts from 1; DIR "-": stores nothing). Exits
-after COUNT requests or TIMEOUT seconds.
+after COUNT requests or TIMEOUT seconds. Over UDP a copy of a request
+already answered (the same top Via branch and CSeq: the proxy's Timer A/E
+resent it because this UAS, descheduled on a loaded machine, answered after
+T1) gets the same answer again and is neither counted nor stored: it is
+one request (RFC 3261 17.2.1, 17.2.2).
 usage: uas.py udp|tcp PORT DIR COUNT [TIMEOUT]
 Environment (TCP only): UAS_HOLD=FILE answers the first request only once
 FILE exists (a transaction kept in flight); UAS_SDP=FILE answers INVITEs
@@ -66,6 +70,23 @@ def store(directory, n, head, body):
         f.write(body)
 
 
+def tx_key(head):
+    """The server transaction a request belongs to (RFC 3261 17.2.3): its
+    top Via's branch and its CSeq; an ACK matches no transaction here."""
+    via = cseq = None
+    for line in head.split('\r\n')[1:]:
+        name, _, value = line.partition(':')
+        name = name.strip().lower()
+        if via is None and name in ('via', 'v'):
+            for p in value.split(',')[0].split(';')[1:]:
+                k, _, v = p.strip().partition('=')
+                if k.lower() == 'branch':
+                    via = v
+        elif name == 'cseq':
+            cseq = ' '.join(value.split())
+    return (via, cseq) if via else None
+
+
 def main():
     proto, port, directory, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     deadline = time.time() + (float(sys.argv[5]) if len(sys.argv) > 5 else 30)
@@ -73,6 +94,7 @@ def main():
     if proto == 'udp':
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(('127.0.0.1', port))
+        answered = {}   # tx_key -> the answer sent
         while n < count and time.time() < deadline:
             s.settimeout(max(0.1, deadline - time.time()))
             try:
@@ -81,9 +103,16 @@ def main():
                 break
             m = parse(data)
             if m and not m[0].startswith('SIP/2.0') and not m[0].startswith('ACK'):
+                key = tx_key(m[0])
+                if key is not None and key in answered:
+                    s.sendto(answered[key], peer)
+                    continue
                 n += 1
                 store(directory, n, m[0], m[1])
-                s.sendto(answer(m[0]), peer)
+                out = answer(m[0])
+                if key is not None:
+                    answered[key] = out
+                s.sendto(out, peer)
         return
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

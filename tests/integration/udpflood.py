@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Send COUNT MESSAGEs over UDP as fast as possible from SRC_IP to
 127.0.0.1:PORT (Request-URI TO), each its own transaction, then collect the
-final responses for WAIT seconds; print "sent N final M" and "CODE COUNT"
-lines.
+final responses until all COUNT have one or WAIT seconds have passed (a
+bound: requests dropped by the proxy are never answered); print "sent N
+final M" and "CODE COUNT" lines.
 usage: udpflood.py SRC_IP PORT TO COUNT [WAIT]"""
 import collections
 import socket
@@ -38,7 +39,7 @@ def main():
     codes, seen = collections.Counter(), set()
     deadline = time.time() + wait
     s.settimeout(0.2)
-    while time.time() < deadline:
+    while time.time() < deadline and sum(codes.values()) < count:
         try:
             d = s.recv(65536)
         except socket.timeout:
