@@ -93,7 +93,9 @@ ok $? "IPv6: MESSAGE to a UAS that drops the first two copies"
 	[ "$(fact uas_copies_same "$WORK/lossy6.out")" = 1 ]
 ok $? "IPv6: sent again until answered, the same bytes, the 200 relayed once ($(tr '\n' ' ' < "$WORK/lossy6.out"))"
 # An INVITE (nta's client transaction) the same way: a whole call.
-sipp_bg uas6 -sf "$SCEN/uas_call.xml" -i ::1 -p "$UAS_PORT" -m 1
+# (The UAS checks that the proxy's Record-Route names its IPv6 address.)
+sed 's|127\\.0\\.0\\.1|\\[::1\\]|' "$SCEN/uas_call.xml" > "$WORK/uas6.xml"
+sipp_bg uas6 -sf "$WORK/uas6.xml" -i ::1 -p "$UAS_PORT" -m 1
 UAS6=$LAST_PID
 sipp_run uac6 -sf "$SCEN/uac_call.xml" "[::1]:$UAS_PORT" -rsa "[::1]:$PX_PORT" \
 	-i ::1 -p "$UAC_PORT" -m 1 -s bob
