@@ -18,6 +18,7 @@ static int enabled;
 static int flag_index = -1; /* ex_data: a write of the caller's pending */
 static uint64_t pongs;
 static tlsping_observe_fn *observer;
+static const struct tlsping_filter *filter;
 static const char pong[] = "\r\n";
 
 static rw_fn *
@@ -55,6 +56,12 @@ void
 tlsping_observe(tlsping_observe_fn *fn)
 {
 	observer = fn;
+}
+
+void
+tlsping_filter(const struct tlsping_filter *f)
+{
+	filter = f;
 }
 
 uint64_t
@@ -118,24 +125,61 @@ tlsping_reads(void)
 	return reads;
 }
 
+/* The end of the stream as OpenSSL reports a peer gone without
+ * close_notify: SSL_get_error() says SSL_ERROR_SYSCALL with errno 0. */
+static int
+end_of_stream(void)
+{
+	ERR_clear_error();
+	errno = 0;
+	return 0;
+}
+
 int
 SSL_read(SSL *s, void *buf, int num)
 {
 	rw_fn *r = real_read();
-	int n;
+	int n, fd = -1, server = SSL_is_server(s);
 
 	if (r == NULL) {
 		errno = ENOSYS;
 		return -1;
 	}
+	if (filter != NULL && server && num > 0) {
+		fd = SSL_get_fd(s);
+		if ((n = filter->before(fd, buf, num)) == 0)
+			return end_of_stream();
+		if (n > 0)
+			goto seen;
+	}
 	n = r(s, buf, num);
+	if (n > 0 && fd >= 0 && (n = filter->after(fd, buf, n, num)) == 0)
+		return end_of_stream();
+seen:
 	if (n > 0)
 		reads++;
-	if (observer != NULL && n > 0 && SSL_is_server(s))
+	if (observer != NULL && n > 0 && server)
 		observer(SSL_get_fd(s), buf, (size_t)n);
-	if (enabled && n >= 4 && SSL_is_server(s) && is_ping(buf, n))
+	if (enabled && n >= 4 && server && is_ping(buf, n))
 		answer(s);
 	return n;
+}
+
+/* What the filter holds back counts as pending: Sofia reads again; once
+ * the filter has ended the stream, nothing is. */
+int
+SSL_pending(const SSL *s)
+{
+	typedef int pending_fn(const SSL *);
+	static pending_fn *real;
+	int p;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_pending");
+	if (filter != NULL && SSL_is_server(s) &&
+	    (p = filter->pending(SSL_get_fd(s))) != 0)
+		return p > 0;
+	return real != NULL ? real(s) : 0;
 }
 
 /* Every write, to know when one is left pending (OpenSSL wants the same

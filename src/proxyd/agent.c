@@ -256,7 +256,7 @@ guard_streams(struct agent *a, struct loop *l)
 	return 0;
 }
 
-/* hdrguard.c follows the connections accepted on a plain TCP
+/* hdrguard.c follows the connections accepted on a TCP or TLS
  * listener (escaped NULs, header sections too large for Sofia). */
 static void
 follow_streams(const struct conf_listen *li)
@@ -266,7 +266,7 @@ follow_streams(const struct conf_listen *li)
 	n = sockfind(SOCK_STREAM, li->port, fds, 8);
 	for (i = 0; i < n; i++)
 		if (hdrguard_add_listener(fds[i]) != 0)
-			log_warnx("more TCP listeners than the stream guard "
+			log_warnx("more TCP/TLS listeners than the stream guard "
 			    "can follow: %u is not", li->port);
 }
 
@@ -346,7 +346,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		log_error("cannot listen on %s: %s", url, strerror(errno));
 		return -1;
 	}
-	if (li->transport == CONF_TP_TCP)
+	if (li->transport != CONF_TP_UDP)
 		follow_streams(li);
 	if (li->transport != CONF_TP_UDP)
 		clamp_stream_rcvbuf(li);

@@ -235,7 +235,7 @@ on_new_request(struct proxy *px, nta_agent_t *nta, msg_t *msg, sip_t *sip)
 	if (cut_too_large(sip)) {
 		/* RFC 3261 21.4.11; the connection ends after it (the rest
 		 * of the request is never read: hdrguard.h). */
-		log_info("%s with a header section too large for the TCP "
+		log_info("%s with a header section too large for the "
 		    "connection's buffer: %s, connection closed",
 		    method_name(sip), sip->sip_request->rq_method ==
 		    sip_method_ack ? "dropped" : "answered 413");

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Send a raw SIP message (bytes from a file) over UDP or TCP and print the
-status line of the first response other than 100 Trying, or TIMEOUT.
-usage: sipraw.py udp|tcp HOST PORT FILE [WAIT_SECONDS]"""
+"""Send a raw SIP message (bytes from a file) over UDP, TCP or TLS (the
+server's certificate not checked) and print the status line of the first
+response other than 100 Trying, or TIMEOUT.
+usage: sipraw.py udp|tcp|tls HOST PORT FILE [WAIT_SECONDS]"""
 import re
 import socket
+import ssl
 import sys
 import time
 
@@ -41,6 +43,11 @@ def main():
         s.sendto(data, (host, port))
     else:
         s = socket.create_connection((host, port), timeout=wait)
+        if proto == 'tls':
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
         try:
             s.sendall(data)
         except OSError:

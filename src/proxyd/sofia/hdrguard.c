@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/sipstream.h"
+#include "crypto/tlsping.h"
 #include "proxyd/sofia/connlimit.h"
 #include "proxyd/sofia/recvhook.h"
 
@@ -41,6 +42,7 @@ static struct {
 static struct conn *conns[MAX_FD];	/* by descriptor */
 
 static recvhook_after_fn after_read;
+static const struct tlsping_filter tls_hooks;
 
 int
 hdrguard_init(size_t limit)
@@ -58,6 +60,7 @@ hdrguard_init(size_t limit)
 	g.limit = limit;
 	g.on = 1;
 	recvhook_after(after_read);
+	tlsping_filter(&tls_hooks);
 	return 0;
 }
 
@@ -103,6 +106,7 @@ hdrguard_reset(void)
 	size_t i;
 
 	recvhook_after(NULL);
+	tlsping_filter(NULL);
 	for (i = 0; i < MAX_FD; i++)
 		forget((int)i);
 	memset(&g, 0, sizeof(g));
@@ -202,6 +206,76 @@ after_read(int fd, struct msghdr *m, ssize_t n)
 	g.cuts++;
 	return mark(c, m, at);
 }
+
+/*
+ * TLS: OpenSSL reads the socket, Sofia reads the plaintext through
+ * SSL_read() (crypto/tlsping.c calls these). One contiguous buffer; a
+ * marker that does not fit after the cut waits for the next read, which
+ * SSL_pending() makes Sofia do at once.
+ */
+static struct conn *
+tls_conn(int fd)
+{
+	return fd >= 0 && fd < MAX_FD ? conns[fd] : NULL;
+}
+
+static int
+tls_mark(struct conn *c, char *buf, int at, int cap)
+{
+	char add[256];
+	size_t len = sipstream_cut_text(&c->s, g.marker, add, sizeof(add));
+
+	if (len > 0 && (size_t)at + len <= (size_t)cap) {
+		memcpy(buf + at, add, len);
+		c->inject = 0;
+		c->ended = 1;
+		return at + (int)len;
+	}
+	c->inject = at > 0; /* (at 0 with no room: ended unanswered) */
+	c->ended = at == 0;
+	return at;
+}
+
+static int
+tls_before(int fd, void *buf, int cap)
+{
+	struct conn *c = tls_conn(fd);
+
+	if (c == NULL)
+		return -1;
+	if (c->ended)
+		return 0;
+	return c->inject ? tls_mark(c, buf, 0, cap) : -1;
+}
+
+static int
+tls_after(int fd, void *buf, int n, int cap)
+{
+	struct conn *c = tls_conn(fd);
+	size_t r;
+
+	if (c == NULL)
+		return n;
+	r = sipstream_feed(&c->s, buf, (size_t)n);
+	if (c->s.state != SIPSTREAM_CUT)
+		return n;
+	g.cuts++;
+	return tls_mark(c, buf, (int)r, cap);
+}
+
+static int
+tls_pending(int fd)
+{
+	struct conn *c = tls_conn(fd);
+
+	if (c == NULL)
+		return 0;
+	return c->inject ? 1 : c->ended ? -1 : 0;
+}
+
+static const struct tlsping_filter tls_hooks = {
+	tls_before, tls_after, tls_pending
+};
 
 typedef int close_fn(int);
 

@@ -1,6 +1,6 @@
 /*
- * hdrguard.h - the bytes of the TCP connections accepted on our plain
- * TCP listeners, followed message by message before Sofia parses them
+ * hdrguard.h - the bytes of the TCP and TLS connections accepted on our
+ * listeners, followed message by message before Sofia parses them
  * (common/sipstream.h does the work; this is the plumbing).
  *
  * Two things Sofia's parser cannot do:
@@ -21,11 +21,12 @@
  *   connection then reads as its end, and Sofia closes it once the answer
  *   is out.
  *
- * Sofia reads stream sockets with recvmsg() (recvhook.c); it accepts with
- * accept(), interposed by streamguard.c, which tells this module
- * (hdrguard_accepted()); close() is interposed here to forget them. TLS is read through OpenSSL (read(2)) and
- * is not seen: a TLS header section that large is still closed by Sofia
- * without an answer. Datagrams: srcguard.c masks a NUL the same way.
+ * Sofia reads TCP sockets with recvmsg() (recvhook.c), and the plaintext
+ * of TLS ones with SSL_read() (crypto/tlsping.c's filter hooks: the same
+ * work on the decrypted bytes); it accepts with accept(), interposed by
+ * streamguard.c, which tells this module (hdrguard_accepted()); close()
+ * is interposed here to forget them. Datagrams: srcguard.c masks a NUL
+ * the same way.
  * To remove: when Sofia parses quoted NULs and delivers a message whose
  * header outgrows its buffer flagged too large.
  *
