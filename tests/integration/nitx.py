@@ -2,8 +2,8 @@
 """Both ends of one non-INVITE transaction over UDP through the proxy, to
 see how it treats retransmissions of the request (RFC 3261 17.2.2).
 
-usage: nitx.py after|before|cancel|lossy|proceeding PROXYPORT UACPORT UASPORT
-               METHOD
+usage: nitx.py after|before|cancel|lossy|proceeding|othermethod PROXYPORT
+               UACPORT UASPORT METHOD
 
 The UAC (127.0.0.1:UACPORT, or NITX_HOST) sends METHOD for sip:bob@127.0.0.1:UASPORT to
 the proxy; the UAS (127.0.0.1:UASPORT) answers 200 OK with To tag "uas-N"
@@ -19,6 +19,9 @@ sends once:
               third, then sends that 200 twice more (100 ms apart).
   proceeding: the UAS answers the first copy 100 Trying, drops the second
               and answers the third.
+  othermethod: the UAS first sends a 200 with the request's branch but
+              another method in its CSeq (it matches no transaction, RFC
+              3261 17.1.3: dropped), then 100 ms later the right 200.
 The UAC's own copies of its request (after, before, cancel) carry a
 "Subject: copy N" header (N from 2): RFC 3261 17.2.3 matches a
 retransmission by branch, sent-by and method only, and the proxy's branch
@@ -36,6 +39,7 @@ Prints one line per fact, "name value", for the test to check:
   uac_tags T,T     their To tags, in order
   uac_same 0|1     all final responses byte for byte the same
   cancel STATUS    (cancel) the status of the CANCEL's response
+  uac_other N      final responses the UAC received for another method
   uas_copies N     (lossy, proceeding) copies the UAS got before the proxy
                    relayed the 200 (one resent as the 200 was on its way
                    is fine)
@@ -96,6 +100,13 @@ def ok(req, n, line=b'SIP/2.0 200 OK'):
             out.append(line + b';tag=uas-%d' % n)
     out.append(b'Content-Length: 0')
     return b'\r\n'.join(out) + b'\r\n\r\n'
+
+
+def other_method(resp, method):
+    """resp with another method than method in its CSeq."""
+    other = b'OPTIONS' if method != b'OPTIONS' else b'MESSAGE'
+    return re.sub(rb'(?im)^(CSeq:[ \t]*\d+[ \t]+)\S+', rb'\g<1>' + other,
+                  resp, count=1)
 
 
 def stamped(s):
@@ -185,7 +196,13 @@ def main():
     req = request(method, uac, uas, branch, callid)
     m = method.encode()
     finals = lambda n: (lambda: len(e.finals) >= n)
-    if mode in ('lossy', 'proceeding'):
+    if mode == 'othermethod':
+        e.answer = lambda n, r: ([other_method(ok(r, n), m), ok(r, n)]
+                                 if n == 1 else [ok(r, n)])
+        e.send(req)
+        e.pump(WAIT, m, finals(1))
+        e.pump(1.0, m)  # for the stray, had it been relayed after all
+    elif mode in ('lossy', 'proceeding'):
         if mode == 'lossy':
             e.answer = lambda n, r: [ok(r, n)] * 3 if n == 3 else []
         else:
@@ -225,6 +242,7 @@ def main():
     print('uac_same %d' % int(len(set(f for _, f in e.finals)) == 1))
     if mode == 'cancel':
         print('cancel %s' % (status(e.other[0]) if e.other else 'none'))
+    print('uac_other %d' % len(e.other))
     if mode in ('lossy', 'proceeding'):
         relayed = e.finals[0][0] if e.finals else float('inf')
         print('uas_copies %d' % sum(1 for c in e.copies if c[0] <= relayed))

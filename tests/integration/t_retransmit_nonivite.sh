@@ -61,6 +61,13 @@ ok $? "each copy the same bytes (same branch)"
 [ "$(fact uac_final "$WORK/lossy.out")" = 1 ]
 ok $? "the UAC got the 200 once: the UAS's retransmissions of it dropped ($(fact uac_final "$WORK/lossy.out"))"
 
+# A response with our branch but another method (RFC 3261 17.1.3: no
+# match) is not the transaction's: dropped, the right one relayed.
+$NITX othermethod "$PX_PORT" "$UAC_PORT" "$UAS_PORT" MESSAGE > "$WORK/other.out" 2>&1
+[ "$(fact uac_final "$WORK/other.out")" = 1 ] && [ "$(fact uac_other "$WORK/other.out")" = 0 ] &&
+	[ "$(fact uac_tags "$WORK/other.out")" = uas-1 ]
+ok $? "a 200 with our branch and another CSeq method is dropped, the MESSAGE's own 200 relayed ($(tr '\n' ' ' < "$WORK/other.out"))"
+
 $NITX proceeding "$PX_PORT" "$UAC_PORT" "$UAS_PORT" OPTIONS > "$WORK/proc.out" 2>&1
 ok $? "OPTIONS answered 100 Trying, then lost once"
 gaps=$(fact uas_gaps "$WORK/proc.out")
