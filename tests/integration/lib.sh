@@ -176,6 +176,13 @@ sipp_bg() {
 	PIDS="$PIDS $LAST_PID"
 }
 
+# sipp_log NAME count|first|callids METHOD: what the SIPp instance NAME
+# received, a resend by the proxy (byte-identical) taken as the request it
+# repeats: see sipplog.py
+sipp_log() {
+	python3 "$TOP_SRCDIR/tests/integration/sipplog.py" "$WORK/$1.msg.log" "$2" "$3"
+}
+
 # sipp_run NAME ARGS...: a SIPp instance in the foreground; returns its code
 sipp_run() {
 	local name=$1
