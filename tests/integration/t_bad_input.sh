@@ -24,7 +24,7 @@ expect() {
 		wait=1
 		[ "$2" = udp ] && wait=$((10 * WAIT_SCALE)) && probe=$WORK/probe.sip
 	fi
-	got=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$2" 127.0.0.1 "$PX_PORT" "$WORK/$1" $wait $probe)
+	got=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$2" 127.0.0.1 "$PX_PORT" "$WORK/$1" "$wait" ${probe:+"$probe"})
 	[ "$got" = NONE ] && got=TIMEOUT
 	case "$got" in
 	"$3"*) ok 0 "$1 over $2: $3" ;;
