@@ -4,8 +4,9 @@
 usage: fdflood.py PORT COUNT SECONDS [SOURCE]
 Opens COUNT connections to 127.0.0.1:PORT one after the other (sending
 nothing; from the address SOURCE, 127.0.0.1 by default), holds them SECONDS, then closes them all. Prints
-"open N" (connections still open at the end: the proxy did not close
-them) and "closed N" (closed by the proxy while held: read end-of-stream
+"connected N" once all are made (the kernel's backlog takes them; the
+proxy has them to accept from then on), "open N" (connections still open
+at the end: the proxy did not close them) and "closed N" (closed by the proxy while held: read end-of-stream
 or a reset). Waits for the proxy's side, never for a fixed time alone.
 """
 import selectors
@@ -24,6 +25,8 @@ def main():
         s.connect(('127.0.0.1', port))  # the kernel's backlog accepts it
         s.setblocking(False)
         held.append(s)
+    print('connected %d' % len(held))
+    sys.stdout.flush()
     sel = selectors.DefaultSelector()
     for s in held:
         sel.register(s, selectors.EVENT_READ)

@@ -141,6 +141,20 @@ wait_listen() {
 	return 1
 }
 
+# wait_for SECONDS COMMAND...: poll COMMAND every 50 ms until it succeeds
+# (0) or SECONDS (times E2M_WAIT_SCALE) have passed (1). For a check that
+# something happened: a bound generous for a loaded machine costs nothing
+# when it does happen.
+wait_for() {
+	local i n=$(($1 * 20 * WAIT_SCALE))
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
 # start_uas tcp|udp DIR COUNT TIMEOUT: uas.py on UAS_PORT (see there),
 # ready when this returns 0
 start_uas() {
@@ -160,6 +174,13 @@ sipp_bg() {
 		> "$WORK/$name.out.log" 2>&1 &
 	LAST_PID=$!
 	PIDS="$PIDS $LAST_PID"
+}
+
+# sipp_log NAME count|first|callids METHOD: what the SIPp instance NAME
+# received, a resend by the proxy (byte-identical) taken as the request it
+# repeats: see sipplog.py
+sipp_log() {
+	python3 "$TOP_SRCDIR/tests/integration/sipplog.py" "$WORK/$1.msg.log" "$2" "$3"
 }
 
 # sipp_run NAME ARGS...: a SIPp instance in the foreground; returns its code
@@ -218,11 +239,11 @@ under_leak_checker() {
 	[ -n "${E2M_VALGRIND:-}" ] || ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan
 }
 
-# sip_raw PROTO PORT FILE: send raw bytes, print the first status line received
-# (within 2 s, times E2M_WAIT_SCALE)
+# sip_raw PROTO PORT FILE [SECONDS]: send raw bytes, print the first status
+# line received (within SECONDS, 5 unless told, times E2M_WAIT_SCALE)
 sip_raw() {
 	python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$1" 127.0.0.1 "$2" "$3" \
-		$((2 * WAIT_SCALE))
+		$((${4:-5} * WAIT_SCALE))
 }
 
 # proxy_answers: the proxy is alive and answers OPTIONS to itself with 200

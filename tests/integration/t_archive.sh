@@ -217,8 +217,9 @@ grep -q "kill -USR1 $PX_PID" "$WORK/logrotate.conf" && grep -q "^$ARCHIVE {" "$W
 ok $? "the shipped logrotate snippet, pointed at this archive and proxy"
 logrotate -f -s "$WORK/logrotate.state" "$WORK/logrotate.conf" 2> "$WORK/logrotate.err"
 ok $? "logrotate -f ran ($(head -c 200 "$WORK/logrotate.err"))"
-# (The proxy takes the signal in its loop: give it that moment.)
-sleep 0.2
+# (The proxy takes the signal in its loop, and says so: the writer
+# reopens before the next record from then on.)
+wait_for 10 grep -q 'archive: reopening' "$WORK/proxy.log"
 ua rotated -m "after rotation"
 grep -q '"status":200' "$WORK/rotated.json" && grep -q 'after rotation' "$ARCHIVE" &&
 	! grep -q 'after rotation' "$ARCHIVE.1" && grep -q 'hello plain' "$ARCHIVE.1"

@@ -11,10 +11,21 @@ ok $? "proxy starts"
 msg() {
 	sed 's/$/\r/' > "$WORK/$1"
 }
-# expect NAME PROTO WANT: send, compare the first status line's code
+# The probe: an OPTIONS to the proxy itself, which it answers.
+printf 'OPTIONS sip:127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-probe-%s\r\nFrom: <sip:t@127.0.0.1>;tag=p\r\nTo: <sip:127.0.0.1:%s>\r\nCall-ID: probe-%s@test\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
+	"$PX_PORT" "$RANDOM$RANDOM" "$PX_PORT" "$RANDOM$RANDOM" > "$WORK/probe.sip"
+# expect NAME PROTO WANT: send, compare the first status line's code.
+# An answer is waited for up to 10 s. No answer (TIMEOUT) over UDP is
+# shown by the probe's answer coming first (sipraw.py prints NONE); over
+# TCP the proxy closes the connection on garbage, or 1 s passes.
 expect() {
-	local got
-	got=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$2" 127.0.0.1 "$PX_PORT" "$WORK/$1" 1)
+	local got wait=$((10 * WAIT_SCALE)) probe=""
+	if [ "$3" = TIMEOUT ]; then
+		wait=1
+		[ "$2" = udp ] && wait=$((10 * WAIT_SCALE)) && probe=$WORK/probe.sip
+	fi
+	got=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$2" 127.0.0.1 "$PX_PORT" "$WORK/$1" "$wait" ${probe:+"$probe"})
+	[ "$got" = NONE ] && got=TIMEOUT
 	case "$got" in
 	"$3"*) ok 0 "$1 over $2: $3" ;;
 	*) ok 1 "$1 over $2: want $3, got $got" ;;

@@ -25,8 +25,9 @@ ok $? "the proxy's descriptor limit set to $limit ($used in use)"
 ticks() { awk '{ print $14 + $15 }' "/proc/$PX_PID/stat"; }
 python3 "$TOP_SRCDIR/tests/integration/fdflood.py" "$PX_PORT" 100 3 > "$WORK/out" &
 FLOOD=$!
-# Measure while the connections wait (the flood holds them 3 s).
-sleep 0.5
+# Measure while the connections wait (the flood holds them 3 s after
+# the last is made).
+wait_for 10 grep -q '^connected' "$WORK/out"
 t0=$(ticks)
 proxy_answers
 udp_ok=$?
@@ -64,12 +65,18 @@ write_conf "$WORK/px2.conf" "max_connections_per_source = 10;" \
 start_proxy "$WORK/px2.conf" proxy2
 ok $? "proxy starts with max_connections_per_source = 10"
 wait_listen tcp "$M_PORT"
+fds() { ls "/proc/$PX_PID/fd" | wc -l; }
+base=$(fds)
 FLOOD=$TOP_SRCDIR/tests/integration/fdflood.py
 python3 "$FLOOD" "$PX_PORT" 30 3 127.0.0.1 > "$WORK/out" &
 A=$!
-sleep 1
+wait_for 10 grep -q '^connected' "$WORK/out"
 python3 "$FLOOD" "$PX_PORT" 5 1 127.0.0.2 > "$WORK/b.out"
 wait "$A"
+# The proxy closes its side when it reads the end of each: then (and
+# not before) 127.0.0.1 is under its limit again.
+fds_back() { [ "$(fds)" -le "$base" ]; }
+wait_for 10 fds_back
 is open 10 "30 connections from 127.0.0.1: 10 kept"
 is closed 20 "and 20 closed as they came"
 b=$(awk '$1 == "open" { print $2 }' "$WORK/b.out")

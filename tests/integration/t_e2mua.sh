@@ -188,7 +188,7 @@ UAS2=$((BASE + 15))
 	-r "$K/ca.pem" -N 3 -T 30 > "$WORK/uas2.out" 2> "$WORK/uas2.err" &
 UAS2_PID=$!
 PIDS="$PIDS $UAS2_PID"
-sleep 0.3
+wait_listen tcp "$UAS2"
 TO="sip:bob@127.0.0.1:$UAS2;transport=tcp"
 ua to_e2mua 0 -f sip:alice@example.com -s "$K/alice.pem:$K/alice.key" -e "$K/uas.pem" -x "proxy.test=$K/proxy.pem"
 printf 'Content-Type: text/plain\r\n\r\nfrom the openssl CLI' > "$WORK/cli.txt"
@@ -214,7 +214,7 @@ rawmsg() {
 ok $? "e2mua UAS: a body made by openssl cms -encrypt answered 200"
 rawmsg notforme "$WORK/notforme.der" | grep -q '^SIP/2.0 493 '
 ok $? "e2mua UAS: a body it cannot open answered 493"
-wait_pid "$UAS2_PID" 10 2>/dev/null || sleep 1
+wait_pid "$UAS2_PID" 10 2>/dev/null
 grep -q '"from":"sip:alice@example.com".*"status":200,"decrypted":1,"undecipherable":0,"signatures":1,"valid":1,"signer":"alice <alice@example.com>","type":"text/plain","text":"meet me at noon"' "$WORK/uas2.out"
 ok $? "e2mua UAS: opened, inner signature valid, text shown"
 grep -q '"from":"sip:cli@example.com","status":200,"decrypted":1.*"text":"from the openssl CLI"' "$WORK/uas2.out"
@@ -232,7 +232,7 @@ UAS3=$((BASE + 16))
 	> "$WORK/uas3.out" 2> "$WORK/uas3.err" &
 UAS3_PID=$!
 PIDS="$PIDS $UAS3_PID"
-sleep 0.3
+wait_listen tcp "$UAS3"
 TO="sip:bob@127.0.0.1:$UAS3;transport=tcp"
 ua call 0 -I -H 0 -f sip:alice@example.com -e "$K/uas.pem" -r "$K/ca.pem" -a proxy.test \
 	-k "$K/alice.pem:$K/alice.key"

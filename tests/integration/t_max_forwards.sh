@@ -34,9 +34,13 @@ mf_case() {
 	wait_listen udp "$UAS_PORT"
 	sip_raw udp "$PX_PORT" "$WORK/$1.sip" > "$WORK/$1.out"
 	wait_pid "$uas" 5
+	# one request forwarded (copies the proxy resent to a UAS slow to
+	# answer are the same bytes), with one Max-Forwards
+	sipp_log "uas_$1" first MESSAGE > "$WORK/$1.fwd"
 	grep -q '^SIP/2.0 200 ' "$WORK/$1.out" &&
-		[ "$(grep -ci '^Max-Forwards:' "$WORK/uas_$1.msg.log")" -eq 1 ] &&
-		grep -Eq "^Max-Forwards: $3"$'\r'"?\$" "$WORK/uas_$1.msg.log"
+		[ "$(sipp_log "uas_$1" count MESSAGE)" -eq 1 ] &&
+		[ "$(grep -ci '^Max-Forwards:' "$WORK/$1.fwd")" -eq 1 ] &&
+		grep -Eq "^Max-Forwards: $3"$'\r'"?\$" "$WORK/$1.fwd"
 	ok $? "$1: ${2:-no Max-Forwards} leaves as Max-Forwards: $3 (200 back)"
 }
 # No Max-Forwards at all: the proxy inserts its configured value.

@@ -617,9 +617,9 @@ dialog() {
 	mkdir -p "$WORK/$1"
 	python3 "$TOP_SRCDIR/tests/integration/dialog.py" uas "$3" "$WORK/$1" \
 		"${7:-$WORK/answer.p7m}" "$([ -n "${7:-}" ] && echo application/sdp || echo "$P7M")" \
-		"${8:-$WORK/answer.hdr}" 15 &
+		"${8:-$WORK/answer.hdr}" $((30 * WAIT_SCALE)) &
 	PIDS="$PIDS $!"
-	sleep 0.4
+	wait_listen tcp "$3"
 	if [ -n "${6-$WORK/sdp.body}" ]; then
 		RURI_PORT=$3 CONTACT_PORT=$4 mkreq "$1" INVITE "$2" application/sdp "${6-$WORK/sdp.body}"
 	else
@@ -642,7 +642,7 @@ ok $? "t13_log: log says the 200's required body was undecipherable, forwarded (
 [ ! -f "$WORK/t13_log/uas.bye" ] && [ ! -f "$WORK/t13_log/uac.bye" ]
 ok $? "t13_log: no BYE with on_undecipherable_in_dialog = log"
 
-dialog t13_term dterm $((BASE + 14)) $((BASE + 15)) 3
+dialog t13_term dterm $((BASE + 14)) $((BASE + 15)) $((10 * WAIT_SCALE))
 status t13_term 200
 cmp -s "$WORK/answer.p7m" "$WORK/t13_term.resp.body"
 ok $? "t13_term: the 200 reached the caller, body byte-identical"
@@ -650,8 +650,7 @@ grep -q "policy: rule at line $(rule_line R_dterm) -> terminate: required body u
 ok $? "t13_term: log says terminate (rule R_dterm)"
 grep -q "^Call-ID: $(callid t13_term)" "$WORK/t13_term/uac.bye" 2>/dev/null
 ok $? "t13_term: the proxy sent BYE to the caller"
-sleep 0.5
-grep -q "^Call-ID: $(callid t13_term)" "$WORK/t13_term/uas.bye" 2>/dev/null
+wait_for 10 grep -q "^Call-ID: $(callid t13_term)" "$WORK/t13_term/uas.bye" 2>/dev/null
 ok $? "t13_term: the proxy sent BYE to the callee"
 
 # T13 for an ACK: the offer in the 200 (plain), the answer in the ACK,
@@ -663,7 +662,7 @@ printf 'Content-ID: <k1@example.com>\r\nProxy-Inspect-Body: proxy.test;cid="k1@e
 dialog t13_ack_log dlog $((BASE + 16)) $((BASE + 17)) 1 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
 	"$WORK/ack.p7m" "$WORK/ack.hdr"
 status t13_ack_log 200
-sleep 0.3
+wait_for 10 test -s "$WORK/t13_ack_log/uas.ack"
 python3 "$CHAL" body "$WORK/t13_ack_log/uas.ack" "$WORK/t13_ack_log.ackbody" 2>/dev/null
 cmp -s "$WORK/ack.p7m" "$WORK/t13_ack_log.ackbody"
 ok $? "t13_ack_log: the ACK reached the callee, body byte-identical"
@@ -676,24 +675,26 @@ ok $? "t13_ack_log: no BYE"
 # table 3); both sides must get a BYE either way.
 { cat "$WORK/ack.hdr"; printf 'Contact: <sip:dterm@127.0.0.1:%s;transport=tcp>\r\n' $((BASE + 19)); } \
 	> "$WORK/ack_contact.hdr"
-dialog t13_ack_term dterm $((BASE + 18)) $((BASE + 19)) 3 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
+dialog t13_ack_term dterm $((BASE + 18)) $((BASE + 19)) $((10 * WAIT_SCALE)) "" "$WORK/sdp.body" "$WORK/empty.hdr" \
 	"$WORK/ack.p7m" "$WORK/ack_contact.hdr"
-dialog t13_ack_nocontact dterm $((BASE + 2)) $((BASE + 3)) 2 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
+dialog t13_ack_nocontact dterm $((BASE + 2)) $((BASE + 3)) $((10 * WAIT_SCALE)) "" "$WORK/sdp.body" "$WORK/empty.hdr" \
 	"$WORK/ack.p7m" "$WORK/ack.hdr"
 # An ACK is judged by the rule for its INVITE (R_sdp: methods INVITE;
 # mutant P2 let it match no rule and pass unlogged).
 dialog t13_ack_invite alice $((BASE + 4)) $((BASE + 5)) 1 "" "$WORK/sdp.body" "$WORK/empty.hdr" \
 	"$WORK/ack.p7m" "$WORK/ack.hdr"
-sleep 0.5
 for n in t13_ack_term t13_ack_nocontact; do
 	status $n 200
+	# the callee's BYE comes after the ACK's policy line
+	wait_for 10 test -s "$WORK/$n/uas.bye"
 	policy $n ACK R_dterm terminate "required body undecipherable, dialog terminated"
-	grep -q "^Call-ID: $(callid $n)" "$WORK/$n/uas.bye" 2>/dev/null
+	wait_for 10 grep -q "^Call-ID: $(callid $n)" "$WORK/$n/uas.bye" 2>/dev/null
 	ok $? "$n: the proxy sent BYE to the callee"
 	grep -q "^Call-ID: $(callid $n)" "$WORK/$n/uac.bye" 2>/dev/null
 	ok $? "$n: the proxy sent BYE to the caller"
 done
 status t13_ack_invite 200
+wait_for 10 test -s "$WORK/t13_ack_invite/uas.ack" # forwarded after its line
 log_of t13_ack_invite ACK | grep -q "ACK policy: rule at line $(rule_line R_sdp) -> forward: required body undecipherable, forwarded"
 ok $? "t13_ack_invite: the ACK judged by the INVITE's rule R_sdp (undecipherable, logged)"
 

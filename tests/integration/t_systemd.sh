@@ -67,11 +67,13 @@ for i in $(seq 1 100); do [ "$(grep -c 'WATCHDOG=1' "$WORK/notify.out")" -ge 3 ]
 [ "$(grep -c 'WATCHDOG=1' "$WORK/notify.out")" -ge 3 ] && grep -q 'systemd watchdog: a ping every 200 ms' "$WORK/px.log"
 ok $? "WatchdogSec 0.4 s: pings from the event loop every 0.2 s ($(grep -c 'WATCHDOG=1' "$WORK/notify.out") so far)"
 kill -HUP "$PX_PID"
-for i in $(seq 1 200); do grep -q 'applied (generation 2)' "$WORK/px.log" && break; sleep 0.05; done
-sleep 0.2
-# RELOADING=1 first, READY=1 after it, both after the start's READY.
-awk '/RELOADING=1/ { r = NR } /READY=1/ { if (r) a = NR; else s = NR }
-	END { exit !(s && r > s && a > r) }' "$WORK/notify.out"
+# RELOADING=1 first, READY=1 after it, both after the start's READY
+# (polled: the listener writes them down when it gets to them).
+reload_notified() {
+	awk '/RELOADING=1/ { r = NR } /READY=1/ { if (r) a = NR; else s = NR }
+		END { exit !(s && r > s && a > r) }' "$WORK/notify.out"
+}
+wait_for 10 reload_notified
 ok $? "SIGHUP: RELOADING=1, then READY=1 once the reload is applied"
 kill "$PX_PID"
 wait_pid "$PX_PID" 5

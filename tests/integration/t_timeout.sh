@@ -17,7 +17,8 @@ ok $? "UAC gets 408 from the proxy for a silent UAS"
 took=$(( $(date +%s) - start ))
 [ "$took" -le 6 ]
 ok $? "the 408 came after the configured 2 s timeout, not the default 32 s (took ${took}s)"
-grep -q 'got no answer downstream (408), answered 408' "$WORK/proxy.log"
+# (the proxy writes the line after it sent the answer: polled)
+wait_for 10 grep -q 'got no answer downstream (408), answered 408' "$WORK/proxy.log"
 ok $? "proxy logs the downstream timeout"
 
 uac_expect uac2 MESSAGE 70 500 "127.0.0.1:$((BASE + 19))"
@@ -26,6 +27,6 @@ sipp_run uac2 -sf "$WORK/uac2.xml" 127.0.0.1:$((BASE + 19)) -rsa 127.0.0.1:"$PX_
 ok $? "UAC gets 500 when the next hop's port is closed"
 grep -q "^SIP/2.0 500 Next Hop Unavailable" "$WORK/uac2.msg.log"
 ok $? "its reason phrase names the next hop"
-grep -q 'got no answer downstream (503), answered 500' "$WORK/proxy.log"
+wait_for 10 grep -q 'got no answer downstream (503), answered 500' "$WORK/proxy.log"
 ok $? "the log names what nta reported and what went upstream"
 t_done
