@@ -1,8 +1,9 @@
 /*
  * txmap.h - a map from a 64-bit key to pointers, several per key, for the
  * proxy's transactions that Sofia no longer tracks (INVITE client
- * transactions the proxy took over; see docs/design.md, "Memory"). The
- * caller hashes its own key and confirms a match itself. Pure, no I/O.
+ * transactions the proxy took over; see docs/memory.md, "The INVITE client
+ * transaction"). The caller hashes its own key and confirms a match
+ * itself. Pure, no I/O.
  */
 #ifndef TXMAP_H
 #define TXMAP_H

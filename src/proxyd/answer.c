@@ -28,12 +28,13 @@
 
 
 /*
- * Our own non-INVITE server transactions over UDP (docs/design.md,
- * "Memory"). nta would keep each completed one with its parsed request
- * and response for Timer J, 64*T1: most of the proxy's memory under a UDP
- * call load (the BYEs). Such requests reach us without a transaction (the
- * proxy has no default leg); owntx.c keeps the key and, once a response
- * went out, its bytes, which answer retransmissions (RFC 3261 17.2.2).
+ * Our own non-INVITE server transactions over UDP (docs/memory.md,
+ * "Non-INVITE server transactions over UDP"). nta would keep each
+ * completed one with its parsed request and response for Timer J, 64*T1:
+ * most of the proxy's memory under a UDP call load (the BYEs). Such
+ * requests reach us without a transaction (the proxy has no default leg);
+ * owntx.c keeps the key and, once a response went out, its bytes, which
+ * answer retransmissions (RFC 3261 17.2.2).
  */
 
 static void own_arm(struct proxy *px);

@@ -3,7 +3,8 @@
  * INVITE it forwarded: CANCEL (RFC 3261 9.1) and the ACK for a non-2xx final
  * response (17.1.1.3). nta makes them itself while it keeps the INVITE
  * client transaction; the proxy lets go of that transaction once the call
- * is proceeding (docs/design.md, "Memory") and then uses these.
+ * is proceeding (docs/memory.md, "The INVITE client transaction") and
+ * then uses these.
  */
 #ifndef HOPBYHOP_H
 #define HOPBYHOP_H

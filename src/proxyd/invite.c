@@ -2,7 +2,7 @@
  * invite.c - what an INVITE has that other requests do not: CANCEL, and
  * the client transaction the proxy takes over from nta once the call is
  * proceeding, with Timer C, so that nta does not keep it and both its
- * messages for Timer D (docs/design.md, "Memory").
+ * messages for Timer D (docs/memory.md, "The INVITE client transaction").
  */
 #include "proxyd/ptx.h"
 

@@ -1,6 +1,6 @@
 /*
  * loop.h - the one event loop: libevent owns it, Sofia's su_root rides on
- * it in the same thread (see docs/design.md, "Event loop").
+ * it in the same thread (see docs/proxy-core.md, "Event loop").
  */
 #ifndef LOOP_H
 #define LOOP_H

@@ -1,6 +1,7 @@
 /*
  * ownclient.c - non-INVITE client transactions over UDP that the proxy
- * keeps itself, not nta (docs/design.md, "Memory").
+ * keeps itself, not nta (docs/memory.md, "Non-INVITE client transactions
+ * over UDP").
  *
  * nta keeps a completed non-INVITE client transaction over UDP for Timer
  * K (T4, 5 s) with the request as sent and its final response: about 10

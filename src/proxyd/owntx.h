@@ -4,8 +4,9 @@
  * method), its owner while it is being worked on, and the bytes of the
  * last response sent, which answer retransmissions. nta would keep the
  * whole parsed request and response for Timer J (64*T1) instead; see
- * docs/design.md, "Memory". Completed transactions all linger the same
- * time, so they expire in the order they completed: one list, one timer.
+ * docs/memory.md, "Non-INVITE server transactions over UDP". Completed
+ * transactions all linger the same time, so they expire in the order they
+ * completed: one list, one timer.
  * Pure, no I/O; times are the caller's milliseconds.
  */
 #ifndef OWNTX_H

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Retransmitted non-INVITE requests over UDP (RFC 3261 17.2.2): the proxy
-# keeps these server transactions itself (docs/design.md, "Memory"). A
-# retransmission after the final response gets that response again, not
-# forwarded; one before it is absorbed; a CANCEL finds the transaction.
+# keeps these server transactions itself (docs/memory.md, "Non-INVITE
+# server transactions over UDP"). A retransmission after the final
+# response gets that response again, not forwarded; one before it is
+# absorbed; a CANCEL finds the transaction.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init retransmit_nonivite 21600
 write_conf "$WORK/px.conf"
