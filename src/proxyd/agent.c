@@ -36,6 +36,7 @@
 #include "proxyd/sofia/fdreserve.h"
 #include "proxyd/sofia/streamguard.h"
 #include "proxyd/sofia/tcpclamp.h"
+#include "proxyd/sofia/tporterr.h"
 #include "proxyd/sofia/tlscheck.h"
 
 #define TLS_DIR_MAX 512
@@ -210,17 +211,28 @@ tls_policy(const struct conf *c)
  * one read. Accepted sockets inherit it from the listening socket, which
  * Sofia does not expose: find it among our descriptors by its port.
  */
+/* TCP_USER_TIMEOUT (sip.send_timeout); 0: the kernel's. */
+static unsigned
+send_timeout_ms(const struct conf *c)
+{
+	return c->send_timeout_s * 1000u;
+}
+
 static void
-clamp_stream_rcvbuf(const struct conf_listen *li)
+clamp_stream_rcvbuf(const struct conf *c, const struct conf_listen *li)
 {
 	int fds[8], n, i, size = STREAM_RCVBUF, mss = STREAM_MSS;
+	unsigned ut = send_timeout_ms(c);
 
 	n = sockfind(SOCK_STREAM, li->port, fds, 8);
 	for (i = 0; i < n; i++) {
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-		/* accepted connections inherit both; the MSS goes into the
+		/* accepted connections inherit these; the MSS goes into the
 		 * SYN-ACK of each */
 		setsockopt(fds[i], IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+		if (ut > 0)
+			setsockopt(fds[i], IPPROTO_TCP, TCP_USER_TIMEOUT, &ut,
+			    sizeof(ut));
 		streamguard_add_listener(fds[i]);
 	}
 }
@@ -349,7 +361,7 @@ add_listener(struct agent *a, const struct conf_listen *li)
 	if (li->transport != CONF_TP_UDP)
 		follow_streams(li);
 	if (li->transport != CONF_TP_UDP)
-		clamp_stream_rcvbuf(li);
+		clamp_stream_rcvbuf(a->conf, li);
 	else
 		guard_datagrams(li);
 	log_info("listening on %s", url);
@@ -491,6 +503,8 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	su_home_init(a->home);
 	a->conf = c;
 	tcpclamp_set(STREAM_RCVBUF, STREAM_MSS);
+	tcpclamp_set_user_timeout(send_timeout_ms(c));
+	tporterr_enable();
 	if (parsefix_install() != 0) {
 		log_error("out of memory for the SIP parser table");
 		goto fail;

@@ -53,6 +53,7 @@ static const struct option sip_opts[] = {
 	O_UINT("transaction_timeout", 1000, 300000, transaction_timeout_ms),
 	O_UINT("idle_timeout", 5, 86400, idle_timeout_s),
 	O_UINT("message_timeout", 0, 3600, message_timeout_s),
+	O_UINT("send_timeout", 0, 3600, send_timeout_s),
 	O_UINT("max_connections_per_source", 0, 65536,
 	    max_connections_per_source),
 	O_UINT("udp_mtu", 500, 65535, udp_mtu),
@@ -835,6 +836,7 @@ set_defaults(struct conf *c)
 	c->transaction_timeout_ms = 32000;
 	c->idle_timeout_s = 1800;
 	c->message_timeout_s = 20;
+	c->send_timeout_s = 30;
 	c->max_connections_per_source = 1024;
 	c->udp_mtu = 1300;
 	c->udp_buffer = 4194304;

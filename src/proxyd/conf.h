@@ -75,6 +75,7 @@ struct conf {
 	unsigned transaction_timeout_ms; /* 64*T1: Timer B/F */
 	unsigned idle_timeout_s;     /* TCP/TLS connections unused this long */
 	unsigned message_timeout_s;  /* a TCP/TLS message whole within; 0: off */
+	unsigned send_timeout_s;     /* TCP_USER_TIMEOUT; 0: the kernel's */
 	unsigned max_connections_per_source; /* TCP/TLS at once; 0: no limit */
 	unsigned udp_mtu;            /* larger requests go over TCP */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF for UDP sockets */

@@ -135,6 +135,7 @@ conf_restart_changes(const struct conf *a, const struct conf *b,
 	CHANGED(a->idle_timeout_s == b->idle_timeout_s, "sip.idle_timeout");
 	CHANGED(a->message_timeout_s == b->message_timeout_s,
 	    "sip.message_timeout");
+	CHANGED(a->send_timeout_s == b->send_timeout_s, "sip.send_timeout");
 	CHANGED(a->max_connections_per_source == b->max_connections_per_source,
 	    "sip.max_connections_per_source");
 	CHANGED(a->udp_buffer == b->udp_buffer, "sip.udp_buffer");

@@ -13,7 +13,10 @@
  * a stream socket gets SO_RCVBUF set (which also turns autotuning off)
  * before it connects, and TCP_MAXSEG: a peer whose MSS is larger than the window
  * such a buffer opens (loopback's 64 KiB) stalls in its persist timer
- * (agent.c, STREAM_MSS). Nothing else is changed.
+ * (agent.c, STREAM_MSS). And TCP_USER_TIMEOUT (sip.send_timeout; the
+ * listening sockets get it in agent.c, and accepted connections inherit
+ * it): a next hop that vanished without closing is dropped when data sent
+ * to it has gone unacknowledged that long. Nothing else is changed.
  */
 #ifndef TCPCLAMP_H
 #define TCPCLAMP_H
@@ -22,5 +25,9 @@
  * kernel doubles the value) and its TCP_MAXSEG; 0 leaves them alone.
  * Installs the connect hook (sockhook_install()). */
 void tcpclamp_set(int bytes, int mss);
+
+/* TCP_USER_TIMEOUT in ms for every TCP socket connected from now on; 0
+ * leaves the kernel's. */
+void tcpclamp_set_user_timeout(unsigned ms);
 
 #endif /* TCPCLAMP_H */

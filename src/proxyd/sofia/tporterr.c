@@ -1,0 +1,82 @@
+/* tporterr.c - connection errors logged (tporterr.h). */
+#include "proxyd/sofia/tporterr.h"
+
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/tport.h>
+
+#include "common/log.h"
+#include "common/monoclock.h"
+
+/* At most BURST lines, then one more per 1/RATE s. */
+#define RATE 5
+#define BURST 10
+
+static int enabled;
+static uint64_t last_ms;
+static unsigned tokens = BURST;
+static unsigned long long unlogged;
+
+void
+tporterr_enable(void)
+{
+	enabled = 1;
+}
+
+static int
+may_log(void)
+{
+	uint64_t now = monoclock_coarse_ms();
+	uint64_t earned = (now - last_ms) * RATE / 1000;
+
+	if (earned > 0) {
+		tokens = tokens + earned > BURST ? BURST :
+		    tokens + (unsigned)earned;
+		last_ms = now;
+	}
+	if (tokens == 0) {
+		unlogged++;
+		return 0;
+	}
+	tokens--;
+	return 1;
+}
+
+static void
+note(tport_t *tp, int errcode)
+{
+	const tp_name_t *n = tport_name(tp);
+
+	if (n == NULL || !may_log())
+		return;
+	if (unlogged > 0)
+		log_info("%llu more connection errors not logged",
+		    unlogged);
+	unlogged = 0;
+	log_info("%s connection %s %s:%s: %s", n->tpn_proto,
+	    tport_is_secondary(tp) ? "with" : "on",
+	    n->tpn_host != NULL ? n->tpn_host : "?",
+	    n->tpn_port != NULL ? n->tpn_port : "?", strerror(errcode));
+}
+
+typedef void report_fn(tport_t *, int, su_sockaddr_t const *);
+
+/* Sofia's, exported but not in its public headers. */
+void tport_error_report(tport_t *, int, su_sockaddr_t const *);
+
+void
+tport_error_report(tport_t *self, int errcode, su_sockaddr_t const *addr)
+{
+	static report_fn *real;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "tport_error_report");
+	if (enabled && self != NULL && errcode != 0 && tport_is_stream(self))
+		note(self, errcode);
+	if (real != NULL)
+		real(self, errcode, addr);
+}
