@@ -111,6 +111,23 @@ ${3:-}
 CONF
 }
 
+# write_conf_tls FILE [SIP_EXTRA [OTHER_GROUPS]]: as write_conf, with a
+# TLS listener on PX_TLS_PORT too and the tls group naming $WORK/px.pem,
+# px.key and ca.pem (pki.sh: pki_ca "$WORK" && pki_cert "$WORK" px ...).
+write_conf_tls() {
+	cat > "$1" <<CONF
+log: { level = "debug"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
+             { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; },
+             { transport = "tls"; address = "127.0.0.1"; port = $PX_TLS_PORT; } );
+  ${2:-}
+};
+tls: { certificate = "$WORK/px.pem"; key = "$WORK/px.key"; ca_file = "$WORK/ca.pem"; };
+${3:-}
+CONF
+}
+
 # start_proxy CONF LOGNAME: run e2mproxyd in the foreground (background job)
 start_proxy() {
 	local log="$WORK/$2.log" i

@@ -13,16 +13,7 @@
 t_init cut_short 21780
 pki_ca "$WORK" && pki_cert "$WORK" px "IP:127.0.0.1" 127.0.0.1
 ok $? "test PKI made with openssl"
-cat > "$WORK/px.conf" <<CONF
-log: { level = "debug"; };
-sip: {
-  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $PX_PORT; },
-             { transport = "tcp"; address = "127.0.0.1"; port = $PX_PORT; },
-             { transport = "tls"; address = "127.0.0.1"; port = $PX_TLS_PORT; } );
-  max_message_size = 16384;
-};
-tls: { certificate = "$WORK/px.pem"; key = "$WORK/px.key"; ca_file = "$WORK/ca.pem"; };
-CONF
+write_conf_tls "$WORK/px.conf" "max_message_size = 16384;"
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts (UDP, TCP and TLS)"
 

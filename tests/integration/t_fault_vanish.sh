@@ -15,24 +15,8 @@
 set -u
 : "${TOP_SRCDIR:?TOP_SRCDIR must name the source tree}"
 
-skip() {
-	echo "1..0 # SKIP $*"
-	echo "t_fault_vanish.sh: SKIPPED, NOTHING WAS TESTED: $*" >&2
-	exit 0
-}
-
-if [ -z "${T_VANISH_INSIDE:-}" ]; then
-	command -v nft >/dev/null 2>&1 || skip "nft (nftables) is not installed"
-	command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
-	export T_VANISH_INSIDE=1
-	if unshare -rn true 2>/dev/null; then
-		exec unshare -rn bash "$0" "$@"
-	elif [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
-		exec unshare -n bash "$0" "$@"
-	fi
-	skip "cannot make a network namespace: $(unshare -rn true 2>&1)"
-fi
-ip link set lo up || skip "cannot bring up lo in the namespace"
+. "$TOP_SRCDIR/tests/integration/ownns.sh"
+own_namespaces t_fault_vanish.sh -n nft ip
 
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 t_init fault_vanish 24200

@@ -15,26 +15,10 @@ set -u
 : "${E2M_BUILDDIR:?E2M_BUILDDIR must name the build tree}"
 : "${TOP_SRCDIR:?TOP_SRCDIR must name the source tree}"
 
-skip() {
-	echo "1..0 # SKIP $*"
-	echo "t_nftset.sh: SKIPPED, NOTHING WAS TESTED: $*" >&2
-	exit 0
-}
-
-if [ -z "${T_NFTSET_INSIDE:-}" ]; then
-	command -v nft >/dev/null 2>&1 || skip "nft (nftables) is not installed"
-	command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
-	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
-	export T_NFTSET_INSIDE=1
-	# user + network + mount namespaces; as root without user
-	# namespaces, network + mount ones
-	if unshare -rnm true 2>/dev/null; then
-		exec unshare -rnm bash "$0" "$@"
-	elif [ "$(id -u)" -eq 0 ] && unshare -nm true 2>/dev/null; then
-		exec unshare -nm bash "$0" "$@"
-	fi
-	skip "cannot make network namespaces: $(unshare -rnm true 2>&1)"
-fi
+. "$TOP_SRCDIR/tests/integration/ownns.sh"
+[ -x /usr/bin/python3 ] || ns_skip t_nftset.sh "no /usr/bin/python3"
+# user + network + mount namespaces
+own_namespaces t_nftset.sh -nm nft ip
 
 E2MPROXYD=${E2MPROXYD:-unused} # lib.sh wants it; no proxy here
 . "$TOP_SRCDIR/tests/integration/lib.sh"

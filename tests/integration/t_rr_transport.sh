@@ -141,26 +141,30 @@ rr_at_uas() { # NAME: the Record-Route entries of the INVITE the UAS got
 bye_at_uac() { # NAME: the BYE the caller got, header section
 	awk '/^BYE /{p=1} p&&/^\r?$/{exit} p' "$WORK/$1_uac.msg.log" | tr -d '\r'
 }
-family_call v4v6 127.0.0.1 ::1 "$D"
-ok $? "IPv4 caller, IPv6 callee: the call completes and the callee's BYE is answered"
-rr=$(rr_at_uas v4v6)
-[ "$rr" = "<sip:[::1]:$D;lr>,<sip:127.0.0.1:$D;lr>" ]
-ok $? "one entry per family, IPv6 facing the callee (got $rr)"
-bye=$(bye_at_uac v4v6)
-echo "$bye" | grep -q "^Via: SIP/2.0/UDP 127.0.0.1:$D;" && ! echo "$bye" | grep -q '^Route:'
-ok $? "the callee's BYE reached the caller over IPv4, no Route of ours left"
-family_call v6v4 ::1 127.0.0.1 "$D"
-ok $? "IPv6 caller, IPv4 callee: the call completes and the callee's BYE is answered"
-rr=$(rr_at_uas v6v4)
-[ "$rr" = "<sip:127.0.0.1:$D;lr>,<sip:[::1]:$D;lr>" ]
-ok $? "one entry per family, IPv4 facing the callee (got $rr)"
-bye=$(bye_at_uac v6v4)
-echo "$bye" | grep -q "^Via: SIP/2.0/UDP \[::1\]:$D;" && ! echo "$bye" | grep -q '^Route:'
-ok $? "the callee's BYE reached the caller over IPv6, no Route of ours left"
+# family NAME WHAT CALLER CALLEE RR VIA: a call through D between the two
+# addresses; RR: the entries the callee must get; VIA: the sent-by of our
+# Via (the top one) in the callee's BYE as the caller got it.
+family() {
+	local rr bye
+	family_call "$1" "$3" "$4" "$D"
+	ok $? "$2: the call completes and the callee's BYE is answered"
+	rr=$(rr_at_uas "$1")
+	[ "$rr" = "$5" ]
+	ok $? "$2: one entry per family, the callee's on top (got $rr)"
+	bye=$(bye_at_uac "$1")
+	echo "$bye" | grep -m1 '^Via:' | grep -qF "Via: SIP/2.0/UDP $6;" &&
+		! echo "$bye" | grep -q '^Route:'
+	ok $? "$2: the callee's BYE reached the caller from $6, no Route of ours left"
+}
+family v4v6 "IPv4 caller, IPv6 callee" 127.0.0.1 ::1 \
+	"<sip:[::1]:$D;lr>,<sip:127.0.0.1:$D;lr>" "127.0.0.1:$D"
+family v6v4 "IPv6 caller, IPv4 callee" ::1 127.0.0.1 \
+	"<sip:127.0.0.1:$D;lr>,<sip:[::1]:$D;lr>" "[::1]:$D"
 
 # A wildcard listener (0.0.0.0, here beside :: on the same port: the two
-# families do not clash; the configuration refused it before) is record-routed by the address Sofia
-# puts in our Via for it, never by 0.0.0.0, which no peer can send to.
+# families do not clash; the configuration refused it before) is
+# record-routed by the address Sofia puts in our Via for it, never by
+# 0.0.0.0, which no peer can send to.
 E=$((BASE + 8))
 cat > "$WORK/e.conf" <<CONF
 log: { level = "debug"; };
