@@ -41,8 +41,8 @@ ALL="label mime cms uachal sdp archive e2mlog stun sipframe sipdgram sipstream"
 ALL+=" wirecopy"
 # Executions per fuzzer in --ci: about 15-20 s each on the 2-core CI machine
 # (the SIP framing ones about 10 s: they feed each input several ways).
-declare -A CI_RUNS=([label]=1000000 [mime]=1000000 [cms]=50000 [uachal]=500000
-	[sdp]=1000000 [archive]=170000 [e2mlog]=200000 [stun]=1000000
+declare -A CI_RUNS=([label]=600000 [mime]=600000 [cms]=50000 [uachal]=500000
+	[sdp]=1000000 [archive]=170000 [e2mlog]=50000 [stun]=1000000
 	[sipframe]=80000 [sipdgram]=200000 [sipstream]=40000 [wirecopy]=80000)
 # Options every run shares: no input over 10 s, no more than 2 GiB.
 COMMON=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
