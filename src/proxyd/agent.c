@@ -208,31 +208,19 @@ tls_policy(const struct conf *c)
  * keeps its whole buffer. So N bytes of pipelined requests cost about N*N/2
  * bytes, held as long as the transactions: a peer that gets ahead of us
  * (or wants to) could make us use gigabytes. A small receive buffer bounds
- * one read. Accepted sockets inherit it from the listening socket, which
- * Sofia does not expose: find it among our descriptors by its port.
+ * one read. Accepted sockets inherit it (and the MSS, and
+ * sip.send_timeout's TCP_USER_TIMEOUT: tcpclamp.c sets all three) from the
+ * listening socket, which Sofia does not expose: find it among our
+ * descriptors by its port.
  */
-/* TCP_USER_TIMEOUT (sip.send_timeout); 0: the kernel's. */
-static unsigned
-send_timeout_ms(const struct conf *c)
-{
-	return c->send_timeout_s * 1000u;
-}
-
 static void
-clamp_stream_rcvbuf(const struct conf *c, const struct conf_listen *li)
+clamp_stream_rcvbuf(const struct conf_listen *li)
 {
-	int fds[8], n, i, size = STREAM_RCVBUF, mss = STREAM_MSS;
-	unsigned ut = send_timeout_ms(c);
+	int fds[8], n, i;
 
 	n = sockfind(SOCK_STREAM, li->port, fds, 8);
 	for (i = 0; i < n; i++) {
-		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-		/* accepted connections inherit these; the MSS goes into the
-		 * SYN-ACK of each */
-		setsockopt(fds[i], IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
-		if (ut > 0)
-			setsockopt(fds[i], IPPROTO_TCP, TCP_USER_TIMEOUT, &ut,
-			    sizeof(ut));
+		tcpclamp_socket(fds[i]);
 		streamguard_add_listener(fds[i]);
 	}
 }
@@ -358,12 +346,12 @@ add_listener(struct agent *a, const struct conf_listen *li)
 		log_error("cannot listen on %s: %s", url, strerror(errno));
 		return -1;
 	}
-	if (li->transport != CONF_TP_UDP)
+	if (li->transport != CONF_TP_UDP) {
 		follow_streams(li);
-	if (li->transport != CONF_TP_UDP)
-		clamp_stream_rcvbuf(a->conf, li);
-	else
+		clamp_stream_rcvbuf(li);
+	} else {
 		guard_datagrams(li);
+	}
 	log_info("listening on %s", url);
 	return 0;
 }
@@ -502,8 +490,7 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 		return NULL;
 	su_home_init(a->home);
 	a->conf = c;
-	tcpclamp_set(STREAM_RCVBUF, STREAM_MSS);
-	tcpclamp_set_user_timeout(send_timeout_ms(c));
+	tcpclamp_set(STREAM_RCVBUF, STREAM_MSS, c->send_timeout_s * 1000u);
 	tporterr_enable();
 	if (parsefix_install() != 0) {
 		log_error("out of memory for the SIP parser table");
@@ -592,6 +579,7 @@ agent_free(struct agent *a)
 	fdreserve_reset();
 	connlimit_reset();
 	hdrguard_reset();
+	tporterr_reset();
 	su_home_deinit(a->home);
 	free(a);
 }
@@ -609,34 +597,32 @@ agent_nta(const struct agent *a)
 	return a->nta;
 }
 
+/* Transport tp's entry for family index f, else its other family's. */
+static const url_t *
+rr_of(const struct agent *a, enum conf_transport tp, int f)
+{
+	return a->rr[tp][f] != NULL ? a->rr[tp][f] : a->rr[tp][!f];
+}
+
 const url_t *
 agent_rr_url(const struct agent *a, enum conf_transport tp, int family)
 {
-	static const enum conf_transport order[] = {
-		CONF_TP_UDP, CONF_TP_TCP, CONF_TP_TLS
-	};
 	int f = fam_index(family);
-	size_t i;
+	const url_t *u = rr_of(a, tp, f);
 
-	if (a->rr[tp][f] != NULL)
-		return a->rr[tp][f];
-	if (a->rr[tp][!f] != NULL)
-		return a->rr[tp][!f];
 	/* No listener of that transport: then nothing came or goes over
 	 * it; any entry of ours is better than none. */
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (a->rr[order[i]][f] != NULL)
-			return a->rr[order[i]][f];
-		if (a->rr[order[i]][!f] != NULL)
-			return a->rr[order[i]][!f];
-	}
-	return NULL;
+	if (u == NULL)
+		u = rr_of(a, CONF_TP_UDP, f);
+	if (u == NULL)
+		u = rr_of(a, CONF_TP_TCP, f);
+	return u != NULL ? u : rr_of(a, CONF_TP_TLS, f);
 }
 
 int
 agent_listens(const struct agent *a, enum conf_transport tp)
 {
-	return a->rr[tp][0] != NULL || a->rr[tp][1] != NULL;
+	return rr_of(a, tp, 0) != NULL;
 }
 
 /* Ports compare as numbers with the scheme's default filled in. */

@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <strings.h>
 
@@ -165,24 +164,35 @@ inbound_side(const struct ptx *t)
 	return s;
 }
 
-/* The address family of a next hop: its maddr's, else its host's when
- * that is an address. A host name leaves it to DNS: taken as the
- * inbound side's (dflt). */
+int
+ptx_hop_address(const url_t *next, char *out, size_t size)
+{
+	char maddr[64];
+	const char *h = next != NULL ? next->url_host : NULL;
+
+	if (next != NULL && url_param(next->url_params, "maddr", maddr,
+	    sizeof(maddr)) > 0)
+		h = maddr;
+	if (h == NULL || strlen(h) >= size)
+		return 0;
+	if (host_is_ip6_reference(h))
+		snprintf(out, size, "%.*s", (int)strlen(h) - 2, h + 1);
+	else
+		snprintf(out, size, "%s", h);
+	if (host_is_ip6_address(out))
+		return AF_INET6;
+	return host_is_ip4_address(out) ? AF_INET : 0;
+}
+
+/* The address family of a next hop; a host name leaves it to DNS: taken
+ * as the inbound side's (dflt). */
 static int
 url_family(const url_t *u, int dflt)
 {
-	char maddr[64];
-	const char *h = u != NULL ? u->url_host : NULL;
-	struct in_addr a4;
+	char host[64];
+	int f = ptx_hop_address(u, host, sizeof(host));
 
-	if (u != NULL && url_param(u->url_params, "maddr", maddr,
-	    sizeof(maddr)) > 0)
-		h = maddr;
-	if (h == NULL)
-		return dflt;
-	if (h[0] == '[' || strchr(h, ':') != NULL)
-		return AF_INET6;
-	return inet_pton(AF_INET, h, &a4) == 1 ? AF_INET : dflt;
+	return f != 0 ? f : dflt;
 }
 
 static sip_record_route_t *

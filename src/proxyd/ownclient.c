@@ -68,27 +68,6 @@ udp_socket_for(nta_agent_t *nta, const char *host, const char *port)
 	return tp;
 }
 
-/* Where next sends to: its maddr, else its host; an IPv6 address
- * without brackets (tport_by_name() tells the family only so). 0, or -1
- * when that is no IP address (or too long). */
-static int
-dest_host(const url_t *next, char *out, size_t size)
-{
-	char maddr[64];
-	const char *h = next->url_host;
-
-	if (url_param(next->url_params, "maddr", maddr, sizeof(maddr)) > 0)
-		h = maddr;
-	if (h == NULL || strlen(h) >= size)
-		return -1;
-	if (host_is_ip6_reference(h)) {
-		snprintf(out, size, "%.*s", (int)strlen(h) - 2, h + 1);
-		return 0;
-	}
-	snprintf(out, size, "%s", h);
-	return host_is_ip4_address(out) || host_is_ip6_address(out) ? 0 : -1;
-}
-
 /* The next hop is an IP address over UDP and the request fits: 1, and
  * t->own.host and port say where. */
 static int
@@ -100,7 +79,7 @@ eligible(struct ptx *t, const url_t *next, tport_t *conn)
 	if (m == sip_method_invite || m == sip_method_ack ||
 	    m == sip_method_cancel || conn != NULL || next == NULL ||
 	    next->url_type != url_sip ||
-	    dest_host(next, t->own.host, sizeof(t->own.host)) != 0)
+	    ptx_hop_address(next, t->own.host, sizeof(t->own.host)) == 0)
 		return 0;
 	if (url_param(next->url_params, "transport", tp, sizeof(tp)) > 0 &&
 	    strcasecmp(tp, "udp") != 0)

@@ -216,6 +216,11 @@ void ptx_log(const struct ptx *t, const char *what);
 /* forward.c */
 enum step forward_request(struct ptx *t);
 void forward_ack(struct ptx *t);
+/* Where a next hop URI sends to when that is an IP address: its maddr,
+ * else its host, written to out without brackets (tport_by_name() tells
+ * an IPv6 address's family only so). AF_INET or AF_INET6; 0 for a host
+ * name (or one too long for out). */
+int ptx_hop_address(const url_t *next, char *out, size_t size);
 
 /* edge.c */
 enum step edge_stage(struct ptx *t);

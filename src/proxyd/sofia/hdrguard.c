@@ -209,9 +209,12 @@ after_read(int fd, struct msghdr *m, ssize_t n)
 
 /*
  * TLS: OpenSSL reads the socket, Sofia reads the plaintext through
- * SSL_read() (crypto/tlsping.c calls these). One contiguous buffer; a
- * marker that does not fit after the cut waits for the next read, which
- * SSL_pending() makes Sofia do at once.
+ * SSL_read() (crypto/tlsping.c calls these): the same work as for TCP,
+ * on its one buffer taken as a read of one iovec. A marker that does not
+ * fit after the cut waits for the next read, which SSL_pending() makes
+ * Sofia do at once. SSL_read() has no "nothing now": where the TCP read
+ * would say EAGAIN (no room at all, which a TLS read buffer always has),
+ * the stream ends unanswered.
  */
 static struct conn *
 tls_conn(int fd)
@@ -220,47 +223,30 @@ tls_conn(int fd)
 }
 
 static int
-tls_mark(struct conn *c, char *buf, int at, int cap)
+tls_return(ssize_t n)
 {
-	char add[256];
-	size_t len = sipstream_cut_text(&c->s, g.marker, add, sizeof(add));
-
-	if (len > 0 && (size_t)at + len <= (size_t)cap) {
-		memcpy(buf + at, add, len);
-		c->inject = 0;
-		c->ended = 1;
-		return at + (int)len;
-	}
-	c->inject = at > 0; /* (at 0 with no room: ended unanswered) */
-	c->ended = at == 0;
-	return at;
+	return n < 0 ? 0 : (int)n;
 }
 
 static int
 tls_before(int fd, void *buf, int cap)
 {
 	struct conn *c = tls_conn(fd);
+	struct iovec iov = { buf, (size_t)cap };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (c == NULL)
+	if (c == NULL || !(c->ended || c->inject))
 		return -1;
-	if (c->ended)
-		return 0;
-	return c->inject ? tls_mark(c, buf, 0, cap) : -1;
+	return c->ended ? 0 : tls_return(mark(c, &m, 0));
 }
 
 static int
 tls_after(int fd, void *buf, int n, int cap)
 {
-	struct conn *c = tls_conn(fd);
-	size_t r;
+	struct iovec iov = { buf, (size_t)cap };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (c == NULL)
-		return n;
-	r = sipstream_feed(&c->s, buf, (size_t)n);
-	if (c->s.state != SIPSTREAM_CUT)
-		return n;
-	g.cuts++;
-	return tls_mark(c, buf, (int)r, cap);
+	return tls_return(after_read(fd, &m, n));
 }
 
 static int

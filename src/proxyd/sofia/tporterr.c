@@ -3,7 +3,6 @@
 
 #include <dlfcn.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include <sofia-sip/su.h>
@@ -11,39 +10,37 @@
 
 #include "common/log.h"
 #include "common/monoclock.h"
+#include "common/ratelimit.h"
 
-/* At most BURST lines, then one more per 1/RATE s. */
+/* At most BURST lines, then RATE a second. */
 #define RATE 5
 #define BURST 10
 
-static int enabled;
-static uint64_t last_ms;
-static unsigned tokens = BURST;
+static struct ratelimit *rl; /* one bucket (no source): the log's */
 static unsigned long long unlogged;
 
 void
 tporterr_enable(void)
 {
-	enabled = 1;
+	if (rl == NULL)
+		rl = ratelimit_new(RATE, BURST, 1);
+}
+
+void
+tporterr_reset(void)
+{
+	ratelimit_free(rl);
+	rl = NULL;
+	unlogged = 0;
 }
 
 static int
 may_log(void)
 {
-	uint64_t now = monoclock_coarse_ms();
-	uint64_t earned = (now - last_ms) * RATE / 1000;
-
-	if (earned > 0) {
-		tokens = tokens + earned > BURST ? BURST :
-		    tokens + (unsigned)earned;
-		last_ms = now;
-	}
-	if (tokens == 0) {
-		unlogged++;
-		return 0;
-	}
-	tokens--;
-	return 1;
+	if (ratelimit_take(rl, NULL, monoclock_coarse_ms()))
+		return 1;
+	unlogged++;
+	return 0;
 }
 
 static void
@@ -75,7 +72,8 @@ tport_error_report(tport_t *self, int errcode, su_sockaddr_t const *addr)
 
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "tport_error_report");
-	if (enabled && self != NULL && errcode != 0 && tport_is_stream(self))
+	if (rl != NULL && self != NULL && errcode != 0 &&
+	    tport_is_stream(self))
 		note(self, errcode);
 	if (real != NULL)
 		real(self, errcode, addr);

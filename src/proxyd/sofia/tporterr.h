@@ -16,7 +16,11 @@
 #ifndef TPORTERR_H
 #define TPORTERR_H
 
-/* From now on, log connection errors (links the interposer in). */
+/* From now on, log connection errors (links the interposer in); not
+ * without memory for the log's rate limit. */
 void tporterr_enable(void);
+
+/* Stop logging them. */
+void tporterr_reset(void);
 
 #endif /* TPORTERR_H */
