@@ -18,7 +18,11 @@
 #               libsofia-sip-ua TLS code are suppressed: see below)
 #   demo        scripts/demo.sh, the README's main command (one test), and
 #               tests/demo/port_taken.sh: it names a taken port (one test)
-#   distcheck   make distcheck from _build/ (configure flag --enable-werror)
+#   distcheck   make distcheck from _build/ (configure flag --enable-werror):
+#               the tarball builds, installs and passes a sample of the
+#               suite that uses every kind of file it ships (the whole
+#               suite ran twice above), and has every file git tracks
+#               (Makefile.am, DIST_SAMPLE_TESTS and distcheck-hook)
 #   package     tests/pkg/t_deb.sh: the Debian package built from a copy of
 #               the tree (dpkg-buildpackage), its contents, lintian, and an
 #               install with dpkg into a throwaway view of this system
