@@ -29,9 +29,10 @@ conf_overload_defaults(struct conf *c)
 	c->overload_delay_high = 250;
 	c->overload_max_in_flight = 50000;
 	c->overload_retry_after = 2;
-	/* Off: a wakeup the scheduler cuts in two reads as a busy stretch
-	 * (sipoverload.c, delay_of()). */
-	c->overload_loop_busy = 0;
+	/* On: a scheduling pause counts at most half of delay_low
+	 * (sipoverload.c, delay_of()); without it TCP and TLS are bounded
+	 * by max_in_flight alone. */
+	c->overload_loop_busy = 1;
 }
 
 void

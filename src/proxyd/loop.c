@@ -219,10 +219,23 @@ loop_root(const struct loop *l)
 	return l->root;
 }
 
-uint64_t
-loop_busy_ms(const struct loop *l)
+/* The calling thread's CPU time: loop_busy_ms() is asked on the loop
+ * thread, while it handles a request. */
+static uint64_t
+thread_cpu_us(void)
 {
-	return overload_busy_ms(&l->busy, monoclock_ms());
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+loop_busy_ms(struct loop *l, uint64_t cap_ms)
+{
+	return overload_busy_ms(&l->busy, monoclock_ms(), cap_ms,
+	    thread_cpu_us);
 }
 
 uint64_t

@@ -26,11 +26,12 @@ void loop_kick(struct loop *l);
 
 /*
  * How long the loop has gone without catching up with its input, ms (0
- * when it has: overload.h, struct overload_busy), and the longest such
- * stretch over the last full second. Overload control's signal for
- * requests that came over TCP or TLS.
+ * when it has): wall time up to cap_ms, the loop thread's CPU time beyond
+ * (overload.h, struct overload_busy); call it on the loop thread.
+ * Overload control's signal for requests that came over TCP or TLS. And
+ * the longest such stretch over the last full second, in wall time.
  */
-uint64_t loop_busy_ms(const struct loop *l);
+uint64_t loop_busy_ms(struct loop *l, uint64_t cap_ms);
 uint64_t loop_busy_max_ms(const struct loop *l);
 
 int loop_run(struct loop *l);   /* until loop_break(); 0 or -1 */

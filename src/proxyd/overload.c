@@ -101,27 +101,51 @@ overload_busy_wake(struct overload_busy *b, uint64_t now_ms)
 	if (!b->busy) {
 		b->busy = 1;
 		b->since_ms = now_ms;
+		b->on_cpu = 0;
 	}
+}
+
+/* The stretch in wall time, the gauge's measure. */
+static uint64_t
+wall_ms(const struct overload_busy *b, uint64_t now_ms)
+{
+	return b->busy && now_ms > b->since_ms ? now_ms - b->since_ms : 0;
 }
 
 void
 overload_busy_done(struct overload_busy *b, uint64_t now_ms, int caught_up)
 {
-	busy_window(b, now_ms, overload_busy_ms(b, now_ms));
+	busy_window(b, now_ms, wall_ms(b, now_ms));
 	if (caught_up)
 		b->busy = 0;
 }
 
 uint64_t
-overload_busy_ms(const struct overload_busy *b, uint64_t now_ms)
+overload_busy_ms(struct overload_busy *b, uint64_t now_ms, uint64_t cap_ms,
+    overload_cpu_fn *cpu_us)
 {
-	return b->busy && now_ms > b->since_ms ? now_ms - b->since_ms : 0;
+	uint64_t wall = wall_ms(b, now_ms), cpu;
+
+	if (!b->busy)
+		return 0;
+	if (!b->on_cpu) {
+		if (wall < cap_ms)
+			return wall;
+		/* past the cap: whatever wall time went by counts as the
+		 * cap, CPU time from here on */
+		b->on_cpu = 1;
+		b->cpu_mark_us = cpu_us();
+		return cap_ms;
+	}
+	cpu = cpu_us();
+	return cap_ms + (cpu > b->cpu_mark_us ?
+	    (cpu - b->cpu_mark_us) / 1000 : 0);
 }
 
 uint64_t
 overload_busy_max_ms(const struct overload_busy *b, uint64_t now_ms)
 {
-	uint64_t cur = overload_busy_ms(b, now_ms), m;
+	uint64_t cur = wall_ms(b, now_ms), m;
 
 	if (now_ms - b->window_ms >= 2000)
 		return cur;

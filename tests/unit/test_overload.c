@@ -21,6 +21,60 @@ refused(struct overload *o, const struct overload_conf *c, uint32_t us,
 	return k;
 }
 
+/* The loop thread's CPU time, as the test sets it. */
+static uint64_t fake_cpu_us;
+static int cpu_reads;
+
+static uint64_t
+fake_cpu(void)
+{
+	cpu_reads++;
+	return fake_cpu_us;
+}
+
+/* The stretch with a cap no test reaches: wall time only. */
+static uint64_t
+busy_wall(struct overload_busy *b, uint64_t now)
+{
+	return overload_busy_ms(b, now, 1000000, fake_cpu);
+}
+
+/* Past the cap: a scheduling pause counts at most the cap, the CPU time
+ * the loop spends from there counts in full. */
+static void
+test_busy_cpu(void)
+{
+	struct overload_busy b;
+
+	memset(&b, 0, sizeof(b));
+	cpu_reads = 0;
+	fake_cpu_us = 7000000;
+	overload_busy_wake(&b, 1000);
+	T_EQ_INT(overload_busy_ms(&b, 1030, 50, fake_cpu), 30,
+	    "under the cap: wall time");
+	T_EQ_INT(cpu_reads, 0, "and no CPU clock read (a proxy that keeps up)");
+	/* descheduled for 400 ms in the middle of the wakeup */
+	T_EQ_INT(overload_busy_ms(&b, 1430, 50, fake_cpu), 50,
+	    "a 400 ms pause counts as the cap, 50, not 430");
+	T_EQ_INT(cpu_reads, 1, "the CPU clock is read once past the cap");
+	fake_cpu_us += 10000;
+	T_EQ_INT(overload_busy_ms(&b, 1900, 50, fake_cpu), 60,
+	    "then CPU time: 10 ms of work in 470 ms of wall time -> 60");
+	overload_busy_done(&b, 1900, 0);
+	overload_busy_wake(&b, 1901);
+	fake_cpu_us += 90000;
+	T_EQ_INT(overload_busy_ms(&b, 1995, 50, fake_cpu), 150,
+	    "a backlog keeps the loop on the CPU: 50 + 100 ms of work");
+	overload_busy_done(&b, 1995, 1);
+	T_EQ_INT(overload_busy_ms(&b, 1995, 50, fake_cpu), 0, "caught up");
+	T_EQ_INT(overload_busy_max_ms(&b, 1996), 995,
+	    "the gauge is the longest stretch in wall time");
+	overload_busy_wake(&b, 3000);
+	fake_cpu_us += 500000;
+	T_EQ_INT(overload_busy_ms(&b, 3040, 50, fake_cpu), 40,
+	    "a new stretch starts in wall time again");
+}
+
 /* The loop's busy stretch. */
 static void
 test_busy(void)
@@ -28,21 +82,21 @@ test_busy(void)
 	struct overload_busy b;
 
 	memset(&b, 0, sizeof(b));
-	T_EQ_INT(overload_busy_ms(&b, 5000), 0, "idle: no stretch");
+	T_EQ_INT(busy_wall(&b, 5000), 0, "idle: no stretch");
 	overload_busy_wake(&b, 5000);
-	T_EQ_INT(overload_busy_ms(&b, 5003), 3, "a wakeup: 3 ms in");
+	T_EQ_INT(busy_wall(&b, 5003), 3, "a wakeup: 3 ms in");
 	overload_busy_done(&b, 5004, 1);
-	T_EQ_INT(overload_busy_ms(&b, 9000), 0,
+	T_EQ_INT(busy_wall(&b, 9000), 0,
 	    "caught up: idle time is not a stretch");
 	overload_busy_wake(&b, 9000);
 	overload_busy_done(&b, 9040, 0);
 	overload_busy_wake(&b, 9041);
-	T_EQ_INT(overload_busy_ms(&b, 9150), 150,
+	T_EQ_INT(busy_wall(&b, 9150), 150,
 	    "not caught up: the stretch goes on through the next wakeup");
 	overload_busy_done(&b, 9150, 0);
 	overload_busy_wake(&b, 9150);
 	overload_busy_done(&b, 9300, 1);
-	T_EQ_INT(overload_busy_ms(&b, 9300), 0, "caught up again");
+	T_EQ_INT(busy_wall(&b, 9300), 0, "caught up again");
 	T_EQ_INT(overload_busy_max_ms(&b, 9500), 300,
 	    "the longest stretch of the last second");
 	overload_busy_wake(&b, 9500);
@@ -116,5 +170,6 @@ main(void)
 	    &started), OVERLOAD_IN_FLIGHT, "the in-flight bound comes first");
 
 	test_busy();
+	test_busy_cpu();
 	return t_done();
 }
