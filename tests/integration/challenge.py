@@ -11,12 +11,13 @@ usage:
       and print its status line (TIMEOUT when none came). A non-2xx final response to an
       INVITE is acknowledged (hop-by-hop ACK) unless --no-ack.
   challenge.py burst udp|tcp PORT TEMPLATE COUNT OUTDIR [WAIT] [--bind ADDR]
-                     [--gap SECONDS]
+                     [--gap SECONDS [--until FILE]]
       COUNT copies of TEMPLATE with @N@ replaced by 0..COUNT-1, sent back to
       back (one TCP connection, or one UDP socket), or one every SECONDS
-      with --gap; each final response is saved as OUTDIR/N.resp (matched by
-      Call-ID); prints "N CODE" lines, "N TIMEOUT" for the requests that
-      got no final response.
+      with --gap; with --until, no more are sent once FILE exists (COUNT
+      is then the most sent). Each final response is saved as
+      OUTDIR/N.resp (matched by Call-ID); prints "N CODE" lines for the
+      requests sent, "N TIMEOUT" for those that got no final response.
   challenge.py check REQFILE RESPFILE CAFILE ENCCERT OUTDIR [--signer CERT]
                      [--skew SECONDS] [--base64] [--once]
       Check a 495/496 challenge against the request that caused it: the
@@ -338,7 +339,7 @@ def cmd_send(args):
 
 
 def cmd_burst(args):
-    bind, gap = '127.0.0.1', 0.0
+    bind, gap, stopfile = '127.0.0.1', 0.0, None
     rest = []
     it = iter(args)
     for a in it:
@@ -346,6 +347,8 @@ def cmd_burst(args):
             bind = next(it)
         elif a == '--gap':
             gap = float(next(it))
+        elif a == '--until':
+            stopfile = next(it)
         else:
             rest.append(a)
     proto, port, tmplf, count, outdir = rest[0], int(rest[1]), rest[2], int(rest[3]), rest[4]
@@ -381,19 +384,23 @@ def cmd_burst(args):
                 f.write(m)
         return True
 
+    sent = count
     if gap <= 0 and proto == 'tcp':
         s.sendall(b''.join(reqs))
     else:
-        for r in reqs:
+        for n, r in enumerate(reqs):
+            if stopfile is not None and os.path.exists(stopfile):
+                sent = n
+                break
             s.sendall(r) if proto == 'tcp' else s.send(r)
             until = time.time() + gap
             while receive(until - time.time()) and time.time() < until:
                 pass
     deadline = time.time() + wait
-    while len(got) < count and time.time() < deadline:
+    while len(got) < sent and time.time() < deadline:
         if not receive(deadline - time.time()):
             break
-    for i in range(count):
+    for i in range(sent):
         print(i, got.get(i, 'TIMEOUT'))
     return 0
 
