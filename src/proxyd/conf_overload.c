@@ -29,10 +29,10 @@ conf_overload_defaults(struct conf *c)
 	c->overload_delay_high = 250;
 	c->overload_max_in_flight = 50000;
 	c->overload_retry_after = 2;
-	/* On: a scheduling pause counts at most half of delay_low
-	 * (sipoverload.c, delay_of()); without it TCP and TLS are bounded
-	 * by max_in_flight alone. */
-	c->overload_loop_busy = 1;
+	/* Off: a loop that never idles is not always one that is behind
+	 * (sipoverload.c, delay_of()); TCP and TLS are then bounded by
+	 * max_in_flight alone. */
+	c->overload_loop_busy = 0;
 }
 
 void

@@ -102,9 +102,12 @@ new_work(const sip_t *sip)
 /* The queue delay counts for a request that came in a datagram read from
  * a watched socket; a TCP or TLS request has none of its own and is
  * judged by the loop's busy stretch (overload.h) when overload.loop_busy
- * says so (the default). Its wall time counts up to half of
- * queue_delay_low, CPU time beyond: a scheduling pause alone never
- * reaches the threshold. */
+ * says so. Its wall time counts up to half of queue_delay_low, CPU time
+ * beyond: a scheduling pause alone never reaches the threshold. Not by
+ * default: the stretch measures a loop that never idles, which a slow
+ * build at a moderate rate is too, with every message read soon after
+ * it came (ASan on a loaded machine, 2026-12-07: t_fault_slow and
+ * t_hostile shed TCP requests at 50 calls/s on 65 ms of CPU). */
 static uint32_t
 delay_of(struct proxy *px, msg_t *msg, enum overload_reason *kind)
 {

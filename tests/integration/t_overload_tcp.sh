@@ -19,10 +19,10 @@ N=4000
 
 # Thresholds low enough that working through the backlog passes them on
 # any machine (4000 messages take far more than 40 ms of CPU), high enough
-# that a single call's messages never do. loop_busy is left to its
-# default (on).
+# that a single call's messages never do.
 write_conf "$WORK/px.conf" "" "
-overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9; };
+overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9;
+            loop_busy = true; };
 metrics: { enabled = true; port = $M_PORT; };"
 PROXY_DEBUG=" " start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts"
