@@ -29,6 +29,7 @@
 #include "proxyd/keepalive.h"
 #include "proxyd/sofia/parsefix.h"
 #include "proxyd/sofia/sockfind.h"
+#include "proxyd/sofia/streamlag.h"
 #include "proxyd/sofia/recvhook.h"
 #include "proxyd/sofia/srcguard.h"
 #include "proxyd/sofia/hdrguard.h"
@@ -491,6 +492,8 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	su_home_init(a->home);
 	a->conf = c;
 	tcpclamp_set(STREAM_RCVBUF, STREAM_MSS, c->send_timeout_s * 1000u);
+	/* a read of half the buffer found a connection backing up */
+	streamlag_set_full(STREAM_RCVBUF / 2);
 	tporterr_enable();
 	if (parsefix_install() != 0) {
 		log_error("out of memory for the SIP parser table");

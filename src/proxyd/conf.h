@@ -189,6 +189,7 @@ struct conf {
 	unsigned overload_max_in_flight; /* 0: no bound */
 	unsigned overload_retry_after;   /* s, in the 503 */
 	int overload_loop_busy;  /* TCP/TLS judged by the loop's busy stretch */
+	int overload_stream_backlog; /* and by their connection backed up */
 
 	/* metrics: /metrics and /status over HTTP (conf_daemon.c) */
 	int metrics_enabled;

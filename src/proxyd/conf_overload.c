@@ -18,6 +18,7 @@ const struct option conf_overload_opts[] = {
 	O_UINT("max_in_flight", 0, 100000000, overload_max_in_flight),
 	O_UINT("retry_after", 1, 3600, overload_retry_after),
 	O_BOOL("loop_busy", overload_loop_busy),
+	O_BOOL("stream_backlog", overload_stream_backlog),
 	O_END
 };
 
@@ -33,6 +34,9 @@ conf_overload_defaults(struct conf *c)
 	 * (sipoverload.c, delay_of()); TCP and TLS are then bounded by
 	 * max_in_flight alone. */
 	c->overload_loop_busy = 0;
+	/* On: a TCP or TLS connection backed up (streamlag.h) is input
+	 * waiting, as a UDP datagram's queue delay is. */
+	c->overload_stream_backlog = 1;
 }
 
 void

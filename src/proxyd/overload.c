@@ -34,8 +34,7 @@ overload_check(struct overload *o, const struct overload_conf *c,
 		o->credit += p;
 		if (o->credit >= 1) {
 			o->credit -= 1;
-			r = kind == OVERLOAD_LOOP_BUSY ? OVERLOAD_LOOP_BUSY :
-			    OVERLOAD_QUEUE_DELAY;
+			r = kind; /* the signal that made the delay */
 		}
 	}
 	if (r == OVERLOAD_ADMIT)
@@ -73,6 +72,8 @@ overload_reason_name(enum overload_reason r)
 		return "in_flight";
 	case OVERLOAD_LOOP_BUSY:
 		return "loop_busy";
+	case OVERLOAD_STREAM_BACKLOG:
+		return "stream_backlog";
 	default:
 		return "none";
 	}

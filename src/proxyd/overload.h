@@ -13,8 +13,9 @@
  * run), at delay_high and above every one. A request that came over
  * TCP or TLS has no such stamp (its bytes wait in the sender's socket
  * once our small receive buffer is full, where we cannot see them): it is
- * judged by how long the loop has gone without catching up with its
- * input (struct overload_busy below), against the same thresholds. And
+ * judged by how long its connection has been backed up (streamlag.h),
+ * or by how long the loop has gone without catching up with its input
+ * (struct overload_busy below), against the same thresholds. And
  * the requests in flight
  * (server transactions the core holds): at max_in_flight every new one is
  * refused, a bound on memory when next hops stop answering.
@@ -44,6 +45,7 @@ enum overload_reason {
 	OVERLOAD_QUEUE_DELAY,
 	OVERLOAD_IN_FLIGHT,
 	OVERLOAD_LOOP_BUSY,
+	OVERLOAD_STREAM_BACKLOG,
 	OVERLOAD_NREASONS
 };
 

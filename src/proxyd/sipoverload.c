@@ -32,6 +32,7 @@
 #include "proxyd/conf.h"
 #include "proxyd/metrics.h"
 #include "proxyd/sofia/srcguard.h"
+#include "proxyd/sofia/streamlag.h"
 
 int
 sipoverload_init(struct proxy *px)
@@ -99,30 +100,39 @@ new_work(const sip_t *sip)
 	    sip->sip_to != NULL && sip->sip_to->a_tag == NULL;
 }
 
-/* The queue delay counts for a request that came in a datagram read from
- * a watched socket; a TCP or TLS request has none of its own and is
- * judged by the loop's busy stretch (overload.h) when overload.loop_busy
- * says so. Its wall time counts up to half of queue_delay_low, CPU time
- * beyond: a scheduling pause alone never reaches the threshold. Not by
- * default: the stretch measures a loop that never idles, which a slow
+/*
+ * The queue delay counts for a request that came in a datagram read from
+ * a watched socket. A TCP or TLS request has none of its own: it is
+ * judged by how long its connection has been backed up (streamlag.h,
+ * overload.stream_backlog, on by default), and, when overload.loop_busy
+ * says so, by the loop's busy stretch (overload.h), whichever is longer.
+ * The stretch counts wall time up to half of queue_delay_low, CPU time
+ * beyond: a scheduling pause alone never reaches the threshold. It is
+ * off by default: it measures a loop that never idles, which a slow
  * build at a moderate rate is too, with every message read soon after
  * it came (ASan on a loaded machine, 2026-12-07: t_fault_slow and
- * t_hostile shed TCP requests at 50 calls/s on 65 ms of CPU). */
+ * t_hostile shed TCP requests at 50 calls/s on 65 ms of CPU).
+ */
 static uint32_t
 delay_of(struct proxy *px, msg_t *msg, enum overload_reason *kind)
 {
+	const struct conf *c = px->st->conf;
 	tport_t *tp = tport_delivered_by(nta_agent_tports(agent_nta(
 	    px->agent)), msg);
-	uint64_t ms;
+	uint64_t ms = 0, busy;
 
 	if (tp != NULL && tport_is_udp(tp)) {
 		*kind = OVERLOAD_QUEUE_DELAY;
 		return srcguard_queue_delay_us();
 	}
-	*kind = OVERLOAD_LOOP_BUSY;
-	if (!px->st->conf->overload_loop_busy)
-		return 0;
-	ms = loop_busy_ms(px->loop, px->st->conf->overload_delay_low / 2);
+	*kind = OVERLOAD_STREAM_BACKLOG;
+	if (c->overload_stream_backlog)
+		ms = streamlag_ms(monoclock_coarse_ms());
+	if (c->overload_loop_busy &&
+	    (busy = loop_busy_ms(px->loop, c->overload_delay_low / 2)) > ms) {
+		ms = busy;
+		*kind = OVERLOAD_LOOP_BUSY;
+	}
 	return ms > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(ms * 1000);
 }
 
@@ -172,7 +182,8 @@ sipoverload_shed(struct proxy *px, msg_t *msg, sip_t *sip)
 		log_warnx("overload: shedding new requests with 503 "
 		    "(%s: %s %u ms, %llu in flight; limits %u-%u ms, "
 		    "%u)", overload_reason_name(r), kind == OVERLOAD_LOOP_BUSY ?
-		    "loop busy" : "queue delay", delay / 1000,
+		    "loop busy" : kind == OVERLOAD_STREAM_BACKLOG ?
+		    "connection backed up" : "queue delay", delay / 1000,
 		    (unsigned long long)px->stats.in_flight, oc.delay_low_ms,
 		    oc.delay_high_ms, oc.max_in_flight);
 		if (px->shed_timer == NULL)

@@ -7,14 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/monoclock.h"
 #include "common/sipstream.h"
 #include "crypto/tlsping.h"
 #include "proxyd/sofia/connlimit.h"
 #include "proxyd/sofia/recvhook.h"
+#include "proxyd/sofia/streamlag.h"
 
 #define MAX_LISTENERS 16
 /* Connections with descriptors from this number up are not followed. A
@@ -97,6 +100,7 @@ forget(int fd)
 	if (fd >= 0 && fd < MAX_FD && conns[fd] != NULL) {
 		free(conns[fd]);
 		conns[fd] = NULL;
+		streamlag_forget(fd);
 	}
 }
 
@@ -180,15 +184,19 @@ mark(struct conn *c, struct msghdr *m, size_t at)
 	return -1;
 }
 
-static ssize_t
-after_read(int fd, struct msghdr *m, ssize_t n)
+/* The connection fd if it is one we follow, else NULL. */
+static struct conn *
+followed(int fd)
 {
-	struct conn *c;
+	return fd >= 0 && fd < MAX_FD ? conns[fd] : NULL;
+}
+
+/* Every read of a followed connection, TCP or TLS. */
+static ssize_t
+follow_read(struct conn *c, struct msghdr *m, ssize_t n)
+{
 	size_t i, at = 0, k, r;
 
-	if (m->msg_name != NULL || fd < 0 || fd >= MAX_FD ||
-	    (c = conns[fd]) == NULL)
-		return n;	/* a datagram, or not a connection of ours */
 	if (c->ended)
 		return 0;	/* Sofia ends the connection */
 	if (c->inject)
@@ -207,6 +215,21 @@ after_read(int fd, struct msghdr *m, ssize_t n)
 	return mark(c, m, at);
 }
 
+/* recvhook.c's: every recvmsg() that read something. Sofia reads all a
+ * TCP socket holds, so n is what was queued (streamlag.h). */
+static ssize_t
+after_read(int fd, struct msghdr *m, ssize_t n)
+{
+	struct conn *c;
+
+	if (m->msg_name != NULL || (c = followed(fd)) == NULL) {
+		streamlag_other(); /* a datagram, or not a connection of ours */
+		return n;
+	}
+	streamlag_read(fd, (size_t)n, monoclock_coarse_ms());
+	return follow_read(c, m, n);
+}
+
 /*
  * TLS: OpenSSL reads the socket, Sofia reads the plaintext through
  * SSL_read() (crypto/tlsping.c calls these): the same work as for TCP,
@@ -216,12 +239,6 @@ after_read(int fd, struct msghdr *m, ssize_t n)
  * would say EAGAIN (no room at all, which a TLS read buffer always has),
  * the stream ends unanswered.
  */
-static struct conn *
-tls_conn(int fd)
-{
-	return fd >= 0 && fd < MAX_FD ? conns[fd] : NULL;
-}
-
 static int
 tls_return(ssize_t n)
 {
@@ -231,7 +248,7 @@ tls_return(ssize_t n)
 static int
 tls_before(int fd, void *buf, int cap)
 {
-	struct conn *c = tls_conn(fd);
+	struct conn *c = followed(fd);
 	struct iovec iov = { buf, (size_t)cap };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
@@ -240,19 +257,37 @@ tls_before(int fd, void *buf, int cap)
 	return c->ended ? 0 : tls_return(mark(c, &m, 0));
 }
 
+/* What a TLS connection had queued: this record's plaintext and the
+ * ciphertext still in the socket (one ioctl(), only with the signal on). */
+static size_t
+tls_queued(int fd, int n)
+{
+	int more = 0;
+
+	if (!streamlag_on() || ioctl(fd, FIONREAD, &more) != 0 || more < 0)
+		more = 0;
+	return (size_t)n + (size_t)more;
+}
+
 static int
 tls_after(int fd, void *buf, int n, int cap)
 {
 	struct iovec iov = { buf, (size_t)cap };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct conn *c = followed(fd);
 
-	return tls_return(after_read(fd, &m, n));
+	if (c == NULL) {
+		streamlag_other();
+		return tls_return(n);
+	}
+	streamlag_read(fd, tls_queued(fd, n), monoclock_coarse_ms());
+	return tls_return(follow_read(c, &m, n));
 }
 
 static int
 tls_pending(int fd)
 {
-	struct conn *c = tls_conn(fd);
+	struct conn *c = followed(fd);
 
 	if (c == NULL)
 		return 0;

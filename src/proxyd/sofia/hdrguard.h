@@ -21,6 +21,9 @@
  *   connection then reads as its end, and Sofia closes it once the answer
  *   is out.
  *
+ * Each read's size goes to streamlag.c (how long a connection has been
+ * backed up), every other read clears it.
+ *
  * Sofia reads TCP sockets with recvmsg() (recvhook.c), and the plaintext
  * of TLS ones with SSL_read() (crypto/tlsping.c's filter hooks: the same
  * work on the decrypted bytes); it accepts with accept(), interposed by
