@@ -492,8 +492,9 @@ agent_new(struct loop *l, const struct conf *c, nta_message_f *stray,
 	su_home_init(a->home);
 	a->conf = c;
 	tcpclamp_set(STREAM_RCVBUF, STREAM_MSS, c->send_timeout_s * 1000u);
-	/* a read of half the buffer found a connection backing up */
-	streamlag_set_full(STREAM_RCVBUF / 2);
+	/* a read of three quarters of the buffer found the sender's input
+	 * waiting (the window a 32 KiB buffer opens is about 31 KiB) */
+	streamlag_set_full(STREAM_RCVBUF * 3 / 4);
 	tporterr_enable();
 	if (parsefix_install() != 0) {
 		log_error("out of memory for the SIP parser table");

@@ -190,6 +190,8 @@ struct conf {
 	unsigned overload_retry_after;   /* s, in the 503 */
 	int overload_loop_busy;  /* TCP/TLS judged by the loop's busy stretch */
 	int overload_stream_backlog; /* and by their connection backed up */
+	unsigned overload_stream_low;  /* ms backed up: some refused */
+	unsigned overload_stream_high; /* every new one refused */
 
 	/* metrics: /metrics and /status over HTTP (conf_daemon.c) */
 	int metrics_enabled;

@@ -19,6 +19,8 @@ const struct option conf_overload_opts[] = {
 	O_UINT("retry_after", 1, 3600, overload_retry_after),
 	O_BOOL("loop_busy", overload_loop_busy),
 	O_BOOL("stream_backlog", overload_stream_backlog),
+	O_UINT("stream_backlog_low", 1, 60000, overload_stream_low),
+	O_UINT("stream_backlog_high", 1, 60000, overload_stream_high),
 	O_END
 };
 
@@ -37,6 +39,10 @@ conf_overload_defaults(struct conf *c)
 	/* On: a TCP or TLS connection backed up (streamlag.h) is input
 	 * waiting, as a UDP datagram's queue delay is. */
 	c->overload_stream_backlog = 1;
+	/* TCP does not retransmit: a second of waiting, not 100 ms, is
+	 * where a stream is behind (sipoverload.c, delay_of()) */
+	c->overload_stream_low = 1000;
+	c->overload_stream_high = 2000;
 }
 
 void
@@ -45,4 +51,7 @@ conf_check_overload(struct loader *l, const config_t *cfg)
 	if (l->c->overload_delay_low > l->c->overload_delay_high)
 		cl_err(l, config_lookup(cfg, "overload.queue_delay_low"),
 		    "overload.queue_delay_low: above queue_delay_high");
+	if (l->c->overload_stream_low > l->c->overload_stream_high)
+		cl_err(l, config_lookup(cfg, "overload.stream_backlog_low"),
+		    "overload.stream_backlog_low: above stream_backlog_high");
 }

@@ -102,38 +102,56 @@ new_work(const sip_t *sip)
 
 /*
  * The queue delay counts for a request that came in a datagram read from
- * a watched socket. A TCP or TLS request has none of its own: it is
- * judged by how long its connection has been backed up (streamlag.h,
- * overload.stream_backlog, on by default), and, when overload.loop_busy
- * says so, by the loop's busy stretch (overload.h), whichever is longer.
- * The stretch counts wall time up to half of queue_delay_low, CPU time
- * beyond: a scheduling pause alone never reaches the threshold. It is
- * off by default: it measures a loop that never idles, which a slow
- * build at a moderate rate is too, with every message read soon after
- * it came (ASan on a loaded machine, 2026-12-07: t_fault_slow and
- * t_hostile shed TCP requests at 50 calls/s on 65 ms of CPU).
+ * a watched socket, against queue_delay_low/high. A TCP or TLS request
+ * has none of its own. It is judged by how long its connection has been
+ * backed up (streamlag.h, overload.stream_backlog, on by default),
+ * against thresholds of its own, a second and two by default: TCP does
+ * not retransmit, so a stream waiting 100 ms is no storm in the making,
+ * and a connection whose buffer stays full that briefly is only a busy
+ * one (at 2,000 calls/s over TCP, where every call completed with p99
+ * 68 ms, a 100 ms threshold refused 153 calls). Or, when
+ * overload.loop_busy says so, by the loop's busy stretch (overload.h)
+ * against queue_delay_low/high. The stretch counts wall time up to half
+ * of queue_delay_low, CPU time beyond: a scheduling pause alone never
+ * reaches the threshold. It is off by default: it measures a loop that
+ * never idles, which a slow build at a moderate rate is too, with every
+ * message read soon after it came (ASan on a loaded machine, 2026-12-07:
+ * t_fault_slow and t_hostile shed TCP requests at 50 calls/s on 65 ms of
+ * CPU). When both are on, the connection decides once it is past its low
+ * threshold, else the loop.
  */
 static uint32_t
-delay_of(struct proxy *px, msg_t *msg, enum overload_reason *kind)
+to_us(uint64_t ms)
+{
+	return ms > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(ms * 1000);
+}
+
+static uint32_t
+delay_of(struct proxy *px, msg_t *msg, enum overload_reason *kind,
+    struct overload_conf *oc)
 {
 	const struct conf *c = px->st->conf;
 	tport_t *tp = tport_delivered_by(nta_agent_tports(agent_nta(
 	    px->agent)), msg);
-	uint64_t ms = 0, busy;
+	uint64_t ms = 0;
 
 	if (tp != NULL && tport_is_udp(tp)) {
 		*kind = OVERLOAD_QUEUE_DELAY;
 		return srcguard_queue_delay_us();
 	}
 	*kind = OVERLOAD_STREAM_BACKLOG;
-	if (c->overload_stream_backlog)
+	if (c->overload_stream_backlog) {
 		ms = streamlag_ms(monoclock_coarse_ms());
-	if (c->overload_loop_busy &&
-	    (busy = loop_busy_ms(px->loop, c->overload_delay_low / 2)) > ms) {
-		ms = busy;
-		*kind = OVERLOAD_LOOP_BUSY;
+		if (ms >= c->overload_stream_low || !c->overload_loop_busy) {
+			oc->delay_low_ms = c->overload_stream_low;
+			oc->delay_high_ms = c->overload_stream_high;
+			return to_us(ms);
+		}
 	}
-	return ms > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(ms * 1000);
+	if (!c->overload_loop_busy)
+		return 0;
+	*kind = OVERLOAD_LOOP_BUSY;
+	return to_us(loop_busy_ms(px->loop, c->overload_delay_low / 2));
 }
 
 static void
@@ -172,7 +190,7 @@ sipoverload_shed(struct proxy *px, msg_t *msg, sip_t *sip)
 
 	if (!oc.enabled || !new_work(sip))
 		return 0;
-	delay = delay_of(px, msg, &kind);
+	delay = delay_of(px, msg, &kind, &oc);
 	now = monoclock_coarse_ms();
 	r = overload_check(&px->overload, &oc, delay, kind, px->stats.in_flight,
 	    now, &started);

@@ -4,7 +4,7 @@
 # bytes, and once our small receive buffer is full the backlog waits in
 # the sender's socket). Two signals stand in for it: how long the
 # request's connection has been backed up (every read finding our buffer
-# half full or more: overload.stream_backlog, on by default), and how
+# full: overload.stream_backlog, on by default), and how
 # long the proxy's loop has gone without catching up with its input
 # (overload.loop_busy, off by default). Each is tested alone, the same
 # way. Deterministic: the proxy is stopped (SIGSTOP) while a caller
@@ -30,7 +30,8 @@ phase() {
 	# them on any machine (4000 messages take far more than 40 ms),
 	# high enough that a single call's messages never do.
 	write_conf "$WORK/$name.conf" "" "
-overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9; $4 };
+overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9;
+            stream_backlog_low = 20; stream_backlog_high = 40; $4 };
 metrics: { enabled = true; port = $M_PORT; };"
 	PROXY_DEBUG=" " start_proxy "$WORK/$name.conf" "proxy_$name"
 	ok $? "$name: proxy starts"

@@ -7,11 +7,12 @@
  * buffer is small (tcpclamp.h), and once it is full the rest waits in the
  * sender's socket. What we can see is that buffer at each read: Sofia
  * reads all a TCP socket holds (its size from FIONREAD), so a read of
- * half the buffer or more found it filling. A connection whose every read
+ * three quarters of the buffer or more found it full (agent.c sets the
+ * figure): the sender's input waits. A connection whose every read
  * has found that, for a while, has had its input waiting for at least
  * that long; one read that found less ends it. A loop that works flat
  * out on input that comes as fast as it reads it (a slow build at a
- * moderate rate) finds its buffers near empty: no signal, unlike the
+ * moderate rate) finds its buffers short of full: no signal, unlike the
  * loop's busy stretch (overload.h).
  *
  * Fed by hdrguard.c, which follows the connections accepted on our
