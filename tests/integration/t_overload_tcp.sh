@@ -7,7 +7,8 @@
 # full: overload.stream_backlog, on by default), and how
 # long the proxy's loop has gone without catching up with its input
 # (overload.loop_busy, off by default). Each is tested alone, the same
-# way. Deterministic: the proxy is stopped (SIGSTOP) while a caller
+# way (the first over TCP and over TLS). Deterministic: the proxy is
+# stopped (SIGSTOP) while a caller
 # writes thousands of MESSAGEs and then a BYE on its TCP connection; once
 # it goes on, it works through them without a break, its connection
 # backed up and its loop busy all along, so the signal passes the (low,
@@ -15,28 +16,35 @@
 # MESSAGEs are admitted, later ones get 503 + Retry-After, the BYE at the
 # very end (in dialog) passes; then a new call completes.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/pki.sh"
 t_init overload_tcp 24060
 M_PORT=$((BASE + 3))
 OVL=$TOP_SRCDIR/tests/integration/tcpoverload.py
 URL=http://127.0.0.1:$M_PORT
 N=4000
 
-# phase NAME REASON LOGTEXT SETTINGS: the backlog, judged by one signal
+pki_ca "$WORK" && pki_cert "$WORK" px "IP:127.0.0.1" 127.0.0.1
+ok $? "test PKI made with openssl"
+
+# phase NAME REASON LOGTEXT SETTINGS [--tls]: the backlog, judged by one
+# signal, over TCP (or TLS)
 phase() {
-	local name=$1 reason=$2 text=$3 other shed
+	local name=$1 reason=$2 text=$3 tls=${5:-} port=$PX_PORT other shed
 	other=loop_busy
 	[ "$reason" = loop_busy ] && other=stream_backlog
+	[ -n "$tls" ] && port=$PX_TLS_PORT
 	# Thresholds low enough that working through the backlog passes
 	# them on any machine (4000 messages take far more than 40 ms),
 	# high enough that a single call's messages never do.
-	write_conf "$WORK/$name.conf" "" "
+	write_conf_tls "$WORK/$name.conf" "" "
 overload: { queue_delay_low = 20; queue_delay_high = 40; retry_after = 9;
             stream_backlog_low = 20; stream_backlog_high = 40; $4 };
 metrics: { enabled = true; port = $M_PORT; };"
 	PROXY_DEBUG=" " start_proxy "$WORK/$name.conf" "proxy_$name"
 	ok $? "$name: proxy starts"
 
-	python3 "$OVL" backlog "$PX_PORT" "$UAS_PORT" "$PX_PID" "$N" > "$WORK/out" 2>&1
+	# shellcheck disable=SC2086 # $tls: no option or one
+	python3 "$OVL" $tls backlog "$port" "$UAS_PORT" "$PX_PID" "$N" > "$WORK/out" 2>&1
 	sed 's/^/# /' "$WORK/out"
 	is b_final 200 "$name: call B over TCP is answered before the stop"
 	is b_bye 200 "$name: its BYE, written after the backlog, passed while shedding"
@@ -63,7 +71,8 @@ metrics: { enabled = true; port = $M_PORT; };"
 	promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.log" 2>&1
 	ok $? "$name: promtool check metrics passes"
 
-	python3 "$OVL" call "$PX_PORT" $((BASE + 12)) > "$WORK/out" 2>&1
+	# shellcheck disable=SC2086
+	python3 "$OVL" $tls call "$port" $((BASE + 12)) > "$WORK/out" 2>&1
 	sed 's/^/# /' "$WORK/out"
 	is e_final 200 "$name: once caught up a new call over TCP is admitted"
 	is e_bye 200 "$name: and completes"
@@ -73,5 +82,6 @@ metrics: { enabled = true; port = $M_PORT; };"
 }
 
 phase backlog stream_backlog "connection backed up" ""
+phase tls stream_backlog "connection backed up" "" --tls
 phase busy loop_busy "loop busy" "loop_busy = true; stream_backlog = false;"
 t_done

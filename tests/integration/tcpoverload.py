@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""A caller over TCP and a callee over UDP around a proxy, for overload
-control of requests that came over TCP (t_overload_tcp.sh): they carry no
-queue delay and are judged by how long the proxy's loop has gone without
-catching up with its input.
+"""A caller over TCP (or TLS) and a callee over UDP around a proxy, for
+overload control of requests that came over a stream (t_overload_tcp.sh):
+they carry no queue delay and are judged by how long their connection has
+been backed up, or how long the proxy's loop has gone without catching up
+with its input.
 
 usage:
-  tcpoverload.py backlog PXPORT CALLEEPORT PXPID N
+  tcpoverload.py [--tls] backlog PXPORT CALLEEPORT PXPID N
       Call B (caller on TCP, callee on UDP) is answered and ACKed. Then
       the proxy is stopped (SIGSTOP); meanwhile N new MESSAGEs and, after
       them, B's BYE are written on the caller's TCP connection (they wait
       in the socket buffers); then the proxy goes on (SIGCONT) and works
       through them without a break.
-  call PXPORT CALLEEPORT
+  tcpoverload.py [--tls] call PXPORT CALLEEPORT
       One whole call over TCP: INVITE, 180, 200, ACK, BYE, 200.
+  --tls: the caller's connection is TLS (the proxy's certificate is not
+  checked: the test is of overload control).
 Prints "name value" facts, one a line."""
 import os
 import re
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -31,11 +35,18 @@ H = '127.0.0.1'
 class TcpCaller(Responses):
     TIMEOUT = 10.0
 
-    def __init__(self, pxport, callee_port):
+    def __init__(self, pxport, callee_port, tls=False):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # room for the whole backlog while the proxy is stopped
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
         self.s.connect((H, pxport))
+        self.tp = 'TCP'
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.s = ctx.wrap_socket(self.s)
+            self.tp = 'TLS'
         self.port = self.s.getsockname()[1]
         self.ruri = 'sip:bob@%s:%d' % (H, callee_port)
         self.n = 0
@@ -45,17 +56,21 @@ class TcpCaller(Responses):
     def make(self, m, cid, cseq=1, to_tag=None, ruri=None, route=None,
              body=''):
         self.n += 1
-        via = ('SIP/2.0/TCP %s:%d;branch=z9hG4bK-tov-%d-%d'
-               % (H, self.port, os.getpid(), self.n))
+        via = ('SIP/2.0/%s %s:%d;branch=z9hG4bK-tov-%d-%d'
+               % (self.tp, H, self.port, os.getpid(), self.n))
         return request(m, ruri or self.ruri, self.ruri, via,
-                       'sip:alice@%s:%d;transport=tcp' % (H, self.port), cid,
+                       'sip:alice@%s:%d;transport=%s'
+                       % (H, self.port, self.tp.lower()), cid,
                        cseq, to_tag, route, body)
 
     def send(self, *a, **k):
         self.s.sendall(self.make(*a, **k))
 
     def pump(self, timeout):
-        """Read what comes within timeout; responses go to self.resp."""
+        """Read what comes within timeout, then all that is there;
+        responses go to self.resp. (Over TLS a read returns one record,
+        one response here: reading one per pass made the caller's own
+        work quadratic, and it fell behind the proxy's answers.)"""
         self.s.settimeout(timeout)
         try:
             data = self.s.recv(1 << 20)
@@ -63,6 +78,15 @@ class TcpCaller(Responses):
             return False
         if not data:
             return False
+        self.s.settimeout(0)
+        while True:
+            try:
+                more = self.s.recv(1 << 20)
+            except (BlockingIOError, ssl.SSLWantReadError, socket.timeout):
+                break
+            if not more:
+                break
+            data += more
         self.buf += data
         while True:
             head, sep, rest = self.buf.partition(b'\r\n\r\n')
@@ -143,13 +167,17 @@ def backlog(caller, callee, pid, n):
 
 
 def main():
-    mode = sys.argv[1]
-    pxport, eport = int(sys.argv[2]), int(sys.argv[3])
+    args = sys.argv[1:]
+    tls = args[0] == '--tls'
+    if tls:
+        args = args[1:]
+    mode = args[0]
+    pxport, eport = int(args[1]), int(args[2])
     callee = Callee(eport)
     callee.start()
-    caller = TcpCaller(pxport, eport)
+    caller = TcpCaller(pxport, eport, tls)
     if mode == 'backlog':
-        backlog(caller, callee, int(sys.argv[4]), int(sys.argv[5]))
+        backlog(caller, callee, int(args[3]), int(args[4]))
     else:
         d, ok = call(caller, 'ok-E')
         fact('e_final', status(ok) if ok else 'none')
