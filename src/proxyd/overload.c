@@ -1,6 +1,8 @@
 /* overload.c - which new requests to refuse when behind (overload.h). */
 #include "proxyd/overload.h"
 
+#include <string.h>
+
 /* The share of new requests to refuse at this delay: 0 below low, 1 at
  * high and above, in proportion between. */
 static double
@@ -29,11 +31,11 @@ overload_check(struct overload *o, const struct overload_conf *c,
 	if (c->max_in_flight > 0 && in_flight >= c->max_in_flight) {
 		r = OVERLOAD_IN_FLIGHT;
 	} else if ((p = share(c, delay_us)) <= 0) {
-		o->credit = 0; /* caught up: nothing owed */
+		o->credit[kind] = 0; /* caught up: nothing owed */
 	} else {
-		o->credit += p;
-		if (o->credit >= 1) {
-			o->credit -= 1;
+		o->credit[kind] += p;
+		if (o->credit[kind] >= 1) {
+			o->credit[kind] -= 1;
 			r = kind; /* the signal that made the delay */
 		}
 	}
@@ -58,7 +60,7 @@ overload_quiet(struct overload *o, uint64_t now_ms)
 	if (!o->active || now_ms - o->last_shed_ms < OVERLOAD_QUIET_MS)
 		return 0;
 	o->active = 0;
-	o->credit = 0;
+	memset(o->credit, 0, sizeof(o->credit));
 	return 1;
 }
 

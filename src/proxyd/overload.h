@@ -50,7 +50,9 @@ enum overload_reason {
 };
 
 struct overload {
-	double credit;            /* shares of refusals owed */
+	/* shares of refusals owed, by signal: a UDP request that waited
+	 * nothing must not wipe out what a backed-up TCP connection owes */
+	double credit[OVERLOAD_NREASONS];
 	int active;               /* in an episode */
 	uint64_t started_ms;      /* the episode's first refusal */
 	uint64_t last_shed_ms;    /* its latest */

@@ -100,6 +100,12 @@ new_work(const sip_t *sip)
 	    sip->sip_to != NULL && sip->sip_to->a_tag == NULL;
 }
 
+static uint32_t
+to_us(uint64_t ms)
+{
+	return ms > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(ms * 1000);
+}
+
 /*
  * The queue delay counts for a request that came in a datagram read from
  * a watched socket, against queue_delay_low/high. A TCP or TLS request
@@ -120,12 +126,6 @@ new_work(const sip_t *sip)
  * CPU). When both are on, the connection decides once it is past its low
  * threshold, else the loop.
  */
-static uint32_t
-to_us(uint64_t ms)
-{
-	return ms > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(ms * 1000);
-}
-
 static uint32_t
 delay_of(struct proxy *px, msg_t *msg, enum overload_reason *kind,
     struct overload_conf *oc)

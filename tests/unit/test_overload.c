@@ -169,6 +169,26 @@ main(void)
 	T_EQ_INT(overload_check(&o, &C, 1000000, OVERLOAD_LOOP_BUSY, 100, 10,
 	    &started), OVERLOAD_IN_FLIGHT, "the in-flight bound comes first");
 
+	/* A backed-up TCP connection's requests between UDP ones that
+	 * waited nothing: each signal owes its own share. */
+	memset(&o, 0, sizeof(o));
+	{
+		int i, k = 0, u = 0;
+
+		for (i = 0; i < 100; i++) {
+			k += overload_check(&o, &C, 100000,
+			    OVERLOAD_STREAM_BACKLOG, 0, 10, &started) ==
+			    OVERLOAD_STREAM_BACKLOG;
+			u += overload_check(&o, &C, 0, OVERLOAD_QUEUE_DELAY,
+			    0, 10, &started) != OVERLOAD_ADMIT;
+		}
+		T_EQ_INT(k, 50, "half the backed-up connection's requests "
+		    "refused, UDP requests that waited nothing between them");
+		T_EQ_INT(u, 0, "and no UDP one");
+	}
+	T_OK(strcmp(overload_reason_name(OVERLOAD_STREAM_BACKLOG),
+	    "stream_backlog") == 0, "stream_backlog's name");
+
 	test_busy();
 	test_busy_cpu();
 	return t_done();
