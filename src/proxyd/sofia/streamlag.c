@@ -19,7 +19,10 @@ struct lag {
 
 static size_t full;
 static struct lag lags[MAX_FD];	/* by descriptor; pages touched as used */
-static int last_fd = -1;	/* the latest read's connection, or -1 */
+/* The latest read's connection, or -1. Per thread: recvmsg() is
+ * interposed for the whole process, and a worker's read (netlink, the
+ * archive) must not touch the loop thread's. */
+static _Thread_local int last_fd = -1;
 
 void
 streamlag_set_full(size_t bytes)

@@ -19,7 +19,9 @@
  * listeners: every read of one (TCP: the bytes read; TLS: the plaintext
  * read and the ciphertext still queued), every other read (a datagram, a
  * connection we opened: the message being handled is not from a
- * followed connection), every close. Loop thread only.
+ * followed connection), every close. The connections are the loop
+ * thread's; a read on another thread (a worker's netlink socket) only
+ * clears that thread's "latest read".
  */
 #ifndef STREAMLAG_H
 #define STREAMLAG_H
