@@ -81,23 +81,6 @@ overload_reason_name(enum overload_reason r)
 	}
 }
 
-/* Windows of a second for the longest stretch (the gauge). */
-static void
-busy_window(struct overload_busy *b, uint64_t now_ms, uint64_t len)
-{
-	if (now_ms - b->window_ms >= 2000) {
-		b->max_prev = 0;
-		b->max_cur = 0;
-		b->window_ms = now_ms;
-	} else if (now_ms - b->window_ms >= 1000) {
-		b->max_prev = b->max_cur;
-		b->max_cur = 0;
-		b->window_ms += 1000;
-	}
-	if (len > b->max_cur)
-		b->max_cur = len;
-}
-
 void
 overload_busy_wake(struct overload_busy *b, uint64_t now_ms)
 {
@@ -118,7 +101,7 @@ wall_ms(const struct overload_busy *b, uint64_t now_ms)
 void
 overload_busy_done(struct overload_busy *b, uint64_t now_ms, int caught_up)
 {
-	busy_window(b, now_ms, wall_ms(b, now_ms));
+	winmax_note(&b->longest, now_ms, wall_ms(b, now_ms));
 	if (caught_up)
 		b->busy = 0;
 }
@@ -148,11 +131,5 @@ overload_busy_ms(struct overload_busy *b, uint64_t now_ms, uint64_t cap_ms,
 uint64_t
 overload_busy_max_ms(const struct overload_busy *b, uint64_t now_ms)
 {
-	uint64_t cur = wall_ms(b, now_ms), m;
-
-	if (now_ms - b->window_ms >= 2000)
-		return cur;
-	m = now_ms - b->window_ms >= 1000 ? b->max_cur :
-	    (b->max_cur > b->max_prev ? b->max_cur : b->max_prev);
-	return m > cur ? m : cur;
+	return winmax_get(&b->longest, now_ms, wall_ms(b, now_ms));
 }

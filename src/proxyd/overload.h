@@ -31,6 +31,8 @@
 
 #include <stdint.h>
 
+#include "common/winmax.h"
+
 #define OVERLOAD_QUIET_MS 5000
 
 struct overload_conf {
@@ -96,9 +98,7 @@ struct overload_busy {
 	uint64_t since_ms;
 	int on_cpu;           /* past the cap: counting CPU time from cpu_mark */
 	uint64_t cpu_mark_us;
-	uint64_t window_ms;   /* start of the current 1 s window */
-	uint64_t max_cur;     /* longest stretch seen in it, ms (wall time) */
-	uint64_t max_prev;    /* and in the one before */
+	struct winmax longest; /* the gauge: stretches in wall time, ms */
 };
 
 /* The loop thread's CPU time, microseconds (a parameter: kept pure). */

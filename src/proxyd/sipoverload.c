@@ -261,4 +261,8 @@ sipoverload_metrics(const struct proxy *px, struct metrics_out *o)
 	    "longest stretch the event loop went without catching up with its "
 	    "input over the last full second (the signal for TCP and TLS)");
 	mo_double(o, NULL, loop_busy_max_ms(px->loop) / 1e3);
+	mo_family(o, "e2mproxy_overload_stream_backlog_seconds", "gauge",
+	    "longest a TCP or TLS connection had been backed up at a read over "
+	    "the last full second (the signal for TCP and TLS requests)");
+	mo_double(o, NULL, streamlag_max_ms(monoclock_coarse_ms()) / 1e3);
 }

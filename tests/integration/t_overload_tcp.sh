@@ -66,8 +66,9 @@ metrics: { enabled = true; port = $M_PORT; };"
 	[ "$(metric "e2mproxy_overload_shed_total{reason=\"$other\"}")" = 0 ] &&
 		[ "$(metric 'e2mproxy_overload_shed_total{reason="queue_delay"}')" = 0 ]
 	ok $? "$name: none counted as $other or queue_delay"
-	[ -n "$(metric e2mproxy_overload_loop_busy_seconds)" ]
-	ok $? "$name: the loop busy gauge is there"
+	[ -n "$(metric e2mproxy_overload_loop_busy_seconds)" ] &&
+		[ -n "$(metric e2mproxy_overload_stream_backlog_seconds)" ]
+	ok $? "$name: the loop busy and stream backlog gauges are there"
 	promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.log" 2>&1
 	ok $? "$name: promtool check metrics passes"
 

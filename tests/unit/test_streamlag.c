@@ -24,6 +24,8 @@ main(void)
 	    "the latest read is another connection's, not backed up");
 	streamlag_read(7, 20000, 1150);
 	T_EQ_INT(streamlag_ms(1150), 130, "back to the first: still 130 ms");
+	T_EQ_INT(streamlag_max_ms(1160), 130,
+	    "the gauge: the longest seen at a read, 130 ms");
 	streamlag_other();
 	T_EQ_INT(streamlag_ms(1160), 0,
 	    "a datagram, or a connection we opened: not this signal's");
@@ -34,6 +36,8 @@ main(void)
 	streamlag_read(7, 20000, 2500);
 	T_EQ_INT(streamlag_ms(2500), 0,
 	    "a second without a read: not backed up all along, starts again");
+	T_EQ_INT(streamlag_max_ms(4600), 0,
+	    "the gauge forgets after two seconds without a read");
 	streamlag_read(7, 20000, 2600);
 	streamlag_forget(7);
 	T_EQ_INT(streamlag_ms(2700), 0, "closed: forgotten");

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "common/winmax.h"
+
 /* As hdrguard.c: descriptors from this number up are not followed. */
 #define MAX_FD 65536
 
@@ -19,6 +21,7 @@ struct lag {
 
 static size_t full;
 static struct lag lags[MAX_FD];	/* by descriptor; pages touched as used */
+static struct winmax longest;	/* the gauge: any connection, ms */
 /* The latest read's connection, or -1. Per thread: recvmsg() is
  * interposed for the whole process, and a worker's read (netlink, the
  * archive) must not touch the loop thread's. */
@@ -30,6 +33,7 @@ streamlag_set_full(size_t bytes)
 	full = bytes;
 	if (full == 0) {
 		memset(lags, 0, sizeof(lags));
+		memset(&longest, 0, sizeof(longest));
 		last_fd = -1;
 	}
 }
@@ -56,6 +60,7 @@ streamlag_read(int fd, size_t queued, uint64_t now)
 		l->since = now;
 	l->last = now;
 	last_fd = fd;
+	winmax_note(&longest, now, l->since != 0 ? now - l->since : 0);
 }
 
 void
@@ -84,4 +89,10 @@ streamlag_ms(uint64_t now)
 		return 0;
 	l = &lags[last_fd];
 	return l->since != 0 && now > l->since ? now - l->since : 0;
+}
+
+uint64_t
+streamlag_max_ms(uint64_t now)
+{
+	return winmax_get(&longest, now, 0);
 }

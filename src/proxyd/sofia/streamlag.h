@@ -45,5 +45,8 @@ void streamlag_forget(int fd);
 /* How long the connection of the latest read has been backed up, ms: 0
  * when that read found less than full, or was of anything else. */
 uint64_t streamlag_ms(uint64_t now_ms);
+/* The longest any connection was backed up at a read over the last full
+ * second and this one, ms (the gauge). */
+uint64_t streamlag_max_ms(uint64_t now_ms);
 
 #endif /* STREAMLAG_H */
