@@ -258,11 +258,13 @@ static void
 mask_nuls(char *p, size_t n)
 {
 	struct sipstream st;
-	const char *end = memmem(p, n, "\r\n\r\n", 4), *lf = memmem(p, n,
-	    "\n\n", 2);
+	const char *end, *lf;
 
+	/* Nearly every datagram has no NUL: one memchr() and done. */
 	if (memchr(p, 0, n) == NULL)
 		return;
+	end = memmem(p, n, "\r\n\r\n", 4);
+	lf = memmem(p, n, "\n\n", 2);
 	if (end == NULL || (lf != NULL && lf < end))
 		end = lf;
 	sipstream_init(&st, n + 1);
