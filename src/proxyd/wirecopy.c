@@ -89,6 +89,45 @@ wirecopy_unmask(msg_t *copy)
 			    h->sh_len);
 }
 
+/*
+ * The request line goes out as received only when it has the one form
+ * RFC 3261 25.1 allows: METHOD SP Request-URI SP SIP-Version CRLF.
+ * Sofia accepts more (RFC 4475 lwsstart, trws: extra or trailing
+ * spaces); such a line is encoded again from its parsed form, so that
+ * the copy is clean (RFC 4475 3.1.2.9, 3.1.2.10).
+ */
+static void
+tidy_request_line(msg_t *copy)
+{
+	sip_t *sip = sip_object(copy);
+	msg_common_t *rq;
+	const char *p, *end;
+	int spaces = 0;
+
+	if (sip == NULL || sip->sip_request == NULL)
+		return;
+	rq = sip->sip_request->rq_common;
+	if (rq->h_data == NULL)
+		return;
+	p = rq->h_data;
+	end = p + rq->h_len;
+	if (rq->h_len < 2 || end[-2] != '\r' || end[-1] != '\n')
+		goto encode;
+	for (end -= 2; p < end; p++) {
+		if (*p == ' ') {
+			if (++spaces > 2 || p == (const char *)rq->h_data ||
+			    p + 1 == end || p[1] == ' ')
+				goto encode;
+		} else if ((unsigned char)*p < 0x21 || *p == 0x7f) {
+			goto encode;
+		}
+	}
+	if (spaces == 2)
+		return;
+encode:
+	msg_fragment_clear(rq);
+}
+
 msg_t *
 wirecopy(msg_t *msg)
 {
@@ -112,6 +151,8 @@ wirecopy(msg_t *msg)
 	if (!b.oom && b.len > 0)
 		copy = msg_make(sip_default_mclass(), MSG_DO_CANONIC |
 		    MSG_DO_EXTRACT_COPY, b.p, (ssize_t)b.len);
+	if (copy != NULL)
+		tidy_request_line(copy);
 	if (copy != NULL && memchr(b.p, SIPSTREAM_NUL, b.len) != NULL)
 		wirecopy_unmask(copy);
 	buf_free(&b);
