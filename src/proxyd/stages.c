@@ -64,22 +64,47 @@ fnv_url(uint64_t h, const url_t *u)
 	return ptx_hash_str(h, buf);
 }
 
+/* These two run for every request: snprintf() cost more than the
+ * hashing they serve. */
+static const char *
+dec_u32(char buf[11], uint32_t v)
+{
+	char *p = buf + 10;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
+}
+
+/* v as HEXHASH_LEN lower-case hex digits and a NUL ("%016llx"). */
+static void
+hex64(char *out, uint64_t v)
+{
+	static const char digit[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = HEXHASH_LEN; i-- > 0; v >>= 4)
+		out[i] = digit[v & 15];
+	out[HEXHASH_LEN] = '\0';
+}
+
 /* The request fields that stay the same when a request loops back. */
 static uint64_t
 loop_hash(const sip_t *sip)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	const sip_route_t *r;
-	char cseq[32];
+	char cseq[11];
 	size_t i;
 
 	h = fnv_url(h, sip->sip_request->rq_url);
 	h = ptx_hash_str(h, sip->sip_from ? sip->sip_from->a_tag : NULL);
 	h = ptx_hash_str(h, sip->sip_to ? sip->sip_to->a_tag : NULL);
 	h = ptx_hash_str(h, sip->sip_call_id ? sip->sip_call_id->i_id : NULL);
-	snprintf(cseq, sizeof(cseq), "%u",
-	    sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
-	h = ptx_hash_str(h, cseq);
+	h = ptx_hash_str(h, dec_u32(cseq, sip->sip_cseq ? sip->sip_cseq->cs_seq :
+	    0));
 	for (r = sip->sip_route; r != NULL; r = r->r_next)
 		h = fnv_url(h, r->r_url);
 	if (sip->sip_proxy_require != NULL &&
@@ -94,14 +119,17 @@ make_branch(struct ptx *t)
 {
 	const sip_t *sip = t->sip;
 	uint64_t loop = loop_hash(sip), uniq;
+	char *b = t->branch;
 
 	uniq = ptx_hash_str(loop, sip->sip_via->v_branch);
 	uniq = ptx_hash_str(uniq, sip->sip_via->v_host);
 	uniq = ptx_hash_str(uniq, sip->sip_via->v_port);
-	snprintf(t->loophash, sizeof(t->loophash), "%016llx",
-	    (unsigned long long)loop);
-	snprintf(t->branch, sizeof(t->branch), BRANCH_MAGIC "%016llx.%s",
-	    (unsigned long long)uniq, t->loophash);
+	hex64(t->loophash, loop);
+	memcpy(b, BRANCH_MAGIC, sizeof(BRANCH_MAGIC) - 1);
+	b += sizeof(BRANCH_MAGIC) - 1;
+	hex64(b, uniq);
+	b[HEXHASH_LEN] = '.';
+	memcpy(b + HEXHASH_LEN + 1, t->loophash, HEXHASH_LEN + 1);
 }
 
 int
