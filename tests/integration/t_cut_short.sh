@@ -285,6 +285,65 @@ ok $r "over TLS, 75,000 Vias first: 413, connection closed ($st)"
 st=$(big vias 10000 tls)
 case "$st" in *"SIP/2.0 413 "*", closed") r=0 ;; *) r=1 ;; esac
 ok $r "10,000 Via header fields over TLS: 413, connection closed ($st)"
+# A header section a little over the limit, sent whole, and then the
+# sender waits, sending nothing more (a UA waiting for its answer). The
+# cut falls among the last fields, so what Sofia was given has no
+# Content-Length (it waited for the end of the stream), or no room was
+# left after the cut for the marker (it waited for another read), or a
+# Content-Length with a body to come: before, the 413 went out only when
+# the sender closed. over MODE TP: room (fields after the cut), noroom
+# (the cut at the last field), clkept (a Content-Length before the cut);
+# prints the first status line and "closed" or "still open" after 5 s.
+over() {
+	local port=$PX_PORT
+	[ "$2" = tls ] && port=$PX_TLS_PORT
+	python3 - "$1" "$2" "$port" "$UAS_PORT" $((16384 + 4096)) <<'PY'
+import socket, ssl, sys, time
+mode, tp, px, uas, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+m = ('MESSAGE sip:bob@127.0.0.1:%s;transport=tcp SIP/2.0\r\n'
+     'Via: SIP/2.0/%s 127.0.0.1:9;branch=z9hG4bK-over-%s-%s\r\n'
+     'From: <sip:alice@example.com>;tag=over\r\nTo: <sip:bob@example.com>\r\n'
+     'Call-ID: over-%s-%s\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n'
+     % (uas, tp.upper(), mode, tp, mode, tp)).encode()
+if mode == 'clkept':
+    m += b'Content-Type: text/plain\r\nContent-Length: 10\r\n'
+i = 0
+while len(m) <= limit:
+    m += b'X-Filler-%05d: %s\r\n' % (i, b'f' * 44)
+    i += 1
+if mode != 'noroom':
+    m += b''.join(b'X-More-%02d: %s\r\n' % (k, b'g' * 46) for k in range(5))
+m += b'\r\n0123456789' if mode == 'clkept' else b'Content-Length: 0\r\n\r\n'
+s = socket.create_connection(('127.0.0.1', px))
+if tp == 'tls':
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
+s.sendall(m)
+got, state, deadline = b'', 'still open', time.monotonic() + 5
+while time.monotonic() < deadline:
+    s.settimeout(max(0.05, deadline - time.monotonic()))
+    try:
+        c = s.recv(65536)
+    except socket.timeout:
+        break
+    except OSError:
+        c = b''
+    if not c:
+        state = 'closed'
+        break
+    got += c
+print('%s: %s, %s' % (len(m), got.split(b'\r\n', 1)[0].decode('latin-1') or 'nothing', state))
+PY
+}
+for tp in tcp tls; do
+	for mode in room noroom clkept; do
+		st=$(over $mode $tp)
+		case "$st" in *"SIP/2.0 413 "*", closed") r=0 ;; *) r=1 ;; esac
+		ok $r "$tp, a header section just over the limit ($mode), then nothing more: 413 and closed within 5 s ($st)"
+	done
+done
 # RFC 4475 intmeth's To: a NUL escaped in a quoted display name (valid
 # SIP). Sofia's parser ends a field at a NUL; the proxy masks it in what
 # Sofia reads and puts it back in what it forwards: over TLS too.

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,12 @@ struct conn {
 	struct sipstream s;
 	int inject;	/* the marker waits for room */
 	int ended;	/* cut and marked: reads return end of stream */
+	int shut;	/* reading shut down after the cut */
 };
+
+/* What a read of a connection whose marker waits is told it may bring
+ * (mark()'s text fits). */
+#define MARK_ROOM 256
 
 static struct {
 	int on;
@@ -169,7 +175,7 @@ put(struct msghdr *m, size_t at, const char *p, size_t len)
 static ssize_t
 mark(struct conn *c, struct msghdr *m, size_t at)
 {
-	char add[256];
+	char add[MARK_ROOM];
 	size_t len = sipstream_cut_text(&c->s, g.marker, add, sizeof(add));
 
 	if (len > 0 && put(m, at, add, len)) {
@@ -215,7 +221,24 @@ follow_read(struct conn *c, struct msghdr *m, ssize_t n)
 	return mark(c, m, at);
 }
 
-/* recvhook.c's: every recvmsg() that read something. Sofia reads all a
+/*
+ * After the cut nothing more is read. Sofia reads a socket only when it
+ * is readable, and it still has to read the marker (a TCP read too short
+ * for it), or the end of the stream, where it delivers a message whose
+ * Content-Length came after the cut or whose body is still to come: shut
+ * down for reading, the socket is readable at once and for good. (TCP:
+ * then ioctl() below; TLS: tls_before() ends the stream.)
+ */
+static void
+shut_after_cut(int fd, struct conn *c)
+{
+	if ((c->inject || c->ended) && !c->shut) {
+		c->shut = 1;
+		(void)shutdown(fd, SHUT_RD);
+	}
+}
+
+/* recvhook.c's: every recvmsg() that did not fail. Sofia reads all a
  * TCP socket holds, so n is what was queued (streamlag.h). */
 static ssize_t
 after_read(int fd, struct msghdr *m, ssize_t n)
@@ -227,7 +250,9 @@ after_read(int fd, struct msghdr *m, ssize_t n)
 		return n;
 	}
 	streamlag_read(fd, (size_t)n, monoclock_coarse_ms());
-	return follow_read(c, m, n);
+	n = follow_read(c, m, n);
+	shut_after_cut(fd, c);
+	return n;
 }
 
 /*
@@ -281,7 +306,9 @@ tls_after(int fd, void *buf, int n, int cap)
 		return tls_return(n);
 	}
 	streamlag_read(fd, tls_queued(fd, n), monoclock_coarse_ms());
-	return tls_return(follow_read(c, &m, n));
+	n = (int)follow_read(c, &m, n);
+	shut_after_cut(fd, c);
+	return tls_return(n);
 }
 
 static int
@@ -297,6 +324,40 @@ tls_pending(int fd)
 static const struct tlsping_filter tls_hooks = {
 	tls_before, tls_after, tls_pending
 };
+
+typedef int ioctl_fn(int, unsigned long, ...);
+
+/*
+ * Sofia sizes each read of a connection with ioctl(FIONREAD) and takes 0
+ * for its end, without reading. A connection shut down after a cut whose
+ * marker did not fit yet says it holds the marker's bytes: Sofia reads
+ * once more, the read finds the end of the stream, and follow_read()
+ * puts the marker there. Every other ioctl() is libc's.
+ */
+int
+ioctl(int fd, unsigned long req, ...)
+{
+	static ioctl_fn *real;
+	struct conn *c;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req == FIONREAD && arg != NULL && (c = followed(fd)) != NULL &&
+	    c->shut && c->inject) {
+		*(int *)arg = MARK_ROOM;
+		return 0;
+	}
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "ioctl");
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(fd, req, arg);
+}
 
 typedef int close_fn(int);
 

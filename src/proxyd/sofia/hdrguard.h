@@ -19,7 +19,12 @@
  *   line (common/sipstream.h, hdrguard_marker()); the proxy answers
  *   413 to what was received (incoming.c); every later read of the
  *   connection then reads as its end, and Sofia closes it once the answer
- *   is out.
+ *   is out. The socket is shut down for reading at the cut, so that the
+ *   read that brings the marker or the end comes at once, also when the
+ *   sender sends nothing more (Sofia delivers a message whose
+ *   Content-Length came after the cut only at the end of the stream);
+ *   ioctl(FIONREAD) is interposed for the marker of a TCP read too short
+ *   to hold it.
  *
  * Each read's size goes to streamlag.c (how long a connection has been
  * backed up), every other read clears it.

@@ -60,7 +60,7 @@ recvmsg(int fd, struct msghdr *m, int flags)
 		reads++;
 		/* hdrguard may change what was read (a cut, an end of
 		 * stream); streamguard frames what Sofia will see */
-		if (after != NULL && n > 0)
+		if (after != NULL)
 			n = after(fd, m, n);
 		if (observer != NULL && n >= 0)
 			observer(fd, m, n);

@@ -37,9 +37,10 @@ void recvhook_filter(recvhook_filter_fn *fn);
 typedef void recvhook_observe_fn(int fd, const struct msghdr *m, ssize_t n);
 void recvhook_observe(recvhook_observe_fn *fn);
 
-/* Sees the n > 0 bytes every read (not a peek) returned, after the
- * filter; returns what the caller gets instead (bytes left in m's
- * buffers, 0 for end of stream, or -1 with errno). hdrguard.c. */
+/* Sees the n >= 0 bytes every read (not a peek) returned, after the
+ * filter (0: the end of a stream, or an empty datagram); returns what the
+ * caller gets instead (bytes left in m's buffers, 0 for end of stream, or
+ * -1 with errno). hdrguard.c. */
 typedef ssize_t recvhook_after_fn(int fd, struct msghdr *m, ssize_t n);
 void recvhook_after(recvhook_after_fn *fn);
 
