@@ -75,11 +75,14 @@ promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.out" 2>&1
 ok $? "promtool check metrics passes"
 
 # Memory: 2000 hostile TCP connections (garbage, and partial ones left to
-# the timeout) twice, then 2000 valid TCP OPTIONS; the RSS growth of each
-# round. The first hostile round raises the peak (200 partial messages
-# held at once); later rounds settle the heap (five rounds: +916, +268,
-# +264, +44, +68 KiB), so the second may add at most 512 bytes a
-# connection more than the valid round.
+# the timeout) three times, then 2000 valid TCP OPTIONS; the RSS growth of
+# each round. The first hostile round raises the peak (200 partial
+# messages held at once); later rounds settle the heap (five rounds: +916,
+# +268, +264, +44, +68 KiB), so a later one may add at most 512 bytes a
+# connection more than the valid round. On a loaded machine a later round
+# can hold more connections at once and raise the peak again once (+1,044
+# KiB seen in a validation run beside a fuzzer); a leak grows every round:
+# the smaller of the second and third rounds is compared.
 FLOOD="$TOP_SRCDIR/tests/integration/connflood.py"
 N=2000 ASAN=0
 if ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan; then
@@ -92,17 +95,21 @@ python3 "$FLOOD" "$PX_PORT" $N hostile > /dev/null
 r1=$(rss)
 python3 "$FLOOD" "$PX_PORT" $N hostile > /dev/null
 r2=$(rss)
+python3 "$FLOOD" "$PX_PORT" $N hostile > /dev/null
+r2b=$(rss)
 python3 "$FLOOD" "$PX_PORT" $N valid > "$WORK/valid.out"
 r3=$(rss)
+later=$((r2 - r1))
+[ $((r2b - r2)) -lt "$later" ] && later=$((r2b - r2))
 grep -q "^answered $N\$" "$WORK/valid.out"
 ok $? "$N valid TCP OPTIONS after the hostile rounds: all answered"
-echo "# RSS after warm-up $r0 KiB; $N hostile connections +$((r1 - r0)) KiB, $N more +$((r2 - r1)) KiB; $N valid +$((r3 - r2)) KiB"
+echo "# RSS after warm-up $r0 KiB; $N hostile connections +$((r1 - r0)) KiB, $N more +$((r2 - r1)) KiB, $N more +$((r2b - r2)) KiB; $N valid +$((r3 - r2b)) KiB"
 if [ "$ASAN" -eq 1 ]; then
 	echo "ok $((T_N + 1)) - RSS compared # SKIP AddressSanitizer build: LeakSanitizer checks at exit"
 	T_N=$((T_N + 1))
 else
-	[ $((r2 - r1)) -le $((r3 - r2 + N / 2)) ]
-	ok $? "the second hostile round grows RSS no more than a valid one (+512 bytes a connection): $((r2 - r1)) vs $((r3 - r2)) KiB"
+	[ "$later" -le $((r3 - r2b + N / 2)) ]
+	ok $? "a later hostile round (the smaller of the second and third) grows RSS no more than a valid one (+512 bytes a connection): $later vs $((r3 - r2b)) KiB"
 fi
 proxy_answers
 ok $? "proxy still answers"
