@@ -449,8 +449,11 @@ forward_request(struct ptx *t)
 	}
 	/* A message of its own (nta keeps an INVITE client transaction 32 s,
 	 * Timer D; a shallow msg_copy() would keep the received request alive
-	 * with it), made from the received bytes: 16.6 step 1. */
-	if ((t->fwd = wirecopy(t->req)) == NULL)
+	 * with it), made from the received bytes: 16.6 step 1. Other
+	 * requests' copies live briefly: shallow, the same bytes. */
+	t->fwd = t->sip->sip_request->rq_method == sip_method_invite ?
+	    wirecopy(t->req) : wirecopy_shared(t->req);
+	if (t->fwd == NULL)
 		return answer_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 	fsip = sip_object(t->fwd);
 	set_max_forwards(t, fsip);
@@ -506,7 +509,7 @@ forward_ack(struct ptx *t)
 	nta_outgoing_t *orq;
 	tport_t *conn;
 
-	if ((fwd = wirecopy(t->req)) == NULL)
+	if ((fwd = wirecopy_shared(t->req)) == NULL) /* sent at once */
 		return;
 	t->fwd = fwd;
 	fsip = sip_object(fwd);

@@ -158,3 +158,32 @@ wirecopy(msg_t *msg)
 	buf_free(&b);
 	return copy;
 }
+
+/* Does a header field of msg hold a masked NUL (srcguard.c, hdrguard.c)? */
+static int
+has_masked_nul(msg_t *msg)
+{
+	msg_header_t **head, *h;
+
+	if ((head = msg_chain_head(msg)) == NULL)
+		return 0;
+	for (h = *head; h != NULL; h = h->sh_succ)
+		if (h->sh_class != sip_payload_class && h->sh_data != NULL &&
+		    h->sh_len > 0 && memchr(h->sh_data, SIPSTREAM_NUL,
+		    h->sh_len) != NULL)
+			return 1;
+	return 0;
+}
+
+msg_t *
+wirecopy_shared(msg_t *msg)
+{
+	msg_t *copy;
+
+	/* Putting a NUL back would change the original's bytes too. */
+	if (msg_serialize(msg, NULL) < 0 || has_masked_nul(msg))
+		return wirecopy(msg);
+	if ((copy = msg_copy(msg)) != NULL)
+		tidy_request_line(copy);
+	return copy;
+}

@@ -13,6 +13,17 @@
  */
 msg_t *wirecopy(msg_t *msg);
 
+/*
+ * The same bytes, cheaper: a shallow copy (msg_copy(): the header
+ * structures copied, in the received order with their received bytes;
+ * the strings shared), which keeps msg alive as long as it lives. For a
+ * request whose copy lives briefly (an ACK sent at once, a BYE until its
+ * final response); an INVITE's is kept by nta's client transaction for
+ * 32 s (RFC 6026), so it gets wirecopy(). A message with a masked NUL
+ * gets wirecopy() too. NULL when out of memory.
+ */
+msg_t *wirecopy_shared(msg_t *msg);
+
 /* A NUL escaped in a quoted string, masked for Sofia's parser
  * (common/sipstream.h), put back into msg's received bytes, which are
  * what goes out of an unchanged field (a response relayed as received). */

@@ -8,7 +8,8 @@
  * and wirecopy_unmask() puts the NULs back. Checked: every header field's
  * received bytes are then the input's, bar a SIPSTREAM_NUL the input
  * itself had after an odd run of "\" (sipstream.h); a copy made by
- * wirecopy() has no field left masked.
+ * wirecopy() has no field left masked; wirecopy_shared()'s copy goes out
+ * as the same bytes as wirecopy()'s.
  *
  *   ./configure CC=clang --enable-fuzzing && make tests/fuzz/fuzz_wirecopy
  *   tests/fuzz/fuzz_wirecopy tests/fuzz/corpus/wirecopy/
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include <sofia-sip/msg.h>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
@@ -123,6 +125,68 @@ none_masked(msg_t *m)
 					abort();
 }
 
+/* The bytes m goes out as (what tport sends): malloc()ed, NULL when it
+ * cannot be prepared. */
+static uint8_t *
+wire(msg_t *m, size_t *len)
+{
+	msg_iovec_t *vec;
+	isize_t n, i;
+	uint8_t *b;
+
+	*len = 0;
+	if (msg_prepare(m) < 0 || (n = msg_iovec(m, NULL, 0)) <= 0 ||
+	    (vec = calloc((size_t)n, sizeof(*vec))) == NULL)
+		return NULL;
+	msg_iovec(m, vec, n);
+	for (i = 0; i < n; i++)
+		*len += vec[i].mv_len;
+	if ((b = malloc(*len + 1)) != NULL)
+		for (i = 0, *len = 0; i < n; i++) {
+			memcpy(b + *len, vec[i].mv_base, vec[i].mv_len);
+			*len += vec[i].mv_len;
+		}
+	free(vec);
+	return b;
+}
+
+/* wirecopy_shared() and wirecopy() give copies of the same bytes, for a
+ * request the proxy forwards: SIP/2.0 (parsefix.c: 505 otherwise), the
+ * fields nta needs, and an end to its header section (incoming.c answers
+ * the rest, cut_short()). */
+static void
+same_as_wirecopy(msg_t *m)
+{
+	msg_t *a, *b;
+	uint8_t *wa = NULL, *wb = NULL;
+	size_t la = 0, lb = 0;
+	sip_t *sip = sip_object(m);
+
+	if (sip->sip_request == NULL || sip->sip_separator == NULL ||
+	    sip->sip_request->rq_version == NULL ||
+	    strcmp(sip->sip_request->rq_version, "SIP/2.0") != 0 ||
+	    sip->sip_via == NULL || sip->sip_from == NULL ||
+	    sip->sip_to == NULL || sip->sip_call_id == NULL ||
+	    sip->sip_cseq == NULL)
+		return;
+	a = wirecopy(m);
+	b = wirecopy_shared(m);
+
+	if (a != NULL && b != NULL) {
+		wa = wire(a, &la);
+		wb = wire(b, &lb);
+		if (wa != NULL && wb != NULL && (la != lb ||
+		    memcmp(wa, wb, la) != 0))
+			abort();
+	}
+	free(wa);
+	free(wb);
+	if (a != NULL)
+		msg_destroy(a);
+	if (b != NULL)
+		msg_destroy(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -147,6 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			none_masked(c);
 			msg_destroy(c);
 		}
+		same_as_wirecopy(m);
 		/* a response relayed as received */
 		if ((o = offsets(m, masked, size, &n)) != NULL) {
 			wirecopy_unmask(m);
