@@ -263,6 +263,21 @@ sip_raw() {
 		$((${4:-5} * WAIT_SCALE))
 }
 
+# message_through NAME: $WORK/NAME.sip (a request to 127.0.0.1:$UAS_PORT)
+# sent to the proxy over UDP while a SIPp UAS takes one MESSAGE: the
+# answer's first line in $WORK/NAME.out, the first MESSAGE the UAS got
+# (as its log has it) in $WORK/NAME.fwd, and in MSG_COUNT how many it got.
+message_through() {
+	local uas
+	sipp_bg "uas_$1" -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
+	uas=$LAST_PID
+	wait_listen udp "$UAS_PORT"
+	sip_raw udp "$PX_PORT" "$WORK/$1.sip" > "$WORK/$1.out"
+	wait_pid "$uas" 5
+	sipp_log "uas_$1" first MESSAGE > "$WORK/$1.fwd"
+	MSG_COUNT=$(sipp_log "uas_$1" count MESSAGE)
+}
+
 # proxy_answers: the proxy is alive and answers OPTIONS to itself with 200
 proxy_answers() {
 	local f="$WORK/options.$$.$RANDOM.sip"

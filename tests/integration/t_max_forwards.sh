@@ -20,7 +20,6 @@ ok $? "INVITE with Max-Forwards 0 is answered 483 and the ACK absorbed"
 # own) got it with exactly one Max-Forwards, of value WANT, and the sender
 # its 200.
 mf_case() {
-	local uas
 	{
 		printf 'MESSAGE sip:gina@127.0.0.1:%s SIP/2.0\r\n' "$UAS_PORT"
 		printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s-%s\r\n' "$UAC_PORT" "$1" "$RANDOM"
@@ -29,16 +28,11 @@ mf_case() {
 		[ -n "$2" ] && printf '%s\r\n' "$2"
 		printf 'Content-Length: 0\r\n\r\n'
 	} > "$WORK/$1.sip"
-	sipp_bg "uas_$1" -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
-	uas=$LAST_PID
-	wait_listen udp "$UAS_PORT"
-	sip_raw udp "$PX_PORT" "$WORK/$1.sip" > "$WORK/$1.out"
-	wait_pid "$uas" 5
+	message_through "$1"
 	# one request forwarded (copies the proxy resent to a UAS slow to
 	# answer are the same bytes), with one Max-Forwards
-	sipp_log "uas_$1" first MESSAGE > "$WORK/$1.fwd"
 	grep -q '^SIP/2.0 200 ' "$WORK/$1.out" &&
-		[ "$(sipp_log "uas_$1" count MESSAGE)" -eq 1 ] &&
+		[ "$MSG_COUNT" -eq 1 ] &&
 		[ "$(grep -ci '^Max-Forwards:' "$WORK/$1.fwd")" -eq 1 ] &&
 		grep -Eq "^Max-Forwards: $3"$'\r'"?\$" "$WORK/$1.fwd"
 	ok $? "$1: ${2:-no Max-Forwards} leaves as Max-Forwards: $3 (200 back)"

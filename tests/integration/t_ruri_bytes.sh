@@ -14,7 +14,6 @@ ok $? "proxy starts"
 
 # ruri_case NAME URI: URI is what follows "sip:"
 ruri_case() {
-	local uas
 	{
 		printf 'MESSAGE sip:%s SIP/2.0\r\n' "$2"
 		printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;rport;branch=z9hG4bK-%s-%s\r\n' "$UAC_PORT" "$1" "$RANDOM"
@@ -23,12 +22,7 @@ ruri_case() {
 		printf 'Call-ID: %s-%s@test\r\nCSeq: 1 MESSAGE\r\n' "$1" "$RANDOM"
 		printf 'Content-Length: 0\r\n\r\n'
 	} > "$WORK/$1.sip"
-	sipp_bg "uas_$1" -sf "$SCEN/uas_message.xml" -i 127.0.0.1 -p "$UAS_PORT" -m 1
-	uas=$LAST_PID
-	wait_listen udp "$UAS_PORT"
-	sip_raw udp "$PX_PORT" "$WORK/$1.sip" > "$WORK/$1.out"
-	wait_pid "$uas" 5
-	sipp_log "uas_$1" first MESSAGE > "$WORK/$1.fwd"
+	message_through "$1"
 	grep -q '^SIP/2.0 200 ' "$WORK/$1.out" &&
 		[ "$(head -n 1 "$WORK/$1.fwd" | tr -d '\r')" = "MESSAGE sip:$2 SIP/2.0" ]
 	ok $? "$1: the request line leaves as MESSAGE sip:$2 SIP/2.0 (200 back)"
