@@ -14,6 +14,8 @@
 # tests/integration/t_keepalive.sh; only the client is wanted, so the
 # TURN server the package starts (on port 3478, every address) is
 # stopped and disabled when this script installed it.
+# mandoc: the second man page linter of tests/conf/t_manpage.sh (mandoc
+# -T lint), which skips its checks without it.
 # Idempotent: when every package is already installed it does not touch
 # apt at all, so repeated runs take a fraction of a second.
 #
@@ -40,6 +42,7 @@ PACKAGES="
 	libsystemd-dev
 	systemd
 	man-db
+	mandoc
 	prometheus
 	curl
 	sip-tester
