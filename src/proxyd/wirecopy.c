@@ -64,6 +64,15 @@ put_header(struct buf *b, msg_header_t *h, const char **raw_end)
 	free(big);
 }
 
+/* Do the received bytes of header field h hold a masked NUL? */
+static int
+masked(const msg_header_t *h)
+{
+	return h->sh_class != sip_payload_class && h->sh_data != NULL &&
+	    h->sh_len > 0 && memchr(h->sh_data, SIPSTREAM_NUL, h->sh_len) !=
+	    NULL;
+}
+
 /*
  * NULs escaped in quoted strings were masked before Sofia parsed the
  * message (common/sipstream.h); header fields go out from their received
@@ -81,10 +90,8 @@ wirecopy_unmask(msg_t *copy)
 	if ((head = msg_chain_head(copy)) == NULL)
 		return;
 
-	for (h = head != NULL ? *head : NULL; h != NULL; h = h->sh_succ)
-		if (h->sh_class != sip_payload_class && h->sh_data != NULL &&
-		    h->sh_len > 0 && memchr(h->sh_data, SIPSTREAM_NUL,
-		    h->sh_len) != NULL)
+	for (h = *head; h != NULL; h = h->sh_succ)
+		if (masked(h))
 			sipstream_unmask((unsigned char *)h->sh_data,
 			    h->sh_len);
 }
@@ -168,9 +175,7 @@ has_masked_nul(msg_t *msg)
 	if ((head = msg_chain_head(msg)) == NULL)
 		return 0;
 	for (h = *head; h != NULL; h = h->sh_succ)
-		if (h->sh_class != sip_payload_class && h->sh_data != NULL &&
-		    h->sh_len > 0 && memchr(h->sh_data, SIPSTREAM_NUL,
-		    h->sh_len) != NULL)
+		if (masked(h))
 			return 1;
 	return 0;
 }
