@@ -17,7 +17,8 @@
  *
  * Fed by hdrguard.c, which follows the connections accepted on our
  * listeners: every read of one (TCP: the bytes read; TLS: the plaintext
- * read and the ciphertext still queued), every other read (a datagram, a
+ * read and the ciphertext still queued, or "full" for a record that
+ * filled the buffer with more waiting), every other read (a datagram, a
  * connection we opened: the message being handled is not from a
  * followed connection), every close. The connections are the loop
  * thread's; a read on another thread (a worker's netlink socket) only
