@@ -346,18 +346,37 @@ for tp in tcp tls; do
 done
 # RFC 4475 intmeth's To: a NUL escaped in a quoted display name (valid
 # SIP). Sofia's parser ends a field at a NUL; the proxy masks it in what
-# Sofia reads and puts it back in what it forwards: over TLS too.
-for tp in tcp tls; do
+# Sofia reads and puts it back in what it forwards: over UDP, TCP and
+# TLS, with an empty body and with a binary one (NULs, CR and LF: only
+# the header section is masked). Then (bodynul) a header section without
+# a NUL before such a body: everything forwarded as received.
+nulreq() { # TP VARIANT: the request, to $WORK/nul-TP-VARIANT.sip
+	local up to='"\\\000 bob"' ct='' body=''
+	up=$(echo "$1" | tr a-z A-Z)
+	[ "$2" = bodynul ] && to='"bob"'
+	if [ "$2" != empty ]; then
+		ct='Content-Type: application/octet-stream\r\n'
+		body='\000\001\000\n\n\000\r\n\r\n\000\377'
+	fi
+	printf "INVITE sip:bob@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:9;rport;branch=z9hG4bK-nul-%s-%s\r\nTo: $to <sip:bob@example.com>\r\nFrom: <sip:alice@example.com>;tag=nul\r\nCall-ID: nul-%s-%s\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n${ct}Content-Length: %s\r\n\r\n$body" \
+		"$UAS_PORT" "$up" "$1" "$2" "$1" "$2" "$(printf "$body" | wc -c)" > "$WORK/nul-$1-$2.sip"
+}
+for tp in udp tcp tls; do
 	port=$PX_PORT
 	[ $tp = tls ] && port=$PX_TLS_PORT
-	up=$(echo $tp | tr a-z A-Z)
-	printf 'INVITE sip:bob@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:9;branch=z9hG4bK-nul-%s\r\nTo: "\\\000 bob" <sip:bob@example.com>\r\nFrom: <sip:alice@example.com>;tag=nul\r\nCall-ID: nul-%s\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
-		"$UAS_PORT" "$up" "$tp" "$tp" > "$WORK/nul-$tp.sip"
-	st=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$tp" 127.0.0.1 "$port" "$WORK/nul-$tp.sip" 10)
-	case "$st" in "SIP/2.0 486 "*) r=0 ;; *) r=1 ;; esac
-	[ $r = 0 ] && python3 -c 'import sys
-sys.exit(b"To: \"\\\x00 bob\"" not in open(sys.argv[1], "rb").read())' "$WORK/got.nul-$tp"
-	ok $? "a quoted NUL over $tp: forwarded, the NUL as received, the callee's 486 back (got $st)"
+	for v in empty binary bodynul; do
+		nulreq $tp $v
+		st=$(python3 "$TOP_SRCDIR/tests/integration/sipraw.py" "$tp" 127.0.0.1 "$port" "$WORK/nul-$tp-$v.sip" 10)
+		case "$st" in "SIP/2.0 486 "*) r=0 ;; *) r=1 ;; esac
+		# what arrived: the To as sent, the body as sent, at the end
+		[ $r = 0 ] && python3 -c 'import sys
+sent, got = (open(f, "rb").read() for f in sys.argv[1:3])
+to = next(l for l in sent.split(b"\r\n") if l.startswith(b"To: "))
+body = sent.split(b"\r\n\r\n", 1)[1]
+sys.exit(to + b"\r\n" not in got or not got.endswith(b"\r\n\r\n" + body))' \
+			"$WORK/nul-$tp-$v.sip" "$WORK/got.nul-$tp-$v"
+		ok $? "$tp, $v: forwarded with the To and body as received, the callee's 486 back (got $st)"
+	done
 done
 grep -q "too large for the connection's buffer: answered 413" "$WORK/proxy.log"
 ok $? "the cut is logged"

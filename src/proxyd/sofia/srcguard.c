@@ -258,10 +258,15 @@ static void
 mask_nuls(char *p, size_t n)
 {
 	struct sipstream st;
-	const char *end, *lf;
+	const char *nul, *end, *lf;
 
 	/* Nearly every datagram has no NUL: one memchr() and done. */
-	if (memchr(p, 0, n) == NULL)
+	if ((nul = memchr(p, 0, n)) == NULL)
+		return;
+	/* A binary body (DER S/MIME: many NULs) after a header section with
+	 * none: the section ends before the first NUL. */
+	if (memmem(p, (size_t)(nul - p), "\n\n", 2) != NULL ||
+	    memmem(p, (size_t)(nul - p), "\r\n\r\n", 4) != NULL)
 		return;
 	end = memmem(p, n, "\r\n\r\n", 4);
 	lf = memmem(p, n, "\n\n", 2);
