@@ -139,9 +139,10 @@ release_response(struct ptx *t)
 	}
 	if (inspect_result(t->resp.insp) == INSPECT_DONE) {
 		stages_count_inspection(t->px, t->resp.insp);
-		ptx_logf(t, LOG_INFO, "%s %d inspected: %s",
-		    method_name(t->sip), status, inspect_summary(t->resp.insp,
-		    line, sizeof(line)));
+		if (log_get_level() >= LOG_INFO) /* the summary costs */
+			ptx_logf(t, LOG_INFO, "%s %d inspected: %s",
+			    method_name(t->sip), status,
+			    inspect_summary(t->resp.insp, line, sizeof(line)));
 	} else {
 		ptx_logf(t, LOG_INFO, "%s %d not inspected: %s",
 		    method_name(t->sip), status, inspect_reason(t->resp.insp));

@@ -446,9 +446,10 @@ after_inspect(struct ptx *t, enum inspect_status st)
 	switch (st) {
 	case INSPECT_DONE:
 		stages_count_inspection(t->px, t->insp);
-		ptx_logf(t, LOG_INFO, "%s inspected: %s",
-		    method_name(t->sip), inspect_summary(t->insp, line,
-		    sizeof(line)));
+		if (log_get_level() >= LOG_INFO) /* the summary costs */
+			ptx_logf(t, LOG_INFO, "%s inspected: %s",
+			    method_name(t->sip), inspect_summary(t->insp,
+			    line, sizeof(line)));
 		return STEP_NEXT;
 	case INSPECT_PENDING:
 		return STEP_WAIT;
