@@ -40,6 +40,7 @@ PACKAGES="
 	logrotate
 	libnftables-dev
 	libsystemd-dev
+	libjemalloc-dev
 	systemd
 	man-db
 	mandoc

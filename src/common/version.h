@@ -6,4 +6,11 @@
 
 #define E2M_VERSION PACKAGE_VERSION
 
+/* What e2mproxyd -V names as its malloc (configure --with-jemalloc). */
+#ifdef HAVE_JEMALLOC
+#define E2M_ALLOCATOR "jemalloc"
+#else
+#define E2M_ALLOCATOR "the C library's malloc"
+#endif
+
 #endif /* VERSION_H */

@@ -61,7 +61,8 @@ usage(FILE *out, int rc)
 	    "  -d       more logging (repeat for Sofia's own debug output)\n"
 	    "  -f file  configuration file (default %s)\n"
 	    "  -h       print this help and exit (also --help)\n"
-	    "  -V       print the version and exit (also --version)\n",
+	    "  -V       print the version and the allocator, and exit (also\n"
+	    "           --version)\n",
 	    DEFAULT_CONF);
 	exit(rc);
 }
@@ -97,6 +98,7 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'V':
 			printf("e2mproxyd %s\n", E2M_VERSION);
+			printf("allocator: %s\n", E2M_ALLOCATOR);
 			exit(0);
 		default:
 			usage(stderr, 2);

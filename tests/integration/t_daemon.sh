@@ -68,6 +68,12 @@ sleep 3
 t1=$(awk '{ print $14 + $15 }' "/proc/$PX_PID/stat")
 [ $((t1 - t0)) -le 1 ]
 ok $? "idle for 3 s the daemon used $((t1 - t0)) clock ticks of CPU (<= 1)"
+# The allocator -V names (configure --with-jemalloc) is the one the
+# running daemon has mapped.
+a=$("$E2MPROXYD" -V | sed -n 's/^allocator: //p')
+if grep -q '/libjemalloc[.]so' "/proc/$PX_PID/maps"; then m=jemalloc; else m="the C library's malloc"; fi
+[ -n "$a" ] && [ "$a" = "$m" ]
+ok $? "-V names the allocator the daemon runs with ($a; mapped: $m)"
 kill -HUP "$PX_PID"
 sleep 0.2
 for i in $(seq 1 100); do

@@ -161,7 +161,7 @@ expect 'e2mproxy_archive_records_total{result="failed"}' 0
 expect 'e2mproxy_reloads_total{result="ok"}' 1
 expect 'e2mproxy_reloads_total{result="failed"}' 1
 expect 'e2mproxy_config_generation' 2
-expect 'e2mproxy_build_info{version="'"$("$E2MPROXYD" -V | awk '{ print $2 }')"'"}' 1
+expect 'e2mproxy_build_info{version="'"$("$E2MPROXYD" -V | awk 'NR == 1 { print $2 }')"'"}' 1
 end=$(date -d "$(openssl x509 -enddate -noout -in "$K/px1.pem" | cut -d= -f2)" +%s)
 expect 'e2mproxy_certificate_expiry_timestamp_seconds{role="inspect.keys[0].certificate",path="'"$K"'/px1.pem"}' "$end"
 [ "$(wc -l < "$WORK/im.jsonl")" -eq 4 ]

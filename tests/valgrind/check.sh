@@ -16,7 +16,8 @@
 # fails the run, as does a log cut short (a process killed before its
 # leak check), except where a test kills on purpose (kill -9 tests,
 # listed in summary.sh). Suppressions: tests/valgrind/e2m.supp, each
-# with its reason.
+# with its reason. An e2mproxyd linked with jemalloc (configure
+# --with-jemalloc) has its malloc replaced all the same (--soname-synonyms).
 set -u
 B=$(cd "${1:?usage: check.sh BUILD_DIR [TEST...]}" && pwd) || exit 2
 shift
@@ -30,6 +31,7 @@ for p in e2mproxyd e2mua; do
 #!/bin/sh
 # valgrind memcheck around $B/$p (made by tests/valgrind/check.sh)
 exec valgrind --tool=memcheck -s --leak-check=full --show-leak-kinds=definite \\
+	'--soname-synonyms=somalloc=*jemalloc*' \\
 	--errors-for-leak-kinds=definite --error-exitcode=98 --num-callers=40 \\
 	--suppressions=$SRC/tests/valgrind/e2m.supp \\
 	--log-file="$VG/logs/\${E2M_VG_TEST:-run}.$p.%p.log" \\
