@@ -82,60 +82,8 @@
 #include "e2m/challenge.h"
 #include "crypto/cms.h"
 
-static double
-clock_s(clockid_t id)
-{
-	struct timespec ts;
+#include "benchutil.h"
 
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-now(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "challenge_speed: %s\n", what);
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
-
-static const char *dir = ".";
-
-/* DIR/name; a new string each call (a handful, never freed). */
-static const char *
-path(const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		die("out of memory");
-	return p;
-}
-
-static uint8_t *
-slurp(const char *file, size_t *len)
-{
-	FILE *f = fopen(file, "rb");
-	uint8_t *b;
-	long n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)n + 1)) == NULL ||
-	    fread(b, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "challenge_speed: cannot read %s: %s\n", file,
-		    strerror(errno));
-		exit(1);
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
 
 static void
 spit(const char *file, const void *p, size_t len)
@@ -819,14 +767,6 @@ learn_dialog(struct call *c, const char *msg, size_t hlen)
 	return (size_t)off < sizeof(c->route) ? 0 : -1;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void
 report(const char *name, double *v, unsigned long n)
 {
@@ -993,6 +933,7 @@ calls_main(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	prog = "challenge_speed";
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0) {
 		double secs = 1;
 		int ch;

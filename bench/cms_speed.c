@@ -47,67 +47,14 @@
 #include "e2m/mime.h"
 #include "proxyd/workers.h"
 
+#include "benchutil.h"
+
 #define MAX_ROUNDS 64
 
 static double secs = 3.0;      /* per figure, over all rounds */
 static unsigned rounds = 5;
 static double slice;           /* secs / rounds */
 static unsigned inflight = 32;
-static const char *dir;
-
-static double
-clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-now(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "cms_speed: %s\n", what);
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
-
-/* DIR/name; a new string each call (a handful, never freed). */
-static const char *
-path(const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		die("out of memory");
-	return p;
-}
-
-static uint8_t *
-slurp(const char *name, size_t *len)
-{
-	FILE *f = fopen(path(name), "rb");
-	uint8_t *b;
-	long n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)n + 1)) == NULL ||
-	    fread(b, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "cms_speed: cannot read %s: %s\n", path(name),
-		    strerror(errno));
-		exit(1);
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 static X509 *
 read_cert(const char *name)
 {
@@ -150,14 +97,6 @@ measure(op_fn *op, void *arg, const char *name)
 		n++;
 	} while ((t = now()) - t0 < slice);
 	return (double)n / (t - t0);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static double
@@ -516,7 +455,7 @@ load_kind(struct kind *k)
 	k->proxy_key = read_key(pk);
 	k->signer_cert = read_cert(sc);
 	k->signer_key = read_key(sk);
-	k->env = slurp(env, &k->env_len);
+	k->env = slurp(path(env), &k->env_len);
 	cf[0] = path(pc);
 	kf[0] = path(pk);
 	if ((k->keys = cms_keys_load(cf, kf, 1, caf, 1, NULL, 0, err,
@@ -579,6 +518,7 @@ main(int argc, char **argv)
 	unsigned r;
 	size_t i;
 
+	prog = "cms_speed";
 	while ((ch = getopt(argc, argv, "t:r:n:")) != -1) {
 		switch (ch) {
 		case 't':
@@ -610,8 +550,8 @@ main(int argc, char **argv)
 	    (store = X509_STORE_new()) == NULL ||
 	    X509_STORE_add_cert(store, ca) != 1)
 		die("CA store");
-	sig = slurp("sig.der", &sig_len);
-	sdata = slurp("signed.txt", &sdata_len);
+	sig = slurp(path("sig.der"), &sig_len);
+	sdata = slurp(path("signed.txt"), &sdata_len);
 	caf[0] = path("ca.crt");
 	if ((vkeys = cms_keys_load(NULL, NULL, 0, caf, 1, NULL, 0, err,
 	    sizeof(err))) == NULL) {

@@ -13,7 +13,7 @@
  *
  * Usage: decrypt_timing [-n PASSES] DIR KIND_CASE...
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, getopt */
+#define _GNU_SOURCE /* asprintf (benchutil.h) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "crypto/cms.h"
+
+#include "benchutil.h"
 
 #define MAX_CASES 32
 
@@ -34,59 +36,6 @@ struct tcase {
 	double *us;
 	unsigned opened;	/* calls that returned CMS_OK */
 };
-
-static const char *dir;
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "decrypt_timing: %s\n", what);
-	exit(1);
-}
-
-static const char *
-path(const char *name)
-{
-	static char buf[4][1024];
-	static unsigned i;
-	char *p = buf[i++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-	return p;
-}
-
-static uint8_t *
-slurp(const char *name, size_t *len)
-{
-	FILE *f = fopen(path(name), "rb");
-	uint8_t *p;
-	long n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (p = malloc((size_t)n)) == NULL ||
-	    fread(p, 1, (size_t)n, f) != (size_t)n)
-		die(name);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* The p-th percentile (nearest rank) of v[0..n), sorted in place. */
 static double
@@ -110,7 +59,7 @@ load(struct tcase *c, const char *arg, unsigned passes)
 	snprintf(c->name, sizeof(c->name), "%s", arg);
 	snprintf(c->kind, sizeof(c->kind), "%.*s", (int)(us - arg), arg);
 	snprintf(der, sizeof(der), "%s.der", arg);
-	c->der = slurp(der, &c->len);
+	c->der = slurp(path(der), &c->len);
 	snprintf(crt, sizeof(crt), "proxy_%s.crt", c->kind);
 	snprintf(key, sizeof(key), "proxy_%s.key", c->kind);
 	cf[0] = path(crt);
@@ -127,11 +76,11 @@ time_one(struct tcase *c, unsigned pass)
 {
 	uint8_t *plain = NULL;
 	size_t plen = 0;
-	double t0 = now_us();
+	double t0 = now();
 	enum cms_status st = cms_decrypt(c->keys, c->der, c->len, &plain,
 	    &plen);
 
-	c->us[pass] = now_us() - t0;
+	c->us[pass] = (now() - t0) * 1e6;
 	c->opened += st == CMS_OK;
 	if (plain != NULL)
 		cms_plain_free(plain, plen);
@@ -146,6 +95,7 @@ main(int argc, char **argv)
 	const char *kind = "";
 	int o;
 
+	prog = "decrypt_timing";
 	while ((o = getopt(argc, argv, "n:")) != -1) {
 		if (o != 'n' || (passes = (unsigned)atoi(optarg)) < 10)
 			die("usage: decrypt_timing [-n PASSES >= 10] DIR KIND_CASE...");
