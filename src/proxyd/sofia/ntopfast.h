@@ -9,8 +9,8 @@
  * writes the four numbers itself; IPv6 and anything else go to libc's.
  * Same contract: NULL and errno ENOSPC when size is too small.
  *
- * To remove: delete this file; nothing calls it by name. (The definition
- * of inet_ntop in the program is what interposes it.)
+ * To remove: delete this file and its test; the daemon never calls it by
+ * name (the definition of inet_ntop in the program is what interposes it).
  */
 #ifndef NTOPFAST_H
 #define NTOPFAST_H
