@@ -42,6 +42,11 @@ struct daemon_ctx {
 	const struct options *o;
 	struct loop *loop;
 	struct proxy *px;
+	/* Held here, not in a local of run(): when daemon()'s parent exits
+	 * inside glibc, valgrind's leak check did not find the local and
+	 * called the block definitely lost, and under check-valgrind the
+	 * start then failed with valgrind's error code (t_fault_restart). */
+	struct pidfile *pf;
 	struct event *ev_sig[5];
 	struct event *ev_daily;   /* the certificates' daily check */
 	struct certwatch *certs;  /* of the running configuration */
@@ -335,7 +340,6 @@ run(const struct conf *c, const struct options *o)
 {
 	struct daemon_ctx d;
 	struct proxy *px = NULL;
-	struct pidfile *pf = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -343,7 +347,7 @@ run(const struct conf *c, const struct options *o)
 	d.o = o;
 	/* First: a second daemon on the same pid file stops here. */
 	if (c->pid_file != NULL &&
-	    (pf = pidfile_open(c->pid_file, err, sizeof(err))) == NULL) {
+	    (d.pf = pidfile_open(c->pid_file, err, sizeof(err))) == NULL) {
 		log_error("pid file %s", err);
 		goto done;
 	}
@@ -369,7 +373,8 @@ run(const struct conf *c, const struct options *o)
 		/* The epoll instances are shared with the exiting parent. */
 		event_reinit(loop_base(d.loop));
 	}
-	if (pf != NULL && pidfile_write(pf, getpid(), err, sizeof(err)) == -1) {
+	if (d.pf != NULL &&
+	    pidfile_write(d.pf, getpid(), err, sizeof(err)) == -1) {
 		log_error("pid file %s", err);
 		goto done;
 	}
@@ -398,7 +403,7 @@ done:
 	proxy_free(px);
 	free_signals(&d);
 	loop_free(d.loop);
-	pidfile_close(pf);
+	pidfile_close(d.pf);
 	return rc;
 }
 
