@@ -23,9 +23,10 @@ SRC_PORT=$((BASE + 12))
 # to the proxy, for a domain no rule routes (the proxy answers it), and
 # wait for the final answer.
 send_raw() {
-	python3 - "$1" "$PX_PORT" "$SRC_PORT" "$2" "$3" "$4" <<'PY'
+	python3 - "$1" "$PX_PORT" "$SRC_PORT" "$2" "$3" "$4" $((5 * WAIT_SCALE)) <<'PY'
 import socket, sys
 tp, port, src, cid, cseq, method = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+wait = int(sys.argv[7])
 msg = ('%s sip:nobody@unknown.invalid SIP/2.0\r\n'
        'Via: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK-%s-%s;rport\r\n'
        'Max-Forwards: 0\r\n'
@@ -37,7 +38,7 @@ kind = socket.SOCK_DGRAM if tp == 'udp' else socket.SOCK_STREAM
 s = socket.socket(socket.AF_INET, kind)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', src))
-s.settimeout(5)
+s.settimeout(wait)
 if tp == 'udp':
     s.sendto(msg, ('127.0.0.1', port))
 else:
@@ -115,19 +116,19 @@ ok $? "json: every line an object; the request's carry its fields ($(cat "$WORK/
 # the device nodes the daemon needs are bound in one by one.
 conf "$WORK/sys.conf" 'target = "syslog"; ident = "e2m-edge1"; facility = "local3";'
 mkdir -p "$WORK/dev"
-export WORK PX_PORT SRC_PORT E2MPROXYD
-export -f send_raw wait_listen
+export WORK PX_PORT SRC_PORT E2MPROXYD WAIT_SCALE
+export -f send_raw wait_listen wait_for
 unshare -m bash -c '
 	D=$WORK/dev
 	for n in null zero urandom random full tty; do
 		touch "$D/$n" && mount --bind "/dev/$n" "$D/$n" || exit 1
 	done
 	ln -s /proc/self/fd "$D/fd"
-	python3 - "$D/log" > "$WORK/syslog.out" <<PY &
+	python3 - "$D/log" $((10 * WAIT_SCALE)) > "$WORK/syslog.out" <<PY &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(10)
+s.settimeout(int(sys.argv[2]))
 sys.stdout.write("bound\n"); sys.stdout.flush()
 try:
     while True:
@@ -137,13 +138,13 @@ except socket.timeout:
     pass
 PY
 	SYSLOGD=$!
-	for i in $(seq 1 100); do grep -q bound "$WORK/syslog.out" && break; sleep 0.05; done
+	wait_for 5 grep -q bound "$WORK/syslog.out"
 	mount --rbind "$D" /dev || exit 1
 	"$E2MPROXYD" -D -f "$WORK/sys.conf" > "$WORK/sys.stderr" 2>&1 &
 	PX=$!
 	wait_listen udp "$PX_PORT"
 	send_raw udp cid-sys@test 9 OPTIONS > /dev/null
-	for i in $(seq 1 100); do grep -q cid-sys@test "$WORK/syslog.out" && break; sleep 0.05; done
+	wait_for 5 grep -q cid-sys@test "$WORK/syslog.out"
 	kill $PX; wait $PX
 	kill $SYSLOGD; wait $SYSLOGD
 	exit 0
