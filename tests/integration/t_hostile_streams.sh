@@ -44,8 +44,12 @@ for tp in tcp tls; do
 	done
 done
 sleep 0.5
-proxy_answers
-ok $? "meanwhile another caller (127.0.0.1, UDP) is answered"
+if at_valgrind_speed; then
+	skip "meanwhile another caller (127.0.0.1, UDP) is answered" "at valgrind speed the loop is overloaded by design"
+else
+	proxy_answers
+	ok $? "meanwhile another caller (127.0.0.1, UDP) is answered"
+fi
 for tp in tcp tls; do
 	for k in $KINDS; do
 		eval "p=\$P_${tp}_$k"

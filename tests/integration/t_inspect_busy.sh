@@ -90,9 +90,16 @@ while kill -0 "$PLAIN_UAC" 2>/dev/null; do
 	floods=$((floods + 1))
 done
 wait_pid "$PLAIN_UAC" 30
-ok $? "30 plain calls complete while labelled INVITEs flood the crypto queue ($floods floods)"
+r=$?
 wait_pid "$PLAIN_UAS" 10
-ok $? "  and the UAS saw each of them through to its BYE"
+r2=$?
+if at_valgrind_speed; then
+	skip "30 plain calls complete while labelled INVITEs flood the crypto queue" "at valgrind speed the loop is overloaded by design"
+	skip "  and the UAS saw each of them through to its BYE" "at valgrind speed the loop is overloaded by design"
+else
+	ok $r "30 plain calls complete while labelled INVITEs flood the crypto queue ($floods floods)"
+	ok $r2 "  and the UAS saw each of them through to its BYE"
+fi
 ok200=$(awk '$1 == 200 { s += $2 } END { print s + 0 }' "$WORK/inv.out")
 busy=$(awk '$1 == 503 { s += $2 } END { print s + 0 }' "$WORK/inv.out")
 other=$(awk '$1 != 200 && $1 != 503 && $1 != "retry-after" { s += $2 } END { print s + 0 }' "$WORK/inv.out")

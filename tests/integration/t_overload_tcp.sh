@@ -50,10 +50,15 @@ metrics: { enabled = true; port = $M_PORT; };"
 	is b_bye 200 "$name: its BYE, written after the backlog, passed while shedding"
 	is callee_bye 1 "$name: and reached the callee"
 	is messages_answered "$N" "$name: every MESSAGE got a final answer"
-	is first_final 200 "$name: the first MESSAGE, read before anything waited, went through"
 	shed=$(fact messages_503)
-	[ "${shed:-0}" -gt 0 ] && [ "$shed" -lt "$N" ]
-	ok $? "$name: some later MESSAGEs were refused with 503, not all ($shed of $N)"
+	if [ "$reason" = loop_busy ] && at_valgrind_speed; then
+		skip "$name: the first MESSAGE went through" "at valgrind speed the loop is overloaded by design: busy from the first read"
+		skip "$name: some later MESSAGEs were refused with 503, not all ($shed of $N)" "at valgrind speed the loop is overloaded by design"
+	else
+		is first_final 200 "$name: the first MESSAGE, read before anything waited, went through"
+		[ "${shed:-0}" -gt 0 ] && [ "$shed" -lt "$N" ]
+		ok $? "$name: some later MESSAGEs were refused with 503, not all ($shed of $N)"
+	fi
 	is retry_after 9 "$name: with Retry-After: overload.retry_after"
 	[ "$(fact callee_messages)" = "$((N - shed))" ]
 	ok $? "$name: the refused ones never reached the callee ($(fact callee_messages) did)"

@@ -22,6 +22,11 @@ pki_ca "$K" && pki_cert "$K" proxy_ec "DNS:proxy.test" proxy.test &&
 	PKI_EKU=emailProtection pki_cert "$K" alice "email:alice@example.com" alice
 ok $? "test PKI made with openssl"
 
+# Every request must get its own answer: at valgrind speed overload
+# control would rightly shed some with 503 (that run is for the leak
+# check), so it is off there.
+OVERLOAD=""
+at_valgrind_speed && OVERLOAD="overload: { enabled = false; };"
 cat > "$WORK/px.conf" <<CONF
 log: { level = "info"; };
 sip: {
@@ -36,6 +41,7 @@ inspect: {
 };
 policy: { rules = ( { methods = [ "MESSAGE" ]; required_types = [ "text/plain" ]; } ); };
 challenge: { mode = "legacy-unsigned"; };
+$OVERLOAD
 CONF
 start_proxy "$WORK/px.conf" proxy
 ok $? "proxy starts (a MESSAGE rule, as the shipped configuration has)"
