@@ -263,13 +263,15 @@ skip() {
 at_valgrind_speed() {
 	[ -n "${E2M_VALGRIND:-}" ]
 }
+VALGRIND_SPEED="at valgrind speed the loop is overloaded by design"
 
-# under_leak_checker: e2mproxyd runs under AddressSanitizer or valgrind
-# (tests/valgrind/check.sh sets E2M_VALGRIND): their leak check at exit
-# replaces a test's RSS measurement, which their allocators distort.
+# under_leak_checker: e2mproxyd runs under AddressSanitizer or valgrind:
+# their leak check at exit replaces a test's RSS measurement, which their
+# allocators distort (skip WHY: $LEAK_CHECKED).
 under_leak_checker() {
-	[ -n "${E2M_VALGRIND:-}" ] || ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan
+	at_valgrind_speed || ldd "$E2MPROXYD" 2>/dev/null | grep -q libasan
 }
+LEAK_CHECKED="under ASan or valgrind: their leak check at exit decides"
 
 # sip_raw PROTO PORT FILE [SECONDS]: send raw bytes, print the first status
 # line received (within SECONDS, 5 unless told, times E2M_WAIT_SCALE)

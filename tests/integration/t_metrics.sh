@@ -215,9 +215,8 @@ g = json.load(sys.stdin)["data"]["groups"]
 sys.exit(0 if g and all(r["health"] != "err" for x in g for r in x["rules"]) else 1)'
 	ok $? "Prometheus loaded the shipped alert rules"
 else
-	echo "ok $((T_N + 1)) - Prometheus scrape # SKIP no prometheus here"
-	echo "ok $((T_N + 2)) - alert rules loaded # SKIP no prometheus here"
-	T_N=$((T_N + 2))
+	skip "Prometheus scrape" "no prometheus here"
+	skip "alert rules loaded" "no prometheus here"
 fi
 promtool check rules "$TOP_SRCDIR/conf/e2mproxy-alerts.yml" > "$WORK/rules.out" 2>&1
 r=$?
