@@ -1,12 +1,13 @@
 /* sockhook.c - connect(2) and send(2) interposed (see sockhook.h). */
 #include "common/sockhook.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "common/nextsym.h"
 
 /* Sofia's resolver has one socket per name server: a few at most. */
 #define DEFER_MAX 16
@@ -32,11 +33,9 @@ typedef ssize_t send_fn(int, const void *, size_t, int);
 static connect_fn *
 real_connect(void)
 {
-	static connect_fn *fn;
+	static nextsym_cache fn;
 
-	if (fn == NULL)
-		*(void **)&fn = dlsym(RTLD_NEXT, "connect");
-	return fn;
+	return (connect_fn *)nextsym(&fn, "connect");
 }
 
 static void
@@ -158,14 +157,11 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
-	static send_fn *real;
+	static nextsym_cache next;
+	send_fn *real;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "send");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (send_fn *)nextsym(&next, "send")) == NULL)
 		return -1;
-	}
 	if (atomic_load(&npending) > 0 && connect_now(fd) == -1)
 		return -1;
 	return real(fd, buf, len, flags);

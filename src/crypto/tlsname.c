@@ -3,7 +3,6 @@
 #include "crypto/tlsname.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +12,8 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "common/nextsym.h"
 
 #define HOST_MAX 256
 
@@ -303,15 +304,12 @@ typedef int connect_fn(SSL *);
 int
 SSL_connect(SSL *s)
 {
-	static connect_fn *real;
+	static nextsym_cache next;
+	connect_fn *real;
 	int saved, n, e;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "SSL_connect");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (connect_fn *)nextsym(&next, "SSL_connect")) == NULL)
 		return -1;
-	}
 	if (!enabled)
 		return real(s);
 	drop_pending();

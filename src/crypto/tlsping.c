@@ -2,7 +2,6 @@
  * interposed SSL_read()/SSL_write() (tlsping.h). */
 #include "crypto/tlsping.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
@@ -10,6 +9,8 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "common/nextsym.h"
 
 typedef int rw_fn(SSL *, void *, int);
 typedef int w_fn(SSL *, const void *, int);
@@ -24,21 +25,17 @@ static const char pong[] = "\r\n";
 static rw_fn *
 real_read(void)
 {
-	static rw_fn *fn;
+	static nextsym_cache fn;
 
-	if (fn == NULL)
-		*(void **)&fn = dlsym(RTLD_NEXT, "SSL_read");
-	return fn;
+	return (rw_fn *)nextsym(&fn, "SSL_read");
 }
 
 static w_fn *
 real_write(void)
 {
-	static w_fn *fn;
+	static nextsym_cache fn;
 
-	if (fn == NULL)
-		*(void **)&fn = dlsym(RTLD_NEXT, "SSL_write");
-	return fn;
+	return (w_fn *)nextsym(&fn, "SSL_write");
 }
 
 int
@@ -171,11 +168,11 @@ int
 SSL_pending(const SSL *s)
 {
 	typedef int pending_fn(const SSL *);
-	static pending_fn *real;
+	static nextsym_cache next;
+	pending_fn *real;
 	int p;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "SSL_pending");
+	real = (pending_fn *)nextsym(&next, "SSL_pending");
 	if (filter != NULL && SSL_is_server(s) &&
 	    (p = filter->pending(SSL_get_fd(s))) != 0)
 		return p > 0;

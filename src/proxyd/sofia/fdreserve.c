@@ -2,7 +2,6 @@
  * (see fdreserve.h). */
 #include "proxyd/sofia/fdreserve.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -10,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/monoclock.h"
+#include "common/nextsym.h"
 
 /* Accepted and closed per failed accept(): the loop comes back for more
  * while the listener stays readable, after serving the others. */
@@ -42,11 +42,9 @@ fdreserve_reset(void)
 static accept4_fn *
 real_accept4(void)
 {
-	static accept4_fn *fn;
+	static nextsym_cache fn;
 
-	if (fn == NULL)
-		*(void **)&fn = dlsym(RTLD_NEXT, "accept4");
-	return fn;
+	return (accept4_fn *)nextsym(&fn, "accept4");
 }
 
 static void

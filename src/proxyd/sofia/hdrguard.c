@@ -2,7 +2,6 @@
  * (hdrguard.h). */
 #include "proxyd/sofia/hdrguard.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/monoclock.h"
+#include "common/nextsym.h"
 #include "common/sipstream.h"
 #include "crypto/tlsping.h"
 #include "proxyd/sofia/connlimit.h"
@@ -348,7 +348,8 @@ typedef int ioctl_fn(int, unsigned long, ...);
 int
 ioctl(int fd, unsigned long req, ...)
 {
-	static ioctl_fn *real;
+	static nextsym_cache next;
+	ioctl_fn *real;
 	struct conn *c;
 	va_list ap;
 	void *arg;
@@ -361,12 +362,8 @@ ioctl(int fd, unsigned long req, ...)
 		*(int *)arg = MARK_ROOM;
 		return 0;
 	}
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "ioctl");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (ioctl_fn *)nextsym(&next, "ioctl")) == NULL)
 		return -1;
-	}
 	return real(fd, req, arg);
 }
 
@@ -385,14 +382,11 @@ hdrguard_accepted(int lfd, int fd)
 int
 close(int fd)
 {
-	static close_fn *real;
+	static nextsym_cache next;
+	close_fn *real;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "close");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (close_fn *)nextsym(&next, "close")) == NULL)
 		return -1;
-	}
 	forget(fd);
 	connlimit_closed(fd); /* (the process's only close(): here) */
 	return real(fd);

@@ -2,10 +2,11 @@
 #include "proxyd/sofia/ntopfast.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "common/nextsym.h"
 
 typedef const char *ntop_fn(int, const void *, char *, socklen_t);
 
@@ -36,15 +37,12 @@ const char *
 inet_ntop(int af, const void *restrict src, char *restrict dst,
     socklen_t size)
 {
-	static ntop_fn *real;
+	static nextsym_cache next;
+	ntop_fn *real;
 
 	if (af == AF_INET)
 		return ntopfast_v4(src, dst, size);
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "inet_ntop");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (ntop_fn *)nextsym(&next, "inet_ntop")) == NULL)
 		return NULL;
-	}
 	return real(af, src, dst, size);
 }

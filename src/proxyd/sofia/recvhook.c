@@ -1,9 +1,10 @@
 /* recvhook.c - the interposed recvmsg(2) (see recvhook.h). */
 #include "proxyd/sofia/recvhook.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
+
+#include "common/nextsym.h"
 
 static recvhook_filter_fn *filter;
 static recvhook_observe_fn *observer;
@@ -13,11 +14,9 @@ static _Thread_local uint64_t reads;
 static recvhook_real_fn *
 real_recvmsg(void)
 {
-	static recvhook_real_fn *real;
+	static nextsym_cache real;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "recvmsg");
-	return real;
+	return (recvhook_real_fn *)nextsym(&real, "recvmsg");
 }
 
 void

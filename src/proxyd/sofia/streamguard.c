@@ -2,7 +2,6 @@
  * it too slowly (see streamguard.h). */
 #include "proxyd/sofia/streamguard.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/monoclock.h"
+#include "common/nextsym.h"
 #include "common/sipframe.h"
 #include "proxyd/sofia/connlimit.h"
 #include "proxyd/sofia/fdreserve.h"
@@ -234,15 +234,12 @@ typedef int accept4_fn(int, struct sockaddr *, socklen_t *, int);
 int
 accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	static accept_fn *real;
+	static nextsym_cache next;
+	accept_fn *real;
 	int s;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "accept");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (accept_fn *)nextsym(&next, "accept")) == NULL)
 		return -1;
-	}
 	s = real(fd, sa, len);
 	return accepted(fd, s, sa, len);
 }
@@ -250,15 +247,12 @@ accept(int fd, struct sockaddr *sa, socklen_t *len)
 int
 accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
-	static accept4_fn *real;
+	static nextsym_cache next;
+	accept4_fn *real;
 	int s;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "accept4");
-	if (real == NULL) {
-		errno = ENOSYS;
+	if ((real = (accept4_fn *)nextsym(&next, "accept4")) == NULL)
 		return -1;
-	}
 	s = real(fd, sa, len, flags);
 	return accepted(fd, s, sa, len);
 }

@@ -2,7 +2,6 @@
  * (tlscheck.h). */
 #include "proxyd/sofia/tlscheck.h"
 
-#include <dlfcn.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -10,6 +9,7 @@
 #include <sofia-sip/tport_tag.h>
 
 #include "common/log.h"
+#include "common/nextsym.h"
 #include "crypto/tlsname.h"
 
 static int failures, names;
@@ -31,11 +31,11 @@ typedef void close_fn(tport_t *);
 int
 tport_subject_search(char const *subject, su_strlst_t const *lst)
 {
-	static search_fn *real;
+	static nextsym_cache next;
+	search_fn *real;
 	int r;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "tport_subject_search");
+	real = (search_fn *)nextsym(&next, "tport_subject_search");
 	/* "*" (or none) is Sofia's "any name will do". */
 	if (!names || subject == NULL || strcmp(subject, "*") == 0)
 		return real != NULL ? real(subject, lst) : 0;
@@ -63,10 +63,10 @@ log_failure(tport_t *tp)
 void
 tport_close(tport_t *tp)
 {
-	static close_fn *real;
+	static nextsym_cache next;
+	close_fn *real;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "tport_close");
+	real = (close_fn *)nextsym(&next, "tport_close");
 	if (failures && tp != NULL && tport_is_secondary(tp) &&
 	    tport_has_tls(tp) && !tport_is_connected(tp) &&
 	    !tport_is_closed(tp)) {

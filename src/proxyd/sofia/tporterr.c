@@ -1,7 +1,6 @@
 /* tporterr.c - connection errors logged (tporterr.h). */
 #include "proxyd/sofia/tporterr.h"
 
-#include <dlfcn.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -10,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/monoclock.h"
+#include "common/nextsym.h"
 #include "common/ratelimit.h"
 
 /* At most BURST lines, then RATE a second. */
@@ -68,10 +68,10 @@ void tport_error_report(tport_t *, int, su_sockaddr_t const *);
 void
 tport_error_report(tport_t *self, int errcode, su_sockaddr_t const *addr)
 {
-	static report_fn *real;
+	static nextsym_cache next;
+	report_fn *real;
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "tport_error_report");
+	real = (report_fn *)nextsym(&next, "tport_error_report");
 	if (rl != NULL && self != NULL && errcode != 0 &&
 	    tport_is_stream(self))
 		note(self, errcode);
