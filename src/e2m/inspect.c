@@ -217,16 +217,21 @@ from_mime(struct inspect *in, enum mime_status st, const char *err)
 static void
 job_work(void *arg)
 {
-	struct job *j = &((struct inspect *)arg)->job;
-	const struct cms_keys *keys = ((struct inspect *)arg)->ins->c.keys;
+	struct inspect *in = arg;
+	struct job *j = &in->job;
+	const struct inspector_conf *c = &in->ins->c;
 
 	j->out = NULL;
 	j->out_len = 0;
-	if (j->kind == JOB_DECRYPT)
-		j->st = cms_decrypt_info(keys, j->in, j->in_len, &j->out,
-		    &j->out_len, &j->env);
-	else
-		j->st = cms_verify(keys, j->in, j->in_len, j->data,
+	if (j->kind == JOB_DECRYPT) {
+		/* Undescribed: zeroed, no key (cms_decrypt_info() fills it
+		 * only when asked). */
+		memset(&j->env, 0, sizeof(j->env));
+		j->env.key = -1;
+		j->st = cms_decrypt_info(c->keys, j->in, j->in_len, &j->out,
+		    &j->out_len, c->describe ? &j->env : NULL);
+	} else
+		j->st = cms_verify(c->keys, j->in, j->in_len, j->data,
 		    j->data_len, &j->signer,
 		    j->data == NULL ? &j->out : NULL,
 		    j->data == NULL ? &j->out_len : NULL, &j->why);

@@ -35,6 +35,12 @@ struct inspector_conf {
 	inspect_submit_fn *submit;
 	void *pool;                  /* borrowed, given to submit() */
 	struct mime_limits limits;
+	/* Describe each envelope opened (the key that opened it, whom it
+	 * names: struct cms_envelope) for inspect_protection(). Only the IM
+	 * archive records it, and it costs about a tenth of an EC opening
+	 * (names printed through OpenSSL), so the proxy asks for it only
+	 * with the archive on; otherwise the info is zeroed, key -1. */
+	int describe;
 	const char *const *own_names; /* borrowed: names meaning this proxy */
 	size_t nown_names;
 	/* Called once the inspector is freed and the last inspection made

@@ -119,6 +119,7 @@ state_start(struct state *st, const struct inspector_conf *ic, char *err,
 	struct inspector_conf sc = *ic;
 
 	sc.keys = st->keys;
+	sc.describe = c->archive_enabled; /* the archive records it */
 	sc.limits.max_body = c->max_body;
 	sc.limits.max_depth = c->max_depth;
 	sc.limits.max_parts = c->max_parts;

@@ -232,6 +232,37 @@ test_enveloped(struct inspector *ins)
 	free(der);
 }
 
+/* Without describe (the archive off): the same envelope opens the same,
+ * its info left zeroed, no key. */
+static void
+test_undescribed(struct inspector *ins)
+{
+	struct inspect_protection p;
+	const struct mime_entity *sdp;
+	struct inspect *in;
+	uint8_t *der;
+	size_t len;
+
+	der = slurp("env_multi.der", &len);
+	in = run(ins, P7M, der, len, LABEL);
+	T_EQ_INT(inspect_result(in), INSPECT_DONE,
+	    "envelope, undescribed: inspected");
+	T_EQ_INT(inspect_nenvelopes(in), 1, "  one envelope opened");
+	sdp = leaf(in, "application", "sdp");
+	T_OK(sdp != NULL, "  its SDP is in the tree");
+	inspect_protection(in, sdp, &p);
+	T_EQ_INT(p.nenvelopes, 1, "  the SDP came out of one envelope");
+	if (p.nenvelopes == 1) {
+		T_EQ_INT(p.envelopes[0]->info.key, -1, "  no key named");
+		T_EQ_STR(p.envelopes[0]->info.opened_with, "",
+		    "  no subject printed");
+		T_EQ_INT(p.envelopes[0]->info.nrecipients, 0,
+		    "  no recipient described");
+	}
+	inspect_free(in);
+	free(der);
+}
+
 /* An envelope that opens (the key fits, the padding is right) to bytes
  * that are no MIME entity, as a wrong key can give: undecipherable, the
  * same outcome as any failure to open, not a 400 (an oracle). */
@@ -422,6 +453,7 @@ main(void)
 	mime_limits_default(&ic.limits);
 	ic.own_names = (const char *const[]){ "proxy.example.com" };
 	ic.nown_names = 1;
+	ic.describe = 1;
 	ins = inspector_new(&ic);
 	T_OK(ins != NULL, "inspector made");
 	ic.submit = NULL;
@@ -435,6 +467,13 @@ main(void)
 		test_cpim(ins);
 		T_OK(pool.submitted >= 4, "crypto ran through the pool");
 	}
+	inspector_free(ins);
+	ic.submit = submit;
+	ic.describe = 0;
+	ins = inspector_new(&ic);
+	T_OK(ins != NULL, "an inspector that does not describe envelopes");
+	if (ins != NULL)
+		test_undescribed(ins);
 	inspector_free(ins);
 	test_outlives(&ic, k);
 	cms_keys_free(k);
