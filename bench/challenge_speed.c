@@ -665,11 +665,26 @@ struct call {
 	                       sent, 4 done, 5 failed */
 	double t_inv, t_bye, last_tx, bye_at;
 	int tries;
-	char to[256], route[512], contact[256];
+	/* Room for a Route set of flow tokens (edge proxies, RFC 5626)
+	 * and a Record-Route per side (RFC 5658). */
+	char to[256], route[1536], contact[256];
 };
 
 static struct call *calls;
 static double *rtd_inv, *rtd_bye;
+static unsigned long fail_status, fail_dialog, fail_timeout;
+
+/* A failed call, counted by why; the first of each kind said on stderr
+ * (a run that fails every call must say why, not only how many). */
+static void
+call_failed(unsigned long *count, const char *why, const char *msg)
+{
+	size_t n = strcspn(msg, "\r\n");
+
+	if ((*count)++ == 0)
+		fprintf(stderr, "challenge_speed: a call failed: %s: %.*s\n",
+		    why, (int)(n > 200 ? 200 : n), msg);
+}
 static unsigned long n_inv, n_bye;
 static const char *uas_uri;
 
@@ -728,7 +743,7 @@ static int
 learn_dialog(struct call *c, const char *msg, size_t hlen)
 {
 	const char *v, *p = msg, *end = msg + hlen, *eol, *lt, *gt;
-	char rr[8][128];
+	char rr[8][384];
 	size_t vl, n = 0, i;
 	int off = 0;
 
@@ -872,6 +887,8 @@ calls_main(int argc, char **argv)
 					if (c->state == 1) {
 						c->state = 5;
 						failed++;
+						call_failed(&fail_status,
+						    "final response", buf);
 					}
 					continue;
 				}
@@ -880,6 +897,9 @@ calls_main(int argc, char **argv)
 					    buf) + 2) != 0) {
 						c->state = 5;
 						failed++;
+						call_failed(&fail_dialog, "no dialog "
+						    "from this 200 (To, Contact, "
+						    "Record-Route too long?)", buf);
 						continue;
 					}
 					rtd_inv[n_inv++] = t - c->t_inv;
@@ -911,6 +931,9 @@ calls_main(int argc, char **argv)
 				double t0 = c->state == 1 ? c->t_inv : c->t_bye;
 
 				if (t - t0 > 4) {
+					call_failed(&fail_timeout, "no final "
+					    "response within 4 s to", c->state ==
+					    1 ? "INVITE" : "BYE");
 					c->state = 5;
 					failed++;
 					continue;
@@ -922,8 +945,10 @@ calls_main(int argc, char **argv)
 			}
 		}
 	}
-	printf("calls %lu ok %lu failed %lu retrans %lu secs %.2f", ncalls,
-	    done, failed, retrans, now() - tstart);
+	printf("calls %lu ok %lu failed %lu retrans %lu secs %.2f "
+	    "failed_final %lu failed_dialog %lu failed_timeout %lu", ncalls,
+	    done, failed, retrans, now() - tstart, fail_status, fail_dialog,
+	    fail_timeout);
 	report("inv", rtd_inv, n_inv);
 	report("bye", rtd_bye, n_bye);
 	printf("\n");

@@ -286,6 +286,8 @@ run() {
 		# the probe's calls: counted with SIPp's (they cost the proxy
 		# too); their timing is the response-time figure
 		pok=$(kv ok < "$dir/probe.out") pfail=$(kv failed < "$dir/probe.out")
+		# why its calls failed, when they did
+		[ "${pfail:-0}" = 0 ] || head -n 3 "$dir/probe.err" >&2
 		lat="$(kv inv_p50 < "$dir/probe.out") $(kv inv_p99 < "$dir/probe.out")"
 		lat="$lat $(kv bye_p50 < "$dir/probe.out") $(kv bye_p99 < "$dir/probe.out")"
 	else
