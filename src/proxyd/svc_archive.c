@@ -345,7 +345,10 @@ describe_part(const struct inspect *in, const struct mime_entity *e,
 		/* The innermost envelope is the one that held this part. */
 		env = prot.envelopes[prot.nenvelopes - 1];
 		p->encrypted = 1;
-		p->opened_with = env->info.opened_with;
+		/* Undescribed (key -1): inspected under a configuration
+		 * without the archive, archived after a reload turned it on. */
+		p->opened_with = env->info.key >= 0 ?
+		    env->info.opened_with : NULL;
 		for (i = 0; i < env->info.ndescribed; i++)
 			ps->recipients[i] = env->info.recipients[i];
 		p->recipients = ps->recipients;
