@@ -224,10 +224,12 @@ job_work(void *arg)
 	j->out = NULL;
 	j->out_len = 0;
 	if (j->kind == JOB_DECRYPT) {
-		/* Undescribed: zeroed, no key (cms_decrypt_info() fills it
-		 * only when asked). */
-		memset(&j->env, 0, sizeof(j->env));
-		j->env.key = -1;
+		/* cms_decrypt_info() fills the description only when asked;
+		 * undescribed is zeroed here, with no key. */
+		if (!c->describe) {
+			memset(&j->env, 0, sizeof(j->env));
+			j->env.key = -1;
+		}
 		j->st = cms_decrypt_info(c->keys, j->in, j->in_len, &j->out,
 		    &j->out_len, c->describe ? &j->env : NULL);
 	} else
