@@ -24,7 +24,7 @@ shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "${1:-}" || exit 1
-[ -x "$PROXY" ] || { echo "archive_load.sh: build first ($PROXY)" >&2; exit 1; }
+bench_need_proxy
 bench_workdir archive_load /var/tmp # a real disk: fdatasync costs nothing on tmpfs
 PORT=23400 UAS=23410
 

@@ -31,7 +31,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "${1:-}" || exit 1
-[ -x "$PROXY" ] || { echo "challenge_size.sh: build first ($PROXY)" >&2; exit 1; }
+bench_need_proxy
 PORT=${BENCH_PORT:-26200}
 UA=$((PORT + 1))
 CHAL=$TOP/tests/integration/challenge.py

@@ -51,7 +51,7 @@ shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "${1:-}" || exit 1
-[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+bench_need_proxy
 bench_need sipp openssl curl cc python3
 BASE=${BENCH_PORT:-26400}
 PX=$BASE MET=$((BASE + 1)) UAC=$((BASE + 10)) UAS=$((BASE + 12))
@@ -68,6 +68,9 @@ pki_ca "$K" || { echo "cannot make the test CA"; exit 1; }
 printf 'Content-Type: application/sdp\r\n\r\nv=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n' \
 	> "$WORK/sdp.mime"
 P7M='application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m'
+LABEL_HDRS='Content-ID: <sdp1@bench.test>
+Proxy-Inspect-Body: proxy.test;cid="sdp1@bench.test"
+Content-Transfer-Encoding: base64'
 for kind in $KINDS; do
 	case $kind in
 	ec) keyarg=ec ;;
@@ -82,21 +85,9 @@ for kind in $KINDS; do
 		{ echo "openssl cms -encrypt failed"; exit 1; }
 	# bench/sipp/uac_rr.xml with the INVITE's Content-Type and SDP
 	# replaced by the labelled envelope
-	python3 - "$TOP/bench/sipp/uac_rr.xml" "$WORK/uac_$kind.xml" \
-		"$WORK/env_$kind.b64" "$P7M" <<'PY' || { echo "cannot make the scenario"; exit 1; }
-import sys
-src, out, bodyf, p7m = sys.argv[1:5]
-s = open(src).read()
-body = open(bodyf).read().rstrip("\n")
-i = s.index("Content-Type: application/sdp")
-j = s.index("]]>", i)
-s = s[:i] + ("Content-Type: %s\n"
-    "      Content-ID: <sdp1@bench.test>\n"
-    "      Proxy-Inspect-Body: proxy.test;cid=\"sdp1@bench.test\"\n"
-    "      Content-Transfer-Encoding: base64\n"
-    "      Content-Length: [len]\n\n%s\n  " % (p7m, body)) + s[j:]
-open(out, "w").write(s)
-PY
+	bench_scenario "$TOP/bench/sipp/uac_rr.xml" "$WORK/uac_$kind.xml" - \
+		"$P7M" "$LABEL_HDRS" "$WORK/env_$kind.b64" ||
+		{ echo "cannot make the scenario"; exit 1; }
 	cat > "$WORK/px_$kind.conf" <<CONF
 log: { level = "warning"; };
 sip: {

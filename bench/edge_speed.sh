@@ -60,7 +60,7 @@ shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "${1:-}" || exit 1
-[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+bench_need_proxy
 bench_need kamailio kamcmd sipp python3
 BASE=${BENCH_PORT:-22360}
 PX=$BASE KAM=$((BASE + 2)) UACR=$((BASE + 10)) UACC=$((BASE + 11))

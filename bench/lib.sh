@@ -77,6 +77,12 @@ bench_pin() {
 	if [ -n "${BENCH_PIN:-}" ]; then PIN_PX="taskset -c 0" PIN_GEN="taskset -c 1"; fi
 }
 
+# bench_need_proxy: exit 1 unless e2mproxyd is built where bench_build
+# looked
+bench_need_proxy() {
+	[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+}
+
 # bench_need CMD...: exit 1 naming the first command not installed
 bench_need() {
 	local c
@@ -120,6 +126,34 @@ bench_cc() {
 }
 
 # --- Kamailio and SIPp -----------------------------------------------------
+
+# bench_scenario IN OUT USER CTYPE HDRS BODYFILE [STATUS]: the SIPp scenario
+# IN written to OUT with the From/Contact user sipp renamed USER ("-" keeps
+# it), the first request's Content-Type line and body replaced by CTYPE,
+# the header lines HDRS (newline-separated, e.g. a label), a
+# Content-Length and BODYFILE's text; STATUS (default 200) replaces the
+# first 200 the scenario expects. Needs python3.
+bench_scenario() {
+	python3 - "$@" <<'PY'
+import sys
+src, out, user, ctype, hdrs, bodyf = sys.argv[1:7]
+status = sys.argv[7] if len(sys.argv) > 7 else "200"
+s = open(src).read()
+if user != "-":
+    s = s.replace("sip:sipp@", "sip:%s@" % user)
+body = open(bodyf).read().rstrip("\n")
+# the first request: its Content-Type line and body up to "]]>"
+i = s.index("Content-Type:")
+j = s.index("]]>", i)
+lines = [l.strip() for l in hdrs.split("\n") if l.strip()]
+s = s[:i] + "\n      ".join(["Content-Type: " + ctype] + lines +
+    ["Content-Length: [len]"]) + "\n\n%s\n    " % body + s[j:]
+if status != "200":
+    s = s.replace('<recv response="200" crlf="true"/>',
+        '<recv response="%s" crlf="true"/>' % status, 1)
+open(out, "w").write(s)
+PY
+}
 
 # kam_cfg TEMPLATE PORT OUT: bench/kamailio/TEMPLATE.cfg with its listener
 # on 127.0.0.1:PORT and this machine's module directory, written to OUT

@@ -28,7 +28,7 @@ done
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "$BUILD" || exit 1
-[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+bench_need_proxy
 SCEN=$TOP/tests/integration/scenarios
 bench_workdir e2m-bench
 PX=25060 UAS=25080 UAC=25070

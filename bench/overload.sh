@@ -47,7 +47,7 @@ shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "${1:-}" || exit 1
-[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+bench_need_proxy
 bench_need kamailio sipp ss curl
 BASE=${BENCH_PORT:-22935}
 PX=$BASE UAC=$((BASE + 1)) PROBE=$((BASE + 2)) UAS=$((BASE + 3)) MET=$((BASE + 4))

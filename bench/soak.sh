@@ -48,7 +48,7 @@ fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "$BUILD" || exit 1
-[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+bench_need_proxy
 SCEN=$TOP/tests/integration/scenarios
 bench_workdir e2m-soak
 P=${BENCH_PORT:-23050}
@@ -102,28 +102,9 @@ P7M='application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m'
 LABEL_HDRS="Content-ID: <m1@example.com>
       Proxy-Inspect-Body: proxy.test;cid=\"m1@example.com\"
       Content-Transfer-Encoding: base64"
-# mkscen IN OUT USER CTYPE BODYFILE STATUS: the suite's scenario IN with
-# From user USER, the first request's Content-Type (P7M: $P7M with the
-# label) and body replaced, and the last final response expected: STATUS
-mkscen() {
-	python3 - "$@" "$P7M" "$LABEL_HDRS" <<'PY'
-import re, sys
-src, out, user, ctype, bodyf, status, p7m, label = sys.argv[1:9]
-s = open(src).read().replace("sip:sipp@", "sip:%s@" % user)
-body = open(bodyf).read().rstrip("\n")
-# the first request: its Content-Type line and body up to "]]>"
-i = s.index("Content-Type:")
-j = s.index("]]>", i)
-s = s[:i] + "Content-Type: %s\n      %s\n      Content-Length: [len]\n\n%s\n    " % (
-    ctype if ctype != "P7M" else p7m, label, body) + s[j:]
-if status != "200":
-    s = s.replace('<recv response="200" crlf="true"/>', '<recv response="%s" crlf="true"/>' % status, 1)
-open(out, "w").write(s)
-PY
-}
-mkscen "$SCEN/uac_call.xml" "$WORK/uac_e2m.xml" e2m P7M "$WORK/sdp_px.b64" 200 &&
-	mkscen "$SCEN/uac_message.xml" "$WORK/uac_im.xml" im P7M "$WORK/txt_px.b64" 200 &&
-	mkscen "$SCEN/uac_message.xml" "$WORK/uac_chal.xml" chal P7M "$WORK/txt_bob.b64" 496 ||
+bench_scenario "$SCEN/uac_call.xml" "$WORK/uac_e2m.xml" e2m "$P7M" "$LABEL_HDRS" "$WORK/sdp_px.b64" &&
+	bench_scenario "$SCEN/uac_message.xml" "$WORK/uac_im.xml" im "$P7M" "$LABEL_HDRS" "$WORK/txt_px.b64" &&
+	bench_scenario "$SCEN/uac_message.xml" "$WORK/uac_chal.xml" chal "$P7M" "$LABEL_HDRS" "$WORK/txt_bob.b64" 496 ||
 	{ echo "cannot make the scenarios" >&2; exit 1; }
 
 "$PROXY" -D -f "$WORK/px.conf" > "$WORK/proxy.log" 2>&1 &

@@ -63,7 +63,7 @@ shift $((OPTIND - 1))
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 bench_build "${1:-}" || exit 1
-[ -x "$PROXY" ] || { echo "no $PROXY; build first" >&2; exit 1; }
+bench_need_proxy
 bench_need kamailio sipp ss openssl
 BASE=${BENCH_PORT:-22400}
 PX=$BASE PXT=$((BASE + 1)) FRONT=$((BASE + 3)) FRONTT=$((BASE + 4))
