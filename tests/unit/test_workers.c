@@ -5,6 +5,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "proxyd/loop.h"
@@ -14,7 +15,7 @@
 static pthread_t loop_thread;
 static struct loop *L;
 static atomic_int worked, off_loop;
-static int done_count, done_on_loop, done_ran, want;
+static int done_count, done_on_loop, done_ran, want, first_done_saw;
 static sem_t gate;
 
 static void
@@ -33,10 +34,22 @@ work_block(void *arg)
 	sem_wait(&gate);
 }
 
+/* A job of 1 ms: long enough for the loop to wake between two of them. */
+static void
+work_slow(void *arg)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	nanosleep(&ms, NULL);
+	work_count(arg);
+}
+
 static void
 done_count_fn(void *arg, int ran)
 {
 	(void)arg;
+	if (done_count == 0)
+		first_done_saw = atomic_load(&worked);
 	done_count++;
 	done_ran += ran;
 	if (pthread_equal(pthread_self(), loop_thread))
@@ -96,6 +109,23 @@ main(void)
 	loop_run(L);
 	T_EQ_INT(done_count, 3, "the refused job never completes; the others do");
 	T_EQ_INT(done_ran, 3, "all three ran");
+	workers_free(w);
+
+	/* Saturated (jobs waiting for the thread), completions reach the
+	 * loop in batches of 8, not one wake-up each; the last, short batch
+	 * is delivered when the queue runs dry. */
+	w = workers_new(L, 1, 100);
+	reset(21);
+	workers_submit(w, work_block, done_count_fn, NULL);
+	while (workers_queued(w) != 0)
+		sched_yield();
+	for (i = 0; i < 20; i++)
+		workers_submit(w, work_slow, done_count_fn, NULL);
+	sem_post(&gate);
+	loop_run(L);
+	T_OK(first_done_saw >= 7, "saturated: the first completion waited "
+	    "for a batch of 8 (the blocking job and 7 more)");
+	T_EQ_INT(done_count, 21, "every completion ran, the last batch too");
 	workers_free(w);
 
 	/* Stopping with jobs waiting: each completion still runs once, and
