@@ -27,10 +27,22 @@
 # rate is the highest rate with every call of every run completed; the
 # ratio is that rate over the median raw rate.
 #
+# Then plain calls beside e2m calls (issue 16: the plain-call p99 with and
+# without e2m traffic beside it): per kind, RUNS rounds of three cases
+# taking turns, each SECS seconds through a fresh proxy: the timing probe
+# alone (bench/challenge_speed.c's "calls" mode: plain INVITE, 180, 200,
+# ACK, BYE, 200 at PROBE/s, each answer timed in microseconds; SIPp's own
+# times come in 4 ms steps), the probe beside BESIDE plain calls/s from
+# SIPp (the same call with its SDP in clear: the SIP load alone), and the
+# probe beside BESIDE e2m calls/s. The table gives the probe's INVITE->200
+# p50 / p99 (which include the UAS's 5 ms pause before its 200) and
+# BYE->200 p50 / p90 / p99 / max (medians over the rounds), and the calls
+# completed.
+#
 # usage: bench/e2m_rate.sh [-r "RATES"] [-n RUNS] [-s SECS] [-k "KINDS"]
-#                          [BUILD_DIR]
-# Defaults: -r "500 1000 1500 2000 2500" -n 3 -s 10 -k "ec rsa": about
-# 6 minutes. BUILD_DIR: where e2mproxyd was built (default _build/); the
+#                          [-b BESIDE] [-p PROBE] [BUILD_DIR]
+# Defaults: -r "500 1000 1500 2000 2500" -n 3 -s 10 -k "ec rsa" -b 1000
+# -p 50 (-b 0 skips the plain calls beside e2m calls): about 10 minutes. BUILD_DIR: where e2mproxyd was built (default _build/); the
 # raw-rate program is built with cc. Needs sipp, openssl, curl, cc. Ports
 # BENCH_PORT (default 26400) to BENCH_PORT+29 on 127.0.0.1. A benchmark:
 # it prints figures and fails only when something does not start or a
@@ -38,8 +50,11 @@
 # keeps the work directory (throwaway keys: never commit them).
 set -u
 RATES="500 1000 1500 2000 2500" RUNS=3 SECS=10 KINDS="ec rsa" RAWSECS=1
-while getopts r:n:s:k: o; do
+BESIDE=1000 PROBE=50
+while getopts r:n:s:k:b:p: o; do
 	case $o in
+	b) BESIDE=$OPTARG ;;
+	p) PROBE=$OPTARG ;;
 	r) RATES=$OPTARG ;;
 	n) RUNS=$OPTARG ;;
 	s) SECS=$OPTARG ;;
@@ -55,11 +70,17 @@ bench_need_proxy
 bench_need sipp openssl curl cc python3
 BASE=${BENCH_PORT:-26400}
 PX=$BASE MET=$((BASE + 1)) UAC=$((BASE + 10)) UAS=$((BASE + 12))
+PROBE_PORT=$((BASE + 15))
 MPC=$((BASE + 20)) MPS=$((BASE + 25))
 bench_workdir e2m-rate
 bench_pin
 bench_cc "$WORK/decrypt_rate" decrypt_rate ||
 	{ echo "cannot build bench/decrypt_rate.c"; exit 1; }
+if [ "$BESIDE" != 0 ]; then
+	bench_cc "$WORK/probe" challenge_speed e2m/libe2mcore.a \
+		crypto/libe2mcrypto.a common/libe2mcommon.a ||
+		{ echo "cannot build bench/challenge_speed.c"; exit 1; }
+fi
 
 # --- a throwaway PKI, the envelopes, the scenario and configuration per kind
 . "$TOP/tests/integration/pki.sh"
@@ -155,6 +176,48 @@ run() {
 	bench_keep || rm -rf "$dir"
 }
 
+# beside KIND CASE: one round of the probe's plain calls through a fresh
+# proxy, alone (CASE quiet) or beside BESIDE calls/s from SIPp (plain: the
+# SDP in clear; e2m: the labelled envelope); appends "INVITE->200 p50 p99,
+# BYE->200 p50 p90 p99 max, probe ok failed, beside ok failed" to
+# $WORK/beside-KIND-CASE
+beside() {
+	local kind=$1 case=$2 dir="$WORK/beside.$1.$2.$RANDOM" scen gen='' p b
+	mkdir -p "$dir"
+	"$PROXY" -D -f "$WORK/px_$kind.conf" > "$dir/proxy.log" 2>&1 &
+	PROXY_PID=$!
+	bench_track "$PROXY_PID"
+	wait_port udp "$PX" "$PROXY_PID" || { echo "e2mproxyd did not start:"; tail "$dir/proxy.log"; exit 1; }
+	rr_uas "$dir" "$UAS" "$MPS" u1 ""
+	if [ "$case" != quiet ]; then
+		scen=$WORK/uac_$kind.xml
+		[ "$case" = plain ] && scen=$TOP/bench/sipp/uac_rr.xml
+		# from a second before the probe to a second after it
+		(cd "$dir" && exec timeout $((SECS + 45)) sipp -sf "$scen" -key tp "" \
+			-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$PX" -i 127.0.0.1 -p "$UAC" \
+			-mp "$MPC" -t u1 -r "$BESIDE" -m $((BESIDE * (SECS + 2))) -l 30000 \
+			-buff_size 4194304 -nostdin -timeout $((SECS + 35)) \
+			-trace_stat -stf stat.csv -fd 1 > uac.out 2>&1) &
+		gen=$!
+		bench_track "$gen"
+		sleep 1
+	fi
+	timeout $((SECS + 40)) "$WORK/probe" calls -s 127.0.0.1:"$PX" \
+		-l 127.0.0.1:"$PROBE_PORT" -u sip:svc@127.0.0.1:"$UAS" -r "$PROBE" \
+		-t "$SECS" > "$dir/probe.out" 2> "$dir/probe.err"
+	[ -z "$gen" ] || wait "$gen"
+	bench_stop
+	p=$dir/probe.out
+	b="- -"
+	[ -z "$gen" ] || b="$(csvcol "$dir/stat.csv" 16) $(csvcol "$dir/stat.csv" 18)"
+	echo "$(kv inv_p50 < "$p") $(kv inv_p99 < "$p") $(kv bye_p50 < "$p")" \
+		"$(kv bye_p90 < "$p") $(kv bye_p99 < "$p") $(kv bye_max < "$p")" \
+		"$(kv ok < "$p") $(kv failed < "$p") $b" >> "$WORK/beside-$kind-$case"
+	echo "$kind, probe $case: $(tail -n 1 "$WORK/beside-$kind-$case")" >&2
+	[ "$(kv failed < "$p")" = 0 ] || head -n 3 "$dir/probe.err" >&2
+	bench_keep || rm -rf "$dir"
+}
+
 echo "# e2m_rate.sh: $(now_utc), $(nproc) CPUs, load average $(loadavg)"
 echo "# e2mproxyd $("$PROXY" -V 2>/dev/null | head -n 1) ($PROXY); SIPp $(sipp_version); $(openssl version)"
 echo "# $RUNS runs of ${SECS} s per kind and rate, alternating: $KINDS"
@@ -165,6 +228,13 @@ for rate in $RATES; do
 	done
 done
 for kind in $KINDS; do raw "$kind"; done
+if [ "$BESIDE" != 0 ]; then
+	for _ in $(seq 1 "$RUNS"); do
+		for kind in $KINDS; do
+			for c in quiet plain e2m; do beside "$kind" "$c"; done
+		done
+	done
+fi
 
 for kind in $KINDS; do
 	echo
@@ -185,6 +255,24 @@ for kind in $KINDS; do
 	echo "max clean rate of e2m calls ($kind): $(maxclean "$maxc" "$RATES")"
 	[ "$maxc" = - ] || echo "e2m max clean rate / raw decrypt rate ($kind): $(ratio "$maxc" "$rawm")"
 done
+if [ "$BESIDE" != 0 ]; then
+	echo
+	echo "plain calls (the timing probe, $PROBE/s) alone and beside $BESIDE calls/s, ${SECS} s rounds, medians of $RUNS rounds"
+	echo
+	echo "| proxy key | beside the probe | probe INVITE->200 p50 / p99 ms | probe BYE->200 p50 / p90 / p99 / max ms | probe ok / failed | calls beside ok / failed |"
+	echo "|---|---|---|---|---|---|"
+	for kind in $KINDS; do
+		for c in quiet plain e2m; do
+			f=$WORK/beside-$kind-$c
+			case $c in
+			quiet) what=nothing ;;
+			plain) what="$BESIDE plain calls/s" ;;
+			e2m) what="$BESIDE e2m calls/s" ;;
+			esac
+			echo "| $kind | $what | $(med "$f" 1) / $(med "$f" 2) | $(med "$f" 3) / $(med "$f" 4) / $(med "$f" 5) / $(med "$f" 6) | $(med "$f" 7) / $(med "$f" 8) | $(med "$f" 9) / $(med "$f" 10) |"
+		done
+	done
+fi
 echo
 echo "# load average at the end $(loadavg)"
 [ "$BAD" = 0 ] || { echo "some runs' INVITEs were not all opened (above)" >&2; exit 1; }
