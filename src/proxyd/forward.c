@@ -169,16 +169,19 @@ ptx_hop_address(const url_t *next, char *out, size_t size)
 {
 	char maddr[64];
 	const char *h = next != NULL ? next->url_host : NULL;
+	size_t len;
 
 	if (next != NULL && url_param(next->url_params, "maddr", maddr,
 	    sizeof(maddr)) > 0)
 		h = maddr;
-	if (h == NULL || strlen(h) >= size)
+	if (h == NULL || (len = strlen(h)) >= size)
 		return 0;
-	if (host_is_ip6_reference(h))
-		snprintf(out, size, "%.*s", (int)strlen(h) - 2, h + 1);
-	else
-		snprintf(out, size, "%s", h);
+	/* Twice for every forwarded request: copied, not printed. */
+	if (host_is_ip6_reference(h)) {
+		memcpy(out, h + 1, len - 2);
+		out[len - 2] = '\0';
+	} else
+		memcpy(out, h, len + 1);
 	if (host_is_ip6_address(out))
 		return AF_INET6;
 	return host_is_ip4_address(out) ? AF_INET : 0;

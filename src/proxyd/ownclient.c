@@ -23,7 +23,6 @@
  */
 #include "proxyd/ptx.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -74,7 +73,9 @@ static int
 eligible(struct ptx *t, const url_t *next, tport_t *conn)
 {
 	sip_method_t m = t->sip->sip_request->rq_method;
+	const char *port;
 	char tp[8];
+	size_t len;
 
 	if (m == sip_method_invite || m == sip_method_ack ||
 	    m == sip_method_cancel || conn != NULL || next == NULL ||
@@ -84,11 +85,10 @@ eligible(struct ptx *t, const url_t *next, tport_t *conn)
 	if (url_param(next->url_params, "transport", tp, sizeof(tp)) > 0 &&
 	    strcasecmp(tp, "udp") != 0)
 		return 0;
-	if (next->url_port != NULL &&
-	    strlen(next->url_port) >= sizeof(t->own.port))
+	port = next->url_port != NULL ? next->url_port : "5060";
+	if ((len = strlen(port)) >= sizeof(t->own.port))
 		return 0;
-	snprintf(t->own.port, sizeof(t->own.port), "%s",
-	    next->url_port != NULL ? next->url_port : "5060");
+	memcpy(t->own.port, port, len + 1);
 	return msg_size(t->req) + OWN_GROWTH <= t->st->conf->udp_mtu;
 }
 

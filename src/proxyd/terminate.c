@@ -221,15 +221,25 @@ dialogs_free(struct dialogs *d)
 static size_t
 dialog_id(const sip_t *sip, char *buf, size_t bufsz)
 {
-	int n;
+	const char *part[3];
+	size_t i, len, n = 0;
 
 	if (sip->sip_call_id == NULL || sip->sip_from == NULL ||
 	    sip->sip_to == NULL || sip->sip_from->a_tag == NULL ||
 	    sip->sip_to->a_tag == NULL)
 		return 0;
-	n = snprintf(buf, bufsz, "%s%c%s%c%s", sip->sip_call_id->i_id, 0,
-	    sip->sip_from->a_tag, 0, sip->sip_to->a_tag);
-	return n > 0 && (size_t)n < bufsz ? (size_t)n + 1 : 0;
+	part[0] = sip->sip_call_id->i_id;
+	part[1] = sip->sip_from->a_tag;
+	part[2] = sip->sip_to->a_tag;
+	/* Looked up for every in-dialog request: copied, not printed. */
+	for (i = 0; i < 3; i++) {
+		len = strlen(part[i]);
+		if (len >= bufsz - n)
+			return 0;
+		memcpy(buf + n, part[i], len + 1);
+		n += len + 1;
+	}
+	return n;
 }
 
 static uint64_t
