@@ -141,23 +141,40 @@ raw() {
 		{ echo "decrypt_rate failed for $1"; exit 1; }
 }
 
+# start KIND DIR: a fresh proxy with KIND's configuration and the SIPp UAS,
+# their logs in DIR; sets PROXY_PID
+start() {
+	mkdir -p "$2"
+	"$PROXY" -D -f "$WORK/px_$1.conf" > "$2/proxy.log" 2>&1 &
+	PROXY_PID=$!
+	bench_track "$PROXY_PID"
+	wait_port udp "$PX" "$PROXY_PID" || { echo "e2mproxyd did not start:"; tail "$2/proxy.log"; exit 1; }
+	rr_uas "$2" "$UAS" "$MPS" u1 ""
+}
+
+# uac DIR SCENARIO RATE CALLS [SIPP OPTION...]: SIPp's UAC started through
+# the proxy to the UAS, CALLS calls at RATE a second, stat.csv and uac.out
+# in DIR; sets UAC_PID (the process itself, for wait and bench_stop)
+uac() {
+	local dir=$1 scen=$2 rate=$3 n=$4
+	shift 4
+	(cd "$dir" && exec timeout $((SECS + 45)) sipp -sf "$scen" -key tp "" \
+		-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$PX" -i 127.0.0.1 -p "$UAC" \
+		-mp "$MPC" -t u1 -r "$rate" -m "$n" -l 30000 -buff_size 4194304 -nostdin \
+		-timeout $((SECS + 35)) -trace_stat -stf stat.csv -fd 1 "$@" > uac.out 2>&1) &
+	UAC_PID=$!
+	bench_track "$UAC_PID"
+}
+
 # run KIND RATE: one run; appends "ok failed retrans cpums p50 p99 opened"
 # to $WORK/KIND-RATE.res
 BAD=0
 run() {
 	local kind=$1 rate=$2 dir="$WORK/run.$1.$2.$RANDOM" t0 t1 ok failed re op rtt
-	mkdir -p "$dir"
-	"$PROXY" -D -f "$WORK/px_$kind.conf" > "$dir/proxy.log" 2>&1 &
-	PROXY_PID=$!
-	bench_track "$PROXY_PID"
-	wait_port udp "$PX" "$PROXY_PID" || { echo "e2mproxyd did not start:"; tail "$dir/proxy.log"; exit 1; }
-	rr_uas "$dir" "$UAS" "$MPS" u1 ""
+	start "$kind" "$dir"
 	t0=$(ticks "$PROXY_PID")
-	(cd "$dir" && exec timeout $((SECS + 45)) sipp -sf "$WORK/uac_$kind.xml" -key tp "" \
-		-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$PX" -i 127.0.0.1 -p "$UAC" \
-		-mp "$MPC" -t u1 -r "$rate" -m $((rate * SECS)) -l 30000 -buff_size 4194304 -nostdin \
-		-timeout $((SECS + 35)) -trace_stat -stf stat.csv -fd 1 \
-		-trace_rtt -rtt_freq 1 > uac.out 2>&1)
+	uac "$dir" "$WORK/uac_$kind.xml" "$rate" $((rate * SECS)) -trace_rtt -rtt_freq 1
+	wait "$UAC_PID"
 	t1=$(ticks "$PROXY_PID")
 	op=$(opened)
 	bench_stop
@@ -183,23 +200,13 @@ run() {
 # $WORK/beside-KIND-CASE
 beside() {
 	local kind=$1 case=$2 dir="$WORK/beside.$1.$2.$RANDOM" scen gen='' p b
-	mkdir -p "$dir"
-	"$PROXY" -D -f "$WORK/px_$kind.conf" > "$dir/proxy.log" 2>&1 &
-	PROXY_PID=$!
-	bench_track "$PROXY_PID"
-	wait_port udp "$PX" "$PROXY_PID" || { echo "e2mproxyd did not start:"; tail "$dir/proxy.log"; exit 1; }
-	rr_uas "$dir" "$UAS" "$MPS" u1 ""
+	start "$kind" "$dir"
 	if [ "$case" != quiet ]; then
 		scen=$WORK/uac_$kind.xml
 		[ "$case" = plain ] && scen=$TOP/bench/sipp/uac_rr.xml
 		# from a second before the probe to a second after it
-		(cd "$dir" && exec timeout $((SECS + 45)) sipp -sf "$scen" -key tp "" \
-			-s bench 127.0.0.1:"$UAS" -rsa 127.0.0.1:"$PX" -i 127.0.0.1 -p "$UAC" \
-			-mp "$MPC" -t u1 -r "$BESIDE" -m $((BESIDE * (SECS + 2))) -l 30000 \
-			-buff_size 4194304 -nostdin -timeout $((SECS + 35)) \
-			-trace_stat -stf stat.csv -fd 1 > uac.out 2>&1) &
-		gen=$!
-		bench_track "$gen"
+		uac "$dir" "$scen" "$BESIDE" $((BESIDE * (SECS + 2)))
+		gen=$UAC_PID
 		sleep 1
 	fi
 	timeout $((SECS + 40)) "$WORK/probe" calls -s 127.0.0.1:"$PX" \
